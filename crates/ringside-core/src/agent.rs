@@ -1,0 +1,64 @@
+//! Agents and their availability, as the hub tracks it and the team view shows it.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+/// What an agent may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Receives calls, dials out, works the journal.
+    Agent,
+    /// An agent who also manages agents and reads the webhook log.
+    Admin,
+}
+
+impl Role {
+    /// The database name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Agent => "agent",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// Parses the database name.
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "agent" => Some(Role::Agent),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+}
+
+/// An agent's availability as everyone on the team sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Presence {
+    /// The agent's login.
+    pub login: String,
+    /// The agent's display name.
+    pub name: String,
+    /// `agent` or `admin`.
+    pub role: Role,
+    /// The agent's own phone numbers, as entered.
+    pub numbers: Vec<String>,
+    /// Whether the agent has a live stream connection.
+    pub online: bool,
+    /// Whether the agent asked not to be rung.
+    pub dnd: bool,
+    /// The call the agent is on, if any.
+    pub on_call: Option<OnCall>,
+}
+
+/// The call an agent is on, for the team view.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OnCall {
+    /// The journal id of the call.
+    pub call: i64,
+    /// The other party: a contact's name when known, else the number.
+    pub with: String,
+    /// When the agent picked up.
+    #[serde(with = "time::serde::rfc3339")]
+    pub since: OffsetDateTime,
+}

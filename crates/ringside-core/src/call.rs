@@ -1,0 +1,213 @@
+//! A call as the journal keeps it, and the events a phone system sends about it.
+//!
+//! Field names and values follow Zammad's caller log (`cti_logs`) so that anything built
+//! for Zammad's caller log can read Ringside's journal; Ringside's own fields (`id`,
+//! `provider`, `answered_by`, `offered_to`, `caller`) come on top.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::caller::CallerMatch;
+
+/// The phone system a call came through; part of a call's identity because two providers
+/// may use the same call id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Provider {
+    /// Zammad's generic CTI push API (`/api/v1/cti/:token`).
+    Generic,
+    /// Placetel's notify API.
+    Placetel,
+    /// sipgate.io push API.
+    Sipgate,
+    /// Twilio Programmable Voice.
+    Twilio,
+}
+
+impl Provider {
+    /// The name stored in the database and shown in logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Provider::Generic => "generic",
+            Provider::Placetel => "placetel",
+            Provider::Sipgate => "sipgate",
+            Provider::Twilio => "twilio",
+        }
+    }
+}
+
+/// Whether the customer called us (`in`) or an agent called out (`out`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// A customer calls the support line.
+    In,
+    /// An agent calls a customer.
+    Out,
+}
+
+impl Direction {
+    /// Parses Zammad's `direction` parameter; anything but `in` or `out` is invalid.
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "in" => Some(Direction::In),
+            "out" => Some(Direction::Out),
+            _ => None,
+        }
+    }
+
+    /// The wire and database name, `in` or `out`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::In => "in",
+            Direction::Out => "out",
+        }
+    }
+}
+
+/// Where a call stands. Serialized with Zammad's state names (`newCall`, `answer`, `hangup`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum CallState {
+    /// The phone rings; nobody has picked up yet.
+    #[serde(rename = "newCall")]
+    Ringing,
+    /// Somebody (an agent, or a voicemail box) picked up.
+    #[serde(rename = "answer")]
+    Answered,
+    /// The call is over.
+    #[serde(rename = "hangup")]
+    Ended,
+}
+
+impl CallState {
+    /// The database name, Zammad's state name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallState::Ringing => "newCall",
+            CallState::Answered => "answer",
+            CallState::Ended => "hangup",
+        }
+    }
+}
+
+/// The three events of Zammad's CTI vocabulary, which every provider is mapped onto.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EventKind {
+    /// A call starts ringing (inbound) or is being dialed (outbound).
+    #[serde(rename = "newCall")]
+    NewCall,
+    /// Somebody picked up.
+    #[serde(rename = "answer")]
+    Answer,
+    /// The call ended, answered or not.
+    #[serde(rename = "hangup")]
+    Hangup,
+}
+
+impl EventKind {
+    /// Parses Zammad's `event` parameter.
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "newCall" => Some(EventKind::NewCall),
+            "answer" => Some(EventKind::Answer),
+            "hangup" => Some(EventKind::Hangup),
+            _ => None,
+        }
+    }
+}
+
+/// One event about one call, already mapped from the provider's wire format.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CallEvent {
+    /// What happened.
+    pub kind: Option<EventKind>,
+    /// The provider's call id.
+    pub call_id: String,
+    /// The direction the request states; follow-up events of some providers carry none.
+    pub direction: Option<Direction>,
+    /// The calling side as the PBX sends it.
+    pub from: Option<String>,
+    /// The called side as the PBX sends it.
+    pub to: Option<String>,
+    /// The agent name(s) the PBX names, several joined with `", "`.
+    pub user: Option<String>,
+    /// The queue (hunt group) the call came in on.
+    pub queue: Option<String>,
+    /// The PBX's cause, e.g. `normalClearing`, `cancel`, `busy`, `forwarded`.
+    pub cause: Option<String>,
+    /// The number of the phone that picked up (generic CTI `answeringNumber`).
+    pub answering_number: Option<String>,
+}
+
+/// A journal entry: one call, as it now is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Call {
+    /// The hub's id of the entry (0 until the store has assigned one).
+    pub id: i64,
+    /// The phone system the call came through.
+    pub provider: Provider,
+    /// The provider's call id.
+    pub call_id: String,
+    /// `in` or `out`.
+    pub direction: Direction,
+    /// `newCall`, `answer` or `hangup`.
+    pub state: CallState,
+    /// The calling side as sent by the PBX (for outbound calls, the caller ID actually used).
+    pub from: String,
+    /// Display name of the calling side.
+    pub from_comment: Option<String>,
+    /// `from` formatted for humans.
+    pub from_pretty: String,
+    /// The called side as sent by the PBX.
+    pub to: String,
+    /// Display name of the called side.
+    pub to_comment: Option<String>,
+    /// `to` formatted for humans.
+    pub to_pretty: String,
+    /// The queue; defaults to `to` for inbound and to `from` for outbound calls.
+    pub queue: Option<String>,
+    /// The last cause the PBX sent.
+    pub comment: Option<String>,
+    /// Whether nothing is left to do about the call (a missed call is not done).
+    pub done: bool,
+    /// When the call started ringing.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub initialized_at: Option<OffsetDateTime>,
+    /// When it was answered.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub start_at: Option<OffsetDateTime>,
+    /// When it ended.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub end_at: Option<OffsetDateTime>,
+    /// Seconds from ringing to answer (or to hangup when nobody answered).
+    pub duration_waiting_time: Option<i64>,
+    /// Seconds from answer to hangup.
+    pub duration_talking_time: Option<i64>,
+    /// Login of the agent who picked up, when the hub could tell.
+    pub answered_by: Option<String>,
+    /// Logins of the agents the call is meant for; `null` means every agent.
+    pub offered_to: Option<Vec<String>>,
+    /// Who the other party is, as found in the directory.
+    pub caller: Option<CallerMatch>,
+    /// When the entry was created.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// When the entry last changed.
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+impl Call {
+    /// The other party's number: the caller of an inbound call, the callee of an outbound one.
+    pub fn remote_party(&self) -> &str {
+        match self.direction {
+            Direction::In => &self.from,
+            Direction::Out => &self.to,
+        }
+    }
+
+    /// Whether this is a missed inbound call nobody has dealt with yet.
+    pub fn is_open_missed(&self) -> bool {
+        self.direction == Direction::In && self.state == CallState::Ended && !self.done
+    }
+}

@@ -1,0 +1,148 @@
+//! Who is calling: the directory's answer for one phone number.
+//!
+//! As in Zammad, a number that belongs to a contact (`known`) hides numbers that were only
+//! found in ticket text such as an e-mail signature (`maybe`), and several contacts that
+//! share a number are all returned, newest first.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+/// How sure the match is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MatchLevel {
+    /// The number is in a contact's phone fields or notes.
+    Known,
+    /// The number was only found in the text of a ticket.
+    Maybe,
+}
+
+impl MatchLevel {
+    /// The database name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MatchLevel::Known => "known",
+            MatchLevel::Maybe => "maybe",
+        }
+    }
+
+    /// Parses the database name.
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "known" => Some(MatchLevel::Known),
+            "maybe" => Some(MatchLevel::Maybe),
+            _ => None,
+        }
+    }
+}
+
+/// The most a match carries, as in Zammad's lookup.
+pub const MAX_CONTACTS: usize = 20;
+/// The most recent tickets a popup shows for each contact.
+pub const MAX_TICKETS: usize = 5;
+
+/// The directory's answer for one number: everything a popup shows, so that it needs no
+/// second request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallerMatch {
+    /// The number that was looked up, in E.164.
+    pub number: String,
+    /// `known` or `maybe`.
+    pub level: MatchLevel,
+    /// The candidates, newest first, at most [`MAX_CONTACTS`].
+    pub contacts: Vec<ContactCard>,
+}
+
+impl CallerMatch {
+    /// The display name Zammad stores as `from_comment`/`to_comment`: the names joined with
+    /// `,`, prefixed with `maybe ` for a maybe-match.
+    pub fn comment(&self) -> Option<String> {
+        let names: Vec<&str> = self.contacts.iter().map(|c| c.name.as_str()).collect();
+        if names.is_empty() {
+            return None;
+        }
+        let joined = names.join(",");
+        Some(match self.level {
+            MatchLevel::Known => joined,
+            MatchLevel::Maybe => format!("maybe {joined}"),
+        })
+    }
+}
+
+/// One candidate for who is calling.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactCard {
+    /// The hub's contact id, or `None` for a candidate known only from a ticket.
+    pub id: Option<i64>,
+    /// The name to show.
+    pub name: String,
+    /// The contact's organization.
+    pub organization: Option<String>,
+    /// The contact's e-mail address.
+    pub email: Option<String>,
+    /// A link to the contact's profile in the help desk.
+    pub profile_url: Option<String>,
+    /// The contact's most recent tickets, newest first, at most [`MAX_TICKETS`].
+    pub tickets: Vec<TicketSummary>,
+}
+
+/// A ticket as a popup lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketSummary {
+    /// The help desk's ticket id or number.
+    pub id: String,
+    /// The ticket's title.
+    pub title: String,
+    /// The ticket's state, e.g. `open`.
+    pub state: Option<String>,
+    /// When the ticket last changed.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub updated_at: Option<OffsetDateTime>,
+    /// A link to the ticket in the help desk.
+    pub url: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn card(name: &str) -> ContactCard {
+        ContactCard {
+            id: Some(1),
+            name: name.into(),
+            organization: None,
+            email: None,
+            profile_url: None,
+            tickets: vec![],
+        }
+    }
+
+    #[test]
+    fn comment_joins_names_like_zammad() {
+        let known = CallerMatch {
+            number: "+49999992222222".into(),
+            level: MatchLevel::Known,
+            contacts: vec![card("CallerId Customer3"), card("CallerId Customer2")],
+        };
+        assert_eq!(
+            known.comment().as_deref(),
+            Some("CallerId Customer3,CallerId Customer2")
+        );
+        let maybe = CallerMatch {
+            level: MatchLevel::Maybe,
+            contacts: vec![card("Anna")],
+            ..known
+        };
+        assert_eq!(maybe.comment().as_deref(), Some("maybe Anna"));
+    }
+
+    #[test]
+    fn empty_match_has_no_comment() {
+        let none = CallerMatch {
+            number: "+4930".into(),
+            level: MatchLevel::Known,
+            contacts: vec![],
+        };
+        assert_eq!(none.comment(), None);
+    }
+}

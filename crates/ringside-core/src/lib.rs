@@ -1,0 +1,20 @@
+//! Ringside's domain, kept pure so that every rule can be unit-tested without a server:
+//! no IO, no async and no clock reads (the time is always passed in).
+//!
+//! - [`call`]: a journal entry and the events that move it;
+//! - [`journal`]: Zammad's caller-log rules, with Ringside's improvements;
+//! - [`number`]: phone numbers normalized to E.164 and found in free text;
+//! - [`caller`]: who is calling, as found in the directory;
+//! - [`directory`]: contacts and tickets read from vCard, CSV and JSON lines;
+//! - [`routing`]: blocking, outbound caller-ID rewrite and who is notified;
+//! - [`agent`]: agents and their presence;
+//! - [`stream`]: the messages of the hub's live event stream.
+
+pub mod agent;
+pub mod call;
+pub mod caller;
+pub mod directory;
+pub mod journal;
+pub mod number;
+pub mod routing;
+pub mod stream;
