@@ -1,0 +1,86 @@
+//! Admin-only: agents and their tokens, and the recent webhook requests.
+
+use std::sync::Arc;
+
+use axum::extract::rejection::{JsonRejection, PathRejection};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use ringside_core::agent::Presence;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::auth::Admin;
+use super::error::ApiError;
+use crate::state::{self, Hub};
+use crate::token;
+use crate::webhook::log::WebhookLogEntry;
+
+/// `GET /api/v1/admin/agents`.
+pub async fn agents(
+    State(hub): State<Arc<Hub>>,
+    _: Admin,
+) -> Result<Json<Vec<Presence>>, ApiError> {
+    Ok(Json(hub.recorder.presence_list().await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewAgentBody {
+    login: String,
+    name: String,
+    #[serde(default)]
+    admin: bool,
+    #[serde(default)]
+    numbers: Vec<String>,
+}
+
+/// `POST /api/v1/admin/agents`: creates an agent and returns its token, shown this once.
+pub async fn add_agent(
+    State(hub): State<Arc<Hub>>,
+    _: Admin,
+    body: Result<Json<NewAgentBody>, JsonRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let Json(body) = body?;
+    let agent = state::new_agent(
+        &body.login,
+        &body.name,
+        body.admin,
+        body.numbers,
+        &hub.settings.country,
+    )
+    .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let secret = token::generate();
+    let presence = hub
+        .recorder
+        .add_agent(&agent, &token::hash(&secret), Hub::now())
+        .await?
+        .ok_or_else(|| ApiError::conflict(format!("login {:?} is taken", body.login)))?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "agent": presence, "token": secret })),
+    ))
+}
+
+/// `POST /api/v1/admin/agents/{login}/token`: a new token; the old one stops working.
+pub async fn new_token(
+    State(hub): State<Arc<Hub>>,
+    _: Admin,
+    login: Result<Path<String>, PathRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Path(login) = login?;
+    let secret = token::generate();
+    if !hub
+        .recorder
+        .set_token(&login, &token::hash(&secret))
+        .await?
+    {
+        return Err(ApiError::not_found(format!("no agent {login:?}")));
+    }
+    Ok(Json(json!({ "login": login, "token": secret })))
+}
+
+/// `GET /api/v1/admin/webhook-log`: the last webhook requests, newest first.
+pub async fn webhook_log(State(hub): State<Arc<Hub>>, _: Admin) -> Json<Vec<WebhookLogEntry>> {
+    Json(hub.webhook_log.recent())
+}

@@ -1,0 +1,58 @@
+//! Who is asking: the agent a bearer token belongs to.
+
+use std::sync::Arc;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use ringside_core::agent::Role;
+
+use super::error::ApiError;
+use crate::state::Hub;
+use crate::store::AgentRow;
+use crate::token;
+
+/// The agent that sent the request (`Authorization: Bearer <token>`).
+#[derive(Debug, Clone)]
+pub struct Agent(pub AgentRow);
+
+/// Proof that the request came from an agent with the admin role.
+#[derive(Debug, Clone, Copy)]
+pub struct Admin;
+
+impl FromRequestParts<Arc<Hub>> for Agent {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, hub: &Arc<Hub>) -> Result<Self, ApiError> {
+        let header = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| {
+                ApiError::unauthorized("send the agent token as 'Authorization: Bearer <token>'")
+            })?;
+        let presented = header
+            .strip_prefix("Bearer ")
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| {
+                ApiError::unauthorized("the Authorization header must be 'Bearer <token>'")
+            })?;
+        hub.store
+            .agent_by_token_hash(&token::hash(presented))
+            .await?
+            .map(Agent)
+            .ok_or_else(|| ApiError::unauthorized("unknown or revoked token"))
+    }
+}
+
+impl FromRequestParts<Arc<Hub>> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, hub: &Arc<Hub>) -> Result<Self, ApiError> {
+        let Agent(agent) = Agent::from_request_parts(parts, hub).await?;
+        if agent.role != Role::Admin {
+            return Err(ApiError::forbidden("this needs an admin token"));
+        }
+        Ok(Admin)
+    }
+}

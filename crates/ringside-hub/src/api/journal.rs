@@ -1,0 +1,87 @@
+//! The call journal for agents: newest first, paged, and marking entries done.
+
+use std::sync::Arc;
+
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::Json;
+use ringside_core::call::Call;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::auth::Agent;
+use super::error::ApiError;
+use crate::state::Hub;
+use crate::store::{JournalFilter, JournalPage};
+
+/// The largest page.
+const MAX_LIMIT: i64 = 500;
+
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    limit: Option<i64>,
+    before: Option<i64>,
+    #[serde(default)]
+    filter: JournalFilter,
+}
+
+/// `GET /api/v1/journal?limit=&before=&filter=all|missed|mine`.
+pub async fn list(
+    State(hub): State<Arc<Hub>>,
+    Agent(agent): Agent,
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Json<JournalPage>, ApiError> {
+    let Query(query) = query?;
+    let limit = query.limit.unwrap_or(50);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::bad_request(format!(
+            "limit must be between 1 and {MAX_LIMIT}"
+        )));
+    }
+    let page = hub
+        .store
+        .journal(&agent.login, query.filter, query.before, limit)
+        .await?;
+    Ok(Json(page))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DoneBody {
+    done: bool,
+}
+
+/// `POST /api/v1/journal/{id}/done` with `{"done": true|false}`.
+pub async fn done_one(
+    State(hub): State<Arc<Hub>>,
+    Agent(_): Agent,
+    id: Result<Path<i64>, PathRejection>,
+    body: Result<Json<DoneBody>, JsonRejection>,
+) -> Result<Json<Call>, ApiError> {
+    let Path(id) = id?;
+    let Json(body) = body?;
+    hub.recorder.set_done(&[id], body.done, Hub::now()).await?;
+    hub.store
+        .call(id)
+        .await?
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found(format!("no journal entry {id}")))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DoneManyBody {
+    ids: Vec<i64>,
+}
+
+/// `POST /api/v1/journal/done` with `{"ids": [..]}`: marks them all done.
+pub async fn done_many(
+    State(hub): State<Arc<Hub>>,
+    Agent(_): Agent,
+    body: Result<Json<DoneManyBody>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Json(body) = body?;
+    if body.ids.len() > 10_000 {
+        return Err(ApiError::bad_request("at most 10000 ids at once"));
+    }
+    let changed = hub.recorder.set_done(&body.ids, true, Hub::now()).await?;
+    Ok(Json(json!({ "updated": changed.len() })))
+}

@@ -1,0 +1,70 @@
+//! The agent's own status, the team's presence and caller lookup.
+
+use std::sync::Arc;
+
+use axum::extract::rejection::{JsonRejection, PathRejection};
+use axum::extract::{Path, State};
+use axum::Json;
+use ringside_core::agent::Presence;
+use ringside_core::number;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::auth::Agent;
+use super::error::ApiError;
+use crate::state::Hub;
+
+/// `GET /api/v1/me`.
+pub async fn me(
+    State(hub): State<Arc<Hub>>,
+    Agent(agent): Agent,
+) -> Result<Json<Presence>, ApiError> {
+    hub.recorder
+        .presence(&agent.login)
+        .await?
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found("the agent was removed"))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DndBody {
+    dnd: bool,
+}
+
+/// `PUT /api/v1/me/dnd` with `{"dnd": true|false}`.
+pub async fn set_dnd(
+    State(hub): State<Arc<Hub>>,
+    Agent(agent): Agent,
+    body: Result<Json<DndBody>, JsonRejection>,
+) -> Result<Json<Presence>, ApiError> {
+    let Json(body) = body?;
+    hub.recorder
+        .set_dnd(&agent.login, body.dnd, Hub::now())
+        .await?
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found("the agent was removed"))
+}
+
+/// `GET /api/v1/agents`: everyone's availability.
+pub async fn agents(
+    State(hub): State<Arc<Hub>>,
+    Agent(_): Agent,
+) -> Result<Json<Vec<Presence>>, ApiError> {
+    Ok(Json(hub.recorder.presence_list().await?))
+}
+
+/// `GET /api/v1/callers/{number}`: who has this number.
+pub async fn lookup(
+    State(hub): State<Arc<Hub>>,
+    Agent(_): Agent,
+    raw: Result<Path<String>, PathRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Path(raw) = raw?;
+    let Some(e164) = number::normalize(&raw, &hub.settings.country) else {
+        return Err(ApiError::bad_request(format!(
+            "{raw:?} is not a phone number (6 to 15 digits, optionally with + or 00)"
+        )));
+    };
+    let found = hub.store.lookup(e164.as_str()).await?;
+    Ok(Json(json!({ "number": e164.as_str(), "match": found })))
+}

@@ -1,0 +1,101 @@
+//! `ringside-hub import contacts|tickets FILE`.
+
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::Subcommand;
+use ringside_core::directory;
+use ringside_hub::config::Settings;
+use ringside_hub::store::{directory as stored, ImportCounts, Store};
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Contacts from a vCard file (.vcf, versions 3 and 4) or a CSV file with a header row.
+    Contacts {
+        /// The file.
+        file: PathBuf,
+    },
+    /// Tickets from a JSON-lines file (.jsonl) or a CSV file with a header row.
+    Tickets {
+        /// The file.
+        file: PathBuf,
+    },
+}
+
+pub async fn run(settings: Settings, command: ImportCommand) -> anyhow::Result<()> {
+    let (_store, mut writer) = Store::open(&settings.config.data_dir)
+        .await
+        .context("opening the store")?;
+    let country = &settings.country;
+    let (what, counts) = match command {
+        ImportCommand::Contacts { file } => {
+            let counts = if is_vcard(&file)? {
+                let text = std::fs::read_to_string(&file)
+                    .with_context(|| format!("reading {}", file.display()))?;
+                let cards = directory::parse_vcards(&text, country)
+                    .with_context(|| format!("{}", file.display()))?;
+                stored::import_contacts(&mut writer, cards.into_iter().map(Ok)).await?
+            } else {
+                let rows = directory::contacts_csv(open(&file)?, country)
+                    .with_context(|| format!("{}", file.display()))?;
+                stored::import_contacts(&mut writer, rows).await?
+            };
+            ("contacts", finish(&file, counts)?)
+        }
+        ImportCommand::Tickets { file } => {
+            let counts = if has_extension(&file, &["csv"]) {
+                let rows = directory::tickets_csv(open(&file)?, country)
+                    .with_context(|| format!("{}", file.display()))?;
+                stored::import_tickets(&mut writer, rows).await?
+            } else {
+                let lines = directory::tickets_jsonl(BufReader::new(open(&file)?), country);
+                stored::import_tickets(&mut writer, lines).await?
+            };
+            ("tickets", finish(&file, counts)?)
+        }
+    };
+    println!(
+        "imported {} {what} with {} phone numbers",
+        counts.records, counts.numbers
+    );
+    Ok(())
+}
+
+fn finish(
+    file: &Path,
+    counts: Result<ImportCounts, directory::DirectoryError>,
+) -> anyhow::Result<ImportCounts> {
+    counts.with_context(|| format!("{}: nothing was imported", file.display()))
+}
+
+fn open(file: &Path) -> anyhow::Result<File> {
+    File::open(file).with_context(|| format!("opening {}", file.display()))
+}
+
+fn has_extension(file: &Path, extensions: &[&str]) -> bool {
+    file.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| extensions.iter().any(|x| e.eq_ignore_ascii_case(x)))
+}
+
+/// A vCard file by its extension, or by its first line.
+fn is_vcard(file: &Path) -> anyhow::Result<bool> {
+    if has_extension(file, &["vcf", "vcard"]) {
+        return Ok(true);
+    }
+    if has_extension(file, &["csv"]) {
+        return Ok(false);
+    }
+    let mut head = Vec::with_capacity(64);
+    open(file)?
+        .take(64)
+        .read_to_end(&mut head)
+        .with_context(|| format!("reading {}", file.display()))?;
+    let text = String::from_utf8_lossy(&head);
+    Ok(text
+        .trim_start()
+        .to_ascii_uppercase()
+        .starts_with("BEGIN:VCARD"))
+}

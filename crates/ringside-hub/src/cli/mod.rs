@@ -1,0 +1,116 @@
+//! The command line: `init`, `serve`, `agent`, `import`, `simulate`.
+
+mod agent;
+mod import;
+mod simulate;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+use ringside_hub::config::{self, Config, Settings};
+use ringside_hub::token;
+
+/// Ringside's hub: the call journal, caller identification and live stream for your team.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+pub struct Args {
+    /// The configuration file.
+    #[arg(
+        long,
+        global = true,
+        env = "RINGSIDE_CONFIG",
+        default_value = "ringside.toml"
+    )]
+    config: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Write a commented configuration file with fresh random tokens.
+    Init {
+        /// Replace an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Run the hub.
+    Serve,
+    /// Manage agents.
+    #[command(subcommand)]
+    Agent(agent::AgentCommand),
+    /// Import contacts or tickets into the caller directory.
+    #[command(subcommand)]
+    Import(import::ImportCommand),
+    /// Play a realistic call against a hub's generic CTI endpoint.
+    Simulate(simulate::SimulateArgs),
+}
+
+/// Runs one command.
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    match args.command {
+        Command::Init { force } => init(&args.config, force),
+        Command::Serve => serve(load(&args.config)?).await,
+        Command::Agent(command) => agent::run(load(&args.config)?, command).await,
+        Command::Import(command) => import::run(load(&args.config)?, command).await,
+        Command::Simulate(sim) => simulate::run(&args.config, sim).await,
+    }
+}
+
+fn load(path: &Path) -> anyhow::Result<Settings> {
+    Config::load(path).with_context(|| {
+        format!(
+            "loading the configuration (write one with: ringside-hub --config {} init)",
+            path.display()
+        )
+    })
+}
+
+fn init(path: &Path, force: bool) -> anyhow::Result<()> {
+    if path.exists() && !force {
+        bail!(
+            "{} exists; pass --force to replace it (its tokens stop working)",
+            path.display()
+        );
+    }
+    std::fs::write(path, config::template(&token::generate()))
+        .with_context(|| format!("writing {}", path.display()))?;
+    println!("wrote {}", path.display());
+    Ok(())
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let public_url = settings.config.public_url.clone();
+    let generic = settings.config.generic.clone();
+    let running = ringside_hub::start(settings).await?;
+    tracing::info!("hub listening on {}", running.addr);
+    if generic.enabled {
+        tracing::info!("generic CTI webhook: {public_url}/api/v1/cti/<generic.token>");
+    }
+    tokio::select! {
+        result = tokio::signal::ctrl_c() => {
+            result.context("waiting for Ctrl-C")?;
+            tracing::info!("stopping");
+            running.stop().await
+        }
+        result = wait_for_term() => {
+            result?;
+            tracing::info!("stopping");
+            running.stop().await
+        }
+    }
+}
+
+#[cfg(unix)]
+async fn wait_for_term() -> anyhow::Result<()> {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("listening for SIGTERM")?;
+    term.recv().await;
+    Ok(())
+}
+
+#[cfg(not(unix))]
+async fn wait_for_term() -> anyhow::Result<()> {
+    std::future::pending().await
+}

@@ -1,0 +1,99 @@
+//! Ringside's hub: receives call events from the phone system, keeps the team's call
+//! journal, identifies callers from the directory and streams live events to the desktop
+//! apps. Runs standalone (`ringside-hub serve`) or embedded in the desktop app ([`start`]).
+
+pub mod api;
+pub mod config;
+pub mod janitor;
+pub mod recorder;
+pub mod state;
+pub mod store;
+pub mod stream;
+pub mod token;
+pub mod webhook;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::config::Settings;
+use crate::recorder::Recorder;
+use crate::state::Hub;
+use crate::store::Store;
+use crate::webhook::log::WebhookLog;
+
+/// A hub serving on a socket.
+#[derive(Debug)]
+pub struct RunningHub {
+    /// The address it listens on (the real port when the config said port 0).
+    pub addr: SocketAddr,
+    /// Its shared state, for embedding and tests.
+    pub hub: Arc<Hub>,
+    stop: oneshot::Sender<()>,
+    server: JoinHandle<std::io::Result<()>>,
+    janitor: JoinHandle<()>,
+}
+
+impl RunningHub {
+    /// The base URL, e.g. `http://127.0.0.1:8642`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting, lets requests in flight finish and closes the store.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.janitor.abort();
+        let _ = self.stop.send(());
+        self.server.await.context("server task")??;
+        Ok(())
+    }
+
+    /// Waits until the server ends by itself (it does not, unless it fails).
+    pub async fn wait(self) -> anyhow::Result<()> {
+        self.server.await.context("server task")??;
+        Ok(())
+    }
+}
+
+/// Opens the store, binds the listener and serves in the background.
+pub async fn start(settings: Settings) -> anyhow::Result<RunningHub> {
+    let (store, writer) = Store::open(&settings.config.data_dir)
+        .await
+        .with_context(|| {
+            format!(
+                "opening the store in {}",
+                settings.config.data_dir.display()
+            )
+        })?;
+    let listener = TcpListener::bind(settings.config.listen)
+        .await
+        .with_context(|| format!("listening on {}", settings.config.listen))?;
+    let addr = listener.local_addr()?;
+    let hub = Arc::new(Hub {
+        recorder: Recorder::new(store.clone(), writer),
+        store,
+        settings,
+        webhook_log: WebhookLog::default(),
+    });
+    let (stop, stopped) = oneshot::channel::<()>();
+    let app = api::router(hub.clone());
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    let janitor = tokio::spawn(janitor::run(hub.clone()));
+    Ok(RunningHub {
+        addr,
+        hub,
+        stop,
+        server,
+        janitor,
+    })
+}

@@ -1,0 +1,171 @@
+//! `GET /api/v1/stream`: the live event stream over a WebSocket.
+//!
+//! On connect the client may send the last `(epoch, seq)` it applied as query parameters; the
+//! hub replays every later event from its durable log, or sends a snapshot when that is
+//! impossible (another epoch, a pruned log, a position the hub never
+//! reached, a first connect) or when the client falls behind
+//! the live channel. Then it forwards live events. The hub pings every `heartbeat_secs` and
+//! drops a connection that has not been heard from for three intervals.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Query, State};
+use axum::response::Response;
+use ringside_core::stream::ServerMessage;
+use serde::Deserialize;
+use tokio::sync::broadcast::error::RecvError;
+use tokio::time::Instant;
+
+use crate::api::{Agent, ApiError};
+use crate::recorder::Published;
+use crate::state::Hub;
+
+/// Events read from the log per query while replaying.
+const REPLAY_CHUNK: i64 = 1000;
+
+/// The resume position, as query parameters.
+#[derive(Debug, Default, Deserialize)]
+pub struct Resume {
+    epoch: Option<String>,
+    seq: Option<u64>,
+}
+
+/// Upgrades an authenticated request to the stream.
+pub async fn upgrade(
+    State(hub): State<Arc<Hub>>,
+    Agent(agent): Agent,
+    resume: Result<Query<Resume>, QueryRejection>,
+    ws: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
+    let Query(resume) = resume?;
+    Ok(ws
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
+        .max_write_buffer_size(1024 * 1024)
+        .max_message_size(64 * 1024)
+        .max_frame_size(64 * 1024)
+        .on_upgrade(move |socket| serve(hub, agent.login, resume, socket)))
+}
+
+/// Why a connection ended.
+#[derive(Debug)]
+enum End {
+    /// The client went away or the socket failed.
+    Gone,
+    /// The hub could not read its state.
+    Failed,
+}
+
+async fn serve(hub: Arc<Hub>, login: String, resume: Resume, mut socket: WebSocket) {
+    let mut live = hub.recorder.subscribe();
+    if let Err(e) = hub.recorder.connected(&login, Hub::now()).await {
+        tracing::error!("stream of {login}: presence not recorded: {e}");
+        return;
+    }
+    let ended = run(&hub, &mut socket, &mut live, resume).await;
+    tracing::debug!("stream of {login} ended: {ended:?}");
+    if let Err(e) = hub.recorder.disconnected(&login, Hub::now()).await {
+        tracing::error!("stream of {login}: presence not recorded: {e}");
+    }
+}
+
+async fn run(
+    hub: &Hub,
+    socket: &mut WebSocket,
+    live: &mut tokio::sync::broadcast::Receiver<Arc<Published>>,
+    resume: Resume,
+) -> End {
+    let mut sent = match catch_up(hub, socket, resume).await {
+        Ok(seq) => seq,
+        Err(end) => return end,
+    };
+    let heartbeat = Duration::from_secs(hub.settings.config.heartbeat_secs);
+    let mut ping = tokio::time::interval_at(Instant::now() + heartbeat, heartbeat);
+    let mut heard = Instant::now();
+    loop {
+        tokio::select! {
+            published = live.recv() => match published {
+                Ok(event) if event.seq > sent => {
+                    if send(socket, event.json.clone()).await.is_err() {
+                        return End::Gone;
+                    }
+                    sent = event.seq;
+                }
+                Ok(_) => {}
+                Err(RecvError::Lagged(_)) => match snapshot(hub, socket).await {
+                    Ok(seq) => sent = seq,
+                    Err(end) => return end,
+                },
+                Err(RecvError::Closed) => return End::Gone,
+            },
+            _ = ping.tick() => {
+                if heard.elapsed() > heartbeat * 3 {
+                    return End::Gone;
+                }
+                if socket.send(Message::Ping(Default::default())).await.is_err() {
+                    return End::Gone;
+                }
+            }
+            incoming = socket.recv() => match incoming {
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return End::Gone,
+                Some(Ok(_)) => heard = Instant::now(),
+            },
+        }
+    }
+}
+
+/// Brings a new connection up to date; returns the last seq it has.
+async fn catch_up(hub: &Hub, socket: &mut WebSocket, resume: Resume) -> Result<u64, End> {
+    let (Some(epoch), Some(mut sent)) = (resume.epoch, resume.seq) else {
+        return snapshot(hub, socket).await;
+    };
+    let last = hub.store.last_seq().await.map_err(|e| {
+        tracing::error!("stream replay failed: {e}");
+        End::Failed
+    })?;
+    if epoch != hub.store.epoch() || sent > last {
+        return snapshot(hub, socket).await;
+    }
+    loop {
+        let chunk = hub
+            .store
+            .events_after(sent, REPLAY_CHUNK)
+            .await
+            .map_err(|e| {
+                tracing::error!("stream replay failed: {e}");
+                End::Failed
+            })?;
+        let Some(events) = chunk else {
+            return snapshot(hub, socket).await;
+        };
+        let complete = (events.len() as i64) < REPLAY_CHUNK;
+        for event in events {
+            sent = event.seq;
+            let json = serde_json::to_string(&ServerMessage::Event(event))
+                .expect("stream events serialize");
+            send(socket, json).await.map_err(|_| End::Gone)?;
+        }
+        if complete {
+            return Ok(sent);
+        }
+    }
+}
+
+async fn snapshot(hub: &Hub, socket: &mut WebSocket) -> Result<u64, End> {
+    let snapshot = hub.recorder.snapshot().await.map_err(|e| {
+        tracing::error!("stream snapshot failed: {e}");
+        End::Failed
+    })?;
+    let seq = snapshot.seq;
+    let json =
+        serde_json::to_string(&ServerMessage::Snapshot(snapshot)).expect("snapshots serialize");
+    send(socket, json).await.map_err(|_| End::Gone)?;
+    Ok(seq)
+}
+
+async fn send(socket: &mut WebSocket, json: String) -> Result<(), axum::Error> {
+    socket.send(Message::Text(json.into())).await
+}

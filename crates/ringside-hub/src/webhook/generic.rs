@@ -1,0 +1,98 @@
+//! `POST /api/v1/cti/:token`: Zammad's generic CTI push API, with Zammad's answers, status
+//! codes and error texts, so that a PBX script written for Zammad only needs a new host name.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use ringside_core::call::Provider;
+use ringside_providers::{generic, Params};
+use serde_json::Value;
+
+use super::log::WebhookLogEntry;
+use super::pipeline;
+use crate::recorder::RecordError;
+use crate::state::Hub;
+use crate::token;
+
+/// The handler; see the module documentation.
+pub async fn generic_cti(
+    State(hub): State<Arc<Hub>>,
+    Path(path_token): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let request = match &body {
+        Ok(bytes) => String::from_utf8_lossy(bytes).into_owned(),
+        Err(e) => format!("({})", e.body_text()),
+    };
+    let (status, answer) = handle(&hub, &path_token, content_type.as_deref(), body).await;
+    hub.webhook_log.push(WebhookLogEntry {
+        at: Hub::now(),
+        endpoint: "generic",
+        content_type,
+        request,
+        status: status.as_u16(),
+        response: answer.to_string(),
+    });
+    (status, Json(answer)).into_response()
+}
+
+async fn handle(
+    hub: &Hub,
+    path_token: &str,
+    content_type: Option<&str>,
+    body: Result<Bytes, BytesRejection>,
+) -> (StatusCode, Value) {
+    let endpoint = &hub.settings.config.generic;
+    let fail = |status: StatusCode, message: &str| (status, generic::error(message));
+    if !endpoint.enabled {
+        return fail(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Feature is disabled, please contact your administrator!",
+        );
+    }
+    if endpoint.token.is_empty() {
+        return fail(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Feature not configured, please contact your admin!",
+        );
+    }
+    if !token::matches(path_token, &endpoint.token) {
+        return fail(
+            StatusCode::UNAUTHORIZED,
+            "Invalid token, please contact your admin!",
+        );
+    }
+    let body = match body {
+        Ok(body) => body,
+        Err(e) => return fail(e.status(), &e.body_text()),
+    };
+    let params = match Params::from_body(content_type, &body) {
+        Ok(params) => params,
+        Err(e) => return fail(StatusCode::BAD_REQUEST, &e.to_string()),
+    };
+    let event = match generic::event(&params) {
+        Ok(event) => event,
+        Err(e) => return fail(StatusCode::UNPROCESSABLE_ENTITY, &e.to_string()),
+    };
+    match pipeline::process(hub, Provider::Generic, event).await {
+        Ok(answer) => (StatusCode::OK, generic::answer(&answer)),
+        Err(RecordError::Journal(e)) => fail(StatusCode::UNPROCESSABLE_ENTITY, &e.to_string()),
+        Err(RecordError::Store(e)) => {
+            tracing::error!("generic CTI event not recorded: {e}");
+            fail(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the hub could not record the event; retry later",
+            )
+        }
+    }
+}

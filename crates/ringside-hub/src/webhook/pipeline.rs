@@ -1,0 +1,139 @@
+//! What happens to every PBX event, whichever provider sent it: the decision the PBX gets
+//! (reject a blocked caller, rewrite the outbound caller ID), what the hub finds out about the
+//! call (who is calling, who answered, whom it is for), and the durable record.
+
+use ringside_core::call::{CallEvent, Direction, EventKind, Provider};
+use ringside_core::journal::Enrichment;
+use ringside_core::number;
+use ringside_core::routing::{self, PbxAnswer};
+
+use crate::recorder::RecordError;
+use crate::state::Hub;
+
+/// Decides, enriches and records one event; returns what to tell the PBX. The answer is
+/// given only after the event is committed.
+pub async fn process(
+    hub: &Hub,
+    provider: Provider,
+    mut event: CallEvent,
+) -> Result<PbxAnswer, RecordError> {
+    let answer = decide(hub, &mut event);
+    let facts = enrich(hub, &event, answer == PbxAnswer::Reject).await?;
+    hub.recorder
+        .call_event(provider, &event, &facts, Hub::now())
+        .await?;
+    Ok(answer)
+}
+
+/// Applies the block list to inbound and the routing table to outbound new calls. A rewrite
+/// replaces `from` with the caller ID chosen, as in Zammad's journal.
+fn decide(hub: &Hub, event: &mut CallEvent) -> PbxAnswer {
+    if event.kind != Some(EventKind::NewCall) {
+        return PbxAnswer::Proceed;
+    }
+    let config = &hub.settings.config;
+    match event.direction {
+        Some(Direction::In) => {
+            let Some(from) = event.from.as_deref() else {
+                return PbxAnswer::Proceed;
+            };
+            let e164 = number::normalize(from, &hub.settings.country);
+            let rule = routing::blocking_rule(
+                &config.inbound.block,
+                from,
+                e164.as_ref().map(|n| n.as_str()),
+            );
+            match rule {
+                Some(_) => PbxAnswer::Reject,
+                None => PbxAnswer::Proceed,
+            }
+        }
+        Some(Direction::Out) => {
+            let to = event.to.clone().unwrap_or_default();
+            let caller_id = routing::outbound_caller_id(
+                &config.outbound.routes,
+                Some(config.outbound.default_caller_id.as_str()),
+                &to,
+            );
+            match caller_id {
+                Some(caller_id) => {
+                    event.from = Some(caller_id.to_owned());
+                    PbxAnswer::Dial {
+                        caller_id: caller_id.to_owned(),
+                        number: to,
+                    }
+                }
+                None => PbxAnswer::Proceed,
+            }
+        }
+        None => PbxAnswer::Proceed,
+    }
+}
+
+/// Finds out who is calling, who answered and whom a new call is for.
+async fn enrich(hub: &Hub, event: &CallEvent, blocked: bool) -> Result<Enrichment, RecordError> {
+    let country = &hub.settings.country;
+    let display = |raw: &Option<String>| raw.as_deref().map(|r| number::display(r, country));
+    let remote = match event.direction {
+        Some(Direction::In) => event.from.as_deref(),
+        Some(Direction::Out) => event.to.as_deref(),
+        None => None,
+    };
+    let caller = match remote.and_then(|r| number::normalize(r, country)) {
+        Some(e164) => hub.store.lookup(e164.as_str()).await?,
+        None => None,
+    };
+    let answered_by = match event.kind {
+        Some(EventKind::Answer) => answering_agent(hub, event).await?,
+        _ => None,
+    };
+    let offered_to = match (event.kind, event.direction) {
+        (Some(EventKind::NewCall), Some(Direction::In)) if blocked => Some(Vec::new()),
+        (Some(EventKind::NewCall), Some(Direction::In)) => audience(hub, event).await?,
+        _ => None,
+    };
+    Ok(Enrichment {
+        caller,
+        from_pretty: display(&event.from),
+        to_pretty: display(&event.to),
+        answered_by,
+        offered_to,
+    })
+}
+
+/// The agent who picked up: by the answering number, else by the `user` parameter naming a
+/// login (Zammad's rules, §6.3).
+async fn answering_agent(hub: &Hub, event: &CallEvent) -> Result<Option<String>, RecordError> {
+    if let Some(number) = event.answering_number.as_deref().filter(|n| !n.is_empty()) {
+        let owners = owners_of(hub, number).await?;
+        if let Some(login) = owners.into_iter().next() {
+            return Ok(Some(login));
+        }
+    }
+    if let Some(user) = event.user.as_deref() {
+        let login = user.trim().to_lowercase();
+        if hub.store.agent(&login).await?.is_some() {
+            return Ok(Some(login));
+        }
+    }
+    Ok(None)
+}
+
+/// Whom an inbound call is for, from the notify map and the agents' own numbers.
+async fn audience(hub: &Hub, event: &CallEvent) -> Result<Option<Vec<String>>, RecordError> {
+    let rules = &hub.settings.config.notify.map;
+    if rules.is_empty() {
+        return Ok(None);
+    }
+    let to = event.to.as_deref().unwrap_or_default();
+    let owners = owners_of(hub, to).await?;
+    Ok(routing::audience(rules, to, &owners))
+}
+
+/// The logins of the agents who own a number, given raw or as its E.164 form.
+async fn owners_of(hub: &Hub, raw: &str) -> Result<Vec<String>, RecordError> {
+    let e164 = number::normalize(raw, &hub.settings.country);
+    let mut numbers = vec![raw];
+    numbers.extend(e164.as_ref().map(|n| n.as_str()));
+    Ok(hub.store.agents_owning(&numbers).await?)
+}
