@@ -1,0 +1,242 @@
+//! The integration tests' harness: a real hub on `127.0.0.1:0` with a real SQLite file in a
+//! temporary directory, driven over HTTP and WebSocket like a PBX and an agent would.
+#![allow(dead_code)] // each test binary uses a different part of the harness
+
+use std::path::Path;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use ringside_core::stream::ServerMessage;
+use ringside_hub::config::Config;
+use ringside_hub::RunningHub;
+use serde_json::Value;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// The generic CTI token of the test hubs.
+pub const TOKEN: &str = "generic-test-token-0123456789";
+
+/// A running hub with its temporary directory and an admin agent.
+pub struct TestHub {
+    pub running: RunningHub,
+    pub dir: tempfile::TempDir,
+    pub admin_token: String,
+    pub http: reqwest::Client,
+}
+
+/// The configuration text of a test hub; `extra` is appended.
+pub fn config_text(data_dir: &Path, extra: &str) -> String {
+    format!(
+        "listen = \"127.0.0.1:0\"\ndata_dir = {:?}\nheartbeat_secs = 1\n{extra}\n",
+        data_dir
+    )
+}
+
+/// `[generic]` switched on with [`TOKEN`].
+pub const GENERIC_ON: &str =
+    "[generic]\nenabled = true\ntoken = \"generic-test-token-0123456789\"\n";
+
+impl TestHub {
+    /// A hub with the generic endpoint on and `extra` configuration.
+    pub async fn start(extra: &str) -> TestHub {
+        let dir = tempfile::tempdir().unwrap();
+        Self::start_in(dir, &format!("{extra}\n{GENERIC_ON}")).await
+    }
+
+    /// A hub on an existing directory with exactly this extra configuration.
+    pub async fn start_in(dir: tempfile::TempDir, extra: &str) -> TestHub {
+        let text = config_text(&dir.path().join("data"), extra);
+        let settings = Config::from_toml(&text, Path::new("test.toml"), std::iter::empty())
+            .expect("test configuration loads");
+        let running = ringside_hub::start(settings).await.expect("hub starts");
+        let mut hub = TestHub {
+            running,
+            dir,
+            admin_token: String::new(),
+            http: reqwest::Client::new(),
+        };
+        hub.admin_token = hub.agent("admin", true, &[]).await;
+        hub
+    }
+
+    /// Creates an agent through the admin API (the first one directly) and returns its token.
+    pub async fn agent(&self, login: &str, admin: bool, numbers: &[&str]) -> String {
+        if self.admin_token.is_empty() {
+            let secret = ringside_hub::token::generate();
+            let agent = ringside_hub::state::new_agent(
+                login,
+                "Admin",
+                admin,
+                vec![],
+                &self.running.hub.settings.country,
+            )
+            .unwrap();
+            self.running
+                .hub
+                .recorder
+                .add_agent(&agent, &ringside_hub::token::hash(&secret), time_now())
+                .await
+                .unwrap()
+                .expect("new login");
+            return secret;
+        }
+        let body =
+            serde_json::json!({"login": login, "name": login, "admin": admin, "numbers": numbers});
+        let response = self
+            .http
+            .post(self.url("/api/v1/admin/agents"))
+            .bearer_auth(&self.admin_token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201);
+        let created: Value = response.json().await.unwrap();
+        created["token"].as_str().unwrap().to_owned()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.running.url())
+    }
+
+    /// POSTs form fields to the generic CTI endpoint; returns status and JSON body.
+    pub async fn cti(&self, fields: &[(&str, &str)]) -> (u16, Value) {
+        let response = self
+            .http
+            .post(self.url(&format!("/api/v1/cti/{TOKEN}")))
+            .form(fields)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// GET with a bearer token; returns status and JSON body.
+    pub async fn get(&self, path: &str, token: &str) -> (u16, Value) {
+        let response = self
+            .http
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Sends JSON with a bearer token; returns status and JSON body.
+    pub async fn send(&self, method: &str, path: &str, token: &str, body: Value) -> (u16, Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let response = self
+            .http
+            .request(method, self.url(path))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// The whole journal, newest first.
+    pub async fn journal(&self) -> Vec<Value> {
+        let (status, page) = self
+            .get("/api/v1/journal?limit=500", &self.admin_token)
+            .await;
+        assert_eq!(status, 200, "{page}");
+        page["entries"].as_array().unwrap().clone()
+    }
+
+    /// Connects to the stream as the agent with `token`, resuming from `resume`.
+    pub async fn stream(&self, token: &str, resume: Option<(&str, u64)>) -> Stream {
+        let query = resume
+            .map(|(epoch, seq)| format!("?epoch={epoch}&seq={seq}"))
+            .unwrap_or_default();
+        let url = format!("ws://{}/api/v1/stream{query}", self.running.addr);
+        let mut request = url.into_client_request().unwrap();
+        request
+            .headers_mut()
+            .insert("Authorization", format!("Bearer {token}").parse().unwrap());
+        let (socket, _) = tokio_tungstenite::connect_async(request)
+            .await
+            .expect("stream connects");
+        Stream { socket }
+    }
+}
+
+/// A stream connection as a test reads it.
+pub struct Stream {
+    socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
+}
+
+impl Stream {
+    /// The next hub message (pings are answered and skipped); panics after 5 s.
+    pub async fn next(&mut self) -> ServerMessage {
+        self.next_within(Duration::from_secs(5))
+            .await
+            .expect("a stream message within 5 s")
+    }
+
+    /// The next hub message, or `None` when none comes within `wait`.
+    pub async fn next_within(&mut self, wait: Duration) -> Option<ServerMessage> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let frame = tokio::time::timeout_at(deadline, self.socket.next())
+                .await
+                .ok()?;
+            match frame.expect("stream open").expect("stream frame") {
+                Message::Text(text) => {
+                    return Some(serde_json::from_str(&text).expect("a ServerMessage"))
+                }
+                Message::Ping(_) | Message::Pong(_) => continue,
+                other => panic!("unexpected frame {other:?}"),
+            }
+        }
+    }
+
+    /// Waits for a WebSocket ping from the hub.
+    pub async fn ping_within(&mut self, wait: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            match tokio::time::timeout_at(deadline, self.socket.next()).await {
+                Err(_) => return false,
+                Ok(Some(Ok(Message::Ping(_)))) => return true,
+                Ok(Some(Ok(_))) => continue,
+                Ok(_) => return false,
+            }
+        }
+    }
+
+    /// Closes the connection.
+    pub async fn close(mut self) {
+        let _ = self.socket.send(Message::Close(None)).await;
+        let _ = self.socket.close(None).await;
+    }
+}
+
+pub fn time_now() -> time::OffsetDateTime {
+    time::OffsetDateTime::now_utc()
+}
+
+/// The `(epoch, seq)` of a stream message.
+pub fn position(message: &ServerMessage) -> (String, u64) {
+    match message {
+        ServerMessage::Event(e) => (e.epoch.clone(), e.seq),
+        ServerMessage::Snapshot(s) => (s.epoch.clone(), s.seq),
+    }
+}
+
+/// The call carried by a stream event, if it carries one.
+pub fn call_of(message: &ServerMessage) -> Option<&ringside_core::call::Call> {
+    match message {
+        ServerMessage::Event(e) => match &e.body {
+            ringside_core::stream::EventBody::Call { call } => Some(call),
+            _ => None,
+        },
+        ServerMessage::Snapshot(_) => None,
+    }
+}

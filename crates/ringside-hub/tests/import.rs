@@ -1,0 +1,132 @@
+//! Caller identification end to end: contacts and tickets imported with the real binary's
+//! `import` commands, then looked up through the API and attached to calls.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::TestHub;
+use serde_json::{json, Value};
+
+const BIN: &str = env!("CARGO_BIN_EXE_ringside-hub");
+
+const CONTACTS: &str = "BEGIN:VCARD\r
+VERSION:3.0\r
+FN:Carla Customer\r
+ORG:Acme GmbH\r
+EMAIL:carla@acme.example\r
+TEL;TYPE=work:+49 30 609854180\r
+URL:https://desk.example/customers/7\r
+END:VCARD\r
+BEGIN:VCARD\r
+VERSION:4.0\r
+FN:Dieter Double\r
+TEL;VALUE=uri:tel:+49-30-609854180\r
+NOTE:mobile 0171 2223334\r
+END:VCARD\r
+";
+
+const TICKETS: &str = r#"{"id": 101, "title": "Printer on fire", "state": "open", "customer_email": "carla@acme.example", "url": "https://desk.example/tickets/101", "updated_at": "2026-11-20T09:00:00Z"}
+{"id": 102, "title": "Invoice question", "state": "closed", "customer_email": "carla@acme.example", "updated_at": "2026-11-21T09:00:00Z"}
+{"id": 103, "title": "Call me back", "customer_email": "erik@elsewhere.example", "text": "Best regards, Erik\nPhone: +49 40 5556667"}
+"#;
+
+fn import(config: &Path, what: &str, file: &Path) -> std::process::Output {
+    Command::new(BIN)
+        .arg("--config")
+        .arg(config)
+        .args(["import", what])
+        .arg(file)
+        .output()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn imported_contacts_and_tickets_identify_callers() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("ringside.toml");
+    std::fs::write(&config, common::config_text(&dir.path().join("data"), "")).unwrap();
+    let contacts = dir.path().join("contacts.vcf");
+    std::fs::write(&contacts, CONTACTS).unwrap();
+    let tickets = dir.path().join("tickets.jsonl");
+    std::fs::write(&tickets, TICKETS).unwrap();
+
+    let out = import(&config, "contacts", &contacts);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "imported 2 contacts with 3 phone numbers"
+    );
+    let out = import(&config, "tickets", &tickets);
+    assert!(out.status.success(), "{out:?}");
+    // Importing again updates instead of duplicating.
+    assert!(import(&config, "contacts", &contacts).status.success());
+
+    let hub = TestHub::start_in(dir, common::GENERIC_ON).await;
+    let (_, found) = hub.get("/api/v1/callers/+4930609854180", &hub.admin_token).await;
+    let found = &found["match"];
+    assert_eq!(found["level"], "known");
+    let names: Vec<&str> = found["contacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, vec!["Dieter Double", "Carla Customer"], "newest first");
+    let carla = &found["contacts"][1];
+    assert_eq!(carla["organization"], "Acme GmbH");
+    assert_eq!(carla["profile_url"], "https://desk.example/customers/7");
+    let titles: Vec<&str> = carla["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, vec!["Invoice question", "Printer on fire"]);
+
+    let (_, from_note) = hub.get("/api/v1/callers/01712223334", &hub.admin_token).await;
+    assert_eq!(from_note["match"]["contacts"][0]["name"], "Dieter Double");
+
+    let (_, maybe) = hub.get("/api/v1/callers/+49405556667", &hub.admin_token).await;
+    assert_eq!(maybe["match"]["level"], "maybe");
+    assert_eq!(maybe["match"]["contacts"][0]["tickets"][0]["title"], "Call me back");
+
+    let (_, answer) = hub
+        .cti(&[
+            ("event", "newCall"),
+            ("direction", "in"),
+            ("callId", "known"),
+            ("from", "030609854180"),
+            ("to", "4930600000000"),
+        ])
+        .await;
+    assert_eq!(answer, json!({}));
+    let journal = hub.journal().await;
+    assert_eq!(journal[0]["from_comment"], "Dieter Double,Carla Customer");
+    assert_eq!(journal[0]["caller"]["contacts"][1]["tickets"][0]["id"], "102");
+}
+
+#[tokio::test]
+async fn a_broken_file_imports_nothing_and_says_where() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("ringside.toml");
+    std::fs::write(&config, common::config_text(&dir.path().join("data"), "")).unwrap();
+    let broken = dir.path().join("broken.vcf");
+    std::fs::write(&broken, format!("{CONTACTS}END:VCARD\r\n")).unwrap();
+    let out = import(&config, "contacts", &broken);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("line 15"), "{stderr}");
+
+    let csv = dir.path().join("contacts.csv");
+    std::fs::write(&csv, "Colour,Size\nred,XL\n").unwrap();
+    let out = import(&config, "contacts", &csv);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("Colour"), "the error names the headers found: {stderr}");
+
+    let hub = TestHub::start_in(dir, common::GENERIC_ON).await;
+    let (_, found): (u16, Value) = hub.get("/api/v1/callers/+4930609854180", &hub.admin_token).await;
+    assert_eq!(found["match"], Value::Null, "nothing from the broken vCard file");
+}

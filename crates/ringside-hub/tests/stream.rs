@@ -1,0 +1,251 @@
+//! The live stream against the real hub: snapshot on first connect, live events, replay of
+//! missed events on resume without loss or duplicates, snapshots when replay is impossible,
+//! presence, notify routing, heartbeats and the janitor.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{call_of, position, TestHub};
+use ringside_core::call::CallState;
+use ringside_core::stream::{EventBody, ServerMessage};
+use serde_json::json;
+
+fn ring(call_id: &str, to: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("event", "newCall".into()),
+        ("direction", "in".into()),
+        ("callId", call_id.into()),
+        ("from", "4930609854180".into()),
+        ("to", to.into()),
+    ]
+}
+
+fn refs<'a>(fields: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    fields.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+#[tokio::test]
+async fn first_connect_gets_a_snapshot_then_live_events() {
+    let hub = TestHub::start("").await;
+    hub.cti(&refs(&ring("before", "4930600000000"))).await;
+    let mut stream = hub.stream(&hub.admin_token, None).await;
+    let ServerMessage::Snapshot(snapshot) = stream.next().await else {
+        panic!("a snapshot first")
+    };
+    assert!(!snapshot.recovered);
+    assert_eq!(snapshot.active_calls.len(), 1);
+    assert_eq!(snapshot.active_calls[0].call_id, "before");
+    let me = snapshot
+        .presence
+        .iter()
+        .find(|p| p.login == "admin")
+        .unwrap();
+    assert!(me.online, "the snapshot sees the new connection");
+
+    hub.cti(&refs(&ring("live", "4930600000000"))).await;
+    let event = stream.next().await;
+    let call = call_of(&event).expect("a call event");
+    assert_eq!(call.call_id, "live");
+    assert_eq!(call.state, CallState::Ringing);
+    assert_eq!(position(&event).1, snapshot.seq + 1);
+}
+
+#[tokio::test]
+async fn resume_replays_what_was_missed_without_loss_or_duplicates() {
+    let hub = TestHub::start("").await;
+    let mut stream = hub.stream(&hub.admin_token, None).await;
+    let snapshot = stream.next().await;
+    hub.cti(&refs(&ring("c1", "4930600000000"))).await;
+    let seen = stream.next().await;
+    assert_eq!(call_of(&seen).unwrap().call_id, "c1");
+    let (epoch, last) = position(&seen);
+    assert_eq!(epoch, position(&snapshot).0);
+    stream.close().await;
+
+    // Missed while away: a new call, and c1 answered and hung up.
+    hub.cti(&refs(&ring("c2", "4930600000000"))).await;
+    hub.cti(&[("event", "answer"), ("direction", "in"), ("callId", "c1")])
+        .await;
+    hub.cti(&[
+        ("event", "hangup"),
+        ("direction", "in"),
+        ("callId", "c1"),
+        ("cause", "normalClearing"),
+    ])
+    .await;
+    hub.cti(&refs(&ring("c2", "4930600000000"))).await; // a PBX retry: no event
+
+    let mut resumed = hub.stream(&hub.admin_token, Some((&epoch, last))).await;
+    let mut seqs = Vec::new();
+    let mut calls = Vec::new();
+    while let Some(message) = resumed.next_within(Duration::from_millis(500)).await {
+        let ServerMessage::Event(event) = &message else {
+            panic!("replay, not a snapshot: {message:?}")
+        };
+        seqs.push(event.seq);
+        if let Some(call) = call_of(&message) {
+            calls.push((call.call_id.clone(), call.state));
+        }
+    }
+    let expected: Vec<u64> = (last + 1..=last + seqs.len() as u64).collect();
+    assert_eq!(seqs, expected, "contiguous, in order, no duplicates");
+    assert_eq!(
+        calls,
+        vec![
+            ("c2".to_owned(), CallState::Ringing),
+            ("c1".to_owned(), CallState::Answered),
+            ("c1".to_owned(), CallState::Ended),
+        ]
+    );
+
+    // And live after the replay.
+    hub.cti(&refs(&ring("c3", "4930600000000"))).await;
+    let live = resumed.next().await;
+    assert_eq!(call_of(&live).unwrap().call_id, "c3");
+    assert_eq!(position(&live).1, seqs.last().unwrap() + 1);
+}
+
+#[tokio::test]
+async fn an_unknown_epoch_or_a_future_position_gets_a_snapshot() {
+    let hub = TestHub::start("").await;
+    hub.cti(&refs(&ring("c1", "4930600000000"))).await;
+    let mut other_epoch = hub
+        .stream(&hub.admin_token, Some(("0000000000000000", 1)))
+        .await;
+    let ServerMessage::Snapshot(snapshot) = other_epoch.next().await else {
+        panic!("a snapshot for another epoch")
+    };
+    assert_eq!(snapshot.active_calls.len(), 1);
+
+    let epoch = snapshot.epoch.clone();
+    let mut ahead = hub
+        .stream(&hub.admin_token, Some((&epoch, snapshot.seq + 100)))
+        .await;
+    let ServerMessage::Snapshot(again) = ahead.next().await else {
+        panic!("a snapshot for a position the hub never reached")
+    };
+    hub.cti(&refs(&ring("c2", "4930600000000"))).await;
+    let live = ahead.next().await;
+    assert_eq!(call_of(&live).unwrap().call_id, "c2");
+    assert!(position(&live).1 > again.seq);
+}
+
+#[tokio::test]
+async fn presence_and_do_not_disturb_reach_the_team() {
+    let hub = TestHub::start("").await;
+    let anna = hub.agent("anna", false, &[]).await;
+    let mut watcher = hub.stream(&hub.admin_token, None).await;
+    watcher.next().await; // snapshot
+
+    let anna_stream = hub.stream(&anna, None).await;
+    let presence = |message: ServerMessage| match message {
+        ServerMessage::Event(event) => match event.body {
+            EventBody::Presence { presence } => presence,
+            other => panic!("expected presence, got {other:?}"),
+        },
+        other => panic!("expected an event, got {other:?}"),
+    };
+    let online = presence(watcher.next().await);
+    assert_eq!((online.login.as_str(), online.online), ("anna", true));
+
+    let (status, me) = hub
+        .send("PUT", "/api/v1/me/dnd", &anna, json!({"dnd": true}))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(me["dnd"], true);
+    let dnd = presence(watcher.next().await);
+    assert!(dnd.dnd && dnd.online);
+
+    anna_stream.close().await;
+    let offline = presence(watcher.next().await);
+    assert_eq!(
+        (offline.login.as_str(), offline.online, offline.dnd),
+        ("anna", false, true)
+    );
+
+    let (_, agents) = hub.get("/api/v1/agents", &hub.admin_token).await;
+    let anna_row = agents
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["login"] == "anna")
+        .unwrap();
+    assert_eq!(anna_row["dnd"], true, "kept by the hub");
+}
+
+#[tokio::test]
+async fn call_events_name_the_agents_they_are_for() {
+    let hub =
+        TestHub::start("[notify]\nmap = [{ queue = \"4930600000000\", agents = [\"anna\"] }]\n")
+            .await;
+    hub.agent("anna", false, &[]).await;
+    hub.agent("ben", false, &["+49 30 600000099"]).await;
+    let mut stream = hub.stream(&hub.admin_token, None).await;
+    stream.next().await;
+    for (call_id, to, expected) in [
+        ("queue", "4930600000000", vec!["anna"]),
+        ("direct", "030600000099", vec!["ben"]),
+        ("nobody", "4930611111111", vec![]),
+    ] {
+        hub.cti(&refs(&ring(call_id, to))).await;
+        let event = stream.next().await;
+        let call = call_of(&event).unwrap();
+        assert_eq!(call.call_id, call_id);
+        assert_eq!(
+            call.offered_to,
+            Some(expected.iter().map(|s| s.to_string()).collect())
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_hub_sends_heartbeats() {
+    let hub = TestHub::start("").await;
+    let mut stream = hub.stream(&hub.admin_token, None).await;
+    stream.next().await;
+    assert!(stream.ping_within(Duration::from_secs(3)).await);
+}
+
+#[tokio::test]
+async fn the_stream_needs_a_valid_token() {
+    let hub = TestHub::start("").await;
+    for header in [None, Some("Bearer wrong")] {
+        let mut request =
+            tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(
+                format!("ws://{}/api/v1/stream", hub.running.addr),
+            )
+            .unwrap();
+        if let Some(header) = header {
+            request
+                .headers_mut()
+                .insert("Authorization", header.parse().unwrap());
+        }
+        match tokio_tungstenite::connect_async(request).await {
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+                assert_eq!(response.status(), 401)
+            }
+            other => panic!("expected 401, got {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_janitor_closes_calls_left_ringing() {
+    let hub = TestHub::start("ring_timeout_secs = 1\n").await;
+    let mut stream = hub.stream(&hub.admin_token, None).await;
+    stream.next().await;
+    hub.cti(&refs(&ring("forgotten", "4930600000000"))).await;
+    assert_eq!(
+        call_of(&stream.next().await).unwrap().state,
+        CallState::Ringing
+    );
+    let closed = stream.next().await;
+    let call = call_of(&closed).expect("the janitor's event");
+    assert_eq!(call.call_id, "forgotten");
+    assert_eq!(call.state, CallState::Ended);
+    assert!(!call.done, "a missed call to call back");
+    assert_eq!(call.comment.as_deref(), Some("ringTimeout"));
+    let journal = hub.journal().await;
+    assert_eq!(journal[0]["state"], "hangup");
+}
