@@ -1,0 +1,150 @@
+//! Where the hub is and how to prove who we are: the one place that turns the configured
+//! base URL into REST and stream URLs, so that a hub behind a path prefix works everywhere.
+
+use std::fmt;
+
+use ringside_core::stream::ResumeFrom;
+use url::Url;
+
+use crate::error::ClientError;
+
+/// A hub's base URL and the agent token sent as `Authorization: Bearer` on every request.
+#[derive(Clone)]
+pub struct HubEndpoint {
+    base: Url,
+    stream: Url,
+    token: String,
+}
+
+impl HubEndpoint {
+    /// Checks the settings once, so that no request fails later for a malformed address:
+    /// the URL must be `http` or `https` (a path prefix such as `/ringside` is kept) and the
+    /// token must be non-empty printable ASCII.
+    pub fn new(base_url: &str, token: impl Into<String>) -> Result<Self, ClientError> {
+        let invalid = |detail: String| ClientError::InvalidConfig { detail };
+        let mut base =
+            Url::parse(base_url).map_err(|e| invalid(format!("hub URL {base_url:?}: {e}")))?;
+        let stream_scheme = match base.scheme() {
+            "http" => "ws",
+            "https" => "wss",
+            other => return Err(invalid(format!("hub URL scheme {other:?} is not http(s)"))),
+        };
+        base.set_query(None);
+        base.set_fragment(None);
+        let mut stream = join(&base, &["stream"]);
+        stream
+            .set_scheme(stream_scheme)
+            .map_err(|()| invalid(format!("hub URL {base_url:?} has no WebSocket form")))?;
+
+        let token = token.into();
+        if token.is_empty() || !token.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(invalid("the agent token must be printable ASCII".into()));
+        }
+        Ok(HubEndpoint {
+            base,
+            stream,
+            token,
+        })
+    }
+
+    /// The base URL as configured, for display in settings.
+    pub fn base_url(&self) -> &Url {
+        &self.base
+    }
+
+    /// `<base>/api/v1/<segments...>`, each segment percent-encoded (a caller number may
+    /// contain anything).
+    pub(crate) fn api_url(&self, segments: &[&str]) -> Url {
+        join(&self.base, segments)
+    }
+
+    /// The stream's `ws(s)://` URL, with the resume query when a position is known.
+    pub(crate) fn stream_url(&self, resume: Option<&ResumeFrom>) -> Url {
+        let mut url = self.stream.clone();
+        if let Some(resume) = resume {
+            url.query_pairs_mut()
+                .append_pair("epoch", &resume.epoch)
+                .append_pair("seq", &resume.seq.to_string());
+        }
+        url
+    }
+
+    /// The agent token.
+    pub(crate) fn token(&self) -> &str {
+        &self.token
+    }
+}
+
+impl fmt::Debug for HubEndpoint {
+    /// Leaves the token out: endpoints end up in logs.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HubEndpoint")
+            .field("base", &self.base.as_str())
+            .field("token", &"<redacted>")
+            .finish()
+    }
+}
+
+fn join(base: &Url, segments: &[&str]) -> Url {
+    let mut url = base.clone();
+    // http(s) URLs always have path segments; `new` rejects every other scheme.
+    if let Ok(mut path) = url.path_segments_mut() {
+        path.pop_if_empty().extend(["api", "v1"]).extend(segments);
+    }
+    url
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builds_api_and_stream_urls_under_a_path_prefix() {
+        let endpoint = HubEndpoint::new("https://hub.example/ringside/?x=1", "t0k").unwrap();
+        assert_eq!(
+            endpoint.api_url(&["callers", "+49 30/1"]).as_str(),
+            "https://hub.example/ringside/api/v1/callers/+49%2030%2F1"
+        );
+        assert_eq!(
+            endpoint.stream_url(None).as_str(),
+            "wss://hub.example/ringside/api/v1/stream"
+        );
+        let resume = ResumeFrom {
+            epoch: "e 1".into(),
+            seq: 42,
+        };
+        assert_eq!(
+            endpoint.stream_url(Some(&resume)).as_str(),
+            "wss://hub.example/ringside/api/v1/stream?epoch=e+1&seq=42"
+        );
+    }
+
+    #[test]
+    fn plain_http_streams_over_ws() {
+        let endpoint = HubEndpoint::new("http://127.0.0.1:8642", "t").unwrap();
+        assert_eq!(
+            endpoint.stream_url(None).as_str(),
+            "ws://127.0.0.1:8642/api/v1/stream"
+        );
+    }
+
+    #[test]
+    fn rejects_unusable_settings() {
+        for (url, token) in [
+            ("ftp://hub", "t"),
+            ("not a url", "t"),
+            ("http://hub", ""),
+            ("http://hub", "two words"),
+            ("http://hub", "t\n"),
+        ] {
+            let error = HubEndpoint::new(url, token).unwrap_err();
+            assert_eq!(error.code(), "invalid_config", "{url} {token:?}");
+        }
+    }
+
+    #[test]
+    fn debug_hides_the_token() {
+        let endpoint = HubEndpoint::new("http://hub", "secret-token").unwrap();
+        assert!(!format!("{endpoint:?}").contains("secret-token"));
+    }
+}

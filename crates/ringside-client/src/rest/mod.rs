@@ -1,0 +1,146 @@
+//! Typed calls to the hub's agent REST API (`/api/v1/...`), one method per endpoint, with
+//! a request timeout and every failure mapped to a [`ClientError`].
+
+mod types;
+
+use std::time::Duration;
+
+use reqwest::{Method, RequestBuilder};
+use ringside_core::agent::Presence;
+use ringside_core::call::Call;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use url::Url;
+
+use crate::endpoint::HubEndpoint;
+use crate::error::{with_causes, ClientError};
+pub use types::{CallerLookup, JournalFilter, JournalPage, JournalQuery};
+use types::{DndBody, DoneBody, DoneIdsBody, Updated};
+
+/// A request timeout short enough for a UI action, long enough for a slow help-desk lookup
+/// behind the hub.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The agent API of one hub, as one agent. Cheap to clone: clones share the connection pool.
+#[derive(Debug, Clone)]
+pub struct HubClient {
+    http: reqwest::Client,
+    endpoint: HubEndpoint,
+    timeout: Duration,
+}
+
+impl HubClient {
+    /// A client whose every request (connect included) gives up after `timeout`.
+    pub fn new(endpoint: HubEndpoint, timeout: Duration) -> Result<Self, ClientError> {
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout)
+            .user_agent(concat!("ringside-client/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ClientError::InvalidConfig {
+                detail: with_causes(&e),
+            })?;
+        Ok(HubClient {
+            http,
+            endpoint,
+            timeout,
+        })
+    }
+
+    /// This agent's own presence (`GET /api/v1/me`); also the cheapest check of a token.
+    pub async fn me(&self) -> Result<Presence, ClientError> {
+        self.fetch(self.request(Method::GET, &["me"])).await
+    }
+
+    /// Turns do-not-disturb on or off (`PUT /api/v1/me/dnd`).
+    pub async fn set_dnd(&self, dnd: bool) -> Result<Presence, ClientError> {
+        self.fetch_with(Method::PUT, &["me", "dnd"], &DndBody { dnd })
+            .await
+    }
+
+    /// Everyone's presence, for the team view (`GET /api/v1/agents`).
+    pub async fn agents(&self) -> Result<Vec<Presence>, ClientError> {
+        self.fetch(self.request(Method::GET, &["agents"])).await
+    }
+
+    /// One page of the journal, newest first (`GET /api/v1/journal`).
+    pub async fn journal(&self, query: &JournalQuery) -> Result<JournalPage, ClientError> {
+        let mut url = self.endpoint.api_url(&["journal"]);
+        {
+            let mut pairs = url.query_pairs_mut();
+            if let Some(limit) = query.limit {
+                pairs.append_pair("limit", &limit.to_string());
+            }
+            if let Some(before) = query.before {
+                pairs.append_pair("before", &before.to_string());
+            }
+            pairs.append_pair("filter", query.filter.as_str());
+        }
+        self.fetch(self.request_url(Method::GET, url)).await
+    }
+
+    /// Marks one journal entry done or not done (`POST /api/v1/journal/{id}/done`).
+    pub async fn set_done(&self, id: i64, done: bool) -> Result<Call, ClientError> {
+        let id = id.to_string();
+        self.fetch_with(Method::POST, &["journal", &id, "done"], &DoneBody { done })
+            .await
+    }
+
+    /// Marks several entries done at once (`POST /api/v1/journal/done`); returns how many
+    /// the hub changed.
+    pub async fn mark_done(&self, ids: &[i64]) -> Result<u64, ClientError> {
+        let updated: Updated = self
+            .fetch_with(Method::POST, &["journal", "done"], &DoneIdsBody { ids })
+            .await?;
+        Ok(updated.updated)
+    }
+
+    /// Who is behind a number, for a popup or the dial field (`GET /api/v1/callers/{number}`).
+    pub async fn lookup_caller(&self, number: &str) -> Result<CallerLookup, ClientError> {
+        self.fetch(self.request(Method::GET, &["callers", number]))
+            .await
+    }
+
+    fn request(&self, method: Method, segments: &[&str]) -> RequestBuilder {
+        self.request_url(method, self.endpoint.api_url(segments))
+    }
+
+    fn request_url(&self, method: Method, url: Url) -> RequestBuilder {
+        self.http
+            .request(method, url)
+            .bearer_auth(self.endpoint.token())
+    }
+
+    async fn fetch_with<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        segments: &[&str],
+        body: &impl Serialize,
+    ) -> Result<T, ClientError> {
+        self.fetch(self.request(method, segments).json(body)).await
+    }
+
+    async fn fetch<T: DeserializeOwned>(&self, request: RequestBuilder) -> Result<T, ClientError> {
+        let response = request.send().await.map_err(|e| self.transport(e))?;
+        let status = response.status();
+        if !status.is_success() {
+            let body = response.bytes().await.unwrap_or_default();
+            return Err(ClientError::from_status(status.as_u16(), &body));
+        }
+        response.json().await.map_err(|e| self.transport(e))
+    }
+
+    fn transport(&self, error: reqwest::Error) -> ClientError {
+        if error.is_timeout() {
+            ClientError::Timeout(self.timeout)
+        } else if error.is_decode() {
+            ClientError::InvalidResponse {
+                detail: with_causes(&error),
+            }
+        } else {
+            ClientError::Unreachable {
+                detail: with_causes(&error),
+            }
+        }
+    }
+}

@@ -1,0 +1,84 @@
+//! The request and response shapes of the agent API that are not domain types, as the hub
+//! puts them on the wire.
+
+use ringside_core::call::Call;
+use ringside_core::caller::CallerMatch;
+use serde::{Deserialize, Serialize};
+
+/// Which journal entries to list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JournalFilter {
+    /// Every call.
+    #[default]
+    All,
+    /// Missed inbound calls.
+    Missed,
+    /// Calls this agent answered or placed.
+    Mine,
+}
+
+impl JournalFilter {
+    /// The `filter` query value.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            JournalFilter::All => "all",
+            JournalFilter::Missed => "missed",
+            JournalFilter::Mine => "mine",
+        }
+    }
+}
+
+/// One page request of `GET /api/v1/journal`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JournalQuery {
+    /// How many entries at most; `None` lets the hub choose.
+    pub limit: Option<u32>,
+    /// Only entries older than this id: the previous page's `next_before`.
+    pub before: Option<i64>,
+    /// Which entries.
+    pub filter: JournalFilter,
+}
+
+/// One page of the journal, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JournalPage {
+    /// The entries.
+    pub entries: Vec<Call>,
+    /// The `before` of the next (older) page; `None` on the last page.
+    pub next_before: Option<i64>,
+}
+
+/// The hub's answer for one caller number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallerLookup {
+    /// The number as the hub understood it: E.164, or raw when it is not a number.
+    pub number: String,
+    /// Who it is, when the directory knows.
+    #[serde(rename = "match")]
+    pub caller_match: Option<CallerMatch>,
+}
+
+/// Body of `PUT /api/v1/me/dnd`.
+#[derive(Serialize)]
+pub(crate) struct DndBody {
+    pub(crate) dnd: bool,
+}
+
+/// Body of `POST /api/v1/journal/{id}/done`.
+#[derive(Serialize)]
+pub(crate) struct DoneBody {
+    pub(crate) done: bool,
+}
+
+/// Body of `POST /api/v1/journal/done`.
+#[derive(Serialize)]
+pub(crate) struct DoneIdsBody<'a> {
+    pub(crate) ids: &'a [i64],
+}
+
+/// Answer of `POST /api/v1/journal/done`.
+#[derive(Deserialize)]
+pub(crate) struct Updated {
+    pub(crate) updated: u64,
+}

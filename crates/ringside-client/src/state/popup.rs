@@ -1,0 +1,61 @@
+//! When the caller-ID popup opens, changes and closes: for an inbound call ringing for this
+//! agent, fresh enough to still be picked up, and only once per call.
+
+use std::time::Duration;
+
+use ringside_core::call::{Call, CallState, Direction};
+use time::OffsetDateTime;
+
+use super::Effect;
+
+/// The popup rules for one agent.
+#[derive(Debug, Clone)]
+pub(super) struct PopupRules {
+    /// The agent's login.
+    pub(super) me: String,
+    /// How old a ringing call may be and still pop up.
+    pub(super) window: Duration,
+}
+
+impl PopupRules {
+    /// What the popup must do now that `call` is the call's current version; `popped` tells
+    /// whether its popup is open.
+    pub(super) fn transition(
+        &self,
+        call: &Call,
+        popped: bool,
+        now: OffsetDateTime,
+    ) -> Option<Effect> {
+        let ringing_for_me = call.direction == Direction::In
+            && call.state == CallState::Ringing
+            && self.meant_for_me(call);
+        if !popped {
+            return (ringing_for_me && self.is_fresh(call, now))
+                .then(|| Effect::ShowPopup(Box::new(call.clone())));
+        }
+        let keep = match call.state {
+            CallState::Ringing => ringing_for_me,
+            CallState::Answered => call.answered_by.as_deref().is_none_or(|by| by == self.me),
+            CallState::Ended => false,
+        };
+        Some(if keep {
+            Effect::UpdatePopup(Box::new(call.clone()))
+        } else {
+            Effect::ClosePopup(call.id)
+        })
+    }
+
+    /// `offered_to` null means everyone.
+    fn meant_for_me(&self, call: &Call) -> bool {
+        call.offered_to
+            .as_ref()
+            .is_none_or(|logins| logins.contains(&self.me))
+    }
+
+    /// A call that started ringing longer ago than the window goes to the journal only; a
+    /// call stamped in the future (hub clock ahead) counts as fresh.
+    fn is_fresh(&self, call: &Call, now: OffsetDateTime) -> bool {
+        let rang_at = call.initialized_at.unwrap_or(call.created_at);
+        now - rang_at <= self.window
+    }
+}
