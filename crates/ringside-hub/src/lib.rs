@@ -44,9 +44,10 @@ impl RunningHub {
         format!("http://{}", self.addr)
     }
 
-    /// Stops accepting, lets requests in flight finish and closes the store.
+    /// Stops accepting, closes the live streams and lets requests in flight finish.
     pub async fn stop(self) -> anyhow::Result<()> {
         self.janitor.abort();
+        self.hub.stopping.send_replace(true);
         let _ = self.stop.send(());
         self.server.await.context("server task")??;
         Ok(())
@@ -78,6 +79,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningHub> {
         store,
         settings,
         webhook_log: WebhookLog::default(),
+        stopping: tokio::sync::watch::Sender::new(false),
     });
     let (stop, stopped) = oneshot::channel::<()>();
     let app = api::router(hub.clone());

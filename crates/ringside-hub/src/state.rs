@@ -20,6 +20,8 @@ pub struct Hub {
     pub recorder: Recorder,
     /// The last webhook requests with their answers, for the admin.
     pub webhook_log: WebhookLog,
+    /// Turns true when the hub stops, so that stream connections close too.
+    pub stopping: tokio::sync::watch::Sender<bool>,
 }
 
 impl Hub {

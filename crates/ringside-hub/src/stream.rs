@@ -1,12 +1,14 @@
 //! `GET /api/v1/stream`: the live event stream over a WebSocket.
 //!
 //! On connect the client may send the last `(epoch, seq)` it applied as query parameters; the
-//! hub replays every later event from its durable log, or sends a snapshot when that is
+//! hub replays every later event from its durable log (each call in its latest state only),
+//! or sends a snapshot when that is
 //! impossible (another epoch, a pruned log, a position the hub never
 //! reached, a first connect) or when the client falls behind
 //! the live channel. Then it forwards live events. The hub pings every `heartbeat_secs` and
 //! drops a connection that has not been heard from for three intervals.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,7 +16,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::response::Response;
-use ringside_core::stream::ServerMessage;
+use ringside_core::stream::{EventBody, ServerMessage, StreamEvent};
 use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
@@ -85,8 +87,13 @@ async fn run(
     let heartbeat = Duration::from_secs(hub.settings.config.heartbeat_secs);
     let mut ping = tokio::time::interval_at(Instant::now() + heartbeat, heartbeat);
     let mut heard = Instant::now();
+    let mut stopping = hub.stopping.subscribe();
     loop {
         tokio::select! {
+            _ = stopping.changed() => {
+                let _ = socket.send(Message::Close(None)).await;
+                return End::Gone;
+            }
             published = live.recv() => match published {
                 Ok(event) if event.seq > sent => {
                     if send(socket, event.json.clone()).await.is_err() {
@@ -142,7 +149,7 @@ async fn catch_up(hub: &Hub, socket: &mut WebSocket, resume: Resume) -> Result<u
             return snapshot(hub, socket).await;
         };
         let complete = (events.len() as i64) < REPLAY_CHUNK;
-        for event in events {
+        for event in latest_versions(events) {
             sent = event.seq;
             let json = serde_json::to_string(&ServerMessage::Event(event))
                 .expect("stream events serialize");
@@ -152,6 +159,28 @@ async fn catch_up(hub: &Hub, socket: &mut WebSocket, resume: Resume) -> Result<u
             return Ok(sent);
         }
     }
+}
+
+/// Drops the call events that a later event in the same batch supersedes: each carries the
+/// whole call, so the client loses nothing, and a call that rang and ended while the client
+/// was away never reaches it as ringing (it would pop up for a call already over).
+fn latest_versions(events: Vec<StreamEvent>) -> Vec<StreamEvent> {
+    let call_of = |event: &StreamEvent| match &event.body {
+        EventBody::Call { call } => Some(call.id),
+        EventBody::Presence { .. } => None,
+    };
+    let mut last_index = HashMap::new();
+    for (index, event) in events.iter().enumerate() {
+        if let Some(id) = call_of(event) {
+            last_index.insert(id, index);
+        }
+    }
+    events
+        .into_iter()
+        .enumerate()
+        .filter(|(index, event)| call_of(event).is_none_or(|id| last_index[&id] == *index))
+        .map(|(_, event)| event)
+        .collect()
 }
 
 async fn snapshot(hub: &Hub, socket: &mut WebSocket) -> Result<u64, End> {

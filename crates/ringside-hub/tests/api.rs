@@ -41,7 +41,11 @@ async fn journal_pages_newest_first_without_overlap() {
         assert_eq!(status, 200);
         let entries = page["entries"].as_array().unwrap();
         assert!(entries.len() <= 2);
-        seen.extend(entries.iter().map(|e| e["call_id"].as_str().unwrap().to_owned()));
+        seen.extend(
+            entries
+                .iter()
+                .map(|e| e["call_id"].as_str().unwrap().to_owned()),
+        );
         match page["next_before"].as_i64() {
             Some(before) => path = format!("/api/v1/journal?limit=2&before={before}"),
             None => break,
@@ -52,9 +56,14 @@ async fn journal_pages_newest_first_without_overlap() {
     let (status, error) = hub.get("/api/v1/journal?limit=0", &hub.admin_token).await;
     assert_eq!(status, 400);
     assert_eq!(error["code"], "bad_request");
-    let (status, error) = hub.get("/api/v1/journal?filter=odd", &hub.admin_token).await;
+    let (status, error) = hub
+        .get("/api/v1/journal?filter=odd", &hub.admin_token)
+        .await;
     assert_eq!(status, 400);
-    assert!(error["error"].as_str().unwrap().contains("filter"), "{error}");
+    assert!(
+        error["error"].as_str().unwrap().contains("filter"),
+        "{error}"
+    );
 }
 
 #[tokio::test]
@@ -91,12 +100,22 @@ async fn entries_are_marked_done_one_by_one_or_in_bulk() {
     assert!(journal.iter().all(|e| e["done"] == false));
 
     let (status, entry) = hub
-        .send("POST", &format!("/api/v1/journal/{}/done", ids[0]), &anna, json!({"done": true}))
+        .send(
+            "POST",
+            &format!("/api/v1/journal/{}/done", ids[0]),
+            &anna,
+            json!({"done": true}),
+        )
         .await;
     assert_eq!(status, 200);
     assert_eq!(entry["done"], true);
     let (_, entry) = hub
-        .send("POST", &format!("/api/v1/journal/{}/done", ids[0]), &anna, json!({"done": false}))
+        .send(
+            "POST",
+            &format!("/api/v1/journal/{}/done", ids[0]),
+            &anna,
+            json!({"done": false}),
+        )
         .await;
     assert_eq!(entry["done"], false);
 
@@ -107,11 +126,21 @@ async fn entries_are_marked_done_one_by_one_or_in_bulk() {
     assert!(hub.journal().await.iter().all(|e| e["done"] == true));
 
     let (status, body) = hub
-        .send("POST", "/api/v1/journal/999999/done", &anna, json!({"done": true}))
+        .send(
+            "POST",
+            "/api/v1/journal/999999/done",
+            &anna,
+            json!({"done": true}),
+        )
         .await;
     assert_eq!((status, body["code"].clone()), (404, json!("not_found")));
     let (status, body) = hub
-        .send("POST", &format!("/api/v1/journal/{}/done", ids[1]), &anna, json!({"done": "yes"}))
+        .send(
+            "POST",
+            &format!("/api/v1/journal/{}/done", ids[1]),
+            &anna,
+            json!({"done": "yes"}),
+        )
         .await;
     assert_eq!(status, 422);
     assert_eq!(body["code"], "bad_request");
@@ -128,11 +157,20 @@ async fn tokens_are_required_and_can_be_replaced() {
     let old = hub.agent("anna", false, &[]).await;
     assert_eq!(hub.get("/api/v1/me", &old).await.0, 200);
     let (status, body) = hub
-        .send("POST", "/api/v1/admin/agents/anna/token", &hub.admin_token, json!({}))
+        .send(
+            "POST",
+            "/api/v1/admin/agents/anna/token",
+            &hub.admin_token,
+            json!({}),
+        )
         .await;
     assert_eq!(status, 200);
     let new = body["token"].as_str().unwrap();
-    assert_eq!(hub.get("/api/v1/me", &old).await.0, 401, "the old token is revoked");
+    assert_eq!(
+        hub.get("/api/v1/me", &old).await.0,
+        401,
+        "the old token is revoked"
+    );
     let (status, me) = hub.get("/api/v1/me", new).await;
     assert_eq!((status, me["login"].clone()), (200, json!("anna")));
 
@@ -141,7 +179,12 @@ async fn tokens_are_required_and_can_be_replaced() {
         .await;
     assert_eq!(status, 403, "agents cannot mint tokens");
     let (status, body) = hub
-        .send("POST", "/api/v1/admin/agents/nobody/token", &hub.admin_token, json!({}))
+        .send(
+            "POST",
+            "/api/v1/admin/agents/nobody/token",
+            &hub.admin_token,
+            json!({}),
+        )
         .await;
     assert_eq!((status, body["code"].clone()), (404, json!("not_found")));
 }
@@ -163,12 +206,17 @@ async fn agents_are_checked_when_created() {
 #[tokio::test]
 async fn caller_lookup_normalizes_and_explains_bad_numbers() {
     let hub = TestHub::start("").await;
-    let (status, body) = hub.get("/api/v1/callers/030%20609854180", &hub.admin_token).await;
+    let (status, body) = hub
+        .get("/api/v1/callers/030%20609854180", &hub.admin_token)
+        .await;
     assert_eq!(status, 200);
     assert_eq!(body, json!({"number": "+4930609854180", "match": null}));
     let (status, body) = hub.get("/api/v1/callers/anonymous", &hub.admin_token).await;
     assert_eq!(status, 400);
-    assert!(body["error"].as_str().unwrap().contains("not a phone number"));
+    assert!(body["error"]
+        .as_str()
+        .unwrap()
+        .contains("not a phone number"));
 }
 
 #[tokio::test]
@@ -206,7 +254,10 @@ async fn every_documented_route_exists() {
             let status = response.status().as_u16();
             let body = response.text().await.unwrap();
             assert_ne!(status, 405, "{method} {path}");
-            assert!(!body.contains("no such endpoint"), "{method} {path}: {body}");
+            assert!(
+                !body.contains("no such endpoint"),
+                "{method} {path}: {body}"
+            );
         }
     }
 }

@@ -64,7 +64,9 @@ async fn imported_contacts_and_tickets_identify_callers() {
     assert!(import(&config, "contacts", &contacts).status.success());
 
     let hub = TestHub::start_in(dir, common::GENERIC_ON).await;
-    let (_, found) = hub.get("/api/v1/callers/+4930609854180", &hub.admin_token).await;
+    let (_, found) = hub
+        .get("/api/v1/callers/+4930609854180", &hub.admin_token)
+        .await;
     let found = &found["match"];
     assert_eq!(found["level"], "known");
     let names: Vec<&str> = found["contacts"]
@@ -73,7 +75,11 @@ async fn imported_contacts_and_tickets_identify_callers() {
         .iter()
         .map(|c| c["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, vec!["Dieter Double", "Carla Customer"], "newest first");
+    assert_eq!(
+        names,
+        vec!["Dieter Double", "Carla Customer"],
+        "newest first"
+    );
     let carla = &found["contacts"][1];
     assert_eq!(carla["organization"], "Acme GmbH");
     assert_eq!(carla["profile_url"], "https://desk.example/customers/7");
@@ -85,12 +91,19 @@ async fn imported_contacts_and_tickets_identify_callers() {
         .collect();
     assert_eq!(titles, vec!["Invoice question", "Printer on fire"]);
 
-    let (_, from_note) = hub.get("/api/v1/callers/01712223334", &hub.admin_token).await;
+    let (_, from_note) = hub
+        .get("/api/v1/callers/01712223334", &hub.admin_token)
+        .await;
     assert_eq!(from_note["match"]["contacts"][0]["name"], "Dieter Double");
 
-    let (_, maybe) = hub.get("/api/v1/callers/+49405556667", &hub.admin_token).await;
+    let (_, maybe) = hub
+        .get("/api/v1/callers/+49405556667", &hub.admin_token)
+        .await;
     assert_eq!(maybe["match"]["level"], "maybe");
-    assert_eq!(maybe["match"]["contacts"][0]["tickets"][0]["title"], "Call me back");
+    assert_eq!(
+        maybe["match"]["contacts"][0]["tickets"][0]["title"],
+        "Call me back"
+    );
 
     let (_, answer) = hub
         .cti(&[
@@ -104,7 +117,10 @@ async fn imported_contacts_and_tickets_identify_callers() {
     assert_eq!(answer, json!({}));
     let journal = hub.journal().await;
     assert_eq!(journal[0]["from_comment"], "Dieter Double,Carla Customer");
-    assert_eq!(journal[0]["caller"]["contacts"][1]["tickets"][0]["id"], "102");
+    assert_eq!(
+        journal[0]["caller"]["contacts"][1]["tickets"][0]["id"],
+        "102"
+    );
 }
 
 #[tokio::test]
@@ -124,9 +140,18 @@ async fn a_broken_file_imports_nothing_and_says_where() {
     let out = import(&config, "contacts", &csv);
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("Colour"), "the error names the headers found: {stderr}");
+    assert!(
+        stderr.contains("Colour"),
+        "the error names the headers found: {stderr}"
+    );
 
     let hub = TestHub::start_in(dir, common::GENERIC_ON).await;
-    let (_, found): (u16, Value) = hub.get("/api/v1/callers/+4930609854180", &hub.admin_token).await;
-    assert_eq!(found["match"], Value::Null, "nothing from the broken vCard file");
+    let (_, found): (u16, Value) = hub
+        .get("/api/v1/callers/+4930609854180", &hub.admin_token)
+        .await;
+    assert_eq!(
+        found["match"],
+        Value::Null,
+        "nothing from the broken vCard file"
+    );
 }

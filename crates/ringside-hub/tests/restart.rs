@@ -90,7 +90,9 @@ async fn a_killed_hub_loses_nothing_it_answered() {
     request
         .headers_mut()
         .insert("Authorization", format!("Bearer {token}").parse().unwrap());
-    let (mut socket, _) = tokio_tungstenite::connect_async(request.clone()).await.unwrap();
+    let (mut socket, _) = tokio_tungstenite::connect_async(request.clone())
+        .await
+        .unwrap();
     let snapshot = next_message(&mut socket).await;
     let ServerMessage::Snapshot(snapshot) = snapshot else {
         panic!("snapshot first")
