@@ -90,15 +90,11 @@ impl App {
 
     fn state_of(&self, call_id: &str) -> Option<CallState> {
         let state = self.state.lock().unwrap();
-        let calls = state
+        let mut calls = state
             .active_calls()
             .into_iter()
             .chain(state.open_missed_calls());
-        let found = calls
-            .into_iter()
-            .find(|c| c.call_id == call_id)
-            .map(|c| c.state);
-        found
+        calls.find(|c| c.call_id == call_id).map(|c| c.state)
     }
 }
 

@@ -32,7 +32,7 @@ fn free_port() -> u16 {
 }
 
 async fn serve(config: &Path, base: &str) -> Child {
-    let child = hub_command(config)
+    let mut child = hub_command(config)
         .arg("serve")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -50,6 +50,8 @@ async fn serve(config: &Path, base: &str) -> Child {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("the hub did not come up at {base}");
 }
 
