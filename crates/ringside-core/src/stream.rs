@@ -47,10 +47,15 @@ pub enum EventBody {
         /// The call after the change.
         call: Box<Call>,
     },
-    /// An agent's availability changed.
+    /// An agent's availability or details changed, or a new agent was added.
     Presence {
         /// The agent's availability after the change.
         presence: Presence,
+    },
+    /// An agent was removed from the team.
+    AgentRemoved {
+        /// The removed agent's login.
+        login: String,
     },
 }
 

@@ -18,7 +18,7 @@ use thiserror::Error;
 use time::OffsetDateTime;
 use tokio::sync::{broadcast, Mutex};
 
-use crate::store::{self, AgentRow, NewAgent, Store, StoreError};
+use crate::store::{self, AgentChange, AgentRow, NewAgent, Store, StoreError};
 
 /// How many published events a slow stream client may fall behind before it is resynced
 /// with a snapshot.
@@ -223,6 +223,44 @@ impl Recorder {
             return Ok(None);
         }
         self.record_presence(tx, &agent.login, now).await
+    }
+
+    /// Changes an agent's details; `None` when there is no such agent.
+    pub async fn update_agent(
+        &self,
+        login: &str,
+        change: &AgentChange,
+        now: OffsetDateTime,
+    ) -> Result<Option<Presence>, RecordError> {
+        let mut conn = self.conn.lock().await;
+        let mut tx = conn.begin().await?;
+        if store::agents::update(&mut tx, login, change)
+            .await?
+            .is_none()
+        {
+            return Ok(None);
+        }
+        self.record_presence(tx, login, now).await
+    }
+
+    /// Removes an agent (its token stops working); false when there is no such agent.
+    pub async fn remove_agent(
+        &self,
+        login: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, RecordError> {
+        let mut conn = self.conn.lock().await;
+        let mut tx = conn.begin().await?;
+        if !store::agents::remove(&mut tx, login).await? {
+            return Ok(false);
+        }
+        let body = EventBody::AgentRemoved {
+            login: login.to_owned(),
+        };
+        let events = self.append_all(&mut tx, now, vec![body]).await?;
+        tx.commit().await?;
+        self.publish(events);
+        Ok(true)
     }
 
     /// Replaces an agent's token; false when there is no such agent.

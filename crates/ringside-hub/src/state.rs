@@ -61,11 +61,7 @@ pub fn new_agent(
     if name.trim().is_empty() {
         return Err(AgentInputError::Name);
     }
-    let normalized = numbers
-        .iter()
-        .filter_map(|n| number::normalize(n, country))
-        .map(|n| n.as_str().to_owned())
-        .collect();
+    let normalized = normalized_numbers(&numbers, country);
     Ok(NewAgent {
         login: login.to_owned(),
         name: name.trim().to_owned(),
@@ -73,6 +69,15 @@ pub fn new_agent(
         numbers,
         normalized,
     })
+}
+
+/// An agent's own numbers in E.164, for those that are numbers (extensions are not).
+pub fn normalized_numbers(numbers: &[String], country: &number::DefaultCountry) -> Vec<String> {
+    numbers
+        .iter()
+        .filter_map(|n| number::normalize(n, country))
+        .map(|n| n.as_str().to_owned())
+        .collect()
 }
 
 #[cfg(test)]

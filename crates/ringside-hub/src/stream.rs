@@ -167,7 +167,7 @@ async fn catch_up(hub: &Hub, socket: &mut WebSocket, resume: Resume) -> Result<u
 fn latest_versions(events: Vec<StreamEvent>) -> Vec<StreamEvent> {
     let call_of = |event: &StreamEvent| match &event.body {
         EventBody::Call { call } => Some(call.id),
-        EventBody::Presence { .. } => None,
+        EventBody::Presence { .. } | EventBody::AgentRemoved { .. } => None,
     };
     let mut last_index = HashMap::new();
     for (index, event) in events.iter().enumerate() {

@@ -131,6 +131,10 @@ impl ClientState {
         match event.body {
             EventBody::Call { call } => self.apply_call(*call, now),
             EventBody::Presence { presence } => self.apply_presence(presence),
+            EventBody::AgentRemoved { login } => match self.presence.remove(&login) {
+                Some(_) => vec![Effect::PresenceChanged],
+                None => vec![],
+            },
         }
     }
 

@@ -486,3 +486,27 @@ fn lists_are_newest_first() {
     state.apply(event(13, ringing(4)), at(1));
     assert_eq!(state.active_calls(), [&ringing(4), &ringing(3), &early]);
 }
+
+#[test]
+fn a_removed_agent_leaves_the_team() {
+    let mut state = synced();
+    state.apply(presence_event(11, presence("ben", false)), T0);
+    let removed = ServerMessage::Event(StreamEvent {
+        epoch: "e1".into(),
+        seq: 12,
+        at: T0,
+        body: EventBody::AgentRemoved {
+            login: "ben".into(),
+        },
+    });
+    assert_eq!(
+        state.apply(removed.clone(), T0),
+        vec![Effect::PresenceChanged]
+    );
+    assert!(state.presence().is_empty());
+    assert_eq!(
+        state.apply(removed, T0),
+        vec![],
+        "a replayed removal changes nothing"
+    );
+}

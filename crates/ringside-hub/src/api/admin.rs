@@ -6,20 +6,21 @@ use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use ringside_core::agent::Presence;
+use ringside_core::agent::{Presence, Role};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::auth::Admin;
 use super::error::ApiError;
 use crate::state::{self, Hub};
+use crate::store::AgentChange;
 use crate::token;
 use crate::webhook::log::WebhookLogEntry;
 
 /// `GET /api/v1/admin/agents`.
 pub async fn agents(
     State(hub): State<Arc<Hub>>,
-    _: Admin,
+    Admin(_): Admin,
 ) -> Result<Json<Vec<Presence>>, ApiError> {
     Ok(Json(hub.recorder.presence_list().await?))
 }
@@ -38,7 +39,7 @@ pub struct NewAgentBody {
 /// `POST /api/v1/admin/agents`: creates an agent and returns its token, shown this once.
 pub async fn add_agent(
     State(hub): State<Arc<Hub>>,
-    _: Admin,
+    Admin(_): Admin,
     body: Result<Json<NewAgentBody>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let Json(body) = body?;
@@ -65,7 +66,7 @@ pub async fn add_agent(
 /// `POST /api/v1/admin/agents/{login}/token`: a new token; the old one stops working.
 pub async fn new_token(
     State(hub): State<Arc<Hub>>,
-    _: Admin,
+    Admin(_): Admin,
     login: Result<Path<String>, PathRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Path(login) = login?;
@@ -80,7 +81,66 @@ pub async fn new_token(
     Ok(Json(json!({ "login": login, "token": secret })))
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentChangeBody {
+    name: Option<String>,
+    admin: Option<bool>,
+    numbers: Option<Vec<String>>,
+}
+
+/// `PATCH /api/v1/admin/agents/{login}`: changes name, role or numbers.
+pub async fn update_agent(
+    State(hub): State<Arc<Hub>>,
+    Admin(me): Admin,
+    login: Result<Path<String>, PathRejection>,
+    body: Result<Json<AgentChangeBody>, JsonRejection>,
+) -> Result<Json<Presence>, ApiError> {
+    let Path(login) = login?;
+    let Json(body) = body?;
+    if body.name.as_deref().is_some_and(|n| n.trim().is_empty()) {
+        return Err(ApiError::bad_request("the agent needs a name"));
+    }
+    if login == me && body.admin == Some(false) {
+        return Err(ApiError::conflict("you cannot take your own admin role"));
+    }
+    let change = AgentChange {
+        name: body.name.map(|n| n.trim().to_owned()),
+        role: body
+            .admin
+            .map(|admin| if admin { Role::Admin } else { Role::Agent }),
+        numbers: body.numbers.map(|numbers| {
+            let normalized = state::normalized_numbers(&numbers, &hub.settings.country);
+            (numbers, normalized)
+        }),
+    };
+    hub.recorder
+        .update_agent(&login, &change, Hub::now())
+        .await?
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found(format!("no agent {login:?}")))
+}
+
+/// `DELETE /api/v1/admin/agents/{login}`: removes an agent; its token stops working.
+pub async fn remove_agent(
+    State(hub): State<Arc<Hub>>,
+    Admin(me): Admin,
+    login: Result<Path<String>, PathRejection>,
+) -> Result<StatusCode, ApiError> {
+    let Path(login) = login?;
+    if login == me {
+        return Err(ApiError::conflict("you cannot remove yourself"));
+    }
+    if !hub.recorder.remove_agent(&login, Hub::now()).await? {
+        return Err(ApiError::not_found(format!("no agent {login:?}")));
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// `GET /api/v1/admin/webhook-log`: the last webhook requests, newest first.
-pub async fn webhook_log(State(hub): State<Arc<Hub>>, _: Admin) -> Json<Vec<WebhookLogEntry>> {
+pub async fn webhook_log(
+    State(hub): State<Arc<Hub>>,
+    Admin(_): Admin,
+) -> Json<Vec<WebhookLogEntry>> {
     Json(hub.webhook_log.recent())
 }

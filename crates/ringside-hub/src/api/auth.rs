@@ -15,9 +15,9 @@ use crate::token;
 #[derive(Debug, Clone)]
 pub struct Agent(pub AgentRow);
 
-/// Proof that the request came from an agent with the admin role.
-#[derive(Debug, Clone, Copy)]
-pub struct Admin;
+/// The login of the agent with the admin role that sent the request.
+#[derive(Debug, Clone)]
+pub struct Admin(pub String);
 
 impl FromRequestParts<Arc<Hub>> for Agent {
     type Rejection = ApiError;
@@ -53,6 +53,6 @@ impl FromRequestParts<Arc<Hub>> for Admin {
         if agent.role != Role::Admin {
             return Err(ApiError::forbidden("this needs an admin token"));
         }
-        Ok(Admin)
+        Ok(Admin(agent.login))
     }
 }

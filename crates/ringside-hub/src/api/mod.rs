@@ -12,7 +12,7 @@ use std::sync::Arc;
 use axum::extract::DefaultBodyLimit;
 use axum::http::header;
 use axum::response::IntoResponse;
-use axum::routing::{get, post, put};
+use axum::routing::{get, patch, post, put};
 use axum::Router;
 
 pub use auth::Agent;
@@ -42,6 +42,10 @@ pub fn router(hub: Arc<Hub>) -> Router {
         .route(
             "/api/v1/admin/agents",
             get(admin::agents).post(admin::add_agent),
+        )
+        .route(
+            "/api/v1/admin/agents/{login}",
+            patch(admin::update_agent).delete(admin::remove_agent),
         )
         .route("/api/v1/admin/agents/{login}/token", post(admin::new_token))
         .route("/api/v1/admin/webhook-log", get(admin::webhook_log))

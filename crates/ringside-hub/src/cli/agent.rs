@@ -25,6 +25,11 @@ pub enum AgentCommand {
     },
     /// List agents.
     List,
+    /// Remove an agent; its token stops working.
+    Remove {
+        /// The agent's login.
+        login: String,
+    },
     /// Issue a new token for an agent; the old one stops working.
     Token {
         /// The agent's login.
@@ -71,6 +76,12 @@ pub async fn run(settings: Settings, command: AgentCommand) -> anyhow::Result<()
                     agent.numbers.join(", ")
                 );
             }
+        }
+        AgentCommand::Remove { login } => {
+            if !recorder.remove_agent(&login, now).await? {
+                bail!("no agent {login:?}");
+            }
+            println!("removed {login}");
         }
         AgentCommand::Token { login } => {
             let secret = token::generate();

@@ -74,16 +74,79 @@ pub(crate) async fn add(
         return Ok(None);
     }
     let id = inserted.last_insert_rowid();
-    let mut numbers: Vec<&String> = agent.numbers.iter().chain(&agent.normalized).collect();
+    set_numbers(conn, id, &agent.numbers, &agent.normalized).await?;
+    by_login(conn, &agent.login).await
+}
+
+/// Changes of an agent's details; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct AgentChange {
+    /// A new display name.
+    pub name: Option<String>,
+    /// A new role.
+    pub role: Option<Role>,
+    /// New own numbers: as entered, and normalized to E.164 where they are numbers.
+    pub numbers: Option<(Vec<String>, Vec<String>)>,
+}
+
+/// Applies a change to an agent; `None` when there is no such agent.
+pub(crate) async fn update(
+    conn: &mut SqliteConnection,
+    login: &str,
+    change: &AgentChange,
+) -> Result<Option<AgentRow>, StoreError> {
+    let Some(agent) = by_login(&mut *conn, login).await? else {
+        return Ok(None);
+    };
+    sqlx::query("UPDATE agents SET name = ?, role = ? WHERE id = ?")
+        .bind(change.name.as_deref().unwrap_or(&agent.name))
+        .bind(change.role.unwrap_or(agent.role).as_str())
+        .bind(agent.id)
+        .execute(&mut *conn)
+        .await?;
+    if let Some((raw, normalized)) = &change.numbers {
+        sqlx::query("UPDATE agents SET numbers = ? WHERE id = ?")
+            .bind(serde_json::to_string(raw)?)
+            .bind(agent.id)
+            .execute(&mut *conn)
+            .await?;
+        set_numbers(conn, agent.id, raw, normalized).await?;
+    }
+    by_login(conn, login).await
+}
+
+/// Deletes an agent; false when there is no such agent.
+pub(crate) async fn remove(conn: &mut SqliteConnection, login: &str) -> Result<bool, StoreError> {
+    let deleted = sqlx::query("DELETE FROM agents WHERE login = ?")
+        .bind(login)
+        .execute(conn)
+        .await?
+        .rows_affected();
+    Ok(deleted == 1)
+}
+
+/// Replaces the numbers the hub finds an agent by.
+async fn set_numbers(
+    conn: &mut SqliteConnection,
+    agent_id: i64,
+    raw: &[String],
+    normalized: &[String],
+) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM agent_numbers WHERE agent_id = ?")
+        .bind(agent_id)
+        .execute(&mut *conn)
+        .await?;
+    let mut numbers: Vec<&String> = raw.iter().chain(normalized).collect();
+    numbers.sort();
     numbers.dedup();
     for number in numbers {
         sqlx::query("INSERT INTO agent_numbers (number, agent_id) VALUES (?, ?)")
             .bind(number)
-            .bind(id)
+            .bind(agent_id)
             .execute(&mut *conn)
             .await?;
     }
-    by_login(conn, &agent.login).await
+    Ok(())
 }
 
 /// Replaces an agent's token hash; false when there is no such agent.

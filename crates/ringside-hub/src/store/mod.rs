@@ -9,7 +9,7 @@ pub(crate) mod calls;
 pub mod directory;
 pub(crate) mod events;
 
-pub use agents::{AgentRow, NewAgent};
+pub use agents::{AgentChange, AgentRow, NewAgent};
 pub use calls::{JournalFilter, JournalPage};
 pub use directory::ImportCounts;
 
