@@ -99,7 +99,7 @@ impl Recorder {
         let mut conn = self.conn.lock().await;
         let mut tx = conn.begin().await?;
         let existing = store::calls::find(&mut tx, provider, &event.call_id).await?;
-        let mut call = match journal::apply(provider, existing.as_ref(), event, facts, now)? {
+        let call = match journal::apply(provider, existing.as_ref(), event, facts, now)? {
             Outcome::Unchanged => return Ok(Recorded::Unchanged),
             Outcome::Created(mut call) => {
                 store::calls::insert(&mut tx, &mut call).await?;
@@ -110,7 +110,6 @@ impl Recorder {
                 call
             }
         };
-        call.id = call.id.max(existing.as_ref().map_or(0, |c| c.id));
         let mut bodies = vec![EventBody::Call {
             call: Box::new(call.clone()),
         }];

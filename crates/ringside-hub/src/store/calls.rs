@@ -209,6 +209,16 @@ impl Store {
         })
     }
 
+    /// Whether the journal has this provider call id.
+    pub async fn has_call(&self, provider: Provider, call_id: &str) -> Result<bool, StoreError> {
+        let found = sqlx::query("SELECT 1 FROM calls WHERE provider = ? AND call_id = ?")
+            .bind(provider.as_str())
+            .bind(call_id)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(found.is_some())
+    }
+
     /// One journal entry.
     pub async fn call(&self, id: i64) -> Result<Option<Call>, StoreError> {
         Ok(by_ids(self.pool(), &[id]).await?.pop())

@@ -18,7 +18,7 @@ pub async fn process(
     mut event: CallEvent,
 ) -> Result<PbxAnswer, RecordError> {
     let answer = decide(hub, &mut event);
-    let facts = enrich(hub, &event, answer == PbxAnswer::Reject).await?;
+    let facts = enrich(hub, provider, &event, answer == PbxAnswer::Reject).await?;
     hub.recorder
         .call_event(provider, &event, &facts, Hub::now())
         .await?;
@@ -70,8 +70,14 @@ fn decide(hub: &Hub, event: &mut CallEvent) -> PbxAnswer {
     }
 }
 
-/// Finds out who is calling, who answered and whom a new call is for.
-async fn enrich(hub: &Hub, event: &CallEvent, blocked: bool) -> Result<Enrichment, RecordError> {
+/// Finds out who is calling (only for a call the journal does not have yet: an entry keeps
+/// the match it was created with), who answered and whom a new call is for.
+async fn enrich(
+    hub: &Hub,
+    provider: Provider,
+    event: &CallEvent,
+    blocked: bool,
+) -> Result<Enrichment, RecordError> {
     let country = &hub.settings.country;
     let display = |raw: &Option<String>| raw.as_deref().map(|r| number::display(r, country));
     let remote = match event.direction {
@@ -79,9 +85,10 @@ async fn enrich(hub: &Hub, event: &CallEvent, blocked: bool) -> Result<Enrichmen
         Some(Direction::Out) => event.to.as_deref(),
         None => None,
     };
+    let known_call = hub.store.has_call(provider, &event.call_id).await?;
     let caller = match remote.and_then(|r| number::normalize(r, country)) {
-        Some(e164) => hub.store.lookup(e164.as_str()).await?,
-        None => None,
+        Some(e164) if !known_call => hub.store.lookup(e164.as_str()).await?,
+        _ => None,
     };
     let answered_by = match event.kind {
         Some(EventKind::Answer) => answering_agent(hub, event).await?,
