@@ -16,6 +16,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -83,6 +84,13 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningHub> {
     });
     let (stop, stopped) = oneshot::channel::<()>();
     let app = api::router(hub.clone());
+    // Stream events are small frames: without TCP_NODELAY, Nagle's algorithm and delayed
+    // ACKs hold some of them back by ~40 ms.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::warn!("TCP_NODELAY not set: {e}");
+        }
+    });
     let server = tokio::spawn(async move {
         axum::serve(listener, app)
             .with_graceful_shutdown(async {

@@ -201,33 +201,41 @@ fn ticket_summary(row: &SqliteRow) -> TicketSummary {
 
 const TICKET_COLUMNS: &str = "external_id, title, state, updated_at, url, customer_email";
 
+/// A contact with its newest tickets, read in one statement (each statement is a round trip
+/// to the connection's thread): one row per ticket, or one row without a ticket.
 async fn contact_card(
     conn: &mut SqliteConnection,
     id: i64,
 ) -> Result<Option<ContactCard>, StoreError> {
-    let Some(row) =
-        sqlx::query("SELECT id, name, organization, email, profile_url FROM contacts WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await?
-    else {
-        return Ok(None);
-    };
-    let tickets = sqlx::query(&format!(
-        "SELECT {TICKET_COLUMNS} FROM tickets WHERE contact_id = ?
-         ORDER BY updated_at DESC, id DESC LIMIT ?"
-    ))
+    let rows = sqlx::query(
+        "SELECT c.id AS id, c.name AS name, c.organization AS organization, c.email AS email,
+           c.profile_url AS profile_url, t.external_id AS external_id, t.title AS title,
+           t.state AS state, t.updated_at AS updated_at, t.url AS url
+         FROM contacts c
+         LEFT JOIN (SELECT id AS ticket_id, external_id, title, state, updated_at, url
+                    FROM tickets WHERE contact_id = ?1
+                    ORDER BY updated_at DESC, id DESC LIMIT ?2) t ON true
+         WHERE c.id = ?1
+         ORDER BY t.updated_at DESC, t.ticket_id DESC",
+    )
     .bind(id)
     .bind(MAX_TICKETS as i64)
     .fetch_all(&mut *conn)
     .await?;
+    let Some(row) = rows.first() else {
+        return Ok(None);
+    };
     Ok(Some(ContactCard {
         id: Some(row.get("id")),
         name: row.get("name"),
         organization: row.get("organization"),
         email: row.get("email"),
         profile_url: row.get("profile_url"),
-        tickets: tickets.iter().map(ticket_summary).collect(),
+        tickets: rows
+            .iter()
+            .filter(|row| row.get::<Option<&str>, _>("external_id").is_some())
+            .map(ticket_summary)
+            .collect(),
     }))
 }
 

@@ -1,0 +1,1058 @@
+//! Measures a real hub on this machine: stream fan-out latency, durable webhook throughput,
+//! caller lookup in a large directory and the memory an idle stream connection costs.
+//!
+//! ```text
+//! cargo bench -p ringside-hub --bench hub
+//! cargo bench -p ringside-hub --bench hub -- latency lookup --clients 500 --contacts 100000
+//! ```
+//!
+//! Every scenario starts its own hub (or store) in a fresh temporary directory under
+//! `--data-dir` (default: Cargo's temporary directory for benchmarks, on the same disk as
+//! `target/`), so that commits really reach the disk. The hub serves on its own multi-thread
+//! Tokio runtime, as `ringside-hub serve` does; the clients run on a second runtime in the same
+//! process, except in the memory scenario, where they run in a child process so that the
+//! hub's resident memory is measured alone. The scenarios report numbers and whether the
+//! targets are met; nothing is asserted about timings.
+
+use std::convert::Infallible;
+use std::fmt;
+use std::io::{BufRead, BufReader, Write};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, ensure, Context};
+use clap::{Parser, ValueEnum};
+use futures_util::StreamExt;
+use hdrhistogram::Histogram;
+use rand::{Rng, SeedableRng};
+use ringside_core::directory::ContactRecord;
+use ringside_core::number::E164;
+use ringside_core::stream::ServerMessage;
+use ringside_hub::config::Config;
+use ringside_hub::store::Store;
+use ringside_hub::RunningHub;
+use tokio::net::TcpStream;
+use tokio::runtime::Runtime;
+use tokio::sync::{watch, Notify, Semaphore};
+use tokio::task::JoinSet;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// The generic CTI token of the benchmark hubs.
+const CTI_TOKEN: &str = "bench-generic-token-0123456789";
+
+/// The agent every stream client signs in as; one agent may hold many streams.
+const DESK: &str = "desk";
+
+/// Webhooks sent before the latency scenario starts counting.
+const LATENCY_WARMUP: usize = 20;
+
+/// How long the latency scenario waits for every client to receive one webhook's event.
+const DELIVERY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Stream connections opened at the same time while the clients connect.
+const CONNECT_CONCURRENCY: usize = 32;
+
+/// File descriptors the process needs besides its sockets.
+const SPARE_FILES: u64 = 256;
+
+/// The environment variable that hands the agent token to the memory scenario's child.
+const TOKEN_VAR: &str = "RINGSIDE_BENCH_TOKEN";
+
+/// The command line.
+#[derive(Debug, Parser)]
+#[command(about = "Benchmarks the Ringside hub")]
+struct Args {
+    /// Scenarios to run, in the order given; all of them when none is named.
+    #[arg(value_enum)]
+    scenarios: Vec<Scenario>,
+    /// Stream clients in the latency and memory scenarios.
+    #[arg(long, default_value_t = 1000)]
+    clients: usize,
+    /// Webhooks measured in the latency scenario (sent one at a time).
+    #[arg(long, default_value_t = 300)]
+    webhooks: usize,
+    /// Concurrent HTTP clients in the throughput scenario.
+    #[arg(long, default_value_t = 32)]
+    posters: usize,
+    /// Duration of the throughput scenario, in seconds.
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// Contacts imported in the lookup scenario.
+    #[arg(long, default_value_t = 1_000_000)]
+    contacts: usize,
+    /// Lookups measured in the lookup scenario, for hits and for misses each.
+    #[arg(long, default_value_t = 20_000)]
+    lookups: usize,
+    /// Directory under which each scenario creates its temporary data directory.
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Passed by `cargo bench`; ignored.
+    #[arg(long, hide = true)]
+    bench: bool,
+    /// Runs as the memory scenario's client process, connecting to this hub address.
+    #[arg(long, hide = true)]
+    idle_clients_of: Option<SocketAddr>,
+}
+
+/// One measurement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Scenario {
+    /// Memory per idle stream connection (runs first by default: see `main`).
+    Memory,
+    /// Webhook-to-stream latency with many connected clients.
+    Latency,
+    /// Sustained webhook throughput with durable commits.
+    Throughput,
+    /// Caller lookup in a large directory.
+    Lookup,
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    if let Some(hub) = args.idle_clients_of {
+        return idle_client_process(hub, args.clients);
+    }
+    let mut scenarios = args.scenarios.clone();
+    if scenarios.is_empty() {
+        // Memory first: later scenarios leave freed memory in the allocator that new
+        // connections would reuse without the resident size growing.
+        scenarios = vec![
+            Scenario::Memory,
+            Scenario::Latency,
+            Scenario::Throughput,
+            Scenario::Lookup,
+        ];
+    }
+    let data_dir = args
+        .data_dir
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_TARGET_TMPDIR")));
+    std::fs::create_dir_all(&data_dir)
+        .with_context(|| format!("creating {}", data_dir.display()))?;
+    eprintln!(
+        "ringside-hub bench: {} cores, data in a {} file system",
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+        file_system_of(&data_dir).unwrap_or_else(|| "unknown".into()),
+    );
+    let mut report = Report::default();
+    for scenario in scenarios {
+        let started = Instant::now();
+        eprintln!("\n== {scenario:?} ==");
+        match scenario {
+            Scenario::Memory => memory(&args, &data_dir, &mut report)?,
+            Scenario::Latency => latency(&args, &data_dir, &mut report)?,
+            Scenario::Throughput => throughput(&args, &data_dir, &mut report)?,
+            Scenario::Lookup => lookup(&args, &data_dir, &mut report)?,
+        }
+        eprintln!("{scenario:?} took {:.1} s", started.elapsed().as_secs_f64());
+    }
+    println!("\n{report}");
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// Scenario 1: webhook-to-stream latency.
+// ---------------------------------------------------------------------------------------
+
+/// How many clients have received the event of the webhook in flight.
+#[derive(Debug)]
+struct Round {
+    received: AtomicUsize,
+    everyone: Notify,
+    clients: usize,
+}
+
+/// Sends newCall webhooks one at a time to a hub with `--clients` connected streams and times
+/// each delivery from just before the POST.
+fn latency(args: &Args, data_dir: &Path, report: &mut Report) -> anyhow::Result<()> {
+    let clients = args.clients;
+    ensure_open_files(2 * clients as u64)?;
+    let hub = BenchHub::start(data_dir)?;
+    let runtime = client_runtime()?;
+    let addr = hub.running.addr;
+    let token = hub.token.clone();
+    let total = LATENCY_WARMUP + args.webhooks;
+    let (sent_at, delivered, posts, cpu) = runtime.block_on(async {
+        eprintln!("connecting {clients} stream clients");
+        let sockets = connect_many(addr, &token, clients).await?;
+        let round = Arc::new(Round {
+            received: AtomicUsize::new(0),
+            everyone: Notify::new(),
+            clients,
+        });
+        let (stop, stopped) = watch::channel(false);
+        let mut listeners = JoinSet::new();
+        for socket in sockets {
+            listeners.spawn(listen(socket, round.clone(), stopped.clone(), total));
+        }
+        eprintln!("sending {total} webhooks ({LATENCY_WARMUP} warm-up)");
+        let http = reqwest::Client::new();
+        let url = format!("http://{addr}/api/v1/cti/{CTI_TOKEN}");
+        let mut sent_at = Vec::with_capacity(total);
+        let mut posts = histogram();
+        let cpu_before = CpuTime::now();
+        for n in 0..total {
+            round.received.store(0, Ordering::SeqCst);
+            let call_id = format!("lat-{n:06}");
+            let from = format!("+4989{:08}", n);
+            let fields = [
+                ("event", "newCall"),
+                ("direction", "in"),
+                ("callId", call_id.as_str()),
+                ("from", from.as_str()),
+                ("to", "+4930600000000"),
+            ];
+            let request = http.post(&url).form(&fields);
+            let start = Instant::now();
+            let status = request.send().await?.status();
+            let answered = start.elapsed();
+            ensure!(status.is_success(), "webhook {n} answered {status}");
+            sent_at.push(start);
+            if n >= LATENCY_WARMUP {
+                posts.record(nanos(answered))?;
+            }
+            if tokio::time::timeout(DELIVERY_TIMEOUT, round.everyone.notified())
+                .await
+                .is_err()
+            {
+                bail!(
+                    "webhook {n}: only {} of {clients} clients got its event",
+                    round.received.load(Ordering::SeqCst)
+                );
+            }
+        }
+        let cpu = CpuTime::now().since(&cpu_before);
+        stop.send(true)?;
+        let mut delivered = Vec::with_capacity(clients);
+        while let Some(seen) = listeners.join_next().await {
+            delivered.push(seen?);
+        }
+        anyhow::Ok((sent_at, delivered, posts, cpu))
+    })?;
+    drop(runtime);
+    hub.stop()?;
+
+    let mut per_delivery = histogram();
+    let mut to_last = histogram();
+    let mut last = vec![Duration::ZERO; total];
+    for seen in &delivered {
+        for &(n, at) in seen {
+            let latency = at.saturating_duration_since(sent_at[n]);
+            last[n] = last[n].max(latency);
+            if n >= LATENCY_WARMUP {
+                per_delivery.record(nanos(latency))?;
+            }
+        }
+    }
+    for latency in &last[LATENCY_WARMUP..] {
+        to_last.record(nanos(*latency))?;
+    }
+    let scenario = format!("1. webhook → stream, {clients} clients");
+    let deliveries = Spread::of(&per_delivery);
+    report.row(
+        &scenario,
+        &format!("per delivery ({} deliveries)", per_delivery.len()),
+        deliveries.to_string(),
+        "p99 < 5 ms",
+        Some(deliveries.p99 < Duration::from_millis(5)),
+    );
+    report.row(
+        &scenario,
+        "POST to last client",
+        Spread::of(&to_last).to_string(),
+        "",
+        None,
+    );
+    report.row(
+        &scenario,
+        "webhook answer (POST round trip)",
+        Spread::of(&posts).to_string(),
+        "",
+        None,
+    );
+    cpu.report(report, &scenario, total as u64);
+    Ok(())
+}
+
+/// Reads one stream until told to stop; returns which webhook's event arrived when.
+async fn listen(
+    mut socket: Socket,
+    round: Arc<Round>,
+    mut stop: watch::Receiver<bool>,
+    expected: usize,
+) -> Vec<(usize, Instant)> {
+    let mut seen = Vec::with_capacity(expected);
+    loop {
+        tokio::select! {
+            frame = socket.next() => {
+                let at = Instant::now();
+                match frame {
+                    Some(Ok(Message::Text(text))) => {
+                        if let Some(n) = webhook_number(&text) {
+                            seen.push((n, at));
+                            if round.received.fetch_add(1, Ordering::SeqCst) + 1 == round.clients {
+                                round.everyone.notify_one();
+                            }
+                        }
+                    }
+                    Some(Ok(_)) => {}
+                    Some(Err(_)) | None => break,
+                }
+            }
+            _ = stop.changed() => {
+                let _ = socket.close(None).await;
+                break;
+            }
+        }
+    }
+    seen
+}
+
+/// The number of the latency webhook whose call a stream event carries.
+fn webhook_number(text: &str) -> Option<usize> {
+    const MARK: &str = r#""call_id":"lat-"#;
+    let start = text.find(MARK)? + MARK.len();
+    text.get(start..start + 6)?.parse().ok()
+}
+
+// ---------------------------------------------------------------------------------------
+// Scenario 2: sustained webhook throughput.
+// ---------------------------------------------------------------------------------------
+
+/// Has `--posters` HTTP clients post newCall/answer/hangup for distinct calls for
+/// `--seconds`; every webhook is committed (WAL, `synchronous = FULL`) before it is answered.
+fn throughput(args: &Args, data_dir: &Path, report: &mut Report) -> anyhow::Result<()> {
+    let hub = BenchHub::start(data_dir)?;
+    let runtime = client_runtime()?;
+    let addr = hub.running.addr;
+    let seq_before = hub.block_on(hub.running.hub.recorder.snapshot())?.seq;
+    let duration = Duration::from_secs(args.seconds);
+    eprintln!("{} posters for {} s", args.posters, duration.as_secs_f64());
+    let (webhooks, answers, elapsed, cpu) = runtime.block_on(async {
+        let http = reqwest::Client::new();
+        let url = format!("http://{addr}/api/v1/cti/{CTI_TOKEN}");
+        let cpu_before = CpuTime::now();
+        let start = Instant::now();
+        let deadline = start + duration;
+        let mut posters = JoinSet::new();
+        for poster in 0..args.posters {
+            posters.spawn(post_calls(http.clone(), url.clone(), poster, deadline));
+        }
+        let mut webhooks = 0u64;
+        let mut answers = histogram();
+        while let Some(done) = posters.join_next().await {
+            let (count, times) = done??;
+            webhooks += count;
+            answers.add(times)?;
+        }
+        let elapsed = start.elapsed();
+        anyhow::Ok((
+            webhooks,
+            answers,
+            elapsed,
+            CpuTime::now().since(&cpu_before),
+        ))
+    })?;
+    drop(runtime);
+    let seq_after = hub.block_on(hub.running.hub.recorder.snapshot())?.seq;
+    hub.stop()?;
+
+    let per_second = webhooks as f64 / elapsed.as_secs_f64();
+    let scenario = format!("2. webhook throughput, {} posters", args.posters);
+    report.row(
+        &scenario,
+        &format!("webhooks/s ({webhooks} in {:.1} s)", elapsed.as_secs_f64()),
+        format!("{per_second:.0}"),
+        "> 5,000/s",
+        Some(per_second > 5000.0),
+    );
+    report.row(
+        &scenario,
+        "stream events/s (call + presence)",
+        format!(
+            "{:.0}",
+            (seq_after - seq_before) as f64 / elapsed.as_secs_f64()
+        ),
+        "",
+        None,
+    );
+    report.row(
+        &scenario,
+        "webhook answer under load",
+        Spread::of(&answers).to_string(),
+        "",
+        None,
+    );
+    cpu.report(report, &scenario, webhooks);
+    Ok(())
+}
+
+/// One poster: whole calls, one webhook at a time, until `deadline`; returns how many
+/// webhooks it sent and how long each took to be answered.
+async fn post_calls(
+    http: reqwest::Client,
+    url: String,
+    poster: usize,
+    deadline: Instant,
+) -> anyhow::Result<(u64, Histogram<u64>)> {
+    let mut times = histogram();
+    let mut sent = 0u64;
+    let mut call = 0usize;
+    while Instant::now() < deadline {
+        let call_id = format!("tp-{poster}-{call}");
+        let from = format!("+4940{poster:03}{call:06}");
+        let steps: [&[(&str, &str)]; 3] = [
+            &[("event", "newCall"), ("to", "+4930600000000")],
+            &[("event", "answer"), ("user", DESK)],
+            &[("event", "hangup"), ("cause", "normalClearing")],
+        ];
+        for step in steps {
+            let mut fields = vec![
+                ("direction", "in"),
+                ("callId", call_id.as_str()),
+                ("from", from.as_str()),
+            ];
+            fields.extend_from_slice(step);
+            let start = Instant::now();
+            let status = http.post(&url).form(&fields).send().await?.status();
+            times.record(nanos(start.elapsed()))?;
+            ensure!(
+                status.is_success(),
+                "call {call_id}: webhook answered {status}"
+            );
+            sent += 1;
+        }
+        call += 1;
+    }
+    Ok((sent, times))
+}
+
+// ---------------------------------------------------------------------------------------
+// Scenario 3: caller lookup in a large directory.
+// ---------------------------------------------------------------------------------------
+
+/// Imports `--contacts` synthetic contacts into a fresh store and times `Store::lookup` for
+/// random numbers that are in the directory and for numbers that are not.
+fn lookup(args: &Args, data_dir: &Path, report: &mut Report) -> anyhow::Result<()> {
+    let contacts = args.contacts;
+    ensure!(contacts > 0, "--contacts must be at least 1");
+    let dir = tempfile::tempdir_in(data_dir)?;
+    let runtime = hub_runtime()?;
+    let scenario = format!("3. caller lookup, {} contacts", thousands(contacts as u64));
+    runtime.block_on(async {
+        let (store, mut writer) = Store::open(dir.path()).await?;
+        eprintln!("importing {contacts} contacts");
+        let start = Instant::now();
+        let records = (0..contacts).map(|n| Ok::<_, Infallible>(contact(n)));
+        let counts = ringside_hub::store::directory::import_contacts(&mut writer, records).await?;
+        let import = start.elapsed();
+        let counts = match counts {
+            Ok(counts) => counts,
+            Err(never) => match never {},
+        };
+        ensure!(counts.records == contacts as u64, "imported {counts:?}");
+        report.row(
+            &scenario,
+            "import (one transaction)",
+            format!(
+                "{:.1} s ({:.0} contacts/s)",
+                import.as_secs_f64(),
+                contacts as f64 / import.as_secs_f64()
+            ),
+            "",
+            None,
+        );
+
+        let mut rng = rand::rngs::StdRng::seed_from_u64(0x5eed);
+        let hits: Vec<String> = (0..args.lookups)
+            .map(|_| number_of(rng.random_range(0..contacts)).as_str().to_owned())
+            .collect();
+        let misses: Vec<String> = (0..args.lookups)
+            .map(|_| {
+                let n = contacts + rng.random_range(0..contacts);
+                number_of(n).as_str().to_owned()
+            })
+            .collect();
+        // Warm the read pool's connections and statement caches.
+        for number in hits.iter().take(1000) {
+            store.lookup(number).await?;
+        }
+        eprintln!("{} lookups of existing numbers", args.lookups);
+        let mut found = histogram();
+        for number in &hits {
+            let start = Instant::now();
+            let caller = store.lookup(number).await?;
+            found.record(nanos(start.elapsed()))?;
+            ensure!(
+                caller.is_some_and(|c| c.contacts.len() == 1),
+                "{number} was not found"
+            );
+        }
+        eprintln!("{} lookups of unknown numbers", args.lookups);
+        let mut missed = histogram();
+        for number in &misses {
+            let start = Instant::now();
+            let caller = store.lookup(number).await?;
+            missed.record(nanos(start.elapsed()))?;
+            ensure!(caller.is_none(), "{number} was found");
+        }
+        // What every lookup pays before SQLite does any work: a connection from the read pool,
+        // and a round trip to the connection's worker thread per statement.
+        let mut acquire = histogram();
+        for _ in 0..args.lookups {
+            let start = Instant::now();
+            drop(store.pool().acquire().await?);
+            acquire.record(nanos(start.elapsed()))?;
+        }
+        let mut trivial = histogram();
+        let mut conn = store.pool().acquire().await?;
+        for _ in 0..args.lookups {
+            let start = Instant::now();
+            sqlx::query("SELECT 1").fetch_one(&mut *conn).await?;
+            trivial.record(nanos(start.elapsed()))?;
+        }
+        drop(conn);
+        let target = Duration::from_micros(50);
+        let hit = Spread::of(&found);
+        let miss = Spread::of(&missed);
+        report.row(
+            &scenario,
+            "lookup, number in directory",
+            hit.to_string(),
+            "p99 < 50 µs",
+            Some(hit.p99 < target),
+        );
+        report.row(
+            &scenario,
+            "lookup, unknown number",
+            miss.to_string(),
+            "p99 < 50 µs",
+            Some(miss.p99 < target),
+        );
+        report.row(
+            &scenario,
+            "reference: read pool acquire + release",
+            Spread::of(&acquire).to_string(),
+            "",
+            None,
+        );
+        report.row(
+            &scenario,
+            "reference: `SELECT 1` on a held connection",
+            Spread::of(&trivial).to_string(),
+            "",
+            None,
+        );
+        anyhow::Ok(())
+    })?;
+    Ok(())
+}
+
+/// The `n`th synthetic contact: one e-mail address and one number, like a help-desk export.
+fn contact(n: usize) -> ContactRecord {
+    let number = number_of(n);
+    ContactRecord {
+        name: format!("Contact {n}"),
+        organization: Some(format!("Customer {} GmbH", n % 5000)),
+        emails: vec![format!("contact{n}@example.com")],
+        phones: vec![number.as_str().to_owned()],
+        note: None,
+        profile_url: Some(format!("https://desk.example.com/users/{n}")),
+        numbers: vec![number],
+    }
+}
+
+/// A distinct Berlin number for every `n` below 10⁸, scattered so that imports do not insert
+/// in index order.
+fn number_of(n: usize) -> E164 {
+    const SPACE: u64 = 100_000_000;
+    // 48271 is coprime to 10⁸, so this is a bijection on 0..10⁸.
+    let scattered = (n as u64 * 48_271 + 12_345) % SPACE;
+    E164::parse(&format!("+4930{scattered:08}")).expect("a valid E.164 number")
+}
+
+// ---------------------------------------------------------------------------------------
+// Scenario 4: memory per idle stream connection.
+// ---------------------------------------------------------------------------------------
+
+/// Opens `--clients` idle streams from a child process and compares the resident memory of
+/// this process (the hub) and of the child (the clients) before and after.
+fn memory(args: &Args, data_dir: &Path, report: &mut Report) -> anyhow::Result<()> {
+    let clients = args.clients;
+    ensure_open_files(clients as u64)?;
+    let hub = BenchHub::start(data_dir)?;
+    let mut child = Command::new(std::env::current_exe()?)
+        .arg("--idle-clients-of")
+        .arg(hub.running.addr.to_string())
+        .arg("--clients")
+        .arg(clients.to_string())
+        .env(TOKEN_VAR, &hub.token)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .context("starting the client process")?;
+    let mut to_child = child.stdin.take().context("child stdin")?;
+    let mut from_child = BufReader::new(child.stdout.take().context("child stdout")?);
+    let mut line = String::new();
+
+    // The child has one stream open: the hub's one-time costs are behind us.
+    from_child.read_line(&mut line)?;
+    ensure!(line.trim() == "warm", "client process said {line:?}");
+    std::thread::sleep(Duration::from_millis(300));
+    let hub_before = resident_kib("self")?;
+    writeln!(to_child, "go")?;
+    line.clear();
+    from_child.read_line(&mut line)?;
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let [ready, client_before, client_after] = words[..] else {
+        bail!("client process said {line:?}");
+    };
+    ensure!(ready == "ready", "client process said {line:?}");
+    std::thread::sleep(Duration::from_millis(300));
+    let hub_after = resident_kib("self")?;
+    drop(to_child);
+    child.wait()?;
+    hub.stop()?;
+
+    let per_connection = |before: u64, after: u64| {
+        after.saturating_sub(before) as f64 * 1024.0 / clients as f64 / 1000.0
+    };
+    let hub_side = per_connection(hub_before, hub_after);
+    let client_side = per_connection(client_before.parse()?, client_after.parse()?);
+    let scenario = format!("4. idle stream memory, {clients} connections");
+    report.row(
+        &scenario,
+        &format!(
+            "hub RSS per connection ({} → {} MiB)",
+            mib(hub_before),
+            mib(hub_after)
+        ),
+        format!("{hub_side:.1} KB"),
+        "< 20 KB",
+        Some(hub_side < 20.0),
+    );
+    report.row(
+        &scenario,
+        "client process RSS per connection (reference)",
+        format!("{client_side:.1} KB"),
+        "",
+        None,
+    );
+    Ok(())
+}
+
+/// The memory scenario's child: one stream, `warm`; after `go` on stdin, `clients` more and
+/// `ready <RSS before> <RSS after>` (KiB); then idles, answering pings, until stdin closes.
+fn idle_client_process(hub: SocketAddr, clients: usize) -> anyhow::Result<()> {
+    let token = std::env::var(TOKEN_VAR).context("the agent token")?;
+    let runtime = client_runtime()?;
+    let warm = runtime.block_on(connect_stream(hub, &token))?;
+    let mut idle = JoinSet::new();
+    idle.spawn_on(idle_stream(warm), runtime.handle());
+    let mut stdout = std::io::stdout();
+    writeln!(stdout, "warm")?;
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    std::thread::sleep(Duration::from_millis(100));
+    let before = resident_kib("self")?;
+    let sockets = runtime.block_on(connect_many(hub, &token, clients))?;
+    for socket in sockets {
+        idle.spawn_on(idle_stream(socket), runtime.handle());
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let after = resident_kib("self")?;
+    writeln!(stdout, "ready {before} {after}")?;
+    // Until the parent closes stdin.
+    while std::io::stdin().read_line(&mut line)? > 0 {}
+    drop(idle);
+    Ok(())
+}
+
+/// Reads a stream and ignores what comes (the read answers the hub's pings).
+async fn idle_stream(mut socket: Socket) {
+    while let Some(Ok(_)) = socket.next().await {}
+}
+
+// ---------------------------------------------------------------------------------------
+// The hub and its clients.
+// ---------------------------------------------------------------------------------------
+
+/// A hub serving on `127.0.0.1:0` from a temporary directory, on its own runtime.
+struct BenchHub {
+    running: RunningHub,
+    /// The stream token of [`DESK`].
+    token: String,
+    runtime: Runtime,
+    _dir: tempfile::TempDir,
+}
+
+impl BenchHub {
+    /// Starts a hub with the generic CTI endpoint on and the agent [`DESK`].
+    fn start(data_dir: &Path) -> anyhow::Result<BenchHub> {
+        let dir = tempfile::tempdir_in(data_dir)?;
+        let text = format!(
+            "listen = \"127.0.0.1:0\"\ndata_dir = {:?}\n\
+             [generic]\nenabled = true\ntoken = \"{CTI_TOKEN}\"\n",
+            dir.path().join("data")
+        );
+        let settings = Config::from_toml(&text, Path::new("bench.toml"), std::iter::empty())?;
+        let runtime = hub_runtime()?;
+        let running = runtime.block_on(ringside_hub::start(settings))?;
+        let token = ringside_hub::token::generate();
+        let agent = ringside_hub::state::new_agent(
+            DESK,
+            "Help desk",
+            false,
+            vec![],
+            &running.hub.settings.country,
+        )?;
+        runtime
+            .block_on(running.hub.recorder.add_agent(
+                &agent,
+                &ringside_hub::token::hash(&token),
+                time::OffsetDateTime::now_utc(),
+            ))?
+            .context("a new agent")?;
+        Ok(BenchHub {
+            running,
+            token,
+            runtime,
+            _dir: dir,
+        })
+    }
+
+    /// Runs a future on the hub's runtime.
+    fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
+        self.runtime.block_on(future)
+    }
+
+    /// Stops serving and removes the data.
+    fn stop(self) -> anyhow::Result<()> {
+        let running = self.running;
+        let stopped = self
+            .runtime
+            .block_on(async { tokio::time::timeout(Duration::from_secs(5), running.stop()).await });
+        self.runtime.shutdown_timeout(Duration::from_secs(1));
+        match stopped {
+            Ok(result) => result,
+            Err(_) => {
+                eprintln!("the hub did not stop within 5 s; abandoned");
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The hub's runtime: multi-thread with one worker per core, like `#[tokio::main]`.
+fn hub_runtime() -> std::io::Result<Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .thread_name("hub")
+        .enable_all()
+        .build()
+}
+
+/// The clients' runtime: a second multi-thread runtime with one worker per core.
+fn client_runtime() -> std::io::Result<Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .thread_name("client")
+        .enable_all()
+        .build()
+}
+
+/// A stream client's socket.
+type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// Connects to the stream and waits for the snapshot the hub sends first.
+async fn connect_stream(hub: SocketAddr, token: &str) -> anyhow::Result<Socket> {
+    let mut request = format!("ws://{hub}/api/v1/stream").into_client_request()?;
+    request
+        .headers_mut()
+        .insert("Authorization", format!("Bearer {token}").parse()?);
+    // The desktop app's buffer sizes: the library's eager 128 KiB read buffer would make the
+    // clients, which share the machine with the hub, spend their time zeroing memory.
+    let config = WebSocketConfig::default()
+        .read_buffer_size(16 << 10)
+        .write_buffer_size(0);
+    let (mut socket, _) =
+        tokio_tungstenite::connect_async_with_config(request, Some(config), true).await?;
+    loop {
+        match socket.next().await {
+            Some(Ok(Message::Text(text))) => {
+                if let ServerMessage::Snapshot(_) = serde_json::from_str(&text)? {
+                    return Ok(socket);
+                }
+            }
+            Some(Ok(_)) => {}
+            Some(Err(e)) => return Err(e.into()),
+            None => bail!("the hub closed a stream before its snapshot"),
+        }
+    }
+}
+
+/// Connects `count` streams, [`CONNECT_CONCURRENCY`] at a time.
+async fn connect_many(hub: SocketAddr, token: &str, count: usize) -> anyhow::Result<Vec<Socket>> {
+    let permits = Arc::new(Semaphore::new(CONNECT_CONCURRENCY));
+    let mut connecting = JoinSet::new();
+    for _ in 0..count {
+        let permits = permits.clone();
+        let token = token.to_owned();
+        connecting.spawn(async move {
+            let _permit = permits.acquire_owned().await?;
+            connect_stream(hub, &token).await
+        });
+    }
+    let mut sockets = Vec::with_capacity(count);
+    while let Some(socket) = connecting.join_next().await {
+        sockets.push(socket??);
+    }
+    Ok(sockets)
+}
+
+// ---------------------------------------------------------------------------------------
+// Measuring and reporting.
+// ---------------------------------------------------------------------------------------
+
+/// A histogram of nanoseconds from 1 ns to 100 s, three significant digits.
+fn histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 100_000_000_000, 3).expect("valid histogram bounds")
+}
+
+fn nanos(duration: Duration) -> u64 {
+    u64::try_from(duration.as_nanos())
+        .unwrap_or(u64::MAX)
+        .max(1)
+}
+
+/// The median, the 99th percentile and the maximum of a histogram of nanoseconds.
+#[derive(Debug, Clone, Copy)]
+struct Spread {
+    p50: Duration,
+    p99: Duration,
+    max: Duration,
+}
+
+impl Spread {
+    fn of(histogram: &Histogram<u64>) -> Spread {
+        Spread {
+            p50: Duration::from_nanos(histogram.value_at_quantile(0.5)),
+            p99: Duration::from_nanos(histogram.value_at_quantile(0.99)),
+            max: Duration::from_nanos(histogram.max()),
+        }
+    }
+}
+
+impl fmt::Display for Spread {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "p50 {} · p99 {} · max {}",
+            Short(self.p50),
+            Short(self.p99),
+            Short(self.max)
+        )
+    }
+}
+
+/// A duration in µs below a millisecond, else in ms.
+struct Short(Duration);
+
+impl fmt::Display for Short {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let micros = self.0.as_secs_f64() * 1e6;
+        if micros < 1000.0 {
+            write!(f, "{micros:.1} µs")
+        } else {
+            write!(f, "{:.2} ms", micros / 1000.0)
+        }
+    }
+}
+
+/// The results, printed as a Markdown table at the end.
+#[derive(Debug, Default)]
+struct Report {
+    rows: Vec<[String; 5]>,
+}
+
+impl Report {
+    fn row(
+        &mut self,
+        scenario: &str,
+        measure: &str,
+        result: String,
+        target: &str,
+        met: Option<bool>,
+    ) {
+        let met = match met {
+            Some(true) => "yes",
+            Some(false) => "**no**",
+            None => "",
+        };
+        eprintln!("  {measure}: {result}");
+        self.rows.push([
+            scenario.to_owned(),
+            measure.to_owned(),
+            result,
+            target.to_owned(),
+            met.to_owned(),
+        ]);
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "| Scenario | Measure | Result | Target | Met |")?;
+        writeln!(f, "|---|---|---|---|---|")?;
+        for row in &self.rows {
+            writeln!(f, "| {} |", row.join(" | "))?;
+        }
+        Ok(())
+    }
+}
+
+/// `1000000` as `1,000,000`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn mib(kib: u64) -> String {
+    format!("{:.1}", kib as f64 / 1024.0)
+}
+
+/// `VmRSS` of a process (`self` or a pid), in KiB.
+fn resident_kib(process: &str) -> anyhow::Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{process}/status"))?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        .context("VmRSS in /proc/<pid>/status")
+}
+
+/// Fails early, with the fix, when the soft limit on open files is too low for `sockets`.
+fn ensure_open_files(sockets: u64) -> anyhow::Result<()> {
+    let needed = sockets + SPARE_FILES;
+    let Ok(limits) = std::fs::read_to_string("/proc/self/limits") else {
+        return Ok(()); // not Linux: let the connections fail if they must
+    };
+    let soft = limits
+        .lines()
+        .find(|line| line.starts_with("Max open files"))
+        .and_then(|line| line.split_whitespace().nth(3))
+        .and_then(|soft| soft.parse::<u64>().ok());
+    match soft {
+        Some(soft) if soft < needed => bail!(
+            "this run needs about {needed} open files but the limit is {soft}; \
+             raise it first, e.g. `ulimit -n {}`",
+            needed.next_power_of_two()
+        ),
+        _ => Ok(()),
+    }
+}
+
+/// The hub's threads: its runtime's and SQLite's (sqlx runs each connection on a thread).
+const HUB_THREADS: &[&str] = &["hub", "sqlx-sqlite"];
+
+/// The client runtime's threads.
+const CLIENT_THREADS: &[&str] = &["client"];
+
+/// On-CPU time of the hub's threads and of the clients' threads in this process.
+#[derive(Debug, Clone, Copy)]
+struct CpuTime {
+    hub: Option<Duration>,
+    clients: Option<Duration>,
+}
+
+impl CpuTime {
+    fn now() -> CpuTime {
+        CpuTime {
+            hub: thread_cpu(HUB_THREADS),
+            clients: thread_cpu(CLIENT_THREADS),
+        }
+    }
+
+    /// The time spent since `start`.
+    fn since(&self, start: &CpuTime) -> CpuTime {
+        let minus = |a: Option<Duration>, b: Option<Duration>| Some(a?.saturating_sub(b?));
+        CpuTime {
+            hub: minus(self.hub, start.hub),
+            clients: minus(self.clients, start.clients),
+        }
+    }
+
+    /// Reports the time per webhook, for the hub and for the clients.
+    fn report(&self, report: &mut Report, scenario: &str, webhooks: u64) {
+        let per_webhook = |cpu: Option<Duration>| match cpu {
+            Some(cpu) if webhooks > 0 => {
+                Short(cpu / u32::try_from(webhooks).unwrap_or(u32::MAX)).to_string()
+            }
+            _ => "n/a".to_owned(),
+        };
+        report.row(
+            scenario,
+            "CPU per webhook: hub threads",
+            per_webhook(self.hub),
+            "",
+            None,
+        );
+        report.row(
+            scenario,
+            "CPU per webhook: client threads",
+            per_webhook(self.clients),
+            "",
+            None,
+        );
+    }
+}
+
+/// On-CPU time of this process's threads whose names start with one of `prefixes`, from
+/// `/proc/self/task/*/schedstat`; `None` where that is not available.
+fn thread_cpu(prefixes: &[&str]) -> Option<Duration> {
+    let mut total = 0u64;
+    for task in std::fs::read_dir("/proc/self/task").ok()? {
+        let path = task.ok()?.path();
+        let Ok(name) = std::fs::read_to_string(path.join("comm")) else {
+            continue; // the thread has ended
+        };
+        if !prefixes.iter().any(|prefix| name.starts_with(prefix)) {
+            continue;
+        }
+        let Ok(stat) = std::fs::read_to_string(path.join("schedstat")) else {
+            continue;
+        };
+        total += stat.split_whitespace().next()?.parse::<u64>().ok()?;
+    }
+    Some(Duration::from_nanos(total))
+}
+
+/// The type of the file system holding `path`, from the longest matching mount point.
+fn file_system_of(path: &Path) -> Option<String> {
+    let path = path.canonicalize().ok()?;
+    let mounts = std::fs::read_to_string("/proc/self/mounts").ok()?;
+    mounts
+        .lines()
+        .filter_map(|line| {
+            let mut fields = line.split_whitespace();
+            let _device = fields.next()?;
+            let mount_point = fields.next()?;
+            let kind = fields.next()?;
+            path.starts_with(mount_point)
+                .then(|| (mount_point.len(), kind.to_owned()))
+        })
+        .max_by_key(|(len, _)| *len)
+        .map(|(_, kind)| kind)
+}
