@@ -63,14 +63,12 @@ impl RunningHub {
 
 /// Opens the store, binds the listener and serves in the background.
 pub async fn start(settings: Settings) -> anyhow::Result<RunningHub> {
-    let (store, writer) = Store::open(&settings.config.data_dir)
-        .await
-        .with_context(|| {
-            format!(
-                "opening the store in {}",
-                settings.config.data_dir.display()
-            )
-        })?;
+    let (store, writer) = Store::open(&settings.config.data_dir).with_context(|| {
+        format!(
+            "opening the store in {}",
+            settings.config.data_dir.display()
+        )
+    })?;
     let listener = TcpListener::bind(settings.config.listen)
         .await
         .with_context(|| format!("listening on {}", settings.config.listen))?;

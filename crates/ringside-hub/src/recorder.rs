@@ -1,22 +1,23 @@
 //! The one writer of everything the stream reports.
 //!
-//! Each change is one SQLite transaction that updates the state and appends its events to the
-//! event log; only after the commit are the events published to live stream clients. The
-//! writer connection is held for the whole sequence, so seq order, commit order and publish
-//! order are the same.
+//! A dedicated thread owns the writer connection. Changes queue up for it; it takes every
+//! change waiting and applies them in one transaction (group commit: one `fsync` for all of
+//! them), each inside its own savepoint so that a change that fails leaves the others alone.
+//! A change updates the state and appends its events to the event log; only after the commit
+//! are the events published to live stream clients and the callers answered. One thread, so
+//! seq order, commit order and publish order are the same.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex as SyncMutex};
+use std::sync::{mpsc, Arc, Mutex};
 
 use ringside_core::agent::{OnCall, Presence};
 use ringside_core::call::{Call, CallEvent, CallState, Provider};
 use ringside_core::journal::{self, Enrichment, JournalError, Outcome};
 use ringside_core::stream::{EventBody, ServerMessage, Snapshot, StreamEvent};
-use sqlx::sqlite::SqliteConnection;
-use sqlx::{Connection, SqliteExecutor};
+use rusqlite::Connection;
 use thiserror::Error;
 use time::OffsetDateTime;
-use tokio::sync::{broadcast, Mutex};
+use tokio::sync::{broadcast, oneshot};
 
 use crate::store::{self, AgentChange, AgentRow, NewAgent, Store, StoreError};
 
@@ -26,6 +27,9 @@ const LIVE_CAPACITY: usize = 4096;
 
 /// The most open missed calls a snapshot carries.
 const SNAPSHOT_MISSED_LIMIT: i64 = 500;
+
+/// The most changes committed together.
+const MAX_BATCH: usize = 512;
 
 /// Why a change was not recorded.
 #[derive(Debug, Error)]
@@ -38,8 +42,8 @@ pub enum RecordError {
     Store(#[from] StoreError),
 }
 
-impl From<sqlx::Error> for RecordError {
-    fn from(e: sqlx::Error) -> Self {
+impl From<rusqlite::Error> for RecordError {
+    fn from(e: rusqlite::Error) -> Self {
         RecordError::Store(StoreError::Database(e))
     }
 }
@@ -62,30 +66,93 @@ pub enum Recorded {
     Unchanged,
 }
 
+/// Where a change appends its events; the writer publishes them after the commit.
+pub struct EventSink<'a> {
+    epoch: &'a str,
+    events: &'a mut Vec<StreamEvent>,
+}
+
+impl EventSink<'_> {
+    fn append(
+        &mut self,
+        conn: &Connection,
+        at: OffsetDateTime,
+        body: EventBody,
+    ) -> Result<(), StoreError> {
+        self.events
+            .push(store::events::append(conn, self.epoch, at, body)?);
+        Ok(())
+    }
+}
+
+/// Answers the caller of a change once the batch's commit is known.
+type Deliver = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
+/// A change: applied on the writer thread; says whether it succeeded and how to answer.
+type Change = Box<dyn FnOnce(&Connection, &mut EventSink) -> (bool, Deliver) + Send>;
+
+/// Which agents have live streams, and how many.
+type Online = Arc<Mutex<HashMap<String, usize>>>;
+
 /// The writer; see the module documentation.
 #[derive(Debug)]
 pub struct Recorder {
-    conn: Mutex<SqliteConnection>,
+    changes: mpsc::Sender<Change>,
     store: Store,
     live: broadcast::Sender<Arc<Published>>,
-    online: SyncMutex<HashMap<String, usize>>,
+    online: Online,
 }
 
 impl Recorder {
-    /// Wraps the store's writer connection.
-    pub fn new(store: Store, conn: SqliteConnection) -> Self {
+    /// Starts the writer thread on the store's writer connection.
+    pub fn new(store: Store, conn: Connection) -> Self {
         let (live, _) = broadcast::channel(LIVE_CAPACITY);
+        let (changes, queue) = mpsc::channel::<Change>();
+        let epoch = store.epoch().to_owned();
+        let publisher = live.clone();
+        std::thread::Builder::new()
+            .name("ringside-writer".into())
+            .spawn(move || write_batches(conn, &epoch, queue, &publisher))
+            .expect("the writer thread starts");
         Recorder {
-            conn: Mutex::new(conn),
+            changes,
             store,
             live,
-            online: SyncMutex::new(HashMap::new()),
+            online: Online::default(),
         }
     }
 
     /// Live events from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Published>> {
         self.live.subscribe()
+    }
+
+    /// Runs a change on the writer thread and waits until it is committed.
+    async fn write<T, F>(&self, change: F) -> Result<T, RecordError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection, &mut EventSink) -> Result<T, RecordError> + Send + 'static,
+    {
+        let (answer, answered) = oneshot::channel();
+        let change: Change = Box::new(move |conn, sink| match change(conn, sink) {
+            Ok(value) => (
+                true,
+                Box::new(move |committed| {
+                    let _ = answer.send(committed.map(|()| value).map_err(RecordError::from));
+                }),
+            ),
+            Err(e) => (
+                false,
+                Box::new(move |_| {
+                    let _ = answer.send(Err(e));
+                }),
+            ),
+        });
+        self.changes
+            .send(change)
+            .map_err(|_| RecordError::Store(StoreError::Closed))?;
+        answered
+            .await
+            .map_err(|_| RecordError::Store(StoreError::Closed))?
     }
 
     /// Applies one PBX event to the journal, durably.
@@ -96,32 +163,37 @@ impl Recorder {
         facts: &Enrichment,
         now: OffsetDateTime,
     ) -> Result<Recorded, RecordError> {
-        let mut conn = self.conn.lock().await;
-        let mut tx = conn.begin().await?;
-        let existing = store::calls::find(&mut tx, provider, &event.call_id).await?;
-        let call = match journal::apply(provider, existing.as_ref(), event, facts, now)? {
-            Outcome::Unchanged => return Ok(Recorded::Unchanged),
-            Outcome::Created(mut call) => {
-                store::calls::insert(&mut tx, &mut call).await?;
-                call
+        let event = event.clone();
+        let facts = facts.clone();
+        let online = self.online.clone();
+        self.write(move |conn, sink| {
+            let existing = store::calls::find(conn, provider, &event.call_id)?;
+            let call = match journal::apply(provider, existing.as_ref(), &event, &facts, now)? {
+                Outcome::Unchanged => return Ok(Recorded::Unchanged),
+                Outcome::Created(mut call) => {
+                    store::calls::insert(conn, &mut call)?;
+                    call
+                }
+                Outcome::Changed(call) => {
+                    store::calls::update(conn, &call)?;
+                    call
+                }
+            };
+            sink.append(
+                conn,
+                now,
+                EventBody::Call {
+                    call: Box::new(call.clone()),
+                },
+            )?;
+            for login in on_call_changes(existing.as_ref(), &call) {
+                if let Some(presence) = presence_in(conn, &online, &login)? {
+                    sink.append(conn, now, EventBody::Presence { presence })?;
+                }
             }
-            Outcome::Changed(call) => {
-                store::calls::update(&mut tx, &call).await?;
-                call
-            }
-        };
-        let mut bodies = vec![EventBody::Call {
-            call: Box::new(call.clone()),
-        }];
-        for login in on_call_changes(existing.as_ref(), &call) {
-            if let Some(presence) = self.presence_in(&mut tx, &login).await? {
-                bodies.push(EventBody::Presence { presence });
-            }
-        }
-        let events = self.append_all(&mut tx, now, bodies).await?;
-        tx.commit().await?;
-        self.publish(events);
-        Ok(Recorded::Changed(Box::new(call)))
+            Ok(Recorded::Changed(Box::new(call)))
+        })
+        .await
     }
 
     /// Marks journal entries done or not done; returns the entries that changed.
@@ -131,27 +203,27 @@ impl Recorder {
         done: bool,
         now: OffsetDateTime,
     ) -> Result<Vec<Call>, RecordError> {
-        let mut conn = self.conn.lock().await;
-        let mut tx = conn.begin().await?;
-        let mut changed = Vec::new();
-        for mut call in store::calls::by_ids(&mut *tx, ids).await? {
-            if call.done != done {
-                call.done = done;
-                call.updated_at = now;
-                store::calls::update(&mut tx, &call).await?;
-                changed.push(call);
+        let ids = ids.to_vec();
+        self.write(move |conn, sink| {
+            let mut changed = Vec::new();
+            for mut call in store::calls::by_ids(conn, &ids)? {
+                if call.done != done {
+                    call.done = done;
+                    call.updated_at = now;
+                    store::calls::update(conn, &call)?;
+                    sink.append(
+                        conn,
+                        now,
+                        EventBody::Call {
+                            call: Box::new(call.clone()),
+                        },
+                    )?;
+                    changed.push(call);
+                }
             }
-        }
-        let bodies = changed
-            .iter()
-            .map(|call| EventBody::Call {
-                call: Box::new(call.clone()),
-            })
-            .collect();
-        let events = self.append_all(&mut tx, now, bodies).await?;
-        tx.commit().await?;
-        self.publish(events);
-        Ok(changed)
+            Ok(changed)
+        })
+        .await
     }
 
     /// Closes calls left ringing since before `cutoff` as missed; returns how many.
@@ -160,21 +232,22 @@ impl Recorder {
         cutoff: OffsetDateTime,
         now: OffsetDateTime,
     ) -> Result<usize, RecordError> {
-        let mut conn = self.conn.lock().await;
-        let mut tx = conn.begin().await?;
-        let mut bodies = Vec::new();
-        for call in store::calls::ringing_before(&mut tx, cutoff).await? {
-            let expired = journal::expire(&call, now);
-            store::calls::update(&mut tx, &expired).await?;
-            bodies.push(EventBody::Call {
-                call: Box::new(expired),
-            });
-        }
-        let count = bodies.len();
-        let events = self.append_all(&mut tx, now, bodies).await?;
-        tx.commit().await?;
-        self.publish(events);
-        Ok(count)
+        self.write(move |conn, sink| {
+            let ringing = store::calls::ringing_before(conn, cutoff)?;
+            for call in &ringing {
+                let expired = journal::expire(call, now);
+                store::calls::update(conn, &expired)?;
+                sink.append(
+                    conn,
+                    now,
+                    EventBody::Call {
+                        call: Box::new(expired),
+                    },
+                )?;
+            }
+            Ok(ringing.len())
+        })
+        .await
     }
 
     /// Deletes stream events older than `cutoff`, keeping at least the newest `keep`.
@@ -182,9 +255,9 @@ impl Recorder {
         &self,
         cutoff: OffsetDateTime,
         keep: i64,
-    ) -> Result<u64, RecordError> {
-        let mut conn = self.conn.lock().await;
-        Ok(store::events::prune(&mut conn, cutoff, keep).await?)
+    ) -> Result<usize, RecordError> {
+        self.write(move |conn, _| Ok(store::events::prune(conn, cutoff, keep)?))
+            .await
     }
 
     /// Sets an agent's do-not-disturb flag; `None` when there is no such agent.
@@ -194,16 +267,19 @@ impl Recorder {
         dnd: bool,
         now: OffsetDateTime,
     ) -> Result<Option<Presence>, RecordError> {
-        let mut conn = self.conn.lock().await;
-        let mut tx = conn.begin().await?;
-        let Some(before) = store::agents::by_login(&mut *tx, login).await? else {
-            return Ok(None);
-        };
-        if before.dnd == dnd {
-            return self.presence_in(&mut tx, login).await;
-        }
-        store::agents::set_dnd(&mut tx, login, dnd).await?;
-        self.record_presence(tx, login, now).await
+        let login = login.to_owned();
+        let online = self.online.clone();
+        self.write(move |conn, sink| {
+            let Some(before) = store::agents::by_login(conn, &login)? else {
+                return Ok(None);
+            };
+            if before.dnd == dnd {
+                return Ok(presence_in(conn, &online, &login)?);
+            }
+            store::agents::set_dnd(conn, &login, dnd)?;
+            record_presence(conn, sink, &online, &login, now)
+        })
+        .await
     }
 
     /// Creates an agent; `None` when the login is taken.
@@ -213,15 +289,16 @@ impl Recorder {
         token_hash: &str,
         now: OffsetDateTime,
     ) -> Result<Option<Presence>, RecordError> {
-        let mut conn = self.conn.lock().await;
-        let mut tx = conn.begin().await?;
-        if store::agents::add(&mut tx, agent, token_hash)
-            .await?
-            .is_none()
-        {
-            return Ok(None);
-        }
-        self.record_presence(tx, &agent.login, now).await
+        let agent = agent.clone();
+        let token_hash = token_hash.to_owned();
+        let online = self.online.clone();
+        self.write(move |conn, sink| {
+            if store::agents::add(conn, &agent, &token_hash)?.is_none() {
+                return Ok(None);
+            }
+            record_presence(conn, sink, &online, &agent.login, now)
+        })
+        .await
     }
 
     /// Changes an agent's details; `None` when there is no such agent.
@@ -231,15 +308,16 @@ impl Recorder {
         change: &AgentChange,
         now: OffsetDateTime,
     ) -> Result<Option<Presence>, RecordError> {
-        let mut conn = self.conn.lock().await;
-        let mut tx = conn.begin().await?;
-        if store::agents::update(&mut tx, login, change)
-            .await?
-            .is_none()
-        {
-            return Ok(None);
-        }
-        self.record_presence(tx, login, now).await
+        let login = login.to_owned();
+        let change = change.clone();
+        let online = self.online.clone();
+        self.write(move |conn, sink| {
+            if store::agents::update(conn, &login, &change)?.is_none() {
+                return Ok(None);
+            }
+            record_presence(conn, sink, &online, &login, now)
+        })
+        .await
     }
 
     /// Removes an agent (its token stops working); false when there is no such agent.
@@ -248,24 +326,23 @@ impl Recorder {
         login: &str,
         now: OffsetDateTime,
     ) -> Result<bool, RecordError> {
-        let mut conn = self.conn.lock().await;
-        let mut tx = conn.begin().await?;
-        if !store::agents::remove(&mut tx, login).await? {
-            return Ok(false);
-        }
-        let body = EventBody::AgentRemoved {
-            login: login.to_owned(),
-        };
-        let events = self.append_all(&mut tx, now, vec![body]).await?;
-        tx.commit().await?;
-        self.publish(events);
-        Ok(true)
+        let login = login.to_owned();
+        self.write(move |conn, sink| {
+            if !store::agents::remove(conn, &login)? {
+                return Ok(false);
+            }
+            sink.append(conn, now, EventBody::AgentRemoved { login })?;
+            Ok(true)
+        })
+        .await
     }
 
     /// Replaces an agent's token; false when there is no such agent.
     pub async fn set_token(&self, login: &str, token_hash: &str) -> Result<bool, RecordError> {
-        let mut conn = self.conn.lock().await;
-        Ok(store::agents::set_token(&mut conn, login, token_hash).await?)
+        let login = login.to_owned();
+        let token_hash = token_hash.to_owned();
+        self.write(move |conn, _| Ok(store::agents::set_token(conn, &login, &token_hash)?))
+            .await
     }
 
     /// Counts a new live stream of `login`; the agent comes online with the first.
@@ -284,153 +361,211 @@ impl Recorder {
         now: OffsetDateTime,
         up: bool,
     ) -> Result<(), RecordError> {
-        let mut conn = self.conn.lock().await;
-        let changed = {
-            let mut online = self.online.lock().expect("online map lock");
-            let count = online.entry(login.to_owned()).or_default();
-            let was_online = *count > 0;
-            *count = if up {
-                *count + 1
-            } else {
-                count.saturating_sub(1)
+        let login = login.to_owned();
+        let online = self.online.clone();
+        // The count changes on the writer thread, so the presence event carries it in order.
+        self.write(move |conn, sink| {
+            let changed = {
+                let mut map = online.lock().expect("online map lock");
+                let count = map.entry(login.clone()).or_default();
+                let was_online = *count > 0;
+                *count = if up {
+                    *count + 1
+                } else {
+                    count.saturating_sub(1)
+                };
+                let is_online = *count > 0;
+                if !is_online {
+                    map.remove(&login);
+                }
+                was_online != is_online
             };
-            let is_online = *count > 0;
-            if !is_online {
-                online.remove(login);
+            if changed {
+                record_presence(conn, sink, &online, &login, now)?;
             }
-            was_online != is_online
-        };
-        if changed {
-            let tx = conn.begin().await?;
-            self.record_presence(tx, login, now).await?;
-        }
-        Ok(())
-    }
-
-    /// Whether `login` has a live stream.
-    pub fn is_online(&self, login: &str) -> bool {
-        self.online
-            .lock()
-            .expect("online map lock")
-            .contains_key(login)
+            Ok(())
+        })
+        .await
     }
 
     /// The current state for a client that cannot be brought up to date by replay.
     pub async fn snapshot(&self) -> Result<Snapshot, RecordError> {
-        let mut tx = self.store.pool().begin().await?;
-        let seq = store::events::last_seq(&mut *tx).await?;
-        let active_calls = store::calls::active(&mut *tx).await?;
-        let open_missed_calls = store::calls::open_missed(&mut *tx, SNAPSHOT_MISSED_LIMIT).await?;
-        let mut presence = Vec::new();
-        for agent in store::agents::list(&mut *tx).await? {
-            presence.push(self.presence_of(&mut *tx, agent).await?);
-        }
-        tx.commit().await?;
-        Ok(Snapshot {
-            epoch: self.store.epoch().to_owned(),
-            seq,
-            recovered: false,
-            active_calls,
-            open_missed_calls,
-            presence,
-        })
+        let epoch = self.store.epoch().to_owned();
+        let online = self.online.clone();
+        Ok(self
+            .store
+            .read(move |conn| {
+                let tx = conn.unchecked_transaction()?;
+                let snapshot = Snapshot {
+                    epoch,
+                    seq: store::events::last_seq(&tx)?,
+                    recovered: false,
+                    active_calls: store::calls::active(&tx)?,
+                    open_missed_calls: store::calls::open_missed(&tx, SNAPSHOT_MISSED_LIMIT)?,
+                    presence: presence_all(&tx, &online)?,
+                };
+                tx.finish()?;
+                Ok(snapshot)
+            })
+            .await?)
     }
 
     /// Every agent's availability.
     pub async fn presence_list(&self) -> Result<Vec<Presence>, RecordError> {
-        let mut conn = self.store.pool().acquire().await?;
-        let mut presence = Vec::new();
-        for agent in store::agents::list(&mut *conn).await? {
-            presence.push(self.presence_of(&mut *conn, agent).await?);
-        }
-        Ok(presence)
+        let online = self.online.clone();
+        Ok(self
+            .store
+            .read(move |conn| presence_all(conn, &online))
+            .await?)
     }
 
     /// One agent's availability.
     pub async fn presence(&self, login: &str) -> Result<Option<Presence>, RecordError> {
-        let mut conn = self.store.pool().acquire().await?;
-        self.presence_in(&mut conn, login).await
+        let login = login.to_owned();
+        let online = self.online.clone();
+        Ok(self
+            .store
+            .read(move |conn| presence_in(conn, &online, &login))
+            .await?)
     }
+}
 
-    async fn record_presence(
-        &self,
-        mut tx: sqlx::Transaction<'_, sqlx::Sqlite>,
-        login: &str,
-        now: OffsetDateTime,
-    ) -> Result<Option<Presence>, RecordError> {
-        let presence = self.presence_in(&mut tx, login).await?;
-        let bodies = presence
-            .iter()
-            .map(|p| EventBody::Presence {
-                presence: p.clone(),
-            })
-            .collect();
-        let events = self.append_all(&mut tx, now, bodies).await?;
-        tx.commit().await?;
-        self.publish(events);
-        Ok(presence)
-    }
-
-    async fn presence_in(
-        &self,
-        conn: &mut SqliteConnection,
-        login: &str,
-    ) -> Result<Option<Presence>, RecordError> {
-        let Some(agent) = store::agents::by_login(&mut *conn, login).await? else {
-            return Ok(None);
-        };
-        Ok(Some(self.presence_of(conn, agent).await?))
-    }
-
-    async fn presence_of<'c>(
-        &self,
-        conn: impl SqliteExecutor<'c>,
-        agent: AgentRow,
-    ) -> Result<Presence, RecordError> {
-        let on_call = store::calls::on_call_of(conn, &agent.login)
-            .await?
-            .map(|call| OnCall {
-                call: call.id,
-                with: call
-                    .caller
-                    .as_ref()
-                    .and_then(|m| m.comment())
-                    .unwrap_or_else(|| call.remote_party().to_owned()),
-                since: call.start_at.unwrap_or(call.updated_at),
-            });
-        Ok(Presence {
-            online: self.is_online(&agent.login),
-            login: agent.login,
-            name: agent.name,
-            role: agent.role,
-            numbers: agent.numbers,
-            dnd: agent.dnd,
-            on_call,
-        })
-    }
-
-    async fn append_all(
-        &self,
-        conn: &mut SqliteConnection,
-        now: OffsetDateTime,
-        bodies: Vec<EventBody>,
-    ) -> Result<Vec<StreamEvent>, RecordError> {
-        let mut events = Vec::with_capacity(bodies.len());
-        for body in bodies {
-            events.push(store::events::append(conn, self.store.epoch(), now, body).await?);
+/// The writer thread: takes every waiting change, commits them together, then publishes
+/// their events and answers their callers. Ends when the recorder is dropped.
+fn write_batches(
+    conn: Connection,
+    epoch: &str,
+    queue: mpsc::Receiver<Change>,
+    live: &broadcast::Sender<Arc<Published>>,
+) {
+    while let Ok(first) = queue.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(change) => batch.push(change),
+                Err(_) => break,
+            }
         }
-        Ok(events)
-    }
-
-    fn publish(&self, events: Vec<StreamEvent>) {
-        for event in events {
-            let seq = event.seq;
-            let json = serde_json::to_string(&ServerMessage::Event(event))
-                .expect("stream events serialize");
-            // No receivers is fine: nobody is connected.
-            let _ = self.live.send(Arc::new(Published { seq, json }));
+        let mut events = Vec::new();
+        let mut answers = Vec::with_capacity(batch.len());
+        let committed = apply_batch(&conn, epoch, batch, &mut events, &mut answers);
+        match committed {
+            Ok(()) => {
+                publish(live, events);
+                for answer in answers {
+                    answer(Ok(()));
+                }
+            }
+            Err(e) => {
+                tracing::error!("writer transaction failed: {e}");
+                let message = e.to_string();
+                for answer in answers {
+                    answer(Err(StoreError::Batch(message.clone())));
+                }
+            }
         }
     }
+}
+
+fn apply_batch(
+    conn: &Connection,
+    epoch: &str,
+    batch: Vec<Change>,
+    events: &mut Vec<StreamEvent>,
+    answers: &mut Vec<Deliver>,
+) -> Result<(), StoreError> {
+    let tx = conn.unchecked_transaction()?;
+    for change in batch {
+        tx.execute_batch("SAVEPOINT change")?;
+        let kept = events.len();
+        let mut sink = EventSink { epoch, events };
+        let (ok, answer) = change(&tx, &mut sink);
+        if ok {
+            tx.execute_batch("RELEASE change")?;
+        } else {
+            tx.execute_batch("ROLLBACK TO change; RELEASE change")?;
+            events.truncate(kept);
+        }
+        answers.push(answer);
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+fn publish(live: &broadcast::Sender<Arc<Published>>, events: Vec<StreamEvent>) {
+    for event in events {
+        let seq = event.seq;
+        let json =
+            serde_json::to_string(&ServerMessage::Event(event)).expect("stream events serialize");
+        // No receivers is fine: nobody is connected.
+        let _ = live.send(Arc::new(Published { seq, json }));
+    }
+}
+
+fn record_presence(
+    conn: &Connection,
+    sink: &mut EventSink,
+    online: &Online,
+    login: &str,
+    now: OffsetDateTime,
+) -> Result<Option<Presence>, RecordError> {
+    let presence = presence_in(conn, online, login)?;
+    if let Some(presence) = &presence {
+        sink.append(
+            conn,
+            now,
+            EventBody::Presence {
+                presence: presence.clone(),
+            },
+        )?;
+    }
+    Ok(presence)
+}
+
+fn presence_in(
+    conn: &Connection,
+    online: &Online,
+    login: &str,
+) -> Result<Option<Presence>, StoreError> {
+    store::agents::by_login(conn, login)?
+        .map(|agent| presence_of(conn, online, agent))
+        .transpose()
+}
+
+fn presence_all(conn: &Connection, online: &Online) -> Result<Vec<Presence>, StoreError> {
+    store::agents::list(conn)?
+        .into_iter()
+        .map(|agent| presence_of(conn, online, agent))
+        .collect()
+}
+
+fn presence_of(
+    conn: &Connection,
+    online: &Online,
+    agent: AgentRow,
+) -> Result<Presence, StoreError> {
+    let on_call = store::calls::on_call_of(conn, &agent.login)?.map(|call| OnCall {
+        call: call.id,
+        with: call
+            .caller
+            .as_ref()
+            .and_then(|m| m.comment())
+            .unwrap_or_else(|| call.remote_party().to_owned()),
+        since: call.start_at.unwrap_or(call.updated_at),
+    });
+    let is_online = online
+        .lock()
+        .expect("online map lock")
+        .contains_key(&agent.login);
+    Ok(Presence {
+        online: is_online,
+        login: agent.login,
+        name: agent.name,
+        role: agent.role,
+        numbers: agent.numbers,
+        dnd: agent.dnd,
+        on_call,
+    })
 }
 
 /// The agents whose on-a-call status changes when `before` becomes `after`.

@@ -38,9 +38,7 @@ pub enum AgentCommand {
 }
 
 pub async fn run(settings: Settings, command: AgentCommand) -> anyhow::Result<()> {
-    let (store, writer) = Store::open(&settings.config.data_dir)
-        .await
-        .context("opening the store")?;
+    let (store, writer) = Store::open(&settings.config.data_dir).context("opening the store")?;
     let recorder = Recorder::new(store.clone(), writer);
     let now = time::OffsetDateTime::now_utc();
     match command {

@@ -8,7 +8,8 @@ use anyhow::Context;
 use clap::Subcommand;
 use ringside_core::directory;
 use ringside_hub::config::Settings;
-use ringside_hub::store::{directory as stored, ImportCounts, Store};
+use ringside_hub::store::directory::{self as stored, ImportError};
+use ringside_hub::store::{ImportCounts, Store};
 
 #[derive(Debug, Subcommand)]
 pub enum ImportCommand {
@@ -25,9 +26,8 @@ pub enum ImportCommand {
 }
 
 pub async fn run(settings: Settings, command: ImportCommand) -> anyhow::Result<()> {
-    let (_store, mut writer) = Store::open(&settings.config.data_dir)
-        .await
-        .context("opening the store")?;
+    let (_store, mut writer) =
+        Store::open(&settings.config.data_dir).context("opening the store")?;
     let country = &settings.country;
     let (what, counts) = match command {
         ImportCommand::Contacts { file } => {
@@ -36,11 +36,14 @@ pub async fn run(settings: Settings, command: ImportCommand) -> anyhow::Result<(
                     .with_context(|| format!("reading {}", file.display()))?;
                 let cards = directory::parse_vcards(&text, country)
                     .with_context(|| format!("{}", file.display()))?;
-                stored::import_contacts(&mut writer, cards.into_iter().map(Ok)).await?
+                stored::import_contacts(
+                    &mut writer,
+                    cards.into_iter().map(Ok::<_, directory::DirectoryError>),
+                )
             } else {
                 let rows = directory::contacts_csv(open(&file)?, country)
                     .with_context(|| format!("{}", file.display()))?;
-                stored::import_contacts(&mut writer, rows).await?
+                stored::import_contacts(&mut writer, rows)
             };
             ("contacts", finish(&file, counts)?)
         }
@@ -48,10 +51,10 @@ pub async fn run(settings: Settings, command: ImportCommand) -> anyhow::Result<(
             let counts = if has_extension(&file, &["csv"]) {
                 let rows = directory::tickets_csv(open(&file)?, country)
                     .with_context(|| format!("{}", file.display()))?;
-                stored::import_tickets(&mut writer, rows).await?
+                stored::import_tickets(&mut writer, rows)
             } else {
                 let lines = directory::tickets_jsonl(BufReader::new(open(&file)?), country);
-                stored::import_tickets(&mut writer, lines).await?
+                stored::import_tickets(&mut writer, lines)
             };
             ("tickets", finish(&file, counts)?)
         }
@@ -65,7 +68,7 @@ pub async fn run(settings: Settings, command: ImportCommand) -> anyhow::Result<(
 
 fn finish(
     file: &Path,
-    counts: Result<ImportCounts, directory::DirectoryError>,
+    counts: Result<ImportCounts, ImportError<directory::DirectoryError>>,
 ) -> anyhow::Result<ImportCounts> {
     counts.with_context(|| format!("{}: nothing was imported", file.display()))
 }

@@ -1,8 +1,7 @@
 //! Agents: their login, role, own numbers, do-not-disturb flag and hashed API token.
 
 use ringside_core::agent::Role;
-use sqlx::sqlite::{SqliteConnection, SqliteRow};
-use sqlx::{Row, SqliteExecutor};
+use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::{Store, StoreError};
 
@@ -38,46 +37,6 @@ pub struct NewAgent {
     pub normalized: Vec<String>,
 }
 
-fn decode(row: &SqliteRow) -> Result<AgentRow, StoreError> {
-    let role: &str = row.get("role");
-    let numbers: &str = row.get("numbers");
-    Ok(AgentRow {
-        id: row.get("id"),
-        login: row.get("login"),
-        name: row.get("name"),
-        role: Role::parse(role).unwrap_or(Role::Agent),
-        numbers: serde_json::from_str(numbers)?,
-        dnd: row.get("dnd"),
-    })
-}
-
-const COLUMNS: &str = "id, login, name, role, numbers, dnd";
-
-/// Creates an agent; `None` when the login is taken.
-pub(crate) async fn add(
-    conn: &mut SqliteConnection,
-    agent: &NewAgent,
-    token_hash: &str,
-) -> Result<Option<AgentRow>, StoreError> {
-    let inserted = sqlx::query(
-        "INSERT INTO agents (login, name, role, numbers, token_hash) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (login) DO NOTHING",
-    )
-    .bind(&agent.login)
-    .bind(&agent.name)
-    .bind(agent.role.as_str())
-    .bind(serde_json::to_string(&agent.numbers)?)
-    .bind(token_hash)
-    .execute(&mut *conn)
-    .await?;
-    if inserted.rows_affected() == 0 {
-        return Ok(None);
-    }
-    let id = inserted.last_insert_rowid();
-    set_numbers(conn, id, &agent.numbers, &agent.normalized).await?;
-    by_login(conn, &agent.login).await
-}
-
 /// Changes of an agent's details; `None` leaves a field as it is.
 #[derive(Debug, Clone, Default)]
 pub struct AgentChange {
@@ -89,163 +48,189 @@ pub struct AgentChange {
     pub numbers: Option<(Vec<String>, Vec<String>)>,
 }
 
+const COLUMNS: &str = "id, login, name, role, numbers, dnd";
+
+fn raw(row: &Row) -> rusqlite::Result<(i64, String, String, String, String, bool)> {
+    Ok((
+        row.get(0)?,
+        row.get(1)?,
+        row.get(2)?,
+        row.get(3)?,
+        row.get(4)?,
+        row.get(5)?,
+    ))
+}
+
+fn to_agent(
+    (id, login, name, role, numbers, dnd): (i64, String, String, String, String, bool),
+) -> Result<AgentRow, StoreError> {
+    Ok(AgentRow {
+        id,
+        login,
+        name,
+        role: Role::parse(&role).unwrap_or(Role::Agent),
+        numbers: serde_json::from_str(&numbers)?,
+        dnd,
+    })
+}
+
+fn one(conn: &Connection, filter: &str, value: &str) -> Result<Option<AgentRow>, StoreError> {
+    conn.prepare_cached(&format!("SELECT {COLUMNS} FROM agents WHERE {filter} = ?1"))?
+        .query_row([value], raw)
+        .optional()?
+        .map(to_agent)
+        .transpose()
+}
+
+/// Creates an agent; `None` when the login is taken.
+pub(crate) fn add(
+    conn: &Connection,
+    agent: &NewAgent,
+    token_hash: &str,
+) -> Result<Option<AgentRow>, StoreError> {
+    let inserted = conn.execute(
+        "INSERT INTO agents (login, name, role, numbers, token_hash) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (login) DO NOTHING",
+        params![
+            agent.login,
+            agent.name,
+            agent.role.as_str(),
+            serde_json::to_string(&agent.numbers)?,
+            token_hash
+        ],
+    )?;
+    if inserted == 0 {
+        return Ok(None);
+    }
+    set_numbers(
+        conn,
+        conn.last_insert_rowid(),
+        &agent.numbers,
+        &agent.normalized,
+    )?;
+    by_login(conn, &agent.login)
+}
+
 /// Applies a change to an agent; `None` when there is no such agent.
-pub(crate) async fn update(
-    conn: &mut SqliteConnection,
+pub(crate) fn update(
+    conn: &Connection,
     login: &str,
     change: &AgentChange,
 ) -> Result<Option<AgentRow>, StoreError> {
-    let Some(agent) = by_login(&mut *conn, login).await? else {
+    let Some(agent) = by_login(conn, login)? else {
         return Ok(None);
     };
-    sqlx::query("UPDATE agents SET name = ?, role = ? WHERE id = ?")
-        .bind(change.name.as_deref().unwrap_or(&agent.name))
-        .bind(change.role.unwrap_or(agent.role).as_str())
-        .bind(agent.id)
-        .execute(&mut *conn)
-        .await?;
+    conn.execute(
+        "UPDATE agents SET name = ?1, role = ?2 WHERE id = ?3",
+        params![
+            change.name.as_deref().unwrap_or(&agent.name),
+            change.role.unwrap_or(agent.role).as_str(),
+            agent.id
+        ],
+    )?;
     if let Some((raw, normalized)) = &change.numbers {
-        sqlx::query("UPDATE agents SET numbers = ? WHERE id = ?")
-            .bind(serde_json::to_string(raw)?)
-            .bind(agent.id)
-            .execute(&mut *conn)
-            .await?;
-        set_numbers(conn, agent.id, raw, normalized).await?;
+        conn.execute(
+            "UPDATE agents SET numbers = ?1 WHERE id = ?2",
+            params![serde_json::to_string(raw)?, agent.id],
+        )?;
+        set_numbers(conn, agent.id, raw, normalized)?;
     }
-    by_login(conn, login).await
+    by_login(conn, login)
 }
 
 /// Deletes an agent; false when there is no such agent.
-pub(crate) async fn remove(conn: &mut SqliteConnection, login: &str) -> Result<bool, StoreError> {
-    let deleted = sqlx::query("DELETE FROM agents WHERE login = ?")
-        .bind(login)
-        .execute(conn)
-        .await?
-        .rows_affected();
-    Ok(deleted == 1)
+pub(crate) fn remove(conn: &Connection, login: &str) -> Result<bool, StoreError> {
+    Ok(conn.execute("DELETE FROM agents WHERE login = ?1", [login])? == 1)
 }
 
 /// Replaces the numbers the hub finds an agent by.
-async fn set_numbers(
-    conn: &mut SqliteConnection,
+fn set_numbers(
+    conn: &Connection,
     agent_id: i64,
     raw: &[String],
     normalized: &[String],
 ) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM agent_numbers WHERE agent_id = ?")
-        .bind(agent_id)
-        .execute(&mut *conn)
-        .await?;
+    conn.execute("DELETE FROM agent_numbers WHERE agent_id = ?1", [agent_id])?;
     let mut numbers: Vec<&String> = raw.iter().chain(normalized).collect();
     numbers.sort();
     numbers.dedup();
+    let mut insert =
+        conn.prepare_cached("INSERT INTO agent_numbers (number, agent_id) VALUES (?1, ?2)")?;
     for number in numbers {
-        sqlx::query("INSERT INTO agent_numbers (number, agent_id) VALUES (?, ?)")
-            .bind(number)
-            .bind(agent_id)
-            .execute(&mut *conn)
-            .await?;
+        insert.execute(params![number, agent_id])?;
     }
     Ok(())
 }
 
 /// Replaces an agent's token hash; false when there is no such agent.
-pub(crate) async fn set_token(
-    conn: &mut SqliteConnection,
+pub(crate) fn set_token(
+    conn: &Connection,
     login: &str,
     token_hash: &str,
 ) -> Result<bool, StoreError> {
-    let changed = sqlx::query("UPDATE agents SET token_hash = ? WHERE login = ?")
-        .bind(token_hash)
-        .bind(login)
-        .execute(conn)
-        .await?
-        .rows_affected();
-    Ok(changed == 1)
+    Ok(conn.execute(
+        "UPDATE agents SET token_hash = ?1 WHERE login = ?2",
+        params![token_hash, login],
+    )? == 1)
 }
 
 /// Sets an agent's do-not-disturb flag.
-pub(crate) async fn set_dnd(
-    conn: &mut SqliteConnection,
-    login: &str,
-    dnd: bool,
-) -> Result<Option<AgentRow>, StoreError> {
-    sqlx::query("UPDATE agents SET dnd = ? WHERE login = ?")
-        .bind(dnd)
-        .bind(login)
-        .execute(&mut *conn)
-        .await?;
-    by_login(conn, login).await
+pub(crate) fn set_dnd(conn: &Connection, login: &str, dnd: bool) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE agents SET dnd = ?1 WHERE login = ?2",
+        params![dnd, login],
+    )?;
+    Ok(())
 }
 
 /// The agent with this login.
-pub(crate) async fn by_login<'c>(
-    conn: impl SqliteExecutor<'c>,
-    login: &str,
-) -> Result<Option<AgentRow>, StoreError> {
-    sqlx::query(&format!("SELECT {COLUMNS} FROM agents WHERE login = ?"))
-        .bind(login)
-        .fetch_optional(conn)
-        .await?
-        .as_ref()
-        .map(decode)
-        .transpose()
+pub(crate) fn by_login(conn: &Connection, login: &str) -> Result<Option<AgentRow>, StoreError> {
+    one(conn, "login", login)
 }
 
 /// Every agent, by login.
-pub(crate) async fn list<'c>(conn: impl SqliteExecutor<'c>) -> Result<Vec<AgentRow>, StoreError> {
-    sqlx::query(&format!("SELECT {COLUMNS} FROM agents ORDER BY login"))
-        .fetch_all(conn)
-        .await?
-        .iter()
-        .map(decode)
-        .collect()
+pub(crate) fn list(conn: &Connection) -> Result<Vec<AgentRow>, StoreError> {
+    let mut statement =
+        conn.prepare_cached(&format!("SELECT {COLUMNS} FROM agents ORDER BY login"))?;
+    let rows = statement.query_map([], raw)?;
+    rows.map(|row| to_agent(row?)).collect()
 }
 
 /// The logins of the agents who own one of these numbers (raw or E.164).
-pub(crate) async fn owning<'c>(
-    conn: impl SqliteExecutor<'c>,
-    numbers: &[&str],
-) -> Result<Vec<String>, StoreError> {
-    let list = serde_json::to_string(numbers)?;
-    Ok(sqlx::query(
+pub(crate) fn owning(conn: &Connection, numbers: &[&str]) -> Result<Vec<String>, StoreError> {
+    let mut statement = conn.prepare_cached(
         "SELECT DISTINCT a.login FROM agents a JOIN agent_numbers n ON n.agent_id = a.id
-         WHERE n.number IN (SELECT value FROM json_each(?)) ORDER BY a.login",
-    )
-    .bind(list)
-    .fetch_all(conn)
-    .await?
-    .iter()
-    .map(|row| row.get(0))
-    .collect())
+         WHERE n.number IN (SELECT value FROM json_each(?1)) ORDER BY a.login",
+    )?;
+    let rows = statement.query_map([serde_json::to_string(numbers)?], |row| row.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 impl Store {
     /// The agent a token hash belongs to.
     pub async fn agent_by_token_hash(&self, hash: &str) -> Result<Option<AgentRow>, StoreError> {
-        sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM agents WHERE token_hash = ?"
-        ))
-        .bind(hash)
-        .fetch_optional(self.pool())
-        .await?
-        .as_ref()
-        .map(decode)
-        .transpose()
+        let hash = hash.to_owned();
+        self.read(move |conn| one(conn, "token_hash", &hash)).await
     }
 
     /// Every agent, by login.
     pub async fn agents(&self) -> Result<Vec<AgentRow>, StoreError> {
-        list(self.pool()).await
+        self.read(list).await
     }
 
     /// The agent with this login.
     pub async fn agent(&self, login: &str) -> Result<Option<AgentRow>, StoreError> {
-        by_login(self.pool(), login).await
+        let login = login.to_owned();
+        self.read(move |conn| by_login(conn, &login)).await
     }
 
     /// The logins of the agents who own one of these numbers (raw or E.164).
     pub async fn agents_owning(&self, numbers: &[&str]) -> Result<Vec<String>, StoreError> {
-        owning(self.pool(), numbers).await
+        let numbers: Vec<String> = numbers.iter().map(|n| n.to_string()).collect();
+        self.read(move |conn| {
+            let numbers: Vec<&str> = numbers.iter().map(String::as_str).collect();
+            owning(conn, &numbers)
+        })
+        .await
     }
 }

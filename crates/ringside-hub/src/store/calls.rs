@@ -1,9 +1,8 @@
 //! Journal rows: a call's searchable columns plus its whole JSON body.
 
 use ringside_core::call::{Call, CallState, Provider};
+use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
-use sqlx::sqlite::{SqliteConnection, SqliteRow};
-use sqlx::{Row, SqliteExecutor};
 use time::OffsetDateTime;
 
 use super::{Store, StoreError};
@@ -30,143 +29,161 @@ pub struct JournalPage {
     pub next_before: Option<i64>,
 }
 
-fn decode(row: &SqliteRow) -> Result<Call, StoreError> {
-    let id: i64 = row.get("id");
-    let body: &str = row.get("body");
-    let mut call: Call = serde_json::from_str(body)?;
+/// Reads `(id, body)` rows; the id in the body is not trusted (it is 0 when inserted).
+fn decode(row: &Row) -> rusqlite::Result<(i64, String)> {
+    Ok((row.get(0)?, row.get(1)?))
+}
+
+fn to_call((id, body): (i64, String)) -> Result<Call, StoreError> {
+    let mut call: Call = serde_json::from_str(&body)?;
     call.id = id;
     Ok(call)
 }
 
+fn calls(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<Call>, StoreError> {
+    let mut statement = conn.prepare_cached(sql)?;
+    let rows = statement.query_map(params, decode)?;
+    rows.map(|row| to_call(row?)).collect()
+}
+
 /// The call with this provider call id.
-pub(crate) async fn find(
-    conn: &mut SqliteConnection,
+pub(crate) fn find(
+    conn: &Connection,
     provider: Provider,
     call_id: &str,
 ) -> Result<Option<Call>, StoreError> {
-    sqlx::query("SELECT id, body FROM calls WHERE provider = ? AND call_id = ?")
-        .bind(provider.as_str())
-        .bind(call_id)
-        .fetch_optional(conn)
-        .await?
-        .as_ref()
-        .map(decode)
+    conn.prepare_cached("SELECT id, body FROM calls WHERE provider = ?1 AND call_id = ?2")?
+        .query_row(params![provider.as_str(), call_id], decode)
+        .optional()?
+        .map(to_call)
         .transpose()
 }
 
 /// Inserts a new call and sets its id.
-pub(crate) async fn insert(conn: &mut SqliteConnection, call: &mut Call) -> Result<(), StoreError> {
-    let id = sqlx::query(
+pub(crate) fn insert(conn: &Connection, call: &mut Call) -> Result<(), StoreError> {
+    conn.prepare_cached(
         "INSERT INTO calls (provider, call_id, direction, state, done, answered_by, initialized_at, body)
-         VALUES (?, ?, ?, ?, ?, ?, ?, '{}')",
-    )
-    .bind(call.provider.as_str())
-    .bind(&call.call_id)
-    .bind(call.direction.as_str())
-    .bind(call.state.as_str())
-    .bind(call.done)
-    .bind(&call.answered_by)
-    .bind(call.initialized_at.map(OffsetDateTime::unix_timestamp))
-    .execute(&mut *conn)
-    .await?
-    .last_insert_rowid();
-    call.id = id;
-    update(conn, call).await
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![
+        call.provider.as_str(),
+        call.call_id,
+        call.direction.as_str(),
+        call.state.as_str(),
+        call.done,
+        call.answered_by,
+        call.initialized_at.map(OffsetDateTime::unix_timestamp),
+        serde_json::to_string(call)?,
+    ])?;
+    call.id = conn.last_insert_rowid();
+    Ok(())
 }
 
 /// Writes a changed call.
-pub(crate) async fn update(conn: &mut SqliteConnection, call: &Call) -> Result<(), StoreError> {
-    sqlx::query(
-        "UPDATE calls SET state = ?, done = ?, answered_by = ?, initialized_at = ?, body = ? WHERE id = ?",
-    )
-    .bind(call.state.as_str())
-    .bind(call.done)
-    .bind(&call.answered_by)
-    .bind(call.initialized_at.map(OffsetDateTime::unix_timestamp))
-    .bind(serde_json::to_string(call)?)
-    .bind(call.id)
-    .execute(conn)
-    .await?;
+pub(crate) fn update(conn: &Connection, call: &Call) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "UPDATE calls SET state = ?1, done = ?2, answered_by = ?3, initialized_at = ?4, body = ?5
+         WHERE id = ?6",
+    )?
+    .execute(params![
+        call.state.as_str(),
+        call.done,
+        call.answered_by,
+        call.initialized_at.map(OffsetDateTime::unix_timestamp),
+        serde_json::to_string(call)?,
+        call.id,
+    ])?;
     Ok(())
 }
 
 /// The calls with these ids (unknown ids are skipped).
-pub(crate) async fn by_ids<'c>(
-    conn: impl SqliteExecutor<'c>,
-    ids: &[i64],
-) -> Result<Vec<Call>, StoreError> {
-    let list = serde_json::to_string(ids)?;
-    sqlx::query(
-        "SELECT id, body FROM calls WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id",
+pub(crate) fn by_ids(conn: &Connection, ids: &[i64]) -> Result<Vec<Call>, StoreError> {
+    calls(
+        conn,
+        "SELECT id, body FROM calls WHERE id IN (SELECT value FROM json_each(?1)) ORDER BY id",
+        [serde_json::to_string(ids)?],
     )
-    .bind(list)
-    .fetch_all(conn)
-    .await?
-    .iter()
-    .map(decode)
-    .collect()
 }
 
 /// Calls still ringing whose ringing started before `cutoff`.
-pub(crate) async fn ringing_before(
-    conn: &mut SqliteConnection,
+pub(crate) fn ringing_before(
+    conn: &Connection,
     cutoff: OffsetDateTime,
 ) -> Result<Vec<Call>, StoreError> {
-    sqlx::query("SELECT id, body FROM calls WHERE state = ? AND initialized_at < ? ORDER BY id")
-        .bind(CallState::Ringing.as_str())
-        .bind(cutoff.unix_timestamp())
-        .fetch_all(conn)
-        .await?
-        .iter()
-        .map(decode)
-        .collect()
+    calls(
+        conn,
+        "SELECT id, body FROM calls WHERE state = ?1 AND initialized_at < ?2 ORDER BY id",
+        params![CallState::Ringing.as_str(), cutoff.unix_timestamp()],
+    )
 }
 
 /// Calls ringing or answered now.
-pub(crate) async fn active<'c>(conn: impl SqliteExecutor<'c>) -> Result<Vec<Call>, StoreError> {
-    sqlx::query("SELECT id, body FROM calls WHERE state IN (?, ?) ORDER BY id DESC")
-        .bind(CallState::Ringing.as_str())
-        .bind(CallState::Answered.as_str())
-        .fetch_all(conn)
-        .await?
-        .iter()
-        .map(decode)
-        .collect()
+pub(crate) fn active(conn: &Connection) -> Result<Vec<Call>, StoreError> {
+    calls(
+        conn,
+        "SELECT id, body FROM calls WHERE state IN (?1, ?2) ORDER BY id DESC",
+        params![CallState::Ringing.as_str(), CallState::Answered.as_str()],
+    )
 }
 
 /// Missed inbound calls not done yet, newest first.
-pub(crate) async fn open_missed<'c>(
-    conn: impl SqliteExecutor<'c>,
-    limit: i64,
-) -> Result<Vec<Call>, StoreError> {
-    sqlx::query(
-        "SELECT id, body FROM calls WHERE state = ? AND done = 0 AND direction = 'in'
-         ORDER BY id DESC LIMIT ?",
+pub(crate) fn open_missed(conn: &Connection, limit: i64) -> Result<Vec<Call>, StoreError> {
+    calls(
+        conn,
+        "SELECT id, body FROM calls WHERE state = ?1 AND done = 0 AND direction = 'in'
+         ORDER BY id DESC LIMIT ?2",
+        params![CallState::Ended.as_str(), limit],
     )
-    .bind(CallState::Ended.as_str())
-    .bind(limit)
-    .fetch_all(conn)
-    .await?
-    .iter()
-    .map(decode)
-    .collect()
 }
 
 /// The answered call an agent is on, if any.
-pub(crate) async fn on_call_of<'c>(
-    conn: impl SqliteExecutor<'c>,
+pub(crate) fn on_call_of(conn: &Connection, login: &str) -> Result<Option<Call>, StoreError> {
+    Ok(calls(
+        conn,
+        "SELECT id, body FROM calls WHERE state = ?1 AND answered_by = ?2 ORDER BY id DESC LIMIT 1",
+        params![CallState::Answered.as_str(), login],
+    )?
+    .pop())
+}
+
+fn journal(
+    conn: &Connection,
     login: &str,
-) -> Result<Option<Call>, StoreError> {
-    sqlx::query(
-        "SELECT id, body FROM calls WHERE state = ? AND answered_by = ? ORDER BY id DESC LIMIT 1",
-    )
-    .bind(CallState::Answered.as_str())
-    .bind(login)
-    .fetch_optional(conn)
-    .await?
-    .as_ref()
-    .map(decode)
-    .transpose()
+    filter: JournalFilter,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<JournalPage, StoreError> {
+    let condition = match filter {
+        JournalFilter::All => "1",
+        JournalFilter::Missed => {
+            "direction = 'in' AND state = 'hangup' AND json_extract(body, '$.start_at') IS NULL"
+        }
+        JournalFilter::Mine => {
+            "(answered_by = ?2 OR EXISTS (SELECT 1 FROM json_each(body, '$.offered_to') WHERE value = ?2))"
+        }
+    };
+    let sql = format!(
+        "SELECT id, body FROM calls WHERE id < ?1 AND {condition} ORDER BY id DESC LIMIT ?3"
+    );
+    let mut entries = calls(
+        conn,
+        &sql,
+        params![before.unwrap_or(i64::MAX), login, limit + 1],
+    )?;
+    let next_before = if entries.len() as i64 > limit {
+        entries.truncate(limit as usize);
+        entries.last().map(|c| c.id)
+    } else {
+        None
+    };
+    Ok(JournalPage {
+        entries,
+        next_before,
+    })
 }
 
 impl Store {
@@ -178,49 +195,24 @@ impl Store {
         before: Option<i64>,
         limit: i64,
     ) -> Result<JournalPage, StoreError> {
-        let condition = match filter {
-            JournalFilter::All => "1",
-            JournalFilter::Missed => {
-                "direction = 'in' AND state = 'hangup' AND json_extract(body, '$.start_at') IS NULL"
-            }
-            JournalFilter::Mine => {
-                "(answered_by = ?2 OR EXISTS (SELECT 1 FROM json_each(body, '$.offered_to') WHERE value = ?2))"
-            }
-        };
-        let sql = format!(
-            "SELECT id, body FROM calls WHERE id < ?1 AND {condition} ORDER BY id DESC LIMIT ?3"
-        );
-        let rows = sqlx::query(&sql)
-            .bind(before.unwrap_or(i64::MAX))
-            .bind(login)
-            .bind(limit + 1)
-            .fetch_all(self.pool())
-            .await?;
-        let mut entries = rows.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
-        let next_before = if entries.len() as i64 > limit {
-            entries.truncate(limit as usize);
-            entries.last().map(|c| c.id)
-        } else {
-            None
-        };
-        Ok(JournalPage {
-            entries,
-            next_before,
-        })
-    }
-
-    /// Whether the journal has this provider call id.
-    pub async fn has_call(&self, provider: Provider, call_id: &str) -> Result<bool, StoreError> {
-        let found = sqlx::query("SELECT 1 FROM calls WHERE provider = ? AND call_id = ?")
-            .bind(provider.as_str())
-            .bind(call_id)
-            .fetch_optional(self.pool())
-            .await?;
-        Ok(found.is_some())
+        let login = login.to_owned();
+        self.read(move |conn| journal(conn, &login, filter, before, limit))
+            .await
     }
 
     /// One journal entry.
     pub async fn call(&self, id: i64) -> Result<Option<Call>, StoreError> {
-        Ok(by_ids(self.pool(), &[id]).await?.pop())
+        self.read(move |conn| Ok(by_ids(conn, &[id])?.pop())).await
+    }
+
+    /// Whether the journal has this provider call id.
+    pub async fn has_call(&self, provider: Provider, call_id: &str) -> Result<bool, StoreError> {
+        let call_id = call_id.to_owned();
+        self.read(move |conn| {
+            Ok(conn
+                .prepare_cached("SELECT 1 FROM calls WHERE provider = ?1 AND call_id = ?2")?
+                .exists(params![provider.as_str(), call_id])?)
+        })
+        .await
     }
 }

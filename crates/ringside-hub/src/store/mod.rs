@@ -1,8 +1,11 @@
 //! The hub's durable state in one SQLite file (WAL mode, `synchronous = FULL`): the journal,
 //! the event log, agents and the caller directory.
 //!
-//! Reads go through a pool; every write that the stream reports goes through the single
-//! writer connection (see [`crate::recorder`]), so event order is commit order.
+//! The store speaks to SQLite synchronously, through `rusqlite`: one operation is a handful of
+//! statements of a few microseconds each. Async code reads through [`Store::read`], which runs
+//! the operation on a pooled connection on Tokio's blocking threads (one thread hop per
+//! operation, not per statement); every write that the stream reports goes through the single
+//! writer connection owned by [`crate::recorder`].
 
 pub(crate) mod agents;
 pub(crate) mod calls;
@@ -13,15 +16,11 @@ pub use agents::{AgentChange, AgentRow, NewAgent};
 pub use calls::{JournalFilter, JournalPage};
 pub use directory::ImportCounts;
 
-use std::path::Path;
-use std::str::FromStr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
-    SqliteSynchronous,
-};
-use sqlx::{Connection, Row};
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use thiserror::Error;
 
 /// The database file's name inside `data_dir`.
@@ -29,12 +28,15 @@ pub const DATABASE_FILE: &str = "ringside.sqlite";
 
 const SCHEMA_VERSION: i64 = 1;
 
+/// Read connections kept open for reuse.
+const IDLE_READERS: usize = 8;
+
 /// A failure of the store.
 #[derive(Debug, Error)]
 pub enum StoreError {
     /// The database failed.
     #[error("database: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(#[from] rusqlite::Error),
     /// A stored JSON body could not be read back.
     #[error("stored data is corrupt: {0}")]
     Corrupt(#[from] serde_json::Error),
@@ -49,37 +51,69 @@ pub enum StoreError {
     /// The database was written by a newer hub.
     #[error("the database has schema version {0}; this hub knows up to {SCHEMA_VERSION}")]
     NewerSchema(i64),
+    /// The hub is shutting down.
+    #[error("the store is closed")]
+    Closed,
+    /// The transaction a change was committed in failed, so the change was not stored.
+    #[error("the change was not committed: {0}")]
+    Batch(String),
 }
 
-/// The open database.
+/// The open database, for reads.
 #[derive(Debug, Clone)]
 pub struct Store {
-    read: SqlitePool,
+    readers: Arc<Readers>,
     epoch: String,
+}
+
+/// Idle read-only connections.
+#[derive(Debug)]
+struct Readers {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl Readers {
+    fn take(&self) -> Result<Connection, StoreError> {
+        if let Some(conn) = self.idle.lock().expect("reader pool lock").pop() {
+            return Ok(conn);
+        }
+        let conn = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        Ok(conn)
+    }
+
+    fn give_back(&self, conn: Connection) {
+        let mut idle = self.idle.lock().expect("reader pool lock");
+        if idle.len() < IDLE_READERS {
+            idle.push(conn);
+        }
+    }
 }
 
 impl Store {
     /// Opens (creating if needed) the database in `data_dir` and returns the store with its
     /// writer connection.
-    pub async fn open(data_dir: &Path) -> Result<(Store, SqliteConnection), StoreError> {
+    pub fn open(data_dir: &Path) -> Result<(Store, Connection), StoreError> {
         std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir {
             path: data_dir.display().to_string(),
             source,
         })?;
-        let options = SqliteConnectOptions::from_str("sqlite:")?
-            .filename(data_dir.join(DATABASE_FILE))
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
-        let mut writer = SqliteConnection::connect_with(&options).await?;
-        let epoch = migrate(&mut writer).await?;
-        let read = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options.read_only(true))
-            .await?;
-        Ok((Store { read, epoch }, writer))
+        let path = data_dir.join(DATABASE_FILE);
+        let mut writer = Connection::open(&path)?;
+        writer.busy_timeout(Duration::from_secs(10))?;
+        writer.pragma_update(None, "journal_mode", "WAL")?;
+        writer.pragma_update(None, "synchronous", "FULL")?;
+        writer.pragma_update(None, "foreign_keys", true)?;
+        let epoch = migrate(&mut writer)?;
+        let readers = Arc::new(Readers {
+            path,
+            idle: Mutex::new(Vec::new()),
+        });
+        Ok((Store { readers, epoch }, writer))
     }
 
     /// The hub's epoch: it changes only when the event history is lost (a new database).
@@ -87,46 +121,55 @@ impl Store {
         &self.epoch
     }
 
-    /// The read pool.
-    pub fn pool(&self) -> &SqlitePool {
-        &self.read
+    /// Runs a read on a pooled read-only connection, off the async threads.
+    pub async fn read<T, F>(&self, read: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let readers = self.readers.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = readers.take()?;
+            let result = read(&conn);
+            readers.give_back(conn);
+            result
+        })
+        .await
+        .map_err(|_| StoreError::Closed)?
     }
 }
 
 /// Creates the schema on a new database and returns the epoch.
-async fn migrate(conn: &mut SqliteConnection) -> Result<String, StoreError> {
-    let has_meta: bool = sqlx::query(
+fn migrate(conn: &mut Connection) -> Result<String, StoreError> {
+    let has_meta: bool = conn.query_row(
         "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta')",
-    )
-    .fetch_one(&mut *conn)
-    .await?
-    .get(0);
+        [],
+        |row| row.get(0),
+    )?;
     if !has_meta {
-        let mut tx = conn.begin().await?;
-        sqlx::raw_sql(include_str!("schema.sql"))
-            .execute(&mut *tx)
-            .await?;
-        let epoch = new_epoch();
-        sqlx::query("INSERT INTO meta (key, value) VALUES ('epoch', ?), ('schema_version', ?)")
-            .bind(&epoch)
-            .bind(SCHEMA_VERSION.to_string())
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
+        let tx = conn.transaction()?;
+        tx.execute_batch(include_str!("schema.sql"))?;
+        tx.execute(
+            "INSERT INTO meta (key, value) VALUES ('epoch', ?1), ('schema_version', ?2)",
+            (new_epoch(), SCHEMA_VERSION.to_string()),
+        )?;
+        tx.commit()?;
     }
-    let version: i64 = meta(conn, "schema_version").await?.parse().unwrap_or(0);
+    let version: i64 = meta(conn, "schema_version")?
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
     if version > SCHEMA_VERSION {
         return Err(StoreError::NewerSchema(version));
     }
-    meta(conn, "epoch").await
+    Ok(meta(conn, "epoch")?.unwrap_or_default())
 }
 
-async fn meta(conn: &mut SqliteConnection, key: &str) -> Result<String, StoreError> {
-    Ok(sqlx::query("SELECT value FROM meta WHERE key = ?")
-        .bind(key)
-        .fetch_one(&mut *conn)
-        .await?
-        .get(0))
+fn meta(conn: &Connection, key: &str) -> Result<Option<String>, StoreError> {
+    Ok(conn
+        .query_row("SELECT value FROM meta WHERE key = ?1", [key], |row| {
+            row.get(0)
+        })
+        .optional()?)
 }
 
 fn new_epoch() -> String {
