@@ -239,6 +239,44 @@ async fn call_events_name_the_agents_they_are_for() {
 }
 
 #[tokio::test]
+async fn concurrent_webhooks_are_all_recorded_and_streamed_once_in_order() {
+    let hub = std::sync::Arc::new(TestHub::start("").await);
+    let mut stream = hub.stream(&hub.admin_token, None).await;
+    stream.next().await;
+    let mut posts = tokio::task::JoinSet::new();
+    for n in 0..60 {
+        let hub = hub.clone();
+        posts.spawn(async move {
+            if n % 6 == 5 {
+                // Interleaved bad events: refused, and they must not disturb the others.
+                let id = format!("ghost-{n}");
+                let (status, _) = hub
+                    .cti(&[("event", "answer"), ("direction", "in"), ("callId", &id)])
+                    .await;
+                assert_eq!(status, 422);
+            } else {
+                let (status, _) = hub.cti(&refs(&ring(&format!("c{n}"), "4930600000000"))).await;
+                assert_eq!(status, 200);
+            }
+        });
+    }
+    while let Some(done) = posts.join_next().await {
+        done.unwrap();
+    }
+    let mut seqs = Vec::new();
+    let mut ids = std::collections::BTreeSet::new();
+    for _ in 0..50 {
+        let event = stream.next().await;
+        seqs.push(position(&event).1);
+        ids.insert(call_of(&event).unwrap().call_id.clone());
+    }
+    assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1), "{seqs:?}");
+    assert_eq!(ids.len(), 50, "every call once");
+    assert!(stream.next_within(Duration::from_millis(300)).await.is_none());
+    assert_eq!(hub.journal().await.len(), 50);
+}
+
+#[tokio::test]
 async fn the_hub_sends_heartbeats() {
     let hub = TestHub::start("").await;
     let mut stream = hub.stream(&hub.admin_token, None).await;
