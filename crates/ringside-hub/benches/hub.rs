@@ -478,13 +478,13 @@ fn lookup(args: &Args, data_dir: &Path, report: &mut Report) -> anyhow::Result<(
             .collect();
         // Warm the read pool's connections and statement caches.
         for number in hits.iter().take(1000) {
-            store.lookup(number).await?;
+            store.lookup(number)?;
         }
         eprintln!("{} lookups of existing numbers", args.lookups);
         let mut found = histogram();
         for number in &hits {
             let start = Instant::now();
-            let caller = store.lookup(number).await?;
+            let caller = store.lookup(number)?;
             found.record(nanos(start.elapsed()))?;
             ensure!(
                 caller.is_some_and(|c| c.contacts.len() == 1),
@@ -495,7 +495,7 @@ fn lookup(args: &Args, data_dir: &Path, report: &mut Report) -> anyhow::Result<(
         let mut missed = histogram();
         for number in &misses {
             let start = Instant::now();
-            let caller = store.lookup(number).await?;
+            let caller = store.lookup(number)?;
             missed.record(nanos(start.elapsed()))?;
             ensure!(caller.is_none(), "{number} was found");
         }
@@ -945,8 +945,8 @@ fn ensure_open_files(sockets: u64) -> anyhow::Result<()> {
     }
 }
 
-/// The hub's threads: its runtime's and SQLite's (sqlx runs each connection on a thread).
-const HUB_THREADS: &[&str] = &["hub", "sqlx-sqlite"];
+/// The hub's threads: its runtime's (workers and blocking threads) and the store's writer.
+const HUB_THREADS: &[&str] = &["hub", "ringside-writer"];
 
 /// The client runtime's threads.
 const CLIENT_THREADS: &[&str] = &["client"];

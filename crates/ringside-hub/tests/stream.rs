@@ -255,7 +255,9 @@ async fn concurrent_webhooks_are_all_recorded_and_streamed_once_in_order() {
                     .await;
                 assert_eq!(status, 422);
             } else {
-                let (status, _) = hub.cti(&refs(&ring(&format!("c{n}"), "4930600000000"))).await;
+                let (status, _) = hub
+                    .cti(&refs(&ring(&format!("c{n}"), "4930600000000")))
+                    .await;
                 assert_eq!(status, 200);
             }
         });
@@ -272,7 +274,10 @@ async fn concurrent_webhooks_are_all_recorded_and_streamed_once_in_order() {
     }
     assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1), "{seqs:?}");
     assert_eq!(ids.len(), 50, "every call once");
-    assert!(stream.next_within(Duration::from_millis(300)).await.is_none());
+    assert!(stream
+        .next_within(Duration::from_millis(300))
+        .await
+        .is_none());
     assert_eq!(hub.journal().await.len(), 50);
 }
 

@@ -38,8 +38,7 @@ impl FromRequestParts<Arc<Hub>> for Agent {
                 ApiError::unauthorized("the Authorization header must be 'Bearer <token>'")
             })?;
         hub.store
-            .agent_by_token_hash(&token::hash(presented))
-            .await?
+            .agent_by_token_hash(&token::hash(presented))?
             .map(Agent)
             .ok_or_else(|| ApiError::unauthorized("unknown or revoked token"))
     }

@@ -65,6 +65,6 @@ pub async fn lookup(
             "{raw:?} is not a phone number (6 to 15 digits, optionally with + or 00)"
         )));
     };
-    let found = hub.store.lookup(e164.as_str()).await?;
+    let found = hub.store.lookup(e164.as_str())?;
     Ok(Json(json!({ "number": e164.as_str(), "match": found })))
 }

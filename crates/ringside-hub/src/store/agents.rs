@@ -208,9 +208,8 @@ pub(crate) fn owning(conn: &Connection, numbers: &[&str]) -> Result<Vec<String>,
 
 impl Store {
     /// The agent a token hash belongs to.
-    pub async fn agent_by_token_hash(&self, hash: &str) -> Result<Option<AgentRow>, StoreError> {
-        let hash = hash.to_owned();
-        self.read(move |conn| one(conn, "token_hash", &hash)).await
+    pub fn agent_by_token_hash(&self, hash: &str) -> Result<Option<AgentRow>, StoreError> {
+        self.read_inline(|conn| one(conn, "token_hash", hash))
     }
 
     /// Every agent, by login.
@@ -219,18 +218,12 @@ impl Store {
     }
 
     /// The agent with this login.
-    pub async fn agent(&self, login: &str) -> Result<Option<AgentRow>, StoreError> {
-        let login = login.to_owned();
-        self.read(move |conn| by_login(conn, &login)).await
+    pub fn agent(&self, login: &str) -> Result<Option<AgentRow>, StoreError> {
+        self.read_inline(|conn| by_login(conn, login))
     }
 
     /// The logins of the agents who own one of these numbers (raw or E.164).
-    pub async fn agents_owning(&self, numbers: &[&str]) -> Result<Vec<String>, StoreError> {
-        let numbers: Vec<String> = numbers.iter().map(|n| n.to_string()).collect();
-        self.read(move |conn| {
-            let numbers: Vec<&str> = numbers.iter().map(String::as_str).collect();
-            owning(conn, &numbers)
-        })
-        .await
+    pub fn agents_owning(&self, numbers: &[&str]) -> Result<Vec<String>, StoreError> {
+        self.read_inline(|conn| owning(conn, numbers))
     }
 }

@@ -206,13 +206,11 @@ impl Store {
     }
 
     /// Whether the journal has this provider call id.
-    pub async fn has_call(&self, provider: Provider, call_id: &str) -> Result<bool, StoreError> {
-        let call_id = call_id.to_owned();
-        self.read(move |conn| {
+    pub fn has_call(&self, provider: Provider, call_id: &str) -> Result<bool, StoreError> {
+        self.read_inline(|conn| {
             Ok(conn
                 .prepare_cached("SELECT 1 FROM calls WHERE provider = ?1 AND call_id = ?2")?
                 .exists(params![provider.as_str(), call_id])?)
         })
-        .await
     }
 }

@@ -197,38 +197,36 @@ fn ticket_summary(row: &Row, first: usize) -> rusqlite::Result<TicketSummary> {
     })
 }
 
-/// A contact with its newest tickets, read in one statement: one row per ticket, or one row
-/// without a ticket.
+/// A contact with its newest tickets.
 fn contact_card(conn: &Connection, id: i64) -> Result<Option<ContactCard>, StoreError> {
-    let mut statement = conn.prepare_cached(
-        "SELECT c.id, c.name, c.organization, c.email, c.profile_url,
-           t.external_id, t.title, t.state, t.updated_at, t.url
-         FROM contacts c
-         LEFT JOIN (SELECT id AS ticket_id, external_id, title, state, updated_at, url
-                    FROM tickets WHERE contact_id = ?1
-                    ORDER BY updated_at DESC, id DESC LIMIT ?2) t ON true
-         WHERE c.id = ?1
-         ORDER BY t.updated_at DESC, t.ticket_id DESC",
-    )?;
-    let mut rows = statement.query(params![id, MAX_TICKETS as i64])?;
-    let mut card: Option<ContactCard> = None;
-    while let Some(row) = rows.next()? {
-        let card = match &mut card {
-            Some(card) => card,
-            None => card.insert(ContactCard {
+    let Some(mut card) = conn
+        .prepare_cached(
+            "SELECT id, name, organization, email, profile_url FROM contacts WHERE id = ?1",
+        )?
+        .query_row([id], |row| {
+            Ok(ContactCard {
                 id: Some(row.get(0)?),
                 name: row.get(1)?,
                 organization: row.get(2)?,
                 email: row.get(3)?,
                 profile_url: row.get(4)?,
                 tickets: Vec::new(),
-            }),
-        };
-        if row.get::<_, Option<String>>(5)?.is_some() {
-            card.tickets.push(ticket_summary(row, 5)?);
-        }
-    }
-    Ok(card)
+            })
+        })
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let mut tickets = conn.prepare_cached(
+        "SELECT external_id, title, state, updated_at, url FROM tickets WHERE contact_id = ?1
+         ORDER BY updated_at DESC, id DESC LIMIT ?2",
+    )?;
+    card.tickets = tickets
+        .query_map(params![id, MAX_TICKETS as i64], |row| {
+            ticket_summary(row, 0)
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(Some(card))
 }
 
 /// A candidate known only from a ticket: the ticket's customer, with that ticket.
@@ -309,8 +307,7 @@ pub(crate) fn lookup(conn: &Connection, e164: &str) -> Result<Option<CallerMatch
 
 impl Store {
     /// Who has this number: known contacts, or else maybe-matches from ticket text.
-    pub async fn lookup(&self, e164: &str) -> Result<Option<CallerMatch>, StoreError> {
-        let e164 = e164.to_owned();
-        self.read(move |conn| lookup(conn, &e164)).await
+    pub fn lookup(&self, e164: &str) -> Result<Option<CallerMatch>, StoreError> {
+        self.read_inline(|conn| lookup(conn, e164))
     }
 }

@@ -79,6 +79,7 @@ CREATE TABLE caller_numbers (
     contact_id INTEGER REFERENCES contacts (id) ON DELETE CASCADE,
     ticket_id  INTEGER REFERENCES tickets (id) ON DELETE CASCADE
 );
-CREATE INDEX caller_numbers_e164 ON caller_numbers (e164, level);
+-- Covers the lookup: newest first, with no visit to the table.
+CREATE INDEX caller_numbers_e164 ON caller_numbers (e164, id, level, contact_id, ticket_id);
 CREATE INDEX caller_numbers_contact ON caller_numbers (contact_id);
 CREATE INDEX caller_numbers_ticket ON caller_numbers (ticket_id);

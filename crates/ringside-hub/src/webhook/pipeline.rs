@@ -85,9 +85,9 @@ async fn enrich(
         Some(Direction::Out) => event.to.as_deref(),
         None => None,
     };
-    let known_call = hub.store.has_call(provider, &event.call_id).await?;
+    let known_call = hub.store.has_call(provider, &event.call_id)?;
     let caller = match remote.and_then(|r| number::normalize(r, country)) {
-        Some(e164) if !known_call => hub.store.lookup(e164.as_str()).await?,
+        Some(e164) if !known_call => hub.store.lookup(e164.as_str())?,
         _ => None,
     };
     let answered_by = match event.kind {
@@ -119,7 +119,7 @@ async fn answering_agent(hub: &Hub, event: &CallEvent) -> Result<Option<String>,
     }
     if let Some(user) = event.user.as_deref() {
         let login = user.trim().to_lowercase();
-        if hub.store.agent(&login).await?.is_some() {
+        if hub.store.agent(&login)?.is_some() {
             return Ok(Some(login));
         }
     }
@@ -142,5 +142,5 @@ async fn owners_of(hub: &Hub, raw: &str) -> Result<Vec<String>, RecordError> {
     let e164 = number::normalize(raw, &hub.settings.country);
     let mut numbers = vec![raw];
     numbers.extend(e164.as_ref().map(|n| n.as_str()));
-    Ok(hub.store.agents_owning(&numbers).await?)
+    Ok(hub.store.agents_owning(&numbers)?)
 }
