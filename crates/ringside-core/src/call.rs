@@ -11,7 +11,7 @@ use crate::caller::CallerMatch;
 
 /// The phone system a call came through; part of a call's identity because two providers
 /// may use the same call id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Provider {
     /// Zammad's generic CTI push API (`/api/v1/cti/:token`).
@@ -25,6 +25,17 @@ pub enum Provider {
 }
 
 impl Provider {
+    /// Parses the database and configuration name.
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "generic" => Some(Provider::Generic),
+            "placetel" => Some(Provider::Placetel),
+            "sipgate" => Some(Provider::Sipgate),
+            "twilio" => Some(Provider::Twilio),
+            _ => None,
+        }
+    }
+
     /// The name stored in the database and shown in logs.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -137,6 +148,11 @@ pub struct CallEvent {
     pub cause: Option<String>,
     /// The number of the phone that picked up (generic CTI `answeringNumber`).
     pub answering_number: Option<String>,
+    /// The provider's id of the user or device that picked up (Placetel `peer` SIP user,
+    /// sipgate `userId`), mapped to an agent by the agents' provider identities.
+    pub answering_user: Option<String>,
+    /// The provider's ids of the users a new call is offered to (sipgate `userId[]`).
+    pub offered_users: Vec<String>,
 }
 
 /// A journal entry: one call, as it now is.

@@ -33,6 +33,7 @@ pub fn event(params: &Params) -> Result<CallEvent, JournalError> {
         queue: text("queue").filter(|q| !q.is_empty()),
         cause: text("cause"),
         answering_number: text("answeringNumber"),
+        ..CallEvent::default()
     })
 }
 

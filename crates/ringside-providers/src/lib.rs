@@ -3,8 +3,17 @@
 //! and a [`ringside_core::routing::PbxAnswer`] becomes the provider's response body.
 //!
 //! - [`generic`]: Zammad's generic CTI push API, form-encoded or JSON in, JSON out.
+//! - [`placetel`]: Placetel's notify API, form-encoded in, XML out, HMAC-signed.
+//! - [`sipgate`]: sipgate.io's push API, form-encoded in, XML out, RSA-signed.
+//! - [`twilio`]: Twilio Programmable Voice, form-encoded in, TwiML out, HMAC-signed.
+//! - [`signature`]: why a signed webhook was refused, shared by the signing providers.
 
 pub mod generic;
 mod params;
+pub mod placetel;
+pub mod signature;
+pub mod sipgate;
+pub mod twilio;
+mod xml;
 
 pub use params::{Params, WireError};

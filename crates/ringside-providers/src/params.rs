@@ -94,6 +94,12 @@ impl Params {
             .map(|(_, v)| v.as_str())
             .collect()
     }
+
+    /// Every (name, value) pair in order, for signatures computed over all parameters
+    /// (Twilio's `X-Twilio-Signature`).
+    pub fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
 }
 
 fn scalar_text(value: serde_json::Value) -> String {
