@@ -23,8 +23,14 @@ pub async fn start_hub(dir: &Path, listen: SocketAddr) -> anyhow::Result<Running
 /// Creates an agent directly in a running hub and returns its token.
 pub async fn add_agent(hub: &RunningHub, login: &str, admin: bool) -> anyhow::Result<String> {
     let secret = ringside_hub::token::generate();
-    let agent =
-        ringside_hub::state::new_agent(login, login, admin, vec![], &hub.hub.settings.country)?;
+    let agent = ringside_hub::state::new_agent(
+        login,
+        login,
+        admin,
+        vec![],
+        Default::default(),
+        &hub.hub.settings.country,
+    )?;
     hub.hub
         .recorder
         .add_agent(

@@ -1,7 +1,16 @@
 //! Agents and their availability, as the hub tracks it and the team view shows it.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
+
+use crate::call::Provider;
+
+/// An agent's ids at the phone providers: the Placetel SIP user (`777…@fpbx.de`), the
+/// sipgate user id (`w0`), the Twilio phone (`+49…`) or client (`client:anna`). The hub maps
+/// the provider's "who answered" to an agent with them, and rings agents through them.
+pub type Identities = BTreeMap<Provider, String>;
 
 /// What an agent may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -43,6 +52,9 @@ pub struct Presence {
     pub role: Role,
     /// The agent's own phone numbers, as entered.
     pub numbers: Vec<String>,
+    /// The agent's ids at the phone providers.
+    #[serde(default)]
+    pub identities: Identities,
     /// Whether the agent has a live stream connection.
     pub online: bool,
     /// Whether the agent asked not to be rung.

@@ -692,6 +692,7 @@ impl BenchHub {
             "Help desk",
             false,
             vec![],
+            Default::default(),
             &running.hub.settings.country,
         )?;
         runtime

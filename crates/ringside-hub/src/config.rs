@@ -72,6 +72,15 @@ pub struct Config {
     /// The generic CTI endpoint.
     #[serde(default)]
     pub generic: Endpoint,
+    /// Placetel's notify API.
+    #[serde(default)]
+    pub placetel: Placetel,
+    /// sipgate.io's push API.
+    #[serde(default)]
+    pub sipgate: Sipgate,
+    /// Twilio Programmable Voice.
+    #[serde(default)]
+    pub twilio: Twilio,
     /// Rules for inbound calls.
     #[serde(default)]
     pub inbound: Inbound,
@@ -93,6 +102,169 @@ pub struct Endpoint {
     /// The token in the webhook path.
     #[serde(default)]
     pub token: String,
+}
+
+/// `[placetel]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Placetel {
+    /// Whether `POST /api/v1/placetel/:token` accepts events.
+    #[serde(default)]
+    pub enabled: bool,
+    /// The token in the webhook path.
+    #[serde(default)]
+    pub token: String,
+    /// The shared secret of Placetel's `X-PLACETEL-SIGNATURE`; empty: not checked.
+    #[serde(default)]
+    pub signing_secret: String,
+    /// Placetel web API token, for SIP user names and click-to-dial; empty: neither.
+    #[serde(default)]
+    pub api_token: String,
+    /// Placetel's REST API.
+    #[serde(default = "default_placetel_api")]
+    pub api_url: String,
+}
+
+impl Default for Placetel {
+    fn default() -> Self {
+        Placetel {
+            enabled: false,
+            token: String::new(),
+            signing_secret: String::new(),
+            api_token: String::new(),
+            api_url: default_placetel_api(),
+        }
+    }
+}
+
+/// `[sipgate]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sipgate {
+    /// Whether `POST /api/v1/sipgate/:token/{in,out}` accept events.
+    #[serde(default)]
+    pub enabled: bool,
+    /// The token in the webhook path.
+    #[serde(default)]
+    pub token: String,
+    /// Whether `X-Sipgate-Signature` must be valid.
+    #[serde(default = "yes")]
+    pub verify_signature: bool,
+    /// sipgate's public key (PEM); empty: the key sipgate publishes.
+    #[serde(default)]
+    pub public_key: String,
+    /// Personal access token id (`token-…`), for click-to-dial; empty: no dialing.
+    #[serde(default)]
+    pub api_token_id: String,
+    /// Personal access token.
+    #[serde(default)]
+    pub api_token: String,
+    /// sipgate's REST API.
+    #[serde(default = "default_sipgate_api")]
+    pub api_url: String,
+}
+
+impl Default for Sipgate {
+    fn default() -> Self {
+        Sipgate {
+            enabled: false,
+            token: String::new(),
+            verify_signature: true,
+            public_key: String::new(),
+            api_token_id: String::new(),
+            api_token: String::new(),
+            api_url: default_sipgate_api(),
+        }
+    }
+}
+
+/// How an incoming Twilio call reaches the agents.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TwilioFlow {
+    /// Ring every available agent at once; the first to answer gets the call.
+    #[default]
+    RingAll,
+    /// The caller waits in a queue; available agents are rung one after another.
+    SimpleQueue,
+    /// A Twilio Studio flow routes the call; the hub lists available agents and follows
+    /// the call's events.
+    Studio,
+}
+
+/// `[twilio]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Twilio {
+    /// Whether `/api/v1/twilio/:token/…` accept requests.
+    #[serde(default)]
+    pub enabled: bool,
+    /// The token in the webhook paths.
+    #[serde(default)]
+    pub token: String,
+    /// The account SID (`AC…`), for click-to-dial.
+    #[serde(default)]
+    pub account_sid: String,
+    /// The account's auth token: checks `X-Twilio-Signature` and authenticates API calls.
+    #[serde(default)]
+    pub auth_token: String,
+    /// The Twilio number presented to agents and customers.
+    #[serde(default)]
+    pub number: String,
+    /// How incoming calls reach agents.
+    #[serde(default)]
+    pub flow: TwilioFlow,
+    /// Seconds an agent's phone rings.
+    #[serde(default = "default_twilio_ring")]
+    pub ring_secs: u32,
+    /// Said to the caller when no agent is available.
+    #[serde(default = "default_no_agent_message")]
+    pub no_agent_message: String,
+    /// Language of that message.
+    #[serde(default = "default_language")]
+    pub language: String,
+    /// Twilio's REST API.
+    #[serde(default = "default_twilio_api")]
+    pub api_url: String,
+}
+
+impl Default for Twilio {
+    fn default() -> Self {
+        Twilio {
+            enabled: false,
+            token: String::new(),
+            account_sid: String::new(),
+            auth_token: String::new(),
+            number: String::new(),
+            flow: TwilioFlow::default(),
+            ring_secs: default_twilio_ring(),
+            no_agent_message: default_no_agent_message(),
+            language: default_language(),
+            api_url: default_twilio_api(),
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+fn default_placetel_api() -> String {
+    "https://api.placetel.de/v2".into()
+}
+fn default_sipgate_api() -> String {
+    "https://api.sipgate.com/v2".into()
+}
+fn default_twilio_api() -> String {
+    "https://api.twilio.com".into()
+}
+fn default_twilio_ring() -> u32 {
+    20
+}
+fn default_no_agent_message() -> String {
+    "No agent is available at the moment. Please try again later. Goodbye.".into()
+}
+fn default_language() -> String {
+    "en-US".into()
 }
 
 /// `[inbound]`.
@@ -204,11 +376,30 @@ impl Config {
                 message: "must be at least 1".into(),
             });
         }
-        if self.generic.enabled && self.generic.token.len() < 16 {
+        let endpoints = [
+            ("generic.token", self.generic.enabled, &self.generic.token),
+            (
+                "placetel.token",
+                self.placetel.enabled,
+                &self.placetel.token,
+            ),
+            ("sipgate.token", self.sipgate.enabled, &self.sipgate.token),
+            ("twilio.token", self.twilio.enabled, &self.twilio.token),
+        ];
+        for (key, enabled, token) in endpoints {
+            if enabled && token.len() < 16 {
+                return Err(ConfigError::Invalid {
+                    key,
+                    message:
+                        "must be at least 16 characters (ringside-hub init writes a random one)"
+                            .into(),
+                });
+            }
+        }
+        if self.twilio.enabled && self.twilio.auth_token.is_empty() {
             return Err(ConfigError::Invalid {
-                key: "generic.token",
-                message: "must be at least 16 characters (ringside-hub init writes a random one)"
-                    .into(),
+                key: "twilio.auth_token",
+                message: "is needed to check the signature of Twilio's requests".into(),
             });
         }
         for rule in &mut self.inbound.block {
@@ -231,6 +422,24 @@ const ENV_KEYS: &[(&str, &[&str])] = &[
     ("RINGSIDE_HEARTBEAT_SECS", &["heartbeat_secs"]),
     ("RINGSIDE_GENERIC_ENABLED", &["generic", "enabled"]),
     ("RINGSIDE_GENERIC_TOKEN", &["generic", "token"]),
+    ("RINGSIDE_PLACETEL_ENABLED", &["placetel", "enabled"]),
+    ("RINGSIDE_PLACETEL_TOKEN", &["placetel", "token"]),
+    (
+        "RINGSIDE_PLACETEL_SIGNING_SECRET",
+        &["placetel", "signing_secret"],
+    ),
+    ("RINGSIDE_PLACETEL_API_TOKEN", &["placetel", "api_token"]),
+    ("RINGSIDE_SIPGATE_ENABLED", &["sipgate", "enabled"]),
+    ("RINGSIDE_SIPGATE_TOKEN", &["sipgate", "token"]),
+    (
+        "RINGSIDE_SIPGATE_API_TOKEN_ID",
+        &["sipgate", "api_token_id"],
+    ),
+    ("RINGSIDE_SIPGATE_API_TOKEN", &["sipgate", "api_token"]),
+    ("RINGSIDE_TWILIO_ENABLED", &["twilio", "enabled"]),
+    ("RINGSIDE_TWILIO_TOKEN", &["twilio", "token"]),
+    ("RINGSIDE_TWILIO_ACCOUNT_SID", &["twilio", "account_sid"]),
+    ("RINGSIDE_TWILIO_AUTH_TOKEN", &["twilio", "auth_token"]),
     (
         "RINGSIDE_OUTBOUND_DEFAULT_CALLER_ID",
         &["outbound", "default_caller_id"],
@@ -276,8 +485,13 @@ fn apply_env(
     Ok(())
 }
 
-/// The commented `ringside.toml` that `ringside-hub init` writes, with a fresh token.
-pub fn template(generic_token: &str) -> String {
+/// The commented `ringside.toml` that `ringside-hub init` writes, with a fresh token for
+/// every webhook endpoint from `new_token`.
+pub fn template(mut new_token: impl FnMut() -> String) -> String {
+    let generic_token = new_token();
+    let placetel_token = new_token();
+    let sipgate_token = new_token();
+    let twilio_token = new_token();
     format!(
         r#"# Ringside hub configuration. Every key can be overridden by an environment variable:
 # RINGSIDE_ plus the key in upper case, sections joined with "_" (RINGSIDE_GENERIC_TOKEN).
@@ -299,6 +513,38 @@ heartbeat_secs = 15
 [generic]
 enabled = true
 token = "{generic_token}"
+
+# Placetel: POST {{public_url}}/api/v1/placetel/{{token}} (Settings > External APIs).
+[placetel]
+enabled = false
+token = "{placetel_token}"
+# The shared secret for X-PLACETEL-SIGNATURE; "" leaves the signature unchecked.
+signing_secret = ""
+# Placetel web API token: agent names of SIP users, and click-to-dial.
+api_token = ""
+
+# sipgate.io: {{public_url}}/api/v1/sipgate/{{token}}/in and .../out as the webhook URLs.
+[sipgate]
+enabled = false
+token = "{sipgate_token}"
+# Check X-Sipgate-Signature with sipgate's public key (public_key = "" uses the published one).
+verify_signature = true
+# Personal access token (id and token) for click-to-dial.
+api_token_id = ""
+api_token = ""
+
+# Twilio: the number's voice URL is {{public_url}}/api/v1/twilio/{{token}}/voice.
+[twilio]
+enabled = false
+token = "{twilio_token}"
+account_sid = ""
+# Checks X-Twilio-Signature and authenticates click-to-dial.
+auth_token = ""
+# The Twilio number shown to agents and customers.
+number = ""
+# ring-all, simple-queue or studio.
+flow = "ring-all"
+ring_secs = 20
 
 [inbound]
 # Callers rejected as busy, as the PBX sends their number.
@@ -334,7 +580,7 @@ mod tests {
 
     #[test]
     fn template_loads_with_defaults() {
-        let settings = load(&template("0123456789abcdef0123"), &[]).unwrap();
+        let settings = load(&template(|| "0123456789abcdef0123".into()), &[]).unwrap();
         let config = settings.config;
         assert_eq!(config.listen, default_listen());
         assert_eq!(config.ring_timeout_secs, 120);
@@ -374,7 +620,7 @@ map = [{ queue = "4930600000000", agents = ["anna"] }]
     #[test]
     fn environment_overrides_the_file() {
         let config = load(
-            &template("0123456789abcdef0123"),
+            &template(|| "0123456789abcdef0123".into()),
             &[
                 ("RINGSIDE_LISTEN", "127.0.0.1:0"),
                 ("RINGSIDE_GENERIC_TOKEN", "fedcba9876543210fedcba"),

@@ -563,6 +563,7 @@ fn presence_of(
         name: agent.name,
         role: agent.role,
         numbers: agent.numbers,
+        identities: agent.identities,
         dnd: agent.dnd,
         on_call,
     })

@@ -1,6 +1,6 @@
 //! What every request handler shares: the settings, the store, the writer and the webhook log.
 
-use ringside_core::agent::Role;
+use ringside_core::agent::{Identities, Role};
 use ringside_core::number;
 use time::OffsetDateTime;
 
@@ -48,6 +48,7 @@ pub fn new_agent(
     name: &str,
     admin: bool,
     numbers: Vec<String>,
+    identities: Identities,
     country: &number::DefaultCountry,
 ) -> Result<NewAgent, AgentInputError> {
     let valid = !login.is_empty()
@@ -68,6 +69,7 @@ pub fn new_agent(
         role: if admin { Role::Admin } else { Role::Agent },
         numbers,
         normalized,
+        identities,
     })
 }
 
@@ -87,17 +89,25 @@ mod tests {
     #[test]
     fn logins_are_checked() {
         let de = number::DefaultCountry::from_iso("DE").unwrap();
-        assert!(new_agent("anna", "Anna", false, vec![], &de).is_ok());
-        assert!(new_agent("Anna", "Anna", false, vec![], &de).is_err());
-        assert!(new_agent("an na", "Anna", false, vec![], &de).is_err());
-        assert!(new_agent("", "Anna", false, vec![], &de).is_err());
-        assert!(new_agent("anna", " ", false, vec![], &de).is_err());
+        assert!(new_agent("anna", "Anna", false, vec![], Identities::new(), &de).is_ok());
+        assert!(new_agent("Anna", "Anna", false, vec![], Identities::new(), &de).is_err());
+        assert!(new_agent("an na", "Anna", false, vec![], Identities::new(), &de).is_err());
+        assert!(new_agent("", "Anna", false, vec![], Identities::new(), &de).is_err());
+        assert!(new_agent("anna", " ", false, vec![], Identities::new(), &de).is_err());
     }
 
     #[test]
     fn numbers_are_kept_raw_and_normalized() {
         let de = number::DefaultCountry::from_iso("DE").unwrap();
-        let agent = new_agent("anna", "Anna", true, vec!["030 600000001".into()], &de).unwrap();
+        let agent = new_agent(
+            "anna",
+            "Anna",
+            true,
+            vec!["030 600000001".into()],
+            Identities::new(),
+            &de,
+        )
+        .unwrap();
         assert_eq!(agent.role, Role::Admin);
         assert_eq!(agent.numbers, vec!["030 600000001"]);
         assert_eq!(agent.normalized, vec!["+4930600000001"]);

@@ -75,6 +75,7 @@ fn presence(login: &str, dnd: bool) -> Presence {
         name: login.to_uppercase(),
         role: Role::Agent,
         numbers: vec![],
+        identities: Default::default(),
         online: true,
         dnd,
         on_call: None,

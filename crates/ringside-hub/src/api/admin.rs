@@ -6,7 +6,7 @@ use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use ringside_core::agent::{Presence, Role};
+use ringside_core::agent::{Identities, Presence, Role};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -34,6 +34,8 @@ pub struct NewAgentBody {
     admin: bool,
     #[serde(default)]
     numbers: Vec<String>,
+    #[serde(default)]
+    identities: Identities,
 }
 
 /// `POST /api/v1/admin/agents`: creates an agent and returns its token, shown this once.
@@ -48,6 +50,7 @@ pub async fn add_agent(
         &body.name,
         body.admin,
         body.numbers,
+        body.identities,
         &hub.settings.country,
     )
     .map_err(|e| ApiError::bad_request(e.to_string()))?;
@@ -87,6 +90,7 @@ pub struct AgentChangeBody {
     name: Option<String>,
     admin: Option<bool>,
     numbers: Option<Vec<String>>,
+    identities: Option<Identities>,
 }
 
 /// `PATCH /api/v1/admin/agents/{login}`: changes name, role or numbers.
@@ -113,6 +117,7 @@ pub async fn update_agent(
             let normalized = state::normalized_numbers(&numbers, &hub.settings.country);
             (numbers, normalized)
         }),
+        identities: body.identities,
     };
     hub.recorder
         .update_agent(&login, &change, Hub::now())

@@ -74,7 +74,10 @@ impl IntoResponse for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        ApiError::internal(&e)
+        match e {
+            StoreError::Taken(message) => ApiError::conflict(message),
+            other => ApiError::internal(&other),
+        }
     }
 }
 
@@ -86,7 +89,7 @@ impl From<RecordError> for ApiError {
                 "bad_request",
                 e.to_string(),
             ),
-            RecordError::Store(e) => ApiError::internal(&e),
+            RecordError::Store(e) => e.into(),
         }
     }
 }

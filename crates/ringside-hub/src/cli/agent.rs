@@ -1,10 +1,12 @@
-//! `ringside-hub agent add|list|token`.
+//! `ringside-hub agent add|set|list|token|remove`.
 
 use anyhow::{bail, Context};
-use clap::Subcommand;
+use clap::{Args, Subcommand};
+use ringside_core::agent::{Identities, Role};
+use ringside_core::call::Provider;
 use ringside_hub::config::Settings;
 use ringside_hub::recorder::Recorder;
-use ringside_hub::store::Store;
+use ringside_hub::store::{AgentChange, Store};
 use ringside_hub::{state, token};
 
 #[derive(Debug, Subcommand)]
@@ -22,19 +24,64 @@ pub enum AgentCommand {
         /// One of the agent's own phone numbers (repeatable).
         #[arg(long = "number")]
         numbers: Vec<String>,
+        #[command(flatten)]
+        identities: IdentityArgs,
+    },
+    /// Change an agent's name, role, numbers or provider ids.
+    Set {
+        /// The agent's login.
+        login: String,
+        /// A new display name.
+        #[arg(long)]
+        name: Option<String>,
+        /// Make the agent an admin (true) or a plain agent (false).
+        #[arg(long)]
+        admin: Option<bool>,
+        /// The agent's own phone numbers, replacing the old ones (repeatable).
+        #[arg(long = "number")]
+        numbers: Vec<String>,
+        #[command(flatten)]
+        identities: IdentityArgs,
     },
     /// List agents.
     List,
-    /// Remove an agent; its token stops working.
-    Remove {
-        /// The agent's login.
-        login: String,
-    },
     /// Issue a new token for an agent; the old one stops working.
     Token {
         /// The agent's login.
         login: String,
     },
+    /// Remove an agent; its token stops working.
+    Remove {
+        /// The agent's login.
+        login: String,
+    },
+}
+
+/// The agent's ids at the phone providers.
+#[derive(Debug, Args)]
+pub struct IdentityArgs {
+    /// The agent's Placetel SIP user (e.g. 777123abc@fpbx.de).
+    #[arg(long)]
+    placetel_sip_user: Option<String>,
+    /// The agent's sipgate user id (e.g. w0).
+    #[arg(long)]
+    sipgate_user_id: Option<String>,
+    /// The phone Twilio rings for the agent: an E.164 number or client:NAME.
+    #[arg(long)]
+    twilio: Option<String>,
+}
+
+impl IdentityArgs {
+    fn into_identities(self) -> Identities {
+        [
+            (Provider::Placetel, self.placetel_sip_user),
+            (Provider::Sipgate, self.sipgate_user_id),
+            (Provider::Twilio, self.twilio),
+        ]
+        .into_iter()
+        .filter_map(|(provider, id)| id.map(|id| (provider, id)))
+        .collect()
+    }
 }
 
 pub async fn run(settings: Settings, command: AgentCommand) -> anyhow::Result<()> {
@@ -47,8 +94,16 @@ pub async fn run(settings: Settings, command: AgentCommand) -> anyhow::Result<()
             name,
             admin,
             numbers,
+            identities,
         } => {
-            let agent = state::new_agent(&login, &name, admin, numbers, &settings.country)?;
+            let agent = state::new_agent(
+                &login,
+                &name,
+                admin,
+                numbers,
+                identities.into_identities(),
+                &settings.country,
+            )?;
             let secret = token::generate();
             if recorder
                 .add_agent(&agent, &token::hash(&secret), now)
@@ -63,23 +118,55 @@ pub async fn run(settings: Settings, command: AgentCommand) -> anyhow::Result<()
             );
             println!("{secret}");
         }
+        AgentCommand::Set {
+            login,
+            name,
+            admin,
+            numbers,
+            identities,
+        } => {
+            let mut given = identities.into_identities();
+            let identities = if given.is_empty() {
+                None
+            } else {
+                let current = store
+                    .agent(&login)?
+                    .with_context(|| format!("no agent {login:?}"))?;
+                let mut merged = current.identities;
+                merged.append(&mut given);
+                Some(merged)
+            };
+            let change = AgentChange {
+                name,
+                role: admin.map(|a| if a { Role::Admin } else { Role::Agent }),
+                numbers: (!numbers.is_empty()).then(|| {
+                    let normalized = state::normalized_numbers(&numbers, &settings.country);
+                    (numbers, normalized)
+                }),
+                identities,
+            };
+            if recorder.update_agent(&login, &change, now).await?.is_none() {
+                bail!("no agent {login:?}");
+            }
+            println!("changed {login}");
+        }
         AgentCommand::List => {
             for agent in store.agents().await? {
+                let identities: Vec<String> = agent
+                    .identities
+                    .iter()
+                    .map(|(provider, id)| format!("{}={id}", provider.as_str()))
+                    .collect();
                 println!(
-                    "{}\t{}\t{}\tdnd={}\t{}",
+                    "{}\t{}\t{}\tdnd={}\t{}\t{}",
                     agent.login,
                     agent.role.as_str(),
                     agent.name,
                     agent.dnd,
-                    agent.numbers.join(", ")
+                    agent.numbers.join(", "),
+                    identities.join(" ")
                 );
             }
-        }
-        AgentCommand::Remove { login } => {
-            if !recorder.remove_agent(&login, now).await? {
-                bail!("no agent {login:?}");
-            }
-            println!("removed {login}");
         }
         AgentCommand::Token { login } => {
             let secret = token::generate();
@@ -88,6 +175,12 @@ pub async fn run(settings: Settings, command: AgentCommand) -> anyhow::Result<()
             }
             println!("new API token for {login} (the old one no longer works):");
             println!("{secret}");
+        }
+        AgentCommand::Remove { login } => {
+            if !recorder.remove_agent(&login, now).await? {
+                bail!("no agent {login:?}");
+            }
+            println!("removed {login}");
         }
     }
     Ok(())

@@ -74,7 +74,7 @@ fn init(path: &Path, force: bool) -> anyhow::Result<()> {
             path.display()
         );
     }
-    std::fs::write(path, config::template(&token::generate()))
+    std::fs::write(path, config::template(token::generate))
         .with_context(|| format!("writing {}", path.display()))?;
     println!("wrote {}", path.display());
     Ok(())

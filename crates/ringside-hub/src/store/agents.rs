@@ -1,6 +1,7 @@
 //! Agents: their login, role, own numbers, do-not-disturb flag and hashed API token.
 
-use ringside_core::agent::Role;
+use ringside_core::agent::{Identities, Role};
+use ringside_core::call::Provider;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::{Store, StoreError};
@@ -20,6 +21,8 @@ pub struct AgentRow {
     pub numbers: Vec<String>,
     /// Do-not-disturb.
     pub dnd: bool,
+    /// The agent's ids at the phone providers.
+    pub identities: Identities,
 }
 
 /// What it takes to create an agent.
@@ -35,6 +38,8 @@ pub struct NewAgent {
     pub numbers: Vec<String>,
     /// The same numbers normalized to E.164 where they are numbers.
     pub normalized: Vec<String>,
+    /// The agent's ids at the phone providers.
+    pub identities: Identities,
 }
 
 /// Changes of an agent's details; `None` leaves a field as it is.
@@ -46,31 +51,44 @@ pub struct AgentChange {
     pub role: Option<Role>,
     /// New own numbers: as entered, and normalized to E.164 where they are numbers.
     pub numbers: Option<(Vec<String>, Vec<String>)>,
+    /// New provider ids (replacing all of them).
+    pub identities: Option<Identities>,
 }
 
-const COLUMNS: &str = "id, login, name, role, numbers, dnd";
+const COLUMNS: &str = "id, login, name, role, numbers, dnd, identities";
 
-fn raw(row: &Row) -> rusqlite::Result<(i64, String, String, String, String, bool)> {
-    Ok((
-        row.get(0)?,
-        row.get(1)?,
-        row.get(2)?,
-        row.get(3)?,
-        row.get(4)?,
-        row.get(5)?,
-    ))
+/// An agent row as SQLite returns it, before its JSON columns are read.
+struct RawAgent {
+    id: i64,
+    login: String,
+    name: String,
+    role: String,
+    numbers: String,
+    dnd: bool,
+    identities: String,
 }
 
-fn to_agent(
-    (id, login, name, role, numbers, dnd): (i64, String, String, String, String, bool),
-) -> Result<AgentRow, StoreError> {
+fn raw(row: &Row) -> rusqlite::Result<RawAgent> {
+    Ok(RawAgent {
+        id: row.get(0)?,
+        login: row.get(1)?,
+        name: row.get(2)?,
+        role: row.get(3)?,
+        numbers: row.get(4)?,
+        dnd: row.get(5)?,
+        identities: row.get(6)?,
+    })
+}
+
+fn to_agent(raw: RawAgent) -> Result<AgentRow, StoreError> {
     Ok(AgentRow {
-        id,
-        login,
-        name,
-        role: Role::parse(&role).unwrap_or(Role::Agent),
-        numbers: serde_json::from_str(&numbers)?,
-        dnd,
+        id: raw.id,
+        login: raw.login,
+        name: raw.name,
+        role: Role::parse(&raw.role).unwrap_or(Role::Agent),
+        numbers: serde_json::from_str(&raw.numbers)?,
+        dnd: raw.dnd,
+        identities: serde_json::from_str(&raw.identities)?,
     })
 }
 
@@ -102,12 +120,9 @@ pub(crate) fn add(
     if inserted == 0 {
         return Ok(None);
     }
-    set_numbers(
-        conn,
-        conn.last_insert_rowid(),
-        &agent.numbers,
-        &agent.normalized,
-    )?;
+    let id = conn.last_insert_rowid();
+    set_numbers(conn, id, &agent.numbers, &agent.normalized)?;
+    set_identities(conn, id, &agent.identities)?;
     by_login(conn, &agent.login)
 }
 
@@ -135,6 +150,9 @@ pub(crate) fn update(
         )?;
         set_numbers(conn, agent.id, raw, normalized)?;
     }
+    if let Some(identities) = &change.identities {
+        set_identities(conn, agent.id, identities)?;
+    }
     by_login(conn, login)
 }
 
@@ -160,6 +178,57 @@ fn set_numbers(
         insert.execute(params![number, agent_id])?;
     }
     Ok(())
+}
+
+/// Replaces an agent's provider ids; an id another agent has is refused.
+fn set_identities(
+    conn: &Connection,
+    agent_id: i64,
+    identities: &Identities,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE agents SET identities = ?1 WHERE id = ?2",
+        params![serde_json::to_string(identities)?, agent_id],
+    )?;
+    conn.execute(
+        "DELETE FROM agent_identities WHERE agent_id = ?1",
+        [agent_id],
+    )?;
+    for (provider, identity) in identities {
+        let holder: Option<String> = conn
+            .prepare_cached(
+                "SELECT a.login FROM agent_identities i JOIN agents a ON a.id = i.agent_id
+                 WHERE i.provider = ?1 AND i.identity = ?2",
+            )?
+            .query_row(params![provider.as_str(), identity], |row| row.get(0))
+            .optional()?;
+        if let Some(holder) = holder {
+            return Err(StoreError::Taken(format!(
+                "the {} id {identity:?} belongs to agent {holder:?}",
+                provider.as_str()
+            )));
+        }
+        conn.execute(
+            "INSERT INTO agent_identities (provider, identity, agent_id) VALUES (?1, ?2, ?3)",
+            params![provider.as_str(), identity, agent_id],
+        )?;
+    }
+    Ok(())
+}
+
+/// The login of the agent with this provider id.
+pub(crate) fn by_identity(
+    conn: &Connection,
+    provider: Provider,
+    identity: &str,
+) -> Result<Option<String>, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT a.login FROM agent_identities i JOIN agents a ON a.id = i.agent_id
+             WHERE i.provider = ?1 AND i.identity = ?2",
+        )?
+        .query_row(params![provider.as_str(), identity], |row| row.get(0))
+        .optional()?)
 }
 
 /// Replaces an agent's token hash; false when there is no such agent.
@@ -220,6 +289,15 @@ impl Store {
     /// The agent with this login.
     pub fn agent(&self, login: &str) -> Result<Option<AgentRow>, StoreError> {
         self.read_inline(|conn| by_login(conn, login))
+    }
+
+    /// The login of the agent with this provider id.
+    pub fn agent_by_identity(
+        &self,
+        provider: Provider,
+        identity: &str,
+    ) -> Result<Option<String>, StoreError> {
+        self.read_inline(|conn| by_identity(conn, provider, identity))
     }
 
     /// The logins of the agents who own one of these numbers (raw or E.164).

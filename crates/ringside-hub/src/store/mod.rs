@@ -27,7 +27,10 @@ use thiserror::Error;
 /// The database file's name inside `data_dir`.
 pub const DATABASE_FILE: &str = "ringside.sqlite";
 
-const SCHEMA_VERSION: i64 = 1;
+/// Changes to the schema after version 1, in order; the index is the version minus 2.
+const MIGRATIONS: &[&str] = &[include_str!("migration_2.sql")];
+
+const SCHEMA_VERSION: i64 = 1 + MIGRATIONS.len() as i64;
 
 /// Read connections kept open for reuse.
 const IDLE_READERS: usize = 8;
@@ -58,6 +61,9 @@ pub enum StoreError {
     /// The hub is shutting down.
     #[error("the store is closed")]
     Closed,
+    /// A value that must be unique is taken, e.g. a provider id of another agent.
+    #[error("{0}")]
+    Taken(String),
     /// The transaction a change was committed in failed, so the change was not stored.
     #[error("the change was not committed: {0}")]
     Batch(String),
@@ -158,7 +164,8 @@ impl Store {
     }
 }
 
-/// Creates the schema on a new database and returns the epoch.
+/// Creates the schema on a new database, brings an older one up to date, and returns the
+/// epoch.
 fn migrate(conn: &mut Connection) -> Result<String, StoreError> {
     let has_meta: bool = conn.query_row(
         "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta')",
@@ -169,8 +176,8 @@ fn migrate(conn: &mut Connection) -> Result<String, StoreError> {
         let tx = conn.transaction()?;
         tx.execute_batch(include_str!("schema.sql"))?;
         tx.execute(
-            "INSERT INTO meta (key, value) VALUES ('epoch', ?1), ('schema_version', ?2)",
-            (new_epoch(), SCHEMA_VERSION.to_string()),
+            "INSERT INTO meta (key, value) VALUES ('epoch', ?1), ('schema_version', '1')",
+            [new_epoch()],
         )?;
         tx.commit()?;
     }
@@ -179,6 +186,18 @@ fn migrate(conn: &mut Connection) -> Result<String, StoreError> {
         .unwrap_or(0);
     if version > SCHEMA_VERSION {
         return Err(StoreError::NewerSchema(version));
+    }
+    for (index, migration) in MIGRATIONS.iter().enumerate() {
+        let target = index as i64 + 2;
+        if version < target {
+            let tx = conn.transaction()?;
+            tx.execute_batch(migration)?;
+            tx.execute(
+                "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",
+                [target.to_string()],
+            )?;
+            tx.commit()?;
+        }
     }
     Ok(meta(conn, "epoch")?.unwrap_or_default())
 }

@@ -18,7 +18,7 @@ pub async fn process(
     mut event: CallEvent,
 ) -> Result<PbxAnswer, RecordError> {
     let answer = decide(hub, &mut event);
-    let facts = enrich(hub, provider, &event, answer == PbxAnswer::Reject).await?;
+    let facts = enrich(hub, provider, &event, answer == PbxAnswer::Reject)?;
     hub.recorder
         .call_event(provider, &event, &facts, Hub::now())
         .await?;
@@ -72,7 +72,7 @@ fn decide(hub: &Hub, event: &mut CallEvent) -> PbxAnswer {
 
 /// Finds out who is calling (only for a call the journal does not have yet: an entry keeps
 /// the match it was created with), who answered and whom a new call is for.
-async fn enrich(
+fn enrich(
     hub: &Hub,
     provider: Provider,
     event: &CallEvent,
@@ -91,12 +91,12 @@ async fn enrich(
         _ => None,
     };
     let answered_by = match event.kind {
-        Some(EventKind::Answer) => answering_agent(hub, event).await?,
+        Some(EventKind::Answer) => answering_agent(hub, provider, event)?,
         _ => None,
     };
     let offered_to = match (event.kind, event.direction) {
         (Some(EventKind::NewCall), Some(Direction::In)) if blocked => Some(Vec::new()),
-        (Some(EventKind::NewCall), Some(Direction::In)) => audience(hub, event).await?,
+        (Some(EventKind::NewCall), Some(Direction::In)) => audience(hub, provider, event)?,
         _ => None,
     };
     Ok(Enrichment {
@@ -108,11 +108,20 @@ async fn enrich(
     })
 }
 
-/// The agent who picked up: by the answering number, else by the `user` parameter naming a
-/// login (Zammad's rules, §6.3).
-async fn answering_agent(hub: &Hub, event: &CallEvent) -> Result<Option<String>, RecordError> {
+/// The agent who picked up: by the provider's id of the user who answered, else by the
+/// answering number, else by the `user` parameter naming a login (Zammad's rules, §6.3).
+fn answering_agent(
+    hub: &Hub,
+    provider: Provider,
+    event: &CallEvent,
+) -> Result<Option<String>, RecordError> {
+    if let Some(user) = event.answering_user.as_deref().filter(|u| !u.is_empty()) {
+        if let Some(login) = hub.store.agent_by_identity(provider, user)? {
+            return Ok(Some(login));
+        }
+    }
     if let Some(number) = event.answering_number.as_deref().filter(|n| !n.is_empty()) {
-        let owners = owners_of(hub, number).await?;
+        let owners = owners_of(hub, number)?;
         if let Some(login) = owners.into_iter().next() {
             return Ok(Some(login));
         }
@@ -126,19 +135,46 @@ async fn answering_agent(hub: &Hub, event: &CallEvent) -> Result<Option<String>,
     Ok(None)
 }
 
-/// Whom an inbound call is for, from the notify map and the agents' own numbers.
-async fn audience(hub: &Hub, event: &CallEvent) -> Result<Option<Vec<String>>, RecordError> {
-    let rules = &hub.settings.config.notify.map;
-    if rules.is_empty() {
-        return Ok(None);
+/// Whom an inbound call is for: the agents the provider offers it to (mapped by their
+/// provider ids), the notify map's agents for the called number, and the agents whose own
+/// number was called. `None` (everyone) when there is no notify map and the provider names
+/// no agent the hub knows.
+fn audience(
+    hub: &Hub,
+    provider: Provider,
+    event: &CallEvent,
+) -> Result<Option<Vec<String>>, RecordError> {
+    let mut offered = Vec::new();
+    for user in &event.offered_users {
+        if let Some(login) = hub.store.agent_by_identity(provider, user)? {
+            if !offered.contains(&login) {
+                offered.push(login);
+            }
+        }
     }
+    let rules = &hub.settings.config.notify.map;
     let to = event.to.as_deref().unwrap_or_default();
-    let owners = owners_of(hub, to).await?;
-    Ok(routing::audience(rules, to, &owners))
+    let mapped = if rules.is_empty() {
+        None
+    } else {
+        routing::audience(rules, to, &owners_of(hub, to)?)
+    };
+    Ok(match (mapped, offered.is_empty()) {
+        (None, true) => None,
+        (None, false) => Some(offered),
+        (Some(mut agents), _) => {
+            for login in offered {
+                if !agents.contains(&login) {
+                    agents.push(login);
+                }
+            }
+            Some(agents)
+        }
+    })
 }
 
 /// The logins of the agents who own a number, given raw or as its E.164 form.
-async fn owners_of(hub: &Hub, raw: &str) -> Result<Vec<String>, RecordError> {
+fn owners_of(hub: &Hub, raw: &str) -> Result<Vec<String>, RecordError> {
     let e164 = number::normalize(raw, &hub.settings.country);
     let mut numbers = vec![raw];
     numbers.extend(e164.as_ref().map(|n| n.as_str()));

@@ -70,6 +70,7 @@ impl TestHub {
                 "Admin",
                 admin,
                 vec![],
+                Default::default(),
                 &self.running.hub.settings.country,
             )
             .unwrap();
