@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod config;
+pub mod dial;
 pub mod janitor;
 pub mod recorder;
 pub mod state;
@@ -17,6 +18,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use axum::serve::ListenerExt;
+use ringside_providers::sipgate::SipgateVerifier;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -61,6 +63,21 @@ impl RunningHub {
     }
 }
 
+/// The checker of sipgate's signatures, from the configured key or the published one.
+fn sipgate_verifier(settings: &Settings) -> anyhow::Result<Option<SipgateVerifier>> {
+    let sipgate = &settings.config.sipgate;
+    if !sipgate.enabled || !sipgate.verify_signature {
+        return Ok(None);
+    }
+    let pem = if sipgate.public_key.trim().is_empty() {
+        ringside_providers::sipgate::SIPGATE_PUBLIC_KEY
+    } else {
+        sipgate.public_key.as_str()
+    };
+    let verifier = SipgateVerifier::from_pem(pem).context("sipgate.public_key")?;
+    Ok(Some(verifier))
+}
+
 /// Opens the store, binds the listener and serves in the background.
 pub async fn start(settings: Settings) -> anyhow::Result<RunningHub> {
     let (store, writer) = Store::open(&settings.config.data_dir).with_context(|| {
@@ -69,6 +86,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningHub> {
             settings.config.data_dir.display()
         )
     })?;
+    let sipgate_verifier = sipgate_verifier(&settings)?;
     let listener = TcpListener::bind(settings.config.listen)
         .await
         .with_context(|| format!("listening on {}", settings.config.listen))?;
@@ -79,6 +97,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningHub> {
         settings,
         webhook_log: WebhookLog::default(),
         stopping: tokio::sync::watch::Sender::new(false),
+        sipgate_verifier,
     });
     let (stop, stopped) = oneshot::channel::<()>();
     let app = api::router(hub.clone());

@@ -22,6 +22,8 @@ pub struct Hub {
     pub webhook_log: WebhookLog,
     /// Turns true when the hub stops, so that stream connections close too.
     pub stopping: tokio::sync::watch::Sender<bool>,
+    /// Checks sipgate's signatures; `None` when switched off.
+    pub sipgate_verifier: Option<ringside_providers::sipgate::SipgateVerifier>,
 }
 
 impl Hub {

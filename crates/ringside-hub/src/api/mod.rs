@@ -19,7 +19,7 @@ pub use auth::Agent;
 pub use error::ApiError;
 
 use crate::state::Hub;
-use crate::{stream, webhook};
+use crate::{dial, stream, webhook};
 
 /// The largest request body the hub reads; PBX events are a few hundred bytes.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -31,6 +31,11 @@ pub const OPENAPI: &str = include_str!("../../openapi.json");
 pub fn router(hub: Arc<Hub>) -> Router {
     Router::new()
         .route("/api/v1/cti/{token}", post(webhook::generic_cti))
+        .route("/api/v1/placetel/{token}", post(webhook::placetel))
+        .route("/api/v1/sipgate/{token}/{route}", post(webhook::sipgate))
+        .route("/api/v1/sipgate/{token}/{route}/", post(webhook::sipgate))
+        .merge(webhook::twilio::routes())
+        .merge(dial::routes())
         .route("/api/v1/stream", get(stream::upgrade))
         .route("/api/v1/me", get(team::me))
         .route("/api/v1/me/dnd", put(team::set_dnd))

@@ -1,6 +1,6 @@
 //! Journal rows: a call's searchable columns plus its whole JSON body.
 
-use ringside_core::call::{Call, CallState, Provider};
+use ringside_core::call::{Call, CallState, Direction, Provider};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -198,6 +198,21 @@ impl Store {
         let login = login.to_owned();
         self.read(move |conn| journal(conn, &login, filter, before, limit))
             .await
+    }
+
+    /// The direction of the call with this provider call id, if the journal has it.
+    pub fn call_direction(
+        &self,
+        provider: Provider,
+        call_id: &str,
+    ) -> Result<Option<Direction>, StoreError> {
+        self.read_inline(|conn| {
+            let direction: Option<String> = conn
+                .prepare_cached("SELECT direction FROM calls WHERE provider = ?1 AND call_id = ?2")?
+                .query_row(params![provider.as_str(), call_id], |row| row.get(0))
+                .optional()?;
+            Ok(direction.as_deref().and_then(Direction::parse))
+        })
     }
 
     /// One journal entry.

@@ -14,10 +14,9 @@ use ringside_providers::{generic, Params};
 use serde_json::Value;
 
 use super::log::WebhookLogEntry;
-use super::pipeline;
+use super::{gate, pipeline};
 use crate::recorder::RecordError;
 use crate::state::Hub;
-use crate::token;
 
 /// The handler; see the module documentation.
 pub async fn generic_cti(
@@ -30,19 +29,15 @@ pub async fn generic_cti(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let request = match &body {
-        Ok(bytes) => String::from_utf8_lossy(bytes).into_owned(),
-        Err(e) => format!("({})", e.body_text()),
-    };
+    let request = super::log::request_text(&body);
     let (status, answer) = handle(&hub, &path_token, content_type.as_deref(), body).await;
-    hub.webhook_log.push(WebhookLogEntry {
-        at: Hub::now(),
-        endpoint: "generic",
-        content_type,
+    hub.webhook_log.push(WebhookLogEntry::new(
+        "generic",
+        &headers,
         request,
-        status: status.as_u16(),
-        response: answer.to_string(),
-    });
+        status,
+        answer.to_string(),
+    ));
     (status, Json(answer)).into_response()
 }
 
@@ -54,23 +49,8 @@ async fn handle(
 ) -> (StatusCode, Value) {
     let endpoint = &hub.settings.config.generic;
     let fail = |status: StatusCode, message: &str| (status, generic::error(message));
-    if !endpoint.enabled {
-        return fail(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "Feature is disabled, please contact your administrator!",
-        );
-    }
-    if endpoint.token.is_empty() {
-        return fail(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "Feature not configured, please contact your admin!",
-        );
-    }
-    if !token::matches(path_token, &endpoint.token) {
-        return fail(
-            StatusCode::UNAUTHORIZED,
-            "Invalid token, please contact your admin!",
-        );
+    if let Err(refusal) = gate::admit(endpoint.enabled, &endpoint.token, path_token) {
+        return fail(refusal.status, refusal.message);
     }
     let body = match body {
         Ok(body) => body,

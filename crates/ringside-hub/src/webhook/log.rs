@@ -30,6 +30,39 @@ pub struct WebhookLogEntry {
     pub response: String,
 }
 
+impl WebhookLogEntry {
+    /// An entry for a request that arrives now.
+    pub fn new(
+        endpoint: &'static str,
+        headers: &axum::http::HeaderMap,
+        request: String,
+        status: axum::http::StatusCode,
+        response: String,
+    ) -> Self {
+        WebhookLogEntry {
+            at: OffsetDateTime::now_utc(),
+            endpoint,
+            content_type: headers
+                .get(axum::http::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+            request,
+            status: status.as_u16(),
+            response,
+        }
+    }
+}
+
+/// The body of a request as the log keeps it: its text, or why it could not be read.
+pub fn request_text(
+    body: &Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> String {
+    match body {
+        Ok(bytes) => String::from_utf8_lossy(bytes).into_owned(),
+        Err(e) => format!("({})", e.body_text()),
+    }
+}
+
 /// The ring buffer; see the module documentation.
 #[derive(Debug, Default)]
 pub struct WebhookLog(Mutex<VecDeque<WebhookLogEntry>>);

@@ -2,8 +2,14 @@
 //! shared [`pipeline`] applies the block list and the outbound routing table, identifies the
 //! caller, and records the event durably before the handler answers.
 
+mod gate;
 mod generic;
 pub mod log;
 pub mod pipeline;
+mod placetel;
+mod sipgate;
+pub mod twilio;
 
 pub use generic::generic_cti;
+pub use placetel::placetel;
+pub use sipgate::sipgate;

@@ -1,0 +1,110 @@
+//! `POST /api/v1/placetel/:token`: Placetel's notify API, answered with XML as Zammad does.
+//!
+//! The signature (`X-PLACETEL-SIGNATURE`) is checked on the raw body before anything is read
+//! when a signing secret is configured. Follow-up events (`CallAccepted`, `HungUp`) usually
+//! carry no direction: it is taken from the call in the journal, and a follow-up for a call
+//! the hub does not know is refused with Zammad's "Invalid 'direction'!".
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use ringside_core::call::Provider;
+use ringside_core::journal::JournalError;
+use ringside_providers::{placetel, Params};
+
+use super::gate;
+use super::log::WebhookLogEntry;
+use super::pipeline;
+use crate::recorder::RecordError;
+use crate::state::Hub;
+
+/// The handler; see the module documentation.
+pub async fn placetel(
+    State(hub): State<Arc<Hub>>,
+    Path(path_token): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let request = super::log::request_text(&body);
+    let (status, answer) = handle(&hub, &path_token, &headers, body).await;
+    hub.webhook_log.push(WebhookLogEntry::new(
+        "placetel",
+        &headers,
+        request,
+        status,
+        answer.clone(),
+    ));
+    (status, [(header::CONTENT_TYPE, placetel::CONTENT_TYPE)], answer).into_response()
+}
+
+async fn handle(
+    hub: &Hub,
+    path_token: &str,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> (StatusCode, String) {
+    let config = &hub.settings.config.placetel;
+    let fail = |status: StatusCode, message: &str| (status, placetel::error(message));
+    if let Err(refusal) = gate::admit(config.enabled, &config.token, path_token) {
+        return fail(refusal.status, refusal.message);
+    }
+    let body = match body {
+        Ok(body) => body,
+        Err(e) => return fail(e.status(), &e.body_text()),
+    };
+    if !config.signing_secret.is_empty() {
+        let signature = headers
+            .get(placetel::SIGNATURE_HEADER)
+            .and_then(|v| v.to_str().ok());
+        if let Err(e) = placetel::verify_signature(&config.signing_secret, &body, signature) {
+            return fail(StatusCode::UNAUTHORIZED, &e.to_string());
+        }
+    }
+    let params = match Params::from_form(&body) {
+        Ok(params) => params,
+        Err(e) => return fail(StatusCode::BAD_REQUEST, &e.to_string()),
+    };
+    let mut event = match placetel::event(&params) {
+        Ok(event) => event,
+        Err(e) => return fail(StatusCode::UNPROCESSABLE_ENTITY, &e.to_string()),
+    };
+    if event.direction.is_none() {
+        match hub.store.call_direction(Provider::Placetel, &event.call_id) {
+            Ok(Some(direction)) => event.direction = Some(direction),
+            Ok(None) => {
+                let invalid = JournalError::InvalidDirection.to_string();
+                return fail(StatusCode::UNPROCESSABLE_ENTITY, &invalid);
+            }
+            Err(e) => return store_failed(&e),
+        }
+    }
+    if let Some(user) = event.user.as_deref().filter(|u| u.contains('@')) {
+        // A SIP user: show the agent's name, as Zammad does through Placetel's user list.
+        match hub.store.agent_by_identity(Provider::Placetel, user) {
+            Ok(Some(login)) => {
+                if let Ok(Some(agent)) = hub.store.agent(&login) {
+                    event.user = Some(agent.name);
+                }
+            }
+            Ok(None) => {}
+            Err(e) => return store_failed(&e),
+        }
+    }
+    match pipeline::process(hub, Provider::Placetel, event).await {
+        Ok(answer) => (StatusCode::OK, placetel::answer(&answer)),
+        Err(RecordError::Journal(e)) => fail(StatusCode::UNPROCESSABLE_ENTITY, &e.to_string()),
+        Err(RecordError::Store(e)) => store_failed(&e),
+    }
+}
+
+fn store_failed(e: &dyn std::fmt::Display) -> (StatusCode, String) {
+    tracing::error!("Placetel event not recorded: {e}");
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        placetel::error("the hub could not record the event; retry later"),
+    )
+}
