@@ -53,12 +53,18 @@ mod tests {
     #[test]
     fn empty_token_is_not_configured() {
         let refusal = admit(true, "", "").unwrap_err();
-        assert_eq!(refusal.message, "Feature not configured, please contact your admin!");
+        assert_eq!(
+            refusal.message,
+            "Feature not configured, please contact your admin!"
+        );
     }
 
     #[test]
     fn the_token_must_match() {
-        assert_eq!(admit(true, "configured-token", "wrong").unwrap_err().status, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            admit(true, "configured-token", "wrong").unwrap_err().status,
+            StatusCode::UNAUTHORIZED
+        );
         assert!(admit(true, "configured-token", "configured-token").is_ok());
     }
 }

@@ -38,7 +38,12 @@ pub async fn placetel(
         status,
         answer.clone(),
     ));
-    (status, [(header::CONTENT_TYPE, placetel::CONTENT_TYPE)], answer).into_response()
+    (
+        status,
+        [(header::CONTENT_TYPE, placetel::CONTENT_TYPE)],
+        answer,
+    )
+        .into_response()
 }
 
 async fn handle(

@@ -40,7 +40,12 @@ pub async fn sipgate(
         status,
         answer.clone(),
     ));
-    (status, [(header::CONTENT_TYPE, sipgate::CONTENT_TYPE)], answer).into_response()
+    (
+        status,
+        [(header::CONTENT_TYPE, sipgate::CONTENT_TYPE)],
+        answer,
+    )
+        .into_response()
 }
 
 async fn handle(
