@@ -1,15 +1,16 @@
-//! `ringside-hub simulate inbound|outbound`: plays the event sequence a PBX sends for one call
-//! against a hub's generic CTI endpoint, so an admin can try a setup without a phone.
+//! `ringside-hub simulate inbound|outbound`: plays the event sequence a phone system sends for
+//! one call against a hub — Zammad-style generic CTI, Placetel or sipgate.io, in each
+//! provider's wire format and signed where the provider signs — so an admin can try a setup
+//! without a phone.
 
 use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
-use ringside_hub::config::Config;
-use serde_json::Value;
+use ringside_hub::config::{Config, Settings};
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Direction {
     /// A customer calls the support line.
     Inbound,
@@ -17,7 +18,7 @@ pub enum Direction {
     Outbound,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Ending {
     /// Somebody picks up and talks.
     Answered,
@@ -25,8 +26,19 @@ pub enum Ending {
     Missed,
     /// The voicemail box picks up.
     Voicemail,
-    /// The PBX forwards the call elsewhere.
+    /// The PBX forwards the call elsewhere (generic and sipgate only).
     Forwarded,
+}
+
+/// Which webhook the simulated phone system calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Via {
+    /// Zammad's generic CTI API.
+    Generic,
+    /// Placetel's notify API (signed with `placetel.signing_secret` when set).
+    Placetel,
+    /// sipgate.io's push API (unsigned: only sipgate holds its key).
+    Sipgate,
 }
 
 #[derive(Debug, Args)]
@@ -36,10 +48,13 @@ pub struct SimulateArgs {
     /// How the call ends.
     #[arg(long, value_enum, default_value = "answered")]
     ending: Ending,
+    /// Which webhook to call.
+    #[arg(long, value_enum, default_value = "generic")]
+    via: Via,
     /// The hub's base URL (default: public_url from the configuration).
     #[arg(long)]
     url: Option<String>,
-    /// The generic CTI token (default: generic.token from the configuration).
+    /// The webhook token (default: the provider's token from the configuration).
     #[arg(long)]
     token: Option<String>,
     /// The calling number.
@@ -51,6 +66,10 @@ pub struct SimulateArgs {
     /// The agent named in the events.
     #[arg(long)]
     user: Option<String>,
+    /// The provider id of the agent who picks up or calls out (Placetel SIP user, sipgate
+    /// user id).
+    #[arg(long)]
+    agent_id: Option<String>,
     /// The number of the phone that picks up.
     #[arg(long)]
     answering_number: Option<String>,
@@ -65,84 +84,246 @@ pub struct SimulateArgs {
     call_id: Option<String>,
 }
 
+/// One request of the sequence.
+struct Step {
+    name: &'static str,
+    fields: Vec<(&'static str, String)>,
+    /// Seconds to wait before sending it.
+    pause: f64,
+}
+
 pub async fn run(config_path: &Path, args: SimulateArgs) -> anyhow::Result<()> {
-    let (url, token) = match (&args.url, &args.token) {
-        (Some(url), Some(token)) => (url.clone(), token.clone()),
-        _ => {
-            let settings = Config::load(config_path).with_context(|| {
-                "give --url and --token, or a configuration file with public_url and generic.token"
-            })?;
-            (
-                args.url.clone().unwrap_or(settings.config.public_url),
-                args.token.clone().unwrap_or(settings.config.generic.token),
-            )
-        }
+    let settings = match (&args.url, &args.token) {
+        (Some(_), Some(_)) => None,
+        _ => Some(Config::load(config_path).with_context(|| {
+            "give --url and --token, or a configuration file with public_url and the token"
+        })?),
     };
-    let endpoint = format!("{}/api/v1/cti/{token}", url.trim_end_matches('/'));
+    let url = args
+        .url
+        .clone()
+        .or_else(|| settings.as_ref().map(|s| s.config.public_url.clone()))
+        .unwrap_or_default();
+    let token = args
+        .token
+        .clone()
+        .or_else(|| settings.as_ref().map(|s| token_of(s, args.via)))
+        .unwrap_or_default();
+    let secret = settings
+        .as_ref()
+        .map(|s| s.config.placetel.signing_secret.clone())
+        .unwrap_or_default();
     let call_id = args
         .call_id
         .clone()
         .unwrap_or_else(|| format!("sim-{}", ringside_hub::token::generate()));
-    let direction = match args.direction {
+    let route = match args.direction {
         Direction::Inbound => "in",
         Direction::Outbound => "out",
+    };
+    let base = url.trim_end_matches('/');
+    let endpoint = match args.via {
+        Via::Generic => format!("{base}/api/v1/cti/{token}"),
+        Via::Placetel => format!("{base}/api/v1/placetel/{token}"),
+        Via::Sipgate => format!("{base}/api/v1/sipgate/{token}/{route}"),
+    };
+    let steps = match args.via {
+        Via::Generic | Via::Sipgate => cti(&args, &call_id, args.via),
+        Via::Placetel => placetel(&args, &call_id)?,
     };
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()?;
-    let endpoint = &endpoint;
-    let post = |event: &'static str, extra: Vec<(&'static str, String)>| {
-        let mut form = vec![
+    for step in steps {
+        pause(step.pause).await;
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(&step.fields)
+            .finish();
+        let mut request = client
+            .post(&endpoint)
+            .header("content-type", "application/x-www-form-urlencoded");
+        if args.via == Via::Placetel && !secret.is_empty() {
+            let signature = ringside_providers::placetel::sign(&secret, body.as_bytes());
+            request = request.header(ringside_providers::placetel::SIGNATURE_HEADER, signature);
+        }
+        let response = request
+            .body(body)
+            .send()
+            .await
+            .with_context(|| format!("sending {} to {endpoint}", step.name))?;
+        let status = response.status();
+        let answer = response.text().await.unwrap_or_default();
+        println!("{:<12} -> {status} {}", step.name, one_line(&answer));
+        if !status.is_success() {
+            bail!("the hub refused the {} event: {answer}", step.name);
+        }
+        if answer.contains("\"reject\"") || answer.contains("<Reject") {
+            println!("the hub rejected the caller (block list)");
+            return Ok(());
+        }
+    }
+    Ok(())
+}
+
+fn token_of(settings: &Settings, via: Via) -> String {
+    let config = &settings.config;
+    match via {
+        Via::Generic => config.generic.token.clone(),
+        Via::Placetel => config.placetel.token.clone(),
+        Via::Sipgate => config.sipgate.token.clone(),
+    }
+}
+
+fn answered(ending: Ending) -> bool {
+    matches!(ending, Ending::Answered | Ending::Voicemail)
+}
+
+/// The sequence in Zammad's vocabulary, which the generic API and sipgate share; sipgate
+/// names the users of a new call `user[]` and adds their ids.
+fn cti(args: &SimulateArgs, call_id: &str, via: Via) -> Vec<Step> {
+    let direction = match args.direction {
+        Direction::Inbound => "in",
+        Direction::Outbound => "out",
+    };
+    let sipgate = via == Via::Sipgate;
+    let call = |event: &'static str| {
+        vec![
             ("event", event.to_owned()),
             ("direction", direction.to_owned()),
-            ("callId", call_id.clone()),
+            ("callId", call_id.to_owned()),
             ("from", args.from.clone()),
             ("to", args.to.clone()),
-        ];
-        form.extend(extra);
-        let request = client.post(endpoint).form(&form);
-        async move {
-            let response = request
-                .send()
-                .await
-                .with_context(|| format!("sending {event} to {endpoint}"))?;
-            let status = response.status();
-            let body: Value = response.json().await.unwrap_or(Value::Null);
-            println!("{event:<8} -> {status} {body}");
-            if !status.is_success() {
-                bail!("the hub refused the {event} event: {body}");
-            }
-            Ok::<Value, anyhow::Error>(body)
-        }
+        ]
     };
-    let user: Vec<(&'static str, String)> = args.user.iter().map(|u| ("user", u.clone())).collect();
-    let first = post("newCall", user.clone()).await?;
-    if first.get("action").and_then(Value::as_str) == Some("reject") {
-        post("hangup", vec![("cause", "busy".into())]).await?;
-        println!("the hub rejected the caller (block list)");
-        return Ok(());
+    let mut ring = call("newCall");
+    let user_key = if sipgate { "user[]" } else { "user" };
+    ring.extend(args.user.iter().map(|u| (user_key, u.clone())));
+    if sipgate {
+        ring.extend(args.agent_id.iter().map(|id| ("userId[]", id.clone())));
     }
-    pause(args.ring_secs).await;
-    let cause = match args.ending {
-        Ending::Missed => "cancel",
-        Ending::Forwarded => "forwarded",
-        Ending::Answered | Ending::Voicemail => "normalClearing",
-    };
-    if matches!(args.ending, Ending::Answered | Ending::Voicemail) {
-        let mut answer = match args.ending {
-            Ending::Voicemail => vec![("user", "voicemail".to_owned())],
-            _ => user,
-        };
+    let mut steps = vec![Step {
+        name: "newCall",
+        fields: ring,
+        pause: 0.0,
+    }];
+    if answered(args.ending) {
+        let mut answer = call("answer");
+        if args.ending == Ending::Voicemail {
+            answer.push(("user", "voicemail".into()));
+        } else {
+            answer.extend(args.user.iter().map(|u| ("user", u.clone())));
+            if sipgate {
+                answer.extend(args.agent_id.iter().map(|id| ("userId", id.clone())));
+            }
+        }
         answer.extend(
             args.answering_number
                 .iter()
                 .map(|n| ("answeringNumber", n.clone())),
         );
-        post("answer", answer).await?;
-        pause(args.talk_secs).await;
+        steps.push(Step {
+            name: "answer",
+            fields: answer,
+            pause: args.ring_secs,
+        });
     }
-    post("hangup", vec![("cause", cause.into())]).await?;
-    Ok(())
+    let mut hangup = call("hangup");
+    hangup.push(("cause", cause(args.ending).into()));
+    steps.push(Step {
+        name: "hangup",
+        fields: hangup,
+        pause: if answered(args.ending) {
+            args.talk_secs
+        } else {
+            args.ring_secs
+        },
+    });
+    steps
+}
+
+/// The generic and sipgate cause that ends a call.
+fn cause(ending: Ending) -> &'static str {
+    match ending {
+        Ending::Missed => "cancel",
+        Ending::Forwarded => "forwarded",
+        Ending::Answered | Ending::Voicemail => "normalClearing",
+    }
+}
+
+fn placetel(args: &SimulateArgs, call_id: &str) -> anyhow::Result<Vec<Step>> {
+    let call = |event: &'static str| {
+        vec![
+            ("event", event.to_owned()),
+            ("call_id", call_id.to_owned()),
+            ("from", args.from.clone()),
+            ("to", args.to.clone()),
+        ]
+    };
+    let peer = args.agent_id.iter().map(|p| ("peer", p.clone()));
+    let mut steps = Vec::new();
+    let hang_up_type = match args.ending {
+        Ending::Answered => "accepted",
+        Ending::Missed => "missed",
+        Ending::Voicemail => "voicemail",
+        Ending::Forwarded => {
+            bail!("Placetel has no forwarded ending; try answered, missed or voicemail")
+        }
+    };
+    match args.direction {
+        Direction::Inbound => {
+            let mut ring = call("IncomingCall");
+            ring.push(("direction", "in".into()));
+            steps.push(Step {
+                name: "IncomingCall",
+                fields: ring,
+                pause: 0.0,
+            });
+            if args.ending == Ending::Answered {
+                let mut accepted = call("CallAccepted");
+                accepted.extend(peer);
+                steps.push(Step {
+                    name: "CallAccepted",
+                    fields: accepted,
+                    pause: args.ring_secs,
+                });
+            }
+        }
+        Direction::Outbound => {
+            let mut dial = call("OutgoingCall");
+            dial.push(("direction", "out".into()));
+            dial.extend(peer);
+            steps.push(Step {
+                name: "OutgoingCall",
+                fields: dial,
+                pause: 0.0,
+            });
+        }
+    }
+    let mut hung_up = call("HungUp");
+    hung_up.push(("type", hang_up_type.into()));
+    let talked = if args.ending == Ending::Answered {
+        args.talk_secs.round() as u64
+    } else {
+        0
+    };
+    hung_up.push(("duration", talked.to_string()));
+    if args.direction == Direction::Outbound {
+        hung_up.push(("direction", "out".into()));
+    }
+    steps.push(Step {
+        name: "HungUp",
+        fields: hung_up,
+        pause: if args.ending == Ending::Answered {
+            args.talk_secs
+        } else {
+            args.ring_secs
+        },
+    });
+    Ok(steps)
+}
+
+fn one_line(answer: &str) -> String {
+    answer.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 async fn pause(seconds: f64) {

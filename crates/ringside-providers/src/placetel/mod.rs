@@ -11,7 +11,7 @@ use ringside_core::routing::PbxAnswer;
 use crate::params::Params;
 use crate::xml;
 
-pub use signature::{verify_signature, SIGNATURE_HEADER};
+pub use signature::{sign, verify_signature, SIGNATURE_HEADER};
 
 /// The content type of every Placetel answer, errors included.
 pub const CONTENT_TYPE: &str = xml::CONTENT_TYPE;
