@@ -6,6 +6,7 @@ pub mod api;
 pub mod config;
 pub mod dial;
 pub mod janitor;
+pub mod placetel_users;
 pub mod recorder;
 pub mod state;
 pub mod store;
@@ -98,6 +99,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningHub> {
         webhook_log: WebhookLog::default(),
         stopping: tokio::sync::watch::Sender::new(false),
         sipgate_verifier,
+        placetel_users: Default::default(),
     });
     let (stop, stopped) = oneshot::channel::<()>();
     let app = api::router(hub.clone());

@@ -22,6 +22,8 @@ pub struct Hub {
     pub webhook_log: WebhookLog,
     /// Turns true when the hub stops, so that stream connections close too.
     pub stopping: tokio::sync::watch::Sender<bool>,
+    /// Names of Placetel's SIP users, from Placetel's API.
+    pub placetel_users: crate::placetel_users::PlacetelUsers,
     /// Checks sipgate's signatures; `None` when switched off.
     pub sipgate_verifier: Option<ringside_providers::sipgate::SipgateVerifier>,
 }

@@ -4,6 +4,8 @@
 
 mod common;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use common::TestHub;
 use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
@@ -113,6 +115,7 @@ async fn inbound_answered_by_a_sip_user_is_done_and_answered_by_the_agent() {
     assert_eq!(call["state"], "hangup");
     assert_eq!(call["done"], true);
     assert_eq!(call["answered_by"], "anna");
+    assert_eq!(call["to_comment"], "Anna Agent", "who took it");
     assert_eq!(call["comment"], "normalClearing");
     assert_eq!(call["from_pretty"], "+49 221 29191999");
 }
@@ -251,4 +254,68 @@ async fn a_follow_up_for_an_unknown_call_has_no_direction() {
     assert_eq!(status, 422);
     assert!(xml.contains("Unknown event"), "{xml}");
     assert!(hub.journal().await.is_empty());
+}
+
+/// A fake of Placetel's API: `GET /v2/sip_users` with the bearer token, counting requests.
+async fn fake_placetel_api(token: &'static str) -> (String, std::sync::Arc<AtomicUsize>) {
+    let requests = std::sync::Arc::new(AtomicUsize::new(0));
+    let counted = requests.clone();
+    let app = axum::Router::new().route(
+        "/v2/sip_users",
+        axum::routing::get(move |headers: axum::http::HeaderMap| {
+            let counted = counted.clone();
+            async move {
+                counted.fetch_add(1, Ordering::SeqCst);
+                if headers["authorization"] != format!("Bearer {token}").as_str() {
+                    return (axum::http::StatusCode::UNAUTHORIZED, axum::Json(json!({"error": "no"})));
+                }
+                (
+                    axum::http::StatusCode::OK,
+                    axum::Json(json!([
+                        {"callerid": "03055571600", "did": 10, "name": "Bob Smith", "type": "standard", "sipuid": "777bob@fpbx.de"},
+                        {"did": 11, "sipuid": "777nameless@fpbx.de"}
+                    ])),
+                )
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/v2", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, requests)
+}
+
+#[tokio::test]
+async fn sip_users_no_agent_claims_get_their_name_from_placetels_api_once() {
+    let (api_url, requests) = fake_placetel_api("placetel-api-token").await;
+    let hub = TestHub::start(&config("").replacen(
+        "signing_secret = \"\"\n",
+        &format!(
+            "signing_secret = \"\"\napi_token = \"placetel-api-token\"\napi_url = \"{api_url}\"\n"
+        ),
+        1,
+    ))
+    .await;
+    for call_id in ["p1", "p2"] {
+        let base = [
+            ("from", "022129191999"),
+            ("to", "0301234567"),
+            ("call_id", call_id),
+        ];
+        let mut incoming = vec![("event", "IncomingCall")];
+        incoming.extend_from_slice(&base);
+        post(&hub, &incoming, false).await;
+        let mut accepted = vec![("event", "CallAccepted"), ("peer", "777bob@fpbx.de")];
+        accepted.extend_from_slice(&base);
+        assert_eq!(post(&hub, &accepted, false).await.0, 200);
+    }
+    let journal = hub.journal().await;
+    assert_eq!(entry(&journal, "p1")["to_comment"], "Bob Smith");
+    assert_eq!(entry(&journal, "p2")["to_comment"], "Bob Smith");
+    assert_eq!(
+        entry(&journal, "p1")["answered_by"],
+        Value::Null,
+        "no agent claims Bob"
+    );
+    assert_eq!(requests.load(Ordering::SeqCst), 1, "the list is cached");
 }

@@ -87,16 +87,25 @@ async fn handle(
             Err(e) => return store_failed(&e),
         }
     }
-    if let Some(user) = event.user.as_deref().filter(|u| u.contains('@')) {
-        // A SIP user: show the agent's name, as Zammad does through Placetel's user list.
-        match hub.store.agent_by_identity(Provider::Placetel, user) {
-            Ok(Some(login)) => {
-                if let Ok(Some(agent)) = hub.store.agent(&login) {
-                    event.user = Some(agent.name);
-                }
+    // A SIP user: show the agent's name, or else the name Placetel has for that user.
+    let sip_user = match &event.answering_user {
+        Some(peer) => Some(peer.clone()),
+        None => event.user.clone().filter(|u| u.contains('@')),
+    };
+    if let Some(sip_user) = sip_user {
+        let name = match hub.store.agent_by_identity(Provider::Placetel, &sip_user) {
+            Ok(Some(login)) => hub.store.agent(&login).ok().flatten().map(|a| a.name),
+            Ok(None) => {
+                hub.placetel_users
+                    .name_of(&config.api_url, &config.api_token, &sip_user)
+                    .await
             }
-            Ok(None) => {}
             Err(e) => return store_failed(&e),
+        };
+        if let Some(name) = name {
+            event.user = Some(name);
+        } else if event.answering_user.is_none() {
+            event.user = None;
         }
     }
     match pipeline::process(hub, Provider::Placetel, event).await {
