@@ -18,7 +18,15 @@ const FAILED: Duration = Duration::from_secs(60 * 60);
 #[derive(Debug)]
 pub struct PlacetelUsers {
     client: reqwest::Client,
-    cached: Mutex<Option<(Instant, Duration, HashMap<String, String>)>>,
+    cached: Mutex<Option<Cached>>,
+}
+
+/// A fetched list and how long it may be used.
+#[derive(Debug)]
+struct Cached {
+    at: Instant,
+    keep: Duration,
+    names: HashMap<String, String>,
 }
 
 /// One entry of Placetel's SIP user list, as far as the hub reads it.
@@ -66,7 +74,7 @@ impl PlacetelUsers {
     fn fresh(&self) -> Option<HashMap<String, String>> {
         let cached = self.cached.lock().expect("Placetel user cache lock");
         match &*cached {
-            Some((at, keep, names)) if at.elapsed() < *keep => Some(names.clone()),
+            Some(cached) if cached.at.elapsed() < cached.keep => Some(cached.names.clone()),
             _ => None,
         }
     }
