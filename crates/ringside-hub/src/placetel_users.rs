@@ -66,8 +66,11 @@ impl PlacetelUsers {
             }
         };
         let name = names.get(sipuid).cloned();
-        *self.cached.lock().expect("Placetel user cache lock") =
-            Some((Instant::now(), keep, names));
+        *self.cached.lock().expect("Placetel user cache lock") = Some(Cached {
+            at: Instant::now(),
+            keep,
+            names,
+        });
         name
     }
 
