@@ -1,0 +1,124 @@
+//! What the hub does with Twilio's requests about a call (the number's voice URL, status
+//! callbacks of the call and its legs, the `<Dial action>`), told apart by
+//! [`twilio::classify`]: each goes into the journal through the shared pipeline, and an
+//! incoming call is answered with the configured flow's TwiML.
+//!
+//! Ring-all: a blocked caller is rejected as busy before anything else (Twilio neither
+//! answers nor bills the call); otherwise every available agent is rung at once (the call
+//! is offered to them in the journal), or the caller hears `no_agent_message` when nobody
+//! is available or nobody picked up.
+
+use ringside_core::call::{CallEvent, Provider};
+use ringside_core::routing::PbxAnswer;
+use ringside_providers::twilio::{self, twiml, CallInfo, DialStatus, RingTarget, TwilioRequest};
+use ringside_providers::Params;
+
+use super::available::{available, owner_of};
+use super::failure::Failure;
+use crate::config::TwilioFlow;
+use crate::state::Hub;
+use crate::webhook::pipeline;
+
+/// Records a request about a call and returns the TwiML for Twilio.
+pub async fn answer(hub: &Hub, params: &Params) -> Result<String, Failure> {
+    let request = twilio::classify(params)?;
+    match &request {
+        TwilioRequest::IncomingCall { call, .. } => incoming(hub, call, &request).await,
+        TwilioRequest::DialEnded { status, .. } => {
+            // The caller is still on the line: whatever the journal says, they hear the
+            // outcome rather than Twilio's "application error".
+            if let Err(e) = record(hub, &request).await {
+                tracing::warn!("Twilio dial outcome not recorded: {e}");
+            }
+            Ok(match status {
+                DialStatus::NoAnswer | DialStatus::Busy | DialStatus::Failed => nobody(hub),
+                DialStatus::Completed | DialStatus::Answered | DialStatus::Canceled => {
+                    twiml::empty()
+                }
+            })
+        }
+        _ => {
+            record(hub, &request).await?;
+            Ok(twiml::empty())
+        }
+    }
+}
+
+/// Puts a request's journal event (if it makes one) through the pipeline; an answered leg
+/// is attributed to the agent whose phone it rang.
+pub async fn record(hub: &Hub, request: &TwilioRequest) -> Result<PbxAnswer, Failure> {
+    let Some(mut event) = request.journal_event() else {
+        return Ok(PbxAnswer::Proceed);
+    };
+    if let TwilioRequest::LegStatus(leg) = request {
+        name_the_agent(hub, &leg.target, &mut event).await?;
+    }
+    Ok(pipeline::process(hub, Provider::Twilio, event).await?)
+}
+
+/// The answer to the voice URL, by flow.
+async fn incoming(hub: &Hub, call: &CallInfo, request: &TwilioRequest) -> Result<String, Failure> {
+    let config = &hub.settings.config.twilio;
+    let Some(mut event) = request.journal_event() else {
+        return Ok(twiml::empty());
+    };
+    if config.flow != TwilioFlow::RingAll {
+        // The queue flow needs the hub to place calls (not written yet); a Studio flow
+        // routes the call itself and never requests the voice URL.
+        tracing::error!(
+            "Twilio call {} reached the voice URL, which the {:?} flow does not serve; \
+             the caller hears no_agent_message",
+            call.call_sid,
+            config.flow
+        );
+        return Ok(
+            match pipeline::process(hub, Provider::Twilio, event).await? {
+                PbxAnswer::Reject => twiml::reject_busy(),
+                _ => nobody(hub),
+            },
+        );
+    }
+    let mut agents = available(hub, call.from.as_deref()).await?;
+    agents.truncate(twiml::MAX_DIAL_TARGETS);
+    event.offered_users = agents.iter().map(|a| a.identity.clone()).collect();
+    if pipeline::process(hub, Provider::Twilio, event).await? == PbxAnswer::Reject {
+        return Ok(twiml::reject_busy());
+    }
+    let targets: Vec<RingTarget> = agents.into_iter().map(|a| a.target).collect();
+    let callback = status_url(hub);
+    let caller_id = Some(config.number.trim()).filter(|n| !n.is_empty());
+    Ok(
+        twiml::ring_all(&targets, caller_id, config.ring_secs, &callback, &callback)
+            .unwrap_or_else(|| nobody(hub)),
+    )
+}
+
+/// Names the agent who answered by the identity they are stored with, so the pipeline
+/// finds them whether Twilio wrote the phone as dialed or reformatted it, and shows the
+/// agent's name as the journal's `to_comment`.
+async fn name_the_agent(
+    hub: &Hub,
+    target: &RingTarget,
+    event: &mut CallEvent,
+) -> Result<(), Failure> {
+    if let Some((agent, identity)) = owner_of(hub, target).await? {
+        event.answering_user = Some(identity);
+        event.user = Some(agent.name);
+    }
+    Ok(())
+}
+
+/// Tells the caller nobody is available and hangs up.
+fn nobody(hub: &Hub) -> String {
+    let config = &hub.settings.config.twilio;
+    twiml::say_and_hang_up(&config.no_agent_message, &config.language)
+}
+
+/// Where Twilio reports legs and the end of a dial.
+fn status_url(hub: &Hub) -> String {
+    format!(
+        "{}/api/v1/twilio/{}/status",
+        hub.settings.config.public_url.trim_end_matches('/'),
+        hub.settings.config.twilio.token
+    )
+}

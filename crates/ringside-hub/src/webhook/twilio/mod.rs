@@ -1,0 +1,151 @@
+//! Twilio Programmable Voice webhooks, all under `/api/v1/twilio/:token/`:
+//!
+//! - `voice` (GET or POST): the number's voice URL, an incoming call, answered with TwiML
+//!   by the configured flow (see [`calls`]);
+//! - `status` (POST): status callbacks of the call and of the legs the hub dials, and the
+//!   `<Dial action>`; the same handling as `voice`, which tells the requests apart;
+//! - `agents` (GET or POST) and `events` (POST): for a Twilio Studio flow, the available
+//!   agents and the call's progress, in JSON (see [`studio`]).
+//!
+//! Every request passes the token checks every PBX webhook passes, then must carry a valid
+//! `X-Twilio-Signature` for the hub's public URL (401 and nothing stored otherwise), and
+//! lands in the webhook log as `twilio`.
+
+mod available;
+mod calls;
+mod failure;
+mod inbound;
+mod studio;
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use ringside_providers::{generic, twilio};
+
+use self::failure::Failure;
+use self::inbound::Inbound;
+use super::log::WebhookLogEntry;
+use crate::state::Hub;
+
+/// The Twilio routes; see the module documentation.
+pub fn routes() -> Router<Arc<Hub>> {
+    Router::new()
+        .route("/api/v1/twilio/{token}/voice", get(calls).post(calls))
+        .route("/api/v1/twilio/{token}/status", post(calls))
+        .route("/api/v1/twilio/{token}/agents", get(agents).post(agents))
+        .route("/api/v1/twilio/{token}/events", post(events))
+}
+
+/// `voice` and `status`: TwiML in, TwiML out.
+async fn calls(
+    State(hub): State<Arc<Hub>>,
+    Path(token): Path<String>,
+    inbound: Inbound,
+) -> Response {
+    let seen = Seen::of(&inbound);
+    let outcome = match inbound.params(&hub, &token) {
+        Ok(params) => calls::answer(&hub, &params).await,
+        Err(failure) => Err(failure),
+    };
+    reply(&hub, seen, Format::Twiml, outcome)
+}
+
+/// `agents`, for Studio.
+async fn agents(
+    State(hub): State<Arc<Hub>>,
+    Path(token): Path<String>,
+    inbound: Inbound,
+) -> Response {
+    let seen = Seen::of(&inbound);
+    let outcome = match inbound.params(&hub, &token) {
+        Ok(params) => studio::agents(&hub, &params).await.map(|v| v.to_string()),
+        Err(failure) => Err(failure),
+    };
+    reply(&hub, seen, Format::Json, outcome)
+}
+
+/// `events`, for Studio.
+async fn events(
+    State(hub): State<Arc<Hub>>,
+    Path(token): Path<String>,
+    inbound: Inbound,
+) -> Response {
+    let seen = Seen::of(&inbound);
+    let outcome = match inbound.params(&hub, &token) {
+        Ok(params) => studio::event(&hub, &params).await.map(|v| v.to_string()),
+        Err(failure) => Err(failure),
+    };
+    reply(&hub, seen, Format::Json, outcome)
+}
+
+/// What the webhook log keeps of a request, taken before the request is read.
+struct Seen {
+    headers: axum::http::HeaderMap,
+    request: String,
+}
+
+impl Seen {
+    fn of(inbound: &Inbound) -> Self {
+        Seen {
+            headers: inbound.headers().clone(),
+            request: inbound.log_text(),
+        }
+    }
+}
+
+/// The language an endpoint answers in.
+#[derive(Debug, Clone, Copy)]
+enum Format {
+    /// TwiML, for Twilio's voice and status requests.
+    Twiml,
+    /// JSON, for Studio's HTTP requests.
+    Json,
+}
+
+/// Logs the request with its answer, and answers.
+fn reply(hub: &Hub, seen: Seen, format: Format, outcome: Result<String, Failure>) -> Response {
+    let (status, body) = match outcome {
+        Ok(body) => (StatusCode::OK, body),
+        Err(failure) => {
+            if let Failure::Store(e) = &failure {
+                tracing::error!("Twilio request not recorded: {e}");
+            }
+            let message = failure.to_string();
+            let body = match format {
+                Format::Twiml => error_twiml(&message),
+                Format::Json => generic::error(&message).to_string(),
+            };
+            (failure.status(), body)
+        }
+    };
+    hub.webhook_log.push(WebhookLogEntry::new(
+        "twilio",
+        &seen.headers,
+        seen.request,
+        status,
+        body.clone(),
+    ));
+    let content_type = match format {
+        Format::Twiml => twilio::twiml::CONTENT_TYPE,
+        Format::Json => "application/json",
+    };
+    (status, [(header::CONTENT_TYPE, content_type)], body).into_response()
+}
+
+/// `<Response><Error>…</Error></Response>`, as Zammad's add-on refused requests.
+fn error_twiml(message: &str) -> String {
+    let mut text = String::with_capacity(message.len());
+    for c in message.chars() {
+        match c {
+            '&' => text.push_str("&amp;"),
+            '<' => text.push_str("&lt;"),
+            '>' => text.push_str("&gt;"),
+            c => text.push(c),
+        }
+    }
+    format!(r#"<?xml version="1.0" encoding="UTF-8"?><Response><Error>{text}</Error></Response>"#)
+}
