@@ -2,6 +2,8 @@
 //! Zammad's status codes and texts: the endpoint is switched on, it has a token, and the
 //! path carries that token (compared in constant time).
 
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::http::StatusCode;
 
 use crate::token;
@@ -11,32 +13,56 @@ use crate::token;
 pub struct Refusal {
     /// 401 or 422.
     pub status: StatusCode,
-    /// Zammad's text for it.
-    pub message: &'static str,
+    /// Zammad's text for it, or why the body could not be read.
+    pub message: String,
+}
+
+impl Refusal {
+    fn new(status: StatusCode, message: &str) -> Self {
+        Refusal {
+            status,
+            message: message.to_owned(),
+        }
+    }
 }
 
 /// Admits a request whose path carries `presented` to an endpoint switched on by `enabled`
 /// with the token `configured`.
 pub fn admit(enabled: bool, configured: &str, presented: &str) -> Result<(), Refusal> {
     if !enabled {
-        return Err(Refusal {
-            status: StatusCode::UNPROCESSABLE_ENTITY,
-            message: "Feature is disabled, please contact your administrator!",
-        });
+        return Err(Refusal::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Feature is disabled, please contact your administrator!",
+        ));
     }
     if configured.is_empty() {
-        return Err(Refusal {
-            status: StatusCode::UNPROCESSABLE_ENTITY,
-            message: "Feature not configured, please contact your admin!",
-        });
+        return Err(Refusal::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Feature not configured, please contact your admin!",
+        ));
     }
     if !token::matches(presented, configured) {
-        return Err(Refusal {
-            status: StatusCode::UNAUTHORIZED,
-            message: "Invalid token, please contact your admin!",
-        });
+        return Err(Refusal::new(
+            StatusCode::UNAUTHORIZED,
+            "Invalid token, please contact your admin!",
+        ));
     }
     Ok(())
+}
+
+/// Admits a request as [`admit`] does, then hands out its body as read (an oversized or
+/// broken body is refused with the reason).
+pub fn admit_body(
+    enabled: bool,
+    configured: &str,
+    presented: &str,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Bytes, Refusal> {
+    admit(enabled, configured, presented)?;
+    body.map_err(|e| Refusal {
+        status: e.status(),
+        message: e.body_text(),
+    })
 }
 
 #[cfg(test)]

@@ -49,12 +49,9 @@ async fn handle(
 ) -> (StatusCode, Value) {
     let endpoint = &hub.settings.config.generic;
     let fail = |status: StatusCode, message: &str| (status, generic::error(message));
-    if let Err(refusal) = gate::admit(endpoint.enabled, &endpoint.token, path_token) {
-        return fail(refusal.status, refusal.message);
-    }
-    let body = match body {
+    let body = match gate::admit_body(endpoint.enabled, &endpoint.token, path_token, body) {
         Ok(body) => body,
-        Err(e) => return fail(e.status(), &e.body_text()),
+        Err(refusal) => return fail(refusal.status, &refusal.message),
     };
     let params = match Params::from_body(content_type, &body) {
         Ok(params) => params,

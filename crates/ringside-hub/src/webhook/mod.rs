@@ -2,7 +2,7 @@
 //! shared [`pipeline`] applies the block list and the outbound routing table, identifies the
 //! caller, and records the event durably before the handler answers.
 
-mod gate;
+pub(crate) mod gate;
 mod generic;
 pub mod log;
 pub mod pipeline;

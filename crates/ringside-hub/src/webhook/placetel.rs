@@ -54,12 +54,9 @@ async fn handle(
 ) -> (StatusCode, String) {
     let config = &hub.settings.config.placetel;
     let fail = |status: StatusCode, message: &str| (status, placetel::error(message));
-    if let Err(refusal) = gate::admit(config.enabled, &config.token, path_token) {
-        return fail(refusal.status, refusal.message);
-    }
-    let body = match body {
+    let body = match gate::admit_body(config.enabled, &config.token, path_token, body) {
         Ok(body) => body,
-        Err(e) => return fail(e.status(), &e.body_text()),
+        Err(refusal) => return fail(refusal.status, &refusal.message),
     };
     if !config.signing_secret.is_empty() {
         let signature = headers

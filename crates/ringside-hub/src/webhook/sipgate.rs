@@ -56,12 +56,9 @@ async fn handle(
 ) -> (StatusCode, String) {
     let config = &hub.settings.config.sipgate;
     let fail = |status: StatusCode, message: &str| (status, sipgate::error(message));
-    if let Err(refusal) = gate::admit(config.enabled, &config.token, path_token) {
-        return fail(refusal.status, refusal.message);
-    }
-    let body = match body {
+    let body = match gate::admit_body(config.enabled, &config.token, path_token, body) {
         Ok(body) => body,
-        Err(e) => return fail(e.status(), &e.body_text()),
+        Err(refusal) => return fail(refusal.status, &refusal.message),
     };
     if let Some(verifier) = &hub.sipgate_verifier {
         let signature = headers

@@ -11,18 +11,14 @@ use thiserror::Error;
 
 use crate::recorder::RecordError;
 use crate::store::StoreError;
+use crate::webhook::gate::Refusal;
 
 /// A refused or failed Twilio request; see the module documentation.
 #[derive(Debug, Error)]
 pub enum Failure {
     /// The endpoint is off, not configured, or the path's token is wrong (Zammad's texts).
-    #[error("{message}")]
-    Gate {
-        /// 401 or 422.
-        status: StatusCode,
-        /// Zammad's text.
-        message: &'static str,
-    },
+    #[error("{}", .0.message)]
+    Gate(Refusal),
     /// The body could not be read (too large, cut off).
     #[error("{}", .0.body_text())]
     Body(BytesRejection),
@@ -56,7 +52,7 @@ impl Failure {
     /// The status code the request is answered with.
     pub fn status(&self) -> StatusCode {
         match self {
-            Failure::Gate { status, .. } => *status,
+            Failure::Gate(refusal) => refusal.status,
             Failure::Body(e) => e.status(),
             Failure::Signature(_) => StatusCode::UNAUTHORIZED,
             Failure::Wire(_) => StatusCode::BAD_REQUEST,

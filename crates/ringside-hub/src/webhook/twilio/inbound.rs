@@ -64,12 +64,7 @@ impl Inbound {
     /// query).
     pub fn params(self, hub: &Hub, path_token: &str) -> Result<Params, Failure> {
         let config = &hub.settings.config.twilio;
-        gate::admit(config.enabled, &config.token, path_token).map_err(|refusal| {
-            Failure::Gate {
-                status: refusal.status,
-                message: refusal.message,
-            }
-        })?;
+        gate::admit(config.enabled, &config.token, path_token).map_err(Failure::Gate)?;
         let url = self.signed_url(&hub.settings.config.public_url);
         let signature = self
             .headers
