@@ -1,12 +1,152 @@
-//! Click-to-dial (being written).
+//! Click-to-dial: `POST /api/v1/dial` with `{"number": "…"}` has the agent's provider ring
+//! the agent's phone and then the customer, presenting the caller ID the outbound rules
+//! choose. An agent no provider can dial for gets a `tel:` link for their own softphone.
+
+mod placetel;
+mod plan;
+mod sipgate;
+mod twilio;
+mod upstream;
 
 use std::sync::Arc;
 
-use axum::Router;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use ringside_core::call::Provider;
+use serde::{Deserialize, Serialize};
 
+use self::plan::Dialer;
+use crate::api::{Agent, ApiError};
 use crate::state::Hub;
+use crate::webhook::pipeline;
 
-/// The dial routes.
+/// `POST /api/v1/dial`, merged into the hub's router.
 pub fn routes() -> Router<Arc<Hub>> {
-    Router::new()
+    Router::new().route("/api/v1/dial", post(dial))
+}
+
+/// What the agent asks to dial.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DialRequest {
+    /// The number as typed or clicked, national or international.
+    number: String,
+}
+
+/// How the call was placed, tagged `via`.
+#[derive(Debug, Serialize)]
+#[serde(tag = "via", rename_all = "lowercase")]
+enum Dialed {
+    /// Placetel is ringing the agent's SIP user.
+    Placetel(Placed),
+    /// sipgate is ringing the agent's device.
+    Sipgate(Placed),
+    /// Twilio is calling the agent's phone or client.
+    Twilio(Placed),
+    /// No provider dials for this agent: the desktop opens `link` in the agent's softphone.
+    Tel {
+        /// The number in E.164.
+        number: String,
+        /// `tel:` and the number.
+        link: String,
+    },
+}
+
+/// A call a provider accepted.
+#[derive(Debug, Serialize)]
+struct Placed {
+    /// The customer's number in E.164.
+    number: String,
+    /// The caller ID sent to the provider; `None`: the provider's default for the agent.
+    caller_id: Option<String>,
+    /// The provider's id of the call, as its webhooks will name it, when it returns one.
+    call_id: Option<String>,
+}
+
+/// `POST /api/v1/dial`.
+async fn dial(
+    State(hub): State<Arc<Hub>>,
+    Agent(agent): Agent,
+    body: Result<Json<DialRequest>, JsonRejection>,
+) -> Result<Json<Dialed>, Response> {
+    let Json(body) = body.map_err(|e| ApiError::from(e).into_response())?;
+    let settings = &hub.settings;
+    let config = &settings.config;
+    let number = plan::number(&body.number, &settings.country)
+        .map_err(|e| ApiError::bad_request(e.to_string()).into_response())?;
+    let Some(dialer) = plan::dialer(config, &agent.identities) else {
+        return Ok(Json(Dialed::Tel {
+            link: format!("tel:{number}"),
+            number: number.into(),
+        }));
+    };
+    let caller_id = plan::caller_id(&config.outbound, &number);
+    let caller_id_e164 = caller_id.map(|id| plan::caller_id_e164(id, &settings.country));
+    let client = &*upstream::CLIENT;
+    let fail = IntoResponse::into_response;
+    let dialed = match dialer {
+        Dialer::Placetel { sipuid } => {
+            placetel::dial(client, &config.placetel, sipuid, &number)
+                .await
+                .map_err(fail)?;
+            // Placetel's API takes no caller ID: the hub's answer to the `OutgoingCall`
+            // webhook sets it, where Placetel routes calls through the hub.
+            Dialed::Placetel(Placed {
+                number: number.into(),
+                caller_id: None,
+                call_id: None,
+            })
+        }
+        Dialer::Sipgate { caller } => {
+            let session = sipgate::dial(
+                client,
+                &config.sipgate,
+                caller,
+                &number,
+                caller_id_e164.as_deref(),
+            )
+            .await
+            .map_err(fail)?;
+            Dialed::Sipgate(Placed {
+                number: number.into(),
+                caller_id: caller_id_e164,
+                call_id: Some(session),
+            })
+        }
+        Dialer::Twilio { agent: phone } => {
+            let presented = caller_id_e164.unwrap_or_else(|| config.twilio.number.trim().into());
+            let sid = twilio::dial(
+                client,
+                &config.twilio,
+                &config.public_url,
+                phone,
+                &number,
+                &presented,
+            )
+            .await
+            .map_err(fail)?;
+            // The journal's `to` is in the form the outbound rules match, so that the
+            // pipeline, which applies them again, chooses the same caller ID.
+            let mut event = ringside_providers::twilio::click_to_dial_new_call(
+                &sid,
+                caller_id.unwrap_or(&presented),
+                number.digits(),
+            );
+            event.user = Some(agent.name.clone());
+            // The phone is already ringing: a journal failure must not make the agent
+            // dial again, so it is logged, not answered.
+            if let Err(e) = pipeline::process(&hub, Provider::Twilio, event).await {
+                tracing::error!("click-to-dial call {sid} placed but not recorded: {e}");
+            }
+            Dialed::Twilio(Placed {
+                number: number.into(),
+                caller_id: Some(presented),
+                call_id: Some(sid),
+            })
+        }
+    };
+    Ok(Json(dialed))
 }
