@@ -286,6 +286,27 @@ pub struct Outbound {
     /// The routing table, tried in order.
     #[serde(default)]
     pub routes: Vec<Route>,
+    /// Which provider dials for click-to-dial.
+    #[serde(default)]
+    pub dial_via: DialVia,
+}
+
+/// Which provider dials when an agent clicks a number.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DialVia {
+    /// The first of Placetel, sipgate and Twilio with API credentials at which the agent has
+    /// an id.
+    #[default]
+    Auto,
+    /// Placetel's API.
+    Placetel,
+    /// sipgate's API.
+    Sipgate,
+    /// Twilio's API.
+    Twilio,
+    /// None: the agent's own softphone, through a `tel:` link.
+    Tel,
 }
 
 /// `[notify]`.
@@ -440,6 +461,11 @@ const ENV_KEYS: &[(&str, &[&str])] = &[
     ("RINGSIDE_TWILIO_TOKEN", &["twilio", "token"]),
     ("RINGSIDE_TWILIO_ACCOUNT_SID", &["twilio", "account_sid"]),
     ("RINGSIDE_TWILIO_AUTH_TOKEN", &["twilio", "auth_token"]),
+    ("RINGSIDE_TWILIO_NUMBER", &["twilio", "number"]),
+    ("RINGSIDE_PLACETEL_API_URL", &["placetel", "api_url"]),
+    ("RINGSIDE_SIPGATE_API_URL", &["sipgate", "api_url"]),
+    ("RINGSIDE_TWILIO_API_URL", &["twilio", "api_url"]),
+    ("RINGSIDE_OUTBOUND_DIAL_VIA", &["outbound", "dial_via"]),
     (
         "RINGSIDE_OUTBOUND_DEFAULT_CALLER_ID",
         &["outbound", "default_caller_id"],
@@ -557,6 +583,9 @@ default_caller_id = ""
 # Routes tried in order; "*" in dest stands for one or more characters.
 # routes = [{{ dest = "41*", caller_id = "41715880339000", note = "Switzerland" }}]
 routes = []
+# Who dials when an agent clicks a number: auto (the first provider with API credentials
+# at which the agent has an id), placetel, sipgate, twilio, or tel (the agent's softphone).
+dial_via = "auto"
 
 [notify]
 # Which agents are notified of calls to which number; empty: everyone.

@@ -8,7 +8,7 @@ use ringside_core::number::{self, DefaultCountry, E164};
 use ringside_core::routing;
 use thiserror::Error;
 
-use crate::config::{Config, Outbound};
+use crate::config::{Config, DialVia, Outbound};
 
 /// Why the number an agent asked to dial is not one. Shown to the agent as it is.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -74,7 +74,8 @@ pub fn caller_id_e164(caller_id: &str, country: &DefaultCountry) -> String {
         .unwrap_or_else(|| caller_id.to_owned())
 }
 
-/// The first of Placetel, sipgate and Twilio whose API credentials are configured and at
+/// The provider that dials for an agent: the one `[outbound] dial_via` names, or with `auto`
+/// the first of Placetel, sipgate and Twilio whose API credentials are configured and at
 /// which the agent has an identity; `None`: the agent dials from their own softphone.
 pub fn dialer<'a>(config: &Config, identities: &'a Identities) -> Option<Dialer<'a>> {
     let identity = |provider| {
@@ -84,20 +85,33 @@ pub fn dialer<'a>(config: &Config, identities: &'a Identities) -> Option<Dialer<
             .filter(|id| !id.is_empty())
     };
     let set = |value: &str| !value.trim().is_empty();
+    let allowed = |provider: Provider| match config.outbound.dial_via {
+        DialVia::Auto => true,
+        DialVia::Placetel => provider == Provider::Placetel,
+        DialVia::Sipgate => provider == Provider::Sipgate,
+        DialVia::Twilio => provider == Provider::Twilio,
+        DialVia::Tel => false,
+    };
     let placetel = &config.placetel;
     let sipgate = &config.sipgate;
     let twilio = &config.twilio;
-    if let (true, Some(sipuid)) = (set(&placetel.api_token), identity(Provider::Placetel)) {
+    if let (true, Some(sipuid)) = (
+        allowed(Provider::Placetel) && set(&placetel.api_token),
+        identity(Provider::Placetel),
+    ) {
         return Some(Dialer::Placetel { sipuid });
     }
     if let (true, Some(caller)) = (
-        set(&sipgate.api_token_id) && set(&sipgate.api_token),
+        allowed(Provider::Sipgate) && set(&sipgate.api_token_id) && set(&sipgate.api_token),
         identity(Provider::Sipgate),
     ) {
         return Some(Dialer::Sipgate { caller });
     }
     if let (true, Some(agent)) = (
-        set(&twilio.account_sid) && set(&twilio.auth_token) && set(&twilio.number),
+        allowed(Provider::Twilio)
+            && set(&twilio.account_sid)
+            && set(&twilio.auth_token)
+            && set(&twilio.number),
         identity(Provider::Twilio),
     ) {
         return Some(Dialer::Twilio { agent });
@@ -155,6 +169,7 @@ mod tests {
                 caller_id: "41715880339000".into(),
                 note: None,
             }],
+            dial_via: DialVia::Auto,
         };
         let swiss = number("0041 71 588 03 39", &de()).unwrap();
         let german = number("030 609854180", &de()).unwrap();
@@ -199,6 +214,29 @@ mod tests {
         assert_eq!(
             dialer(&all, &identities(&[(Provider::Placetel, " ")])),
             None
+        );
+    }
+
+    #[test]
+    fn dial_via_names_the_provider_or_the_softphone() {
+        let both = "[placetel]\napi_token = \"p\"\n[sipgate]\napi_token_id = \"token-1\"\napi_token = \"s\"\n";
+        let ids = identities(&[
+            (Provider::Placetel, "777a@fpbx.de"),
+            (Provider::Sipgate, "w0"),
+        ]);
+        let auto = config(both);
+        assert!(matches!(dialer(&auto, &ids), Some(Dialer::Placetel { .. })));
+        let sipgate = config(&format!("{both}[outbound]\ndial_via = \"sipgate\"\n"));
+        assert!(matches!(
+            dialer(&sipgate, &ids),
+            Some(Dialer::Sipgate { caller: "w0" })
+        ));
+        let tel = config(&format!("{both}[outbound]\ndial_via = \"tel\"\n"));
+        assert!(dialer(&tel, &ids).is_none());
+        let twilio = config(&format!("{both}[outbound]\ndial_via = \"twilio\"\n"));
+        assert!(
+            dialer(&twilio, &ids).is_none(),
+            "no Twilio credentials or identity"
         );
     }
 
