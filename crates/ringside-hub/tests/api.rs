@@ -308,7 +308,8 @@ async fn every_documented_route_exists() {
             .replace("{token}", common::TOKEN)
             .replace("{number}", "4930609854180")
             .replace("{id}", "1")
-            .replace("{login}", "nobody");
+            .replace("{login}", "nobody")
+            .replace("{route}", "in");
         for method in operations.as_object().unwrap().keys() {
             let response = hub
                 .http
