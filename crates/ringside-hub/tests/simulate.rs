@@ -12,11 +12,13 @@ const BIN: &str = env!("CARGO_BIN_EXE_ringside-hub");
 const PLACETEL_TOKEN: &str = "placetel-sim-token-0123456789";
 const SIPGATE_TOKEN: &str = "sipgate-sim-token-0123456789";
 const SECRET: &str = "placetel-sim-secret";
+const TWILIO_TOKEN: &str = "twilio-sim-token-0123456789";
 
 fn providers() -> String {
     format!(
         "[placetel]\nenabled = true\ntoken = \"{PLACETEL_TOKEN}\"\nsigning_secret = \"{SECRET}\"\n\
-         [sipgate]\nenabled = true\ntoken = \"{SIPGATE_TOKEN}\"\nverify_signature = false\n"
+         [sipgate]\nenabled = true\ntoken = \"{SIPGATE_TOKEN}\"\nverify_signature = false\n\
+         [twilio]\nenabled = true\ntoken = \"{TWILIO_TOKEN}\"\nauth_token = \"twilio-sim-auth\"\n"
     )
 }
 
@@ -118,4 +120,59 @@ async fn a_refused_event_fails_the_simulation() {
     assert!(stderr.contains("no forwarded ending"), "{stderr}");
     let out = simulate(&hub, &["inbound", "--via", "generic", "--token", "wrong"]).await;
     assert!(!out.status.success());
+}
+
+#[tokio::test]
+async fn twilio_calls_ring_the_available_agent_and_are_signed() {
+    // Twilio signs the public URL: the hub listens where its public_url says.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let hub = TestHub::start(&format!(
+        "listen = \"127.0.0.1:{port}\"\npublic_url = \"http://127.0.0.1:{port}\"\n{}",
+        providers()
+    ))
+    .await;
+    let anna = hub.agent("anna", false, &[]).await;
+    let (status, _) = hub
+        .send(
+            "PATCH",
+            "/api/v1/admin/agents/anna",
+            &hub.admin_token,
+            serde_json::json!({"identities": {"twilio": "+491701111111"}}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let mut online = hub.stream(&anna, None).await;
+    online.next().await;
+
+    for (call_id, ending) in [("CAanswered", "answered"), ("CAmissed", "missed")] {
+        let out = simulate(
+            &hub,
+            &[
+                "inbound",
+                "--via",
+                "twilio",
+                "--call-id",
+                call_id,
+                "--ending",
+                ending,
+            ],
+        )
+        .await;
+        assert!(out.status.success(), "{out:?}");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            stdout.contains("+491701111111"),
+            "the TwiML rings anna: {stdout}"
+        );
+    }
+    let journal = hub.journal().await;
+    let answered = entry(&journal, "CAanswered");
+    assert_eq!(answered["provider"], "twilio");
+    assert_eq!(answered["answered_by"], "anna");
+    assert_eq!(answered["done"], true);
+    assert_eq!(entry(&journal, "CAmissed")["done"], false);
 }

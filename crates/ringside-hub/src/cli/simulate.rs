@@ -1,5 +1,5 @@
 //! `ringside-hub simulate inbound|outbound`: plays the event sequence a phone system sends for
-//! one call against a hub — Zammad-style generic CTI, Placetel or sipgate.io, in each
+//! one call against a hub — Zammad-style generic CTI, Placetel, sipgate.io or Twilio, in each
 //! provider's wire format and signed where the provider signs — so an admin can try a setup
 //! without a phone.
 
@@ -39,6 +39,9 @@ pub enum Via {
     Placetel,
     /// sipgate.io's push API (unsigned: only sipgate holds its key).
     Sipgate,
+    /// Twilio's voice and status webhooks (signed with `twilio.auth_token`); the hub's TwiML
+    /// answer says which agent's phone rings.
+    Twilio,
 }
 
 #[derive(Debug, Args)]
@@ -113,6 +116,14 @@ pub async fn run(config_path: &Path, args: SimulateArgs) -> anyhow::Result<()> {
         .as_ref()
         .map(|s| s.config.placetel.signing_secret.clone())
         .unwrap_or_default();
+    if args.via == Via::Twilio {
+        let auth_token = settings
+            .as_ref()
+            .map(|s| s.config.twilio.auth_token.clone())
+            .unwrap_or_default();
+        let base = format!("{}/api/v1/twilio/{token}", url.trim_end_matches('/'));
+        return twilio_call(&args, &base, &auth_token).await;
+    }
     let call_id = args
         .call_id
         .clone()
@@ -126,10 +137,12 @@ pub async fn run(config_path: &Path, args: SimulateArgs) -> anyhow::Result<()> {
         Via::Generic => format!("{base}/api/v1/cti/{token}"),
         Via::Placetel => format!("{base}/api/v1/placetel/{token}"),
         Via::Sipgate => format!("{base}/api/v1/sipgate/{token}/{route}"),
+        Via::Twilio => unreachable!("Twilio calls are played by twilio_call"),
     };
     let steps = match args.via {
         Via::Generic | Via::Sipgate => cti(&args, &call_id, args.via),
         Via::Placetel => placetel(&args, &call_id)?,
+        Via::Twilio => unreachable!("Twilio calls are played by twilio_call"),
     };
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
@@ -171,6 +184,7 @@ fn token_of(settings: &Settings, via: Via) -> String {
         Via::Generic => config.generic.token.clone(),
         Via::Placetel => config.placetel.token.clone(),
         Via::Sipgate => config.sipgate.token.clone(),
+        Via::Twilio => config.twilio.token.clone(),
     }
 }
 
@@ -320,6 +334,128 @@ fn placetel(args: &SimulateArgs, call_id: &str) -> anyhow::Result<Vec<Step>> {
         },
     });
     Ok(steps)
+}
+
+/// Plays Twilio's side of an inbound call: the voice request, then, for the phone the hub's
+/// TwiML rings first, the leg's callbacks, the `<Dial action>` and the call's final status.
+async fn twilio_call(args: &SimulateArgs, base: &str, auth_token: &str) -> anyhow::Result<()> {
+    if args.direction == Direction::Outbound {
+        bail!("Twilio calls out through click-to-dial (POST /api/v1/dial), not a webhook");
+    }
+    if !matches!(args.ending, Ending::Answered | Ending::Missed) {
+        bail!("a Twilio call ends answered or missed here");
+    }
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()?;
+    let plus = |number: &str| {
+        if number.starts_with('+') || number.contains(':') {
+            number.to_owned()
+        } else {
+            format!("+{number}")
+        }
+    };
+    let (from, to) = (plus(&args.from), plus(&args.to));
+    let call_sid = args.call_id.clone().unwrap_or_else(|| twilio_sid("CA"));
+    let leg_sid = twilio_sid("CA");
+    let call = |status: &str| {
+        vec![
+            ("AccountSid", twilio_sid("AC")),
+            ("ApiVersion", "2010-04-01".to_owned()),
+            ("CallSid", call_sid.clone()),
+            ("CallStatus", status.to_owned()),
+            ("Direction", "inbound".to_owned()),
+            ("From", from.clone()),
+            ("To", to.clone()),
+        ]
+    };
+    let post = |path: &'static str, name: &'static str, fields: Vec<(&'static str, String)>| {
+        let url = format!("{base}/{path}");
+        let params = ringside_providers::Params::from_form(
+            url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(&fields)
+                .finish()
+                .as_bytes(),
+        );
+        let client = client.clone();
+        async move {
+            let params = params.context("encoding the request")?;
+            let signature = ringside_providers::twilio::sign_form(auth_token, &url, &params);
+            let response = client
+                .post(&url)
+                .header(ringside_providers::twilio::SIGNATURE_HEADER, signature)
+                .form(&fields)
+                .send()
+                .await
+                .with_context(|| format!("sending {name} to {url}"))?;
+            let status = response.status();
+            let answer = response.text().await.unwrap_or_default();
+            println!("{name:<14} -> {status} {}", one_line(&answer));
+            if !status.is_success() {
+                bail!("the hub refused {name}: {answer}");
+            }
+            Ok::<String, anyhow::Error>(answer)
+        }
+    };
+    let twiml = post("voice", "voice", call("ringing")).await?;
+    if twiml.contains("<Reject") {
+        println!("the hub rejected the caller (block list)");
+        return Ok(());
+    }
+    let Some(agent) = args.agent_id.clone().or_else(|| first_target(&twiml)) else {
+        println!("nobody available: the caller hears the message");
+        post("status", "call completed", call("completed")).await?;
+        return Ok(());
+    };
+    let leg = |status: &str| {
+        vec![
+            ("CallbackSource", "call-progress-events".to_owned()),
+            ("CallSid", leg_sid.clone()),
+            ("ParentCallSid", call_sid.clone()),
+            ("CallStatus", status.to_owned()),
+            ("Direction", "outbound-dial".to_owned()),
+            ("From", from.clone()),
+            ("To", agent.clone()),
+        ]
+    };
+    post("status", "leg ringing", leg("ringing")).await?;
+    pause(args.ring_secs).await;
+    let dial_status = if args.ending == Ending::Answered {
+        post("status", "leg answered", leg("in-progress")).await?;
+        pause(args.talk_secs).await;
+        post("status", "leg completed", leg("completed")).await?;
+        "completed"
+    } else {
+        post("status", "leg no-answer", leg("no-answer")).await?;
+        "no-answer"
+    };
+    let mut dial_action = call("in-progress");
+    dial_action.push(("DialCallStatus", dial_status.to_owned()));
+    dial_action.push(("DialCallSid", leg_sid.clone()));
+    post("status", "dial action", dial_action).await?;
+    let mut completed = call("completed");
+    completed.push(("CallbackSource", "call-progress-events".to_owned()));
+    post("status", "call completed", completed).await?;
+    Ok(())
+}
+
+/// The first phone a ring-all TwiML answer dials.
+fn first_target(twiml: &str) -> Option<String> {
+    for (open, prefix) in [("<Number", ""), ("<Client", "client:"), ("<Sip", "")] {
+        if let Some(start) = twiml.find(open) {
+            let text = &twiml[start..];
+            let value = &text[text.find('>')? + 1..text.find("</")?];
+            return Some(format!("{prefix}{value}"));
+        }
+    }
+    None
+}
+
+/// A fresh Twilio-style id: a two-letter prefix and 32 hex digits.
+fn twilio_sid(prefix: &str) -> String {
+    let bytes: [u8; 16] = rand::random();
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{prefix}{hex}")
 }
 
 fn one_line(answer: &str) -> String {

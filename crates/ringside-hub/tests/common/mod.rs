@@ -27,11 +27,14 @@ pub struct TestHub {
 }
 
 /// The configuration text of a test hub; `extra` is appended.
+/// Listens on `127.0.0.1:0` unless `extra` says where.
 pub fn config_text(data_dir: &Path, extra: &str) -> String {
-    format!(
-        "listen = \"127.0.0.1:0\"\ndata_dir = {:?}\nheartbeat_secs = 1\n{extra}\n",
-        data_dir
-    )
+    let listen = if extra.contains("listen =") {
+        ""
+    } else {
+        "listen = \"127.0.0.1:0\"\n"
+    };
+    format!("{listen}data_dir = {data_dir:?}\nheartbeat_secs = 1\n{extra}\n")
 }
 
 /// `[generic]` switched on with [`TOKEN`].

@@ -19,7 +19,7 @@ pub use request::{
     RequestError, TwilioRequest,
 };
 pub use rest::{calls_url, click_to_dial_form, API_BASE, CLICK_TO_DIAL_TIMEOUT_SECS};
-pub use signature::{verify_form, verify_json, SIGNATURE_HEADER};
+pub use signature::{sign_form, verify_form, verify_json, SIGNATURE_HEADER};
 pub use twiml::RingTarget;
 
 #[cfg(test)]
