@@ -7,13 +7,11 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::response::Response;
 use ringside_core::call::Provider;
 use ringside_providers::{generic, Params};
 use serde_json::Value;
 
-use super::log::WebhookLogEntry;
 use super::{gate, pipeline};
 use crate::recorder::RecordError;
 use crate::state::Hub;
@@ -31,14 +29,14 @@ pub async fn generic_cti(
         .map(str::to_owned);
     let request = super::log::request_text(&body);
     let (status, answer) = handle(&hub, &path_token, content_type.as_deref(), body).await;
-    hub.webhook_log.push(WebhookLogEntry::new(
+    super::log::reply(
+        &hub.webhook_log,
         "generic",
         &headers,
         request,
-        status,
-        answer.to_string(),
-    ));
-    (status, Json(answer)).into_response()
+        (status, answer.to_string()),
+        "application/json",
+    )
 }
 
 async fn handle(

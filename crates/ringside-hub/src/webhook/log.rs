@@ -53,6 +53,31 @@ impl WebhookLogEntry {
     }
 }
 
+/// Answers a webhook with `answer` as `content_type`, remembering the exchange in the log.
+pub fn reply(
+    log: &WebhookLog,
+    endpoint: &'static str,
+    headers: &axum::http::HeaderMap,
+    request: String,
+    (status, answer): (axum::http::StatusCode, String),
+    content_type: &'static str,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    log.push(WebhookLogEntry::new(
+        endpoint,
+        headers,
+        request,
+        status,
+        answer.clone(),
+    ));
+    (
+        status,
+        [(axum::http::header::CONTENT_TYPE, content_type)],
+        answer,
+    )
+        .into_response()
+}
+
 /// The body of a request as the log keeps it: its text, or why it could not be read.
 pub fn request_text(
     body: &Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,

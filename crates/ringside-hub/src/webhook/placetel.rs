@@ -10,14 +10,13 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use ringside_core::call::Provider;
 use ringside_core::journal::JournalError;
 use ringside_providers::{placetel, Params};
 
 use super::gate;
-use super::log::WebhookLogEntry;
 use super::pipeline;
 use crate::recorder::RecordError;
 use crate::state::Hub;
@@ -30,20 +29,15 @@ pub async fn placetel(
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let request = super::log::request_text(&body);
-    let (status, answer) = handle(&hub, &path_token, &headers, body).await;
-    hub.webhook_log.push(WebhookLogEntry::new(
+    let answered = handle(&hub, &path_token, &headers, body).await;
+    super::log::reply(
+        &hub.webhook_log,
         "placetel",
         &headers,
         request,
-        status,
-        answer.clone(),
-    ));
-    (
-        status,
-        [(header::CONTENT_TYPE, placetel::CONTENT_TYPE)],
-        answer,
+        answered,
+        placetel::CONTENT_TYPE,
     )
-        .into_response()
 }
 
 async fn handle(

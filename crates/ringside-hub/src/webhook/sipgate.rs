@@ -8,14 +8,13 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use ringside_core::call::Provider;
 use ringside_core::routing::PbxAnswer;
 use ringside_providers::{sipgate, Params};
 
 use super::gate;
-use super::log::WebhookLogEntry;
 use super::pipeline;
 use crate::recorder::RecordError;
 use crate::state::Hub;
@@ -32,20 +31,15 @@ pub async fn sipgate(
             .into_response();
     }
     let request = super::log::request_text(&body);
-    let (status, answer) = handle(&hub, &path_token, &headers, body).await;
-    hub.webhook_log.push(WebhookLogEntry::new(
+    let answered = handle(&hub, &path_token, &headers, body).await;
+    super::log::reply(
+        &hub.webhook_log,
         "sipgate",
         &headers,
         request,
-        status,
-        answer.clone(),
-    ));
-    (
-        status,
-        [(header::CONTENT_TYPE, sipgate::CONTENT_TYPE)],
-        answer,
+        answered,
+        sipgate::CONTENT_TYPE,
     )
-        .into_response()
 }
 
 async fn handle(
