@@ -604,17 +604,3 @@ async fn studio_lists_available_agents_and_records_events() {
         "{twiml}"
     );
 }
-
-#[tokio::test]
-async fn the_queue_flow_is_not_served_yet() {
-    let hub = TestHub::start(&config("simple-queue")).await;
-    let anna = agent(&hub, "anna", "Anna", "+491701111111").await;
-    let _stream = online(&hub, &anna).await;
-    let twiml = twilio(&hub, "voice", &voice("CA_q", CUSTOMER)).await;
-    assert!(
-        twiml.contains("<Say") && twiml.ends_with("<Hangup/></Response>"),
-        "{twiml}"
-    );
-    let twiml = twilio(&hub, "voice", &voice("CA_qb", "+491715000000")).await;
-    assert!(twiml.contains(r#"<Reject reason="busy"/>"#), "{twiml}");
-}

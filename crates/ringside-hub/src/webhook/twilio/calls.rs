@@ -6,7 +6,8 @@
 //! Ring-all: a blocked caller is rejected as busy before anything else (Twilio neither
 //! answers nor bills the call); otherwise every available agent is rung at once (the call
 //! is offered to them in the journal), or the caller hears `no_agent_message` when nobody
-//! is available or nobody picked up.
+//! is available or nobody picked up. Simple-queue: see [`super::queue`]; the status
+//! callbacks of its agent calls (marked by `offer`) go there and stay out of the journal.
 
 use ringside_core::call::{CallEvent, Provider};
 use ringside_core::routing::PbxAnswer;
@@ -15,15 +16,27 @@ use ringside_providers::Params;
 
 use super::available::{available, owner_of};
 use super::failure::Failure;
+use super::offers::Offers;
+use super::queue;
 use crate::config::TwilioFlow;
 use crate::state::Hub;
 use crate::webhook::pipeline;
 
-/// Records a request about a call and returns the TwiML for Twilio.
-pub async fn answer(hub: &Hub, params: &Params) -> Result<String, Failure> {
+/// Records a request about a call and returns the TwiML for Twilio; `offer` is the
+/// caller's `CallSid` when the request is about an agent call of the queue flow.
+pub async fn answer(
+    hub: &Hub,
+    offers: &Offers,
+    params: &Params,
+    offer: Option<&str>,
+) -> Result<String, Failure> {
     let request = twilio::classify(params)?;
+    if let Some(caller_sid) = offer {
+        return queue::agent_call(hub, offers, caller_sid, &request).await;
+    }
     match &request {
-        TwilioRequest::IncomingCall { call, .. } => incoming(hub, call, &request).await,
+        TwilioRequest::IncomingCall { call, .. } => incoming(hub, offers, call, &request).await,
+        TwilioRequest::Dequeued { .. } => Ok(queue::dequeued(hub, offers, &request).await),
         TwilioRequest::DialEnded { status, .. } => {
             // The caller is still on the line: whatever the journal says, they hear the
             // outcome rather than Twilio's "application error".
@@ -37,7 +50,12 @@ pub async fn answer(hub: &Hub, params: &Params) -> Result<String, Failure> {
                 }
             })
         }
-        _ => {
+        TwilioRequest::CallStatus(call) => {
+            queue::caller_status(hub, offers, &call.call_sid, call.status).await;
+            record(hub, &request).await?;
+            Ok(twiml::empty())
+        }
+        TwilioRequest::LegStatus(_) => {
             record(hub, &request).await?;
             Ok(twiml::empty())
         }
@@ -57,14 +75,21 @@ pub async fn record(hub: &Hub, request: &TwilioRequest) -> Result<PbxAnswer, Fai
 }
 
 /// The answer to the voice URL, by flow.
-async fn incoming(hub: &Hub, call: &CallInfo, request: &TwilioRequest) -> Result<String, Failure> {
+async fn incoming(
+    hub: &Hub,
+    offers: &Offers,
+    call: &CallInfo,
+    request: &TwilioRequest,
+) -> Result<String, Failure> {
     let config = &hub.settings.config.twilio;
     let Some(mut event) = request.journal_event() else {
         return Ok(twiml::empty());
     };
+    if config.flow == TwilioFlow::SimpleQueue {
+        return queue::incoming(hub, offers, call, event).await;
+    }
     if config.flow != TwilioFlow::RingAll {
-        // The queue flow needs the hub to place calls (not written yet); a Studio flow
-        // routes the call itself and never requests the voice URL.
+        // A Studio flow routes the call itself and never requests the voice URL.
         tracing::error!(
             "Twilio call {} reached the voice URL, which the {:?} flow does not serve; \
              the caller hears no_agent_message",
@@ -109,13 +134,13 @@ async fn name_the_agent(
 }
 
 /// Tells the caller nobody is available and hangs up.
-fn nobody(hub: &Hub) -> String {
+pub fn nobody(hub: &Hub) -> String {
     let config = &hub.settings.config.twilio;
     twiml::say_and_hang_up(&config.no_agent_message, &config.language)
 }
 
-/// Where Twilio reports legs and the end of a dial.
-fn status_url(hub: &Hub) -> String {
+/// Where Twilio reports legs, the end of a dial or of a wait in a queue, and a dequeue.
+pub fn status_url(hub: &Hub) -> String {
     format!(
         "{}/api/v1/twilio/{}/status",
         hub.settings.config.public_url.trim_end_matches('/'),

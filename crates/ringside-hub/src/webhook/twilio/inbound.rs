@@ -60,6 +60,13 @@ impl Inbound {
         }
     }
 
+    /// A parameter of the URL's query (which the signature covers), whatever the method.
+    pub fn query_value(&self, name: &str) -> Option<String> {
+        url::form_urlencoded::parse(self.uri.query()?.as_bytes())
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.into_owned())
+    }
+
     /// Admits the request, checks its signature and reads its parameters (a GET's from its
     /// query).
     pub fn params(self, hub: &Hub, path_token: &str) -> Result<Params, Failure> {

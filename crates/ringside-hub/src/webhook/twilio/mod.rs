@@ -2,8 +2,10 @@
 //!
 //! - `voice` (GET or POST): the number's voice URL, an incoming call, answered with TwiML
 //!   by the configured flow (see [`calls`]);
-//! - `status` (POST): status callbacks of the call and of the legs the hub dials, and the
-//!   `<Dial action>`; the same handling as `voice`, which tells the requests apart;
+//! - `status` (POST): status callbacks of the call and of the legs the hub dials, the
+//!   `<Dial action>`, and the queue flow's `<Enqueue action>` and `<Queue url>`; the same
+//!   handling as `voice`, which tells the requests apart; `status?offer=<CallSid>` takes
+//!   the status callbacks of the calls the queue flow places to agents (see [`queue`]);
 //! - `agents` (GET or POST) and `events` (POST): for a Twilio Studio flow, the available
 //!   agents and the call's progress, in JSON (see [`studio`]).
 //!
@@ -15,6 +17,9 @@ mod available;
 mod calls;
 mod failure;
 mod inbound;
+mod offers;
+mod queue;
+mod rest;
 mod studio;
 
 use std::sync::Arc;
@@ -23,11 +28,12 @@ use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::Router;
+use axum::{Extension, Router};
 use ringside_providers::{generic, twilio};
 
 use self::failure::Failure;
 use self::inbound::Inbound;
+use self::offers::Offers;
 use super::log::WebhookLogEntry;
 use crate::state::Hub;
 
@@ -38,17 +44,20 @@ pub fn routes() -> Router<Arc<Hub>> {
         .route("/api/v1/twilio/{token}/status", post(calls))
         .route("/api/v1/twilio/{token}/agents", get(agents).post(agents))
         .route("/api/v1/twilio/{token}/events", post(events))
+        .layer(Extension(Arc::new(Offers::default())))
 }
 
 /// `voice` and `status`: TwiML in, TwiML out.
 async fn calls(
     State(hub): State<Arc<Hub>>,
+    Extension(offers): Extension<Arc<Offers>>,
     Path(token): Path<String>,
     inbound: Inbound,
 ) -> Response {
     let seen = Seen::of(&inbound);
+    let offer = inbound.query_value(queue::OFFER_PARAM);
     let outcome = match inbound.params(&hub, &token) {
-        Ok(params) => calls::answer(&hub, &params).await,
+        Ok(params) => calls::answer(&hub, &offers, &params, offer.as_deref()).await,
         Err(failure) => Err(failure),
     };
     reply(&hub, seen, Format::Twiml, outcome)
