@@ -417,6 +417,21 @@ impl Config {
                 });
             }
         }
+        if self.twilio.enabled && self.twilio.flow == TwilioFlow::SimpleQueue {
+            for (key, value) in [
+                ("twilio.account_sid", &self.twilio.account_sid),
+                ("twilio.number", &self.twilio.number),
+            ] {
+                if value.trim().is_empty() {
+                    return Err(ConfigError::Invalid {
+                        key,
+                        message: "is needed by the simple-queue flow, which calls agents through \
+                                  Twilio's API"
+                            .into(),
+                    });
+                }
+            }
+        }
         if self.twilio.enabled && self.twilio.auth_token.is_empty() {
             return Err(ConfigError::Invalid {
                 key: "twilio.auth_token",
@@ -677,6 +692,9 @@ map = [{ queue = "4930600000000", agents = ["anna"] }]
             err.to_string().contains("RINGSIDE_RING_TIMEOUT_SECS"),
             "{err}"
         );
+        let queue = "[twilio]\nenabled = true\ntoken = \"0123456789abcdef0123\"\nauth_token = \"t\"\nflow = \"simple-queue\"";
+        let err = load(queue, &[]).unwrap_err();
+        assert!(err.to_string().starts_with("twilio.account_sid"), "{err}");
         let err = load("[generic]\nenabled = true\ntoken = \"short\"", &[]).unwrap_err();
         assert!(err.to_string().starts_with("generic.token"), "{err}");
     }
