@@ -59,6 +59,9 @@ pub struct Presence {
     pub online: bool,
     /// Whether the agent asked not to be rung.
     pub dnd: bool,
+    /// Whether the agent is away (holiday, sick leave): never rung, whatever the app shows.
+    #[serde(default)]
+    pub out_of_office: bool,
     /// The call the agent is on, if any.
     pub on_call: Option<OnCall>,
 }

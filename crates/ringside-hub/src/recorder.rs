@@ -565,6 +565,7 @@ fn presence_of(
         numbers: agent.numbers,
         identities: agent.identities,
         dnd: agent.dnd,
+        out_of_office: agent.out_of_office,
         on_call,
     })
 }

@@ -215,10 +215,11 @@ async fn admins_change_and_remove_agents() {
             "PATCH",
             "/api/v1/admin/agents/anna",
             &hub.admin_token,
-            json!({"name": "Anna Agent", "admin": true, "numbers": ["030 600000001"]}),
+            json!({"name": "Anna Agent", "admin": true, "numbers": ["030 600000001"], "out_of_office": true}),
         )
         .await;
     assert_eq!(status, 200);
+    assert_eq!(changed["out_of_office"], true);
     assert_eq!(changed["name"], "Anna Agent");
     assert_eq!(changed["role"], "admin");
     assert_eq!(changed["numbers"], json!(["030 600000001"]));

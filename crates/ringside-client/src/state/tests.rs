@@ -78,6 +78,7 @@ fn presence(login: &str, dnd: bool) -> Presence {
         identities: Default::default(),
         online: true,
         dnd,
+        out_of_office: false,
         on_call: None,
     }
 }

@@ -91,9 +91,11 @@ pub struct AgentChangeBody {
     admin: Option<bool>,
     numbers: Option<Vec<String>>,
     identities: Option<Identities>,
+    out_of_office: Option<bool>,
 }
 
-/// `PATCH /api/v1/admin/agents/{login}`: changes name, role or numbers.
+/// `PATCH /api/v1/admin/agents/{login}`: changes name, role, numbers, provider ids or
+/// whether the agent is out of office.
 pub async fn update_agent(
     State(hub): State<Arc<Hub>>,
     Admin(me): Admin,
@@ -118,6 +120,7 @@ pub async fn update_agent(
             (numbers, normalized)
         }),
         identities: body.identities,
+        out_of_office: body.out_of_office,
     };
     hub.recorder
         .update_agent(&login, &change, Hub::now())

@@ -40,6 +40,9 @@ pub enum AgentCommand {
         /// The agent's own phone numbers, replacing the old ones (repeatable).
         #[arg(long = "number")]
         numbers: Vec<String>,
+        /// Away (true: never rung) or back (false).
+        #[arg(long)]
+        out_of_office: Option<bool>,
         #[command(flatten)]
         identities: IdentityArgs,
     },
@@ -123,6 +126,7 @@ pub async fn run(settings: Settings, command: AgentCommand) -> anyhow::Result<()
             name,
             admin,
             numbers,
+            out_of_office,
             identities,
         } => {
             let mut given = identities.into_identities();
@@ -144,6 +148,7 @@ pub async fn run(settings: Settings, command: AgentCommand) -> anyhow::Result<()
                     (numbers, normalized)
                 }),
                 identities,
+                out_of_office,
             };
             if recorder.update_agent(&login, &change, now).await?.is_none() {
                 bail!("no agent {login:?}");
@@ -158,11 +163,12 @@ pub async fn run(settings: Settings, command: AgentCommand) -> anyhow::Result<()
                     .map(|(provider, id)| format!("{}={id}", provider.as_str()))
                     .collect();
                 println!(
-                    "{}\t{}\t{}\tdnd={}\t{}\t{}",
+                    "{}\t{}\t{}\tdnd={}\tout_of_office={}\t{}\t{}",
                     agent.login,
                     agent.role.as_str(),
                     agent.name,
                     agent.dnd,
+                    agent.out_of_office,
                     agent.numbers.join(", "),
                     identities.join(" ")
                 );

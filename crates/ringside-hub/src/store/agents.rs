@@ -21,6 +21,8 @@ pub struct AgentRow {
     pub numbers: Vec<String>,
     /// Do-not-disturb.
     pub dnd: bool,
+    /// Away: never rung.
+    pub out_of_office: bool,
     /// The agent's ids at the phone providers.
     pub identities: Identities,
 }
@@ -53,9 +55,11 @@ pub struct AgentChange {
     pub numbers: Option<(Vec<String>, Vec<String>)>,
     /// New provider ids (replacing all of them).
     pub identities: Option<Identities>,
+    /// Away or back.
+    pub out_of_office: Option<bool>,
 }
 
-const COLUMNS: &str = "id, login, name, role, numbers, dnd, identities";
+const COLUMNS: &str = "id, login, name, role, numbers, dnd, identities, out_of_office";
 
 /// An agent row as SQLite returns it, before its JSON columns are read.
 struct RawAgent {
@@ -66,6 +70,7 @@ struct RawAgent {
     numbers: String,
     dnd: bool,
     identities: String,
+    out_of_office: bool,
 }
 
 fn raw(row: &Row) -> rusqlite::Result<RawAgent> {
@@ -77,6 +82,7 @@ fn raw(row: &Row) -> rusqlite::Result<RawAgent> {
         numbers: row.get(4)?,
         dnd: row.get(5)?,
         identities: row.get(6)?,
+        out_of_office: row.get(7)?,
     })
 }
 
@@ -89,6 +95,7 @@ fn to_agent(raw: RawAgent) -> Result<AgentRow, StoreError> {
         numbers: serde_json::from_str(&raw.numbers)?,
         dnd: raw.dnd,
         identities: serde_json::from_str(&raw.identities)?,
+        out_of_office: raw.out_of_office,
     })
 }
 
@@ -136,10 +143,11 @@ pub(crate) fn update(
         return Ok(None);
     };
     conn.execute(
-        "UPDATE agents SET name = ?1, role = ?2 WHERE id = ?3",
+        "UPDATE agents SET name = ?1, role = ?2, out_of_office = ?3 WHERE id = ?4",
         params![
             change.name.as_deref().unwrap_or(&agent.name),
             change.role.unwrap_or(agent.role).as_str(),
+            change.out_of_office.unwrap_or(agent.out_of_office),
             agent.id
         ],
     )?;

@@ -28,7 +28,10 @@ use thiserror::Error;
 pub const DATABASE_FILE: &str = "ringside.sqlite";
 
 /// Changes to the schema after version 1, in order; the index is the version minus 2.
-const MIGRATIONS: &[&str] = &[include_str!("migration_2.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migration_2.sql"),
+    include_str!("migration_3.sql"),
+];
 
 const SCHEMA_VERSION: i64 = 1 + MIGRATIONS.len() as i64;
 

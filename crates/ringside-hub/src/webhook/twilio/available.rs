@@ -53,7 +53,9 @@ pub async fn owner_of(
 
 fn pick(team: Vec<Presence>, caller: Option<&str>, country: &DefaultCountry) -> Vec<Available> {
     team.into_iter()
-        .filter(|agent| agent.online && !agent.dnd && agent.on_call.is_none())
+        .filter(|agent| {
+            agent.online && !agent.dnd && !agent.out_of_office && agent.on_call.is_none()
+        })
         .filter_map(|agent| {
             let identity = twilio_identity(&agent)?.to_owned();
             if caller.is_some_and(|caller| same_line(&identity, caller, country)) {
@@ -137,6 +139,7 @@ mod tests {
             identities,
             online: true,
             dnd: false,
+            out_of_office: false,
             on_call: None,
         }
     }
@@ -157,11 +160,14 @@ mod tests {
             with: "+4930".into(),
             since: time::OffsetDateTime::UNIX_EPOCH,
         });
+        let mut away = agent("away", Some("+491706666666"));
+        away.out_of_office = true;
         let team = vec![
             agent("anna", Some("0170 4444444")),
             offline,
             dnd,
             busy,
+            away,
             agent("nophone", None),
             agent("blank", Some("  ")),
             agent("web", Some("client:web")),
