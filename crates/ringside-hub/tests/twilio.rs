@@ -5,13 +5,9 @@
 
 mod common;
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
 use common::{call_of, Stream, TestHub};
-use hmac::{Hmac, Mac};
 use ringside_core::call::CallState;
 use serde_json::{json, Value};
-use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
 /// The URL Twilio is configured with; the hub listens elsewhere, as behind a proxy.
@@ -37,18 +33,8 @@ ring_secs = 20
     )
 }
 
-/// `X-Twilio-Signature` as Twilio computes it: base64 HMAC-SHA1 of the URL followed by
-/// every parameter's name and value, sorted.
 fn sign(key: &str, url: &str, params: &[(&str, &str)]) -> String {
-    let mut sorted = params.to_vec();
-    sorted.sort();
-    let mut mac = Hmac::<Sha1>::new_from_slice(key.as_bytes()).unwrap();
-    mac.update(url.as_bytes());
-    for (name, value) in sorted {
-        mac.update(name.as_bytes());
-        mac.update(value.as_bytes());
-    }
-    STANDARD.encode(mac.finalize().into_bytes())
+    common::twilio_signature(key, url, params)
 }
 
 fn path(endpoint: &str) -> String {

@@ -15,9 +15,7 @@ use axum::response::IntoResponse;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use common::TestHub;
-use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
-use sha1::Sha1;
 
 const PUBLIC_URL: &str = "https://hub.example";
 const TWILIO_TOKEN: &str = "twilio-test-token-0123456789";
@@ -140,17 +138,8 @@ api_url = "{api_url}"
     )
 }
 
-/// `X-Twilio-Signature`: base64 HMAC-SHA1 of the URL and the sorted parameters.
 fn sign(url: &str, params: &[(&str, &str)]) -> String {
-    let mut sorted = params.to_vec();
-    sorted.sort();
-    let mut mac = Hmac::<Sha1>::new_from_slice(AUTH_TOKEN.as_bytes()).unwrap();
-    mac.update(url.as_bytes());
-    for (name, value) in sorted {
-        mac.update(name.as_bytes());
-        mac.update(value.as_bytes());
-    }
-    STANDARD.encode(mac.finalize().into_bytes())
+    common::twilio_signature(AUTH_TOKEN, url, params)
 }
 
 fn path(endpoint: &str) -> String {
