@@ -85,6 +85,12 @@ pub fn apply(
             let call = new_call(provider, event, facts, now)?;
             Ok(Outcome::Created(call))
         }
+        (EventKind::Answer, Some(call)) if expired(call) => {
+            Ok(Outcome::Changed(answer(reopened(call), event, facts, now)))
+        }
+        (EventKind::Hangup, Some(call)) if expired(call) => {
+            Ok(Outcome::Changed(hangup(reopened(call), event, now)))
+        }
         (EventKind::Answer, Some(call)) => Ok(match call.state {
             CallState::Ringing => Outcome::Changed(answer(call.clone(), event, facts, now)),
             CallState::Answered | CallState::Ended => Outcome::Unchanged,
@@ -106,12 +112,35 @@ pub fn apply(
     }
 }
 
-/// Closes a call left ringing past the ring timeout, as a hangup nobody answered.
+/// Whether the hub, not the PBX, closed the call because it rang too long: such an end is
+/// provisional, and the PBX's own answer or hangup still counts (a caller may wait in a queue
+/// longer than the ring timeout).
+fn expired(call: &Call) -> bool {
+    call.state == CallState::Ended && call.comment.as_deref() == Some(RING_TIMEOUT_CAUSE)
+}
+
+/// A call the janitor closed, back to ringing, so that the PBX's event applies to it.
+fn reopened(call: &Call) -> Call {
+    Call {
+        state: CallState::Ringing,
+        end_at: None,
+        duration_waiting_time: None,
+        ..call.clone()
+    }
+}
+
+/// Closes a call the PBX never ended: one left ringing past the ring timeout, as a hangup
+/// nobody answered (cause [`RING_TIMEOUT_CAUSE`]), or one answered longer ago than anybody
+/// talks, whose hangup was lost (cause [`TALK_TIMEOUT_CAUSE`]).
 pub fn expire(call: &Call, now: OffsetDateTime) -> Call {
+    let cause = match call.state {
+        CallState::Answered => TALK_TIMEOUT_CAUSE,
+        CallState::Ringing | CallState::Ended => RING_TIMEOUT_CAUSE,
+    };
     let event = CallEvent {
         kind: Some(EventKind::Hangup),
         call_id: call.call_id.clone(),
-        cause: Some(RING_TIMEOUT_CAUSE.to_owned()),
+        cause: Some(cause.to_owned()),
         ..CallEvent::default()
     };
     hangup(call.clone(), &event, now)
@@ -119,6 +148,9 @@ pub fn expire(call: &Call, now: OffsetDateTime) -> Call {
 
 /// The cause the janitor records for a call closed after the ring timeout.
 pub const RING_TIMEOUT_CAUSE: &str = "ringTimeout";
+
+/// The cause the janitor records for an answered call whose hangup never came.
+pub const TALK_TIMEOUT_CAUSE: &str = "talkTimeout";
 
 fn new_call(
     provider: Provider,
@@ -517,6 +549,52 @@ mod tests {
         };
         assert_eq!(call.from_comment.as_deref(), Some("Anna"));
         assert_eq!(call.to_comment.as_deref(), Some("maybe Bea"));
+    }
+
+    #[test]
+    fn the_pbx_overrules_the_ring_timeout() {
+        let ringing = play(&[(0, event(EventKind::NewCall, Direction::In))]);
+        let expired = expire(&ringing, at(120));
+        let Ok(Outcome::Changed(answered)) = apply(
+            Provider::Generic,
+            Some(&expired),
+            &event(EventKind::Answer, Direction::In),
+            &Enrichment::default(),
+            at(150),
+        ) else {
+            panic!("a late answer applies")
+        };
+        assert_eq!(answered.state, CallState::Answered);
+        assert!(answered.done);
+        assert_eq!(answered.duration_waiting_time, Some(150));
+        assert_eq!(answered.end_at, None);
+
+        let Ok(Outcome::Changed(hung_up)) = apply(
+            Provider::Generic,
+            Some(&expired),
+            &with(event(EventKind::Hangup, Direction::In), |e| {
+                e.cause = Some("cancel".into())
+            }),
+            &Enrichment::default(),
+            at(130),
+        ) else {
+            panic!("a late hangup applies")
+        };
+        assert_eq!(hung_up.comment.as_deref(), Some("cancel"));
+        assert_eq!(hung_up.end_at, Some(at(130)));
+        assert!(!hung_up.done);
+    }
+
+    #[test]
+    fn an_answered_call_without_a_hangup_is_closed_as_done() {
+        let answered = play(&[
+            (0, event(EventKind::NewCall, Direction::In)),
+            (5, event(EventKind::Answer, Direction::In)),
+        ]);
+        let closed = expire(&answered, at(50_000));
+        assert_eq!(closed.state, CallState::Ended);
+        assert!(closed.done);
+        assert_eq!(closed.comment.as_deref(), Some(TALK_TIMEOUT_CAUSE));
     }
 
     #[test]

@@ -226,26 +226,39 @@ impl Recorder {
         .await
     }
 
-    /// Closes calls left ringing since before `cutoff` as missed; returns how many.
-    pub async fn expire_ringing(
+    /// Closes the calls the PBX never ended: ringing since before `ringing_cutoff` (as missed)
+    /// or answered and started before `talking_cutoff`; returns how many.
+    pub async fn expire_calls(
         &self,
-        cutoff: OffsetDateTime,
+        ringing_cutoff: OffsetDateTime,
+        talking_cutoff: OffsetDateTime,
         now: OffsetDateTime,
     ) -> Result<usize, RecordError> {
+        let online = self.online.clone();
         self.write(move |conn, sink| {
-            let ringing = store::calls::ringing_before(conn, cutoff)?;
-            for call in &ringing {
+            let mut left = store::calls::left_in(conn, CallState::Ringing, ringing_cutoff)?;
+            left.extend(store::calls::left_in(
+                conn,
+                CallState::Answered,
+                talking_cutoff,
+            )?);
+            for call in &left {
                 let expired = journal::expire(call, now);
                 store::calls::update(conn, &expired)?;
                 sink.append(
                     conn,
                     now,
                     EventBody::Call {
-                        call: Box::new(expired),
+                        call: Box::new(expired.clone()),
                     },
                 )?;
+                for login in on_call_changes(Some(call), &expired) {
+                    if let Some(presence) = presence_in(conn, &online, &login)? {
+                        sink.append(conn, now, EventBody::Presence { presence })?;
+                    }
+                }
             }
-            Ok(ringing.len())
+            Ok(left.len())
         })
         .await
     }
@@ -438,6 +451,9 @@ fn write_batches(
     queue: mpsc::Receiver<Change>,
     live: &broadcast::Sender<Arc<Published>>,
 ) {
+    // Changes written by another process (the command line) take seqs the live stream has
+    // not seen; they are published from the log before the next batch.
+    let mut published = store::events::last_seq(&conn).unwrap_or(0);
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -451,6 +467,17 @@ fn write_batches(
         let committed = apply_batch(&conn, epoch, batch, &mut events, &mut answers);
         match committed {
             Ok(()) => {
+                if let Some(next) = events.first().map(|e| e.seq) {
+                    if next > published + 1 {
+                        let missed = (next - published - 1) as i64;
+                        match store::events::events_after(&conn, epoch, published, missed) {
+                            Ok(Some(written_elsewhere)) => publish(live, written_elsewhere),
+                            Ok(None) => {}
+                            Err(e) => tracing::error!("events written elsewhere not read: {e}"),
+                        }
+                    }
+                    published = events.last().map_or(published, |e| e.seq);
+                }
                 publish(live, events);
                 for answer in answers {
                     answer(Ok(()));
@@ -474,7 +501,9 @@ fn apply_batch(
     events: &mut Vec<StreamEvent>,
     answers: &mut Vec<Deliver>,
 ) -> Result<(), StoreError> {
-    let tx = conn.unchecked_transaction()?;
+    // IMMEDIATE: take the write lock now, waiting for another writer (the command line)
+    // instead of failing on a snapshot that went stale.
+    let tx = rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)?;
     for change in batch {
         tx.execute_batch("SAVEPOINT change")?;
         let kept = events.len();

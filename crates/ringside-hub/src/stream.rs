@@ -1,12 +1,12 @@
 //! `GET /api/v1/stream`: the live event stream over a WebSocket.
 //!
 //! On connect the client may send the last `(epoch, seq)` it applied as query parameters; the
-//! hub replays every later event from its durable log (each call in its latest state only),
-//! or sends a snapshot when that is
-//! impossible (another epoch, a pruned log, a position the hub never
-//! reached, a first connect) or when the client falls behind
-//! the live channel. Then it forwards live events. The hub pings every `heartbeat_secs` and
-//! drops a connection that has not been heard from for three intervals.
+//! hub replays every later event from its durable log (within each batch of up to 1,000
+//! events, each call only in its latest state), or sends a snapshot when that is impossible
+//! (another epoch, a pruned log, a position the hub never reached, a first connect) or when
+//! the client falls behind the live channel. Then it forwards live events. The hub pings every
+//! `heartbeat_secs`, drops a connection not heard from for three intervals, and closes it at
+//! the next heartbeat once its agent is removed or its token replaced.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -15,6 +15,7 @@ use std::time::Duration;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap};
 use axum::response::Response;
 use ringside_core::stream::{EventBody, ServerMessage, StreamEvent};
 use serde::Deserialize;
@@ -24,6 +25,7 @@ use tokio::time::Instant;
 use crate::api::{Agent, ApiError};
 use crate::recorder::Published;
 use crate::state::Hub;
+use crate::token;
 
 /// Events read from the log per query while replaying.
 const REPLAY_CHUNK: i64 = 1000;
@@ -39,17 +41,47 @@ pub struct Resume {
 pub async fn upgrade(
     State(hub): State<Arc<Hub>>,
     Agent(agent): Agent,
+    headers: HeaderMap,
     resume: Result<Query<Resume>, QueryRejection>,
     ws: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
     let Query(resume) = resume?;
+    let token_hash = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|token| token::hash(token.trim()))
+        .unwrap_or_default();
+    let holder = Holder {
+        login: agent.login,
+        token_hash,
+    };
     Ok(ws
         .read_buffer_size(4 * 1024)
         .write_buffer_size(0)
         .max_write_buffer_size(1024 * 1024)
         .max_message_size(64 * 1024)
         .max_frame_size(64 * 1024)
-        .on_upgrade(move |socket| serve(hub, agent.login, resume, socket)))
+        .on_upgrade(move |socket| serve(hub, holder, resume, socket)))
+}
+
+/// Whose stream it is, to end it when the agent is removed or the token replaced.
+#[derive(Debug)]
+struct Holder {
+    login: String,
+    token_hash: String,
+}
+
+impl Holder {
+    /// Whether the token still belongs to the agent.
+    fn still_valid(&self, hub: &Hub) -> bool {
+        match hub.store.agent_by_token_hash(&self.token_hash) {
+            Ok(Some(agent)) => agent.login == self.login,
+            Ok(None) => false,
+            // A failing read ends nothing: the next heartbeat checks again.
+            Err(_) => true,
+        }
+    }
 }
 
 /// Why a connection ended.
@@ -59,16 +91,27 @@ enum End {
     Gone,
     /// The hub could not read its state.
     Failed,
+    /// The agent was removed or the token replaced.
+    Revoked,
 }
 
-async fn serve(hub: Arc<Hub>, login: String, resume: Resume, mut socket: WebSocket) {
-    let mut live = hub.recorder.subscribe();
-    if let Err(e) = hub.recorder.connected(&login, Hub::now()).await {
-        tracing::error!("stream of {login}: presence not recorded: {e}");
+async fn serve(hub: Arc<Hub>, holder: Holder, resume: Resume, mut socket: WebSocket) {
+    // Subscribed before anything else, so that a stop during the catch-up is not missed.
+    let mut stopping = hub.stopping.subscribe();
+    if *stopping.borrow_and_update() {
         return;
     }
-    let ended = run(&hub, &mut socket, &mut live, resume).await;
+    let mut live = hub.recorder.subscribe();
+    let login = holder.login.clone();
+    let ended = match hub.recorder.connected(&login, Hub::now()).await {
+        Ok(()) => run(&hub, &holder, &mut socket, &mut live, &mut stopping, resume).await,
+        Err(e) => {
+            tracing::error!("stream of {login}: presence not recorded: {e}");
+            End::Failed
+        }
+    };
     tracing::debug!("stream of {login} ended: {ended:?}");
+    // Also after a failed `connected`: its count may have changed before the commit failed.
     if let Err(e) = hub.recorder.disconnected(&login, Hub::now()).await {
         tracing::error!("stream of {login}: presence not recorded: {e}");
     }
@@ -76,8 +119,10 @@ async fn serve(hub: Arc<Hub>, login: String, resume: Resume, mut socket: WebSock
 
 async fn run(
     hub: &Hub,
+    holder: &Holder,
     socket: &mut WebSocket,
     live: &mut tokio::sync::broadcast::Receiver<Arc<Published>>,
+    stopping: &mut tokio::sync::watch::Receiver<bool>,
     resume: Resume,
 ) -> End {
     let mut sent = match catch_up(hub, socket, resume).await {
@@ -87,7 +132,6 @@ async fn run(
     let heartbeat = Duration::from_secs(hub.settings.config.heartbeat_secs);
     let mut ping = tokio::time::interval_at(Instant::now() + heartbeat, heartbeat);
     let mut heard = Instant::now();
-    let mut stopping = hub.stopping.subscribe();
     loop {
         tokio::select! {
             _ = stopping.changed() => {
@@ -111,6 +155,10 @@ async fn run(
             _ = ping.tick() => {
                 if heard.elapsed() > heartbeat * 3 {
                     return End::Gone;
+                }
+                if !holder.still_valid(hub) {
+                    let _ = socket.send(Message::Close(None)).await;
+                    return End::Revoked;
                 }
                 if socket.send(Message::Ping(Default::default())).await.is_err() {
                     return End::Gone;

@@ -447,6 +447,17 @@ async fn webhook_log_shows_requests_to_admins_only() {
         .unwrap()
         .contains("Unknown event"));
 
+    // Without the token, nothing of the body is kept.
+    hub.http
+        .post(hub.url("/api/v1/cti/not-the-token"))
+        .body("junk for the admin's log")
+        .send()
+        .await
+        .unwrap();
+    let (_, log) = hub.get("/api/v1/admin/webhook-log", &hub.admin_token).await;
+    assert_eq!(log[0]["status"], 401);
+    assert!(!log[0]["request"].as_str().unwrap().contains("junk"));
+
     let agent = hub.agent("anna", false, &[]).await;
     let (status, body) = hub.get("/api/v1/admin/webhook-log", &agent).await;
     assert_eq!(status, 403);

@@ -282,6 +282,77 @@ async fn concurrent_webhooks_are_all_recorded_and_streamed_once_in_order() {
 }
 
 #[tokio::test]
+async fn a_removed_agent_or_a_replaced_token_ends_the_stream() {
+    let hub = TestHub::start("").await;
+    let anna = hub.agent("anna", false, &[]).await;
+    let ben = hub.agent("ben", false, &[]).await;
+    let mut annas = hub.stream(&anna, None).await;
+    annas.next().await;
+    let mut bens = hub.stream(&ben, None).await;
+    bens.next().await;
+
+    let (status, _) = hub
+        .send(
+            "DELETE",
+            "/api/v1/admin/agents/anna",
+            &hub.admin_token,
+            json!(null),
+        )
+        .await;
+    assert_eq!(status, 204);
+    assert!(annas.closed_within(Duration::from_secs(4)).await);
+
+    let (status, _) = hub
+        .send(
+            "POST",
+            "/api/v1/admin/agents/ben/token",
+            &hub.admin_token,
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert!(bens.closed_within(Duration::from_secs(4)).await);
+}
+
+#[tokio::test]
+async fn changes_made_by_the_command_line_reach_live_clients() {
+    let hub = TestHub::start("").await;
+    let mut stream = hub.stream(&hub.admin_token, None).await;
+    let (_, first) = position(&stream.next().await);
+    let config = hub.dir.path().join("cli.toml");
+    std::fs::write(
+        &config,
+        common::config_text(&hub.dir.path().join("data"), ""),
+    )
+    .unwrap();
+    let added = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_ringside-hub"))
+            .arg("--config")
+            .arg(&config)
+            .args(["agent", "add", "carla", "--name", "Carla"])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(added.status.success(), "{added:?}");
+    // The hub publishes what the command line wrote before its own next event.
+    hub.cti(&refs(&ring("after-cli", "4930600000000"))).await;
+    let from_cli = stream.next().await;
+    assert_eq!(position(&from_cli).1, first + 1);
+    let ServerMessage::Event(event) = &from_cli else {
+        panic!("an event")
+    };
+    let EventBody::Presence { presence } = &event.body else {
+        panic!("the new agent, got {event:?}")
+    };
+    assert_eq!(presence.login, "carla");
+    let call = stream.next().await;
+    assert_eq!(call_of(&call).unwrap().call_id, "after-cli");
+    assert_eq!(position(&call).1, first + 2);
+}
+
+#[tokio::test]
 async fn the_hub_sends_heartbeats() {
     let hub = TestHub::start("").await;
     let mut stream = hub.stream(&hub.admin_token, None).await;

@@ -109,15 +109,16 @@ pub(crate) fn by_ids(conn: &Connection, ids: &[i64]) -> Result<Vec<Call>, StoreE
     )
 }
 
-/// Calls still ringing whose ringing started before `cutoff`.
-pub(crate) fn ringing_before(
+/// Calls still in `state` that started before `cutoff`.
+pub(crate) fn left_in(
     conn: &Connection,
+    state: CallState,
     cutoff: OffsetDateTime,
 ) -> Result<Vec<Call>, StoreError> {
     calls(
         conn,
         "SELECT id, body FROM calls WHERE state = ?1 AND initialized_at < ?2 ORDER BY id",
-        params![CallState::Ringing.as_str(), cutoff.unix_timestamp()],
+        params![state.as_str(), cutoff.unix_timestamp()],
     )
 }
 

@@ -47,7 +47,9 @@ fn millis(at: OffsetDateTime) -> i64 {
     (at.unix_timestamp_nanos() / 1_000_000) as i64
 }
 
-fn events_after(
+/// Events after `seq`, oldest first, at most `limit`; `None` when the log no longer holds the
+/// event right after `seq`.
+pub(crate) fn events_after(
     conn: &Connection,
     epoch: &str,
     seq: u64,
@@ -91,8 +93,14 @@ impl Store {
         limit: i64,
     ) -> Result<Option<Vec<StreamEvent>>, StoreError> {
         let epoch = self.epoch().to_owned();
-        self.read(move |conn| events_after(conn, &epoch, seq, limit))
-            .await
+        self.read(move |conn| {
+            // One read transaction: a prune between its two statements would leave a gap.
+            let tx = conn.unchecked_transaction()?;
+            let events = events_after(&tx, &epoch, seq, limit);
+            tx.finish()?;
+            events
+        })
+        .await
     }
 
     /// The last seq written.

@@ -1,4 +1,4 @@
-//! The checks every PBX webhook passes before its body is read, in Zammad's order and with
+//! The checks every PBX webhook passes before its body is parsed or kept, in Zammad's order and with
 //! Zammad's status codes and texts: the endpoint is switched on, it has a token, and the
 //! path carries that token (compared in constant time).
 

@@ -27,7 +27,11 @@ pub async fn generic_cti(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let request = super::log::request_text(&body);
+    let endpoint = &hub.settings.config.generic;
+    let request = match gate::admit(endpoint.enabled, &endpoint.token, &path_token) {
+        Ok(()) => super::log::request_text(&body),
+        Err(_) => super::log::NOT_KEPT.to_owned(),
+    };
     let (status, answer) = handle(&hub, &path_token, content_type.as_deref(), body).await;
     super::log::reply(
         &hub.webhook_log,

@@ -28,7 +28,11 @@ pub async fn placetel(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let request = super::log::request_text(&body);
+    let endpoint = &hub.settings.config.placetel;
+    let request = match gate::admit(endpoint.enabled, &endpoint.token, &path_token) {
+        Ok(()) => super::log::request_text(&body),
+        Err(_) => super::log::NOT_KEPT.to_owned(),
+    };
     let answered = handle(&hub, &path_token, &headers, body).await;
     super::log::reply(
         &hub.webhook_log,

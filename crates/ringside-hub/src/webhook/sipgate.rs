@@ -30,7 +30,11 @@ pub async fn sipgate(
         return crate::api::ApiError::not_found("sipgate webhooks end in /in or /out")
             .into_response();
     }
-    let request = super::log::request_text(&body);
+    let endpoint = &hub.settings.config.sipgate;
+    let request = match gate::admit(endpoint.enabled, &endpoint.token, &path_token) {
+        Ok(()) => super::log::request_text(&body),
+        Err(_) => super::log::NOT_KEPT.to_owned(),
+    };
     let answered = handle(&hub, &path_token, &headers, body).await;
     super::log::reply(
         &hub.webhook_log,
