@@ -418,6 +418,11 @@ async fn unsigned_and_forged_requests_are_refused_and_store_nothing() {
     assert!(log
         .iter()
         .all(|e| e["endpoint"] == "twilio" && e["status"] == 401));
+    assert!(
+        !log[0]["request"].as_str().unwrap().contains("CallSid"),
+        "nothing of a body refused at the gate is kept"
+    );
+    assert!(log[1]["request"].as_str().unwrap().contains("CallSid"));
 }
 
 #[tokio::test]

@@ -117,6 +117,10 @@ enum Format {
 
 /// Logs the request with its answer, and answers.
 fn reply(hub: &Hub, seen: Seen, format: Format, outcome: Result<String, Failure>) -> Response {
+    let request = match &outcome {
+        Err(Failure::Gate(_)) => crate::webhook::log::NOT_KEPT.to_owned(),
+        _ => seen.request,
+    };
     let (status, body) = match outcome {
         Ok(body) => (StatusCode::OK, body),
         Err(failure) => {
@@ -134,7 +138,7 @@ fn reply(hub: &Hub, seen: Seen, format: Format, outcome: Result<String, Failure>
     hub.webhook_log.push(WebhookLogEntry::new(
         "twilio",
         &seen.headers,
-        seen.request,
+        request,
         status,
         body.clone(),
     ));
