@@ -14,7 +14,8 @@ use url::Url;
 
 use crate::endpoint::HubEndpoint;
 use crate::error::{with_causes, ClientError};
-pub use types::{CallerLookup, JournalFilter, JournalPage, JournalQuery};
+pub use ringside_core::listing::{JournalFilter, JournalPage};
+pub use types::{CallerLookup, JournalQuery};
 use types::{DndBody, DoneBody, DoneIdsBody, Updated};
 
 /// A request timeout short enough for a UI action, long enough for a slow help-desk lookup

@@ -1,33 +1,9 @@
 //! The request and response shapes of the agent API that are not domain types, as the hub
 //! puts them on the wire.
 
-use ringside_core::call::Call;
 use ringside_core::caller::CallerMatch;
+use ringside_core::listing::JournalFilter;
 use serde::{Deserialize, Serialize};
-
-/// Which journal entries to list.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum JournalFilter {
-    /// Every call.
-    #[default]
-    All,
-    /// Missed inbound calls.
-    Missed,
-    /// Calls this agent answered or placed.
-    Mine,
-}
-
-impl JournalFilter {
-    /// The `filter` query value.
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            JournalFilter::All => "all",
-            JournalFilter::Missed => "missed",
-            JournalFilter::Mine => "mine",
-        }
-    }
-}
 
 /// One page request of `GET /api/v1/journal`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -38,15 +14,6 @@ pub struct JournalQuery {
     pub before: Option<i64>,
     /// Which entries.
     pub filter: JournalFilter,
-}
-
-/// One page of the journal, newest first.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct JournalPage {
-    /// The entries.
-    pub entries: Vec<Call>,
-    /// The `before` of the next (older) page; `None` on the last page.
-    pub next_before: Option<i64>,
 }
 
 /// The hub's answer for one caller number.

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use super::auth::Agent;
 use super::error::ApiError;
 use crate::state::Hub;
-use crate::store::{JournalFilter, JournalPage};
+use ringside_core::listing::{JournalFilter, JournalPage};
 
 /// The largest page.
 const MAX_LIMIT: i64 = 500;

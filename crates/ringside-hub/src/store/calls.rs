@@ -1,33 +1,11 @@
 //! Journal rows: a call's searchable columns plus its whole JSON body.
 
 use ringside_core::call::{Call, CallState, Direction, Provider};
+use ringside_core::listing::{JournalFilter, JournalPage};
 use rusqlite::{params, Connection, OptionalExtension, Row};
-use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::{Store, StoreError};
-
-/// Which journal entries an agent wants to see.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum JournalFilter {
-    /// Every call.
-    #[default]
-    All,
-    /// Inbound calls nobody answered.
-    Missed,
-    /// Calls the agent answered or that were meant for the agent alone.
-    Mine,
-}
-
-/// One page of the journal, newest first.
-#[derive(Debug, Clone, Serialize)]
-pub struct JournalPage {
-    /// The entries.
-    pub entries: Vec<Call>,
-    /// Pass as `before` to get the next (older) page; `null` on the last page.
-    pub next_before: Option<i64>,
-}
 
 /// Reads `(id, body)` rows; the id in the body is not trusted (it is 0 when inserted).
 fn decode(row: &Row) -> rusqlite::Result<(i64, String)> {

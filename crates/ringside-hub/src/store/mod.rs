@@ -14,7 +14,6 @@ pub mod directory;
 pub(crate) mod events;
 
 pub use agents::{AgentChange, AgentRow, NewAgent};
-pub use calls::{JournalFilter, JournalPage};
 pub use directory::ImportCounts;
 
 use std::path::{Path, PathBuf};
