@@ -226,9 +226,16 @@ impl ClientState {
 
     /// The popup's effect for the call's new version, keeping track of open popups.
     fn popup_transition(&mut self, call: &Call, now: OffsetDateTime) -> Option<Effect> {
-        let effect = self
-            .rules
-            .transition(call, self.popped.contains(&call.id), now)?;
+        let popped = self.popped.contains(&call.id);
+        // Do-not-disturb: new calls go to the journal only; an open popup still follows its
+        // call to the end.
+        let undisturbed = self
+            .my_presence()
+            .is_some_and(|me| me.dnd || me.out_of_office);
+        if undisturbed && !popped {
+            return None;
+        }
+        let effect = self.rules.transition(call, popped, now)?;
         match effect {
             Effect::ShowPopup(_) => {
                 self.popped.insert(call.id);

@@ -512,3 +512,16 @@ fn a_removed_agent_leaves_the_team() {
         "a replayed removal changes nothing"
     );
 }
+
+#[test]
+fn do_not_disturb_keeps_new_calls_in_the_journal_only() {
+    let mut state = synced();
+    state.apply(presence_event(11, presence(ME, true)), T0);
+    let effects = state.apply(event(12, ringing(1)), T0);
+    assert_eq!(effects, vec![Effect::JournalChanged], "no popup");
+
+    // Back from do-not-disturb: the next call pops up.
+    state.apply(presence_event(13, presence(ME, false)), T0);
+    let effects = state.apply(event(14, ringing(2)), T0);
+    assert_eq!(effects[0], show(ringing(2)));
+}
