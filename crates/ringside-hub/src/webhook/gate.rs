@@ -50,19 +50,36 @@ pub fn admit(enabled: bool, configured: &str, presented: &str) -> Result<(), Ref
     Ok(())
 }
 
-/// Admits a request as [`admit`] does, then hands out its body as read (an oversized or
-/// broken body is refused with the reason).
-pub fn admit_body(
+/// A request past the gate, or not: its body to act on, and what the webhook log keeps of it.
+#[derive(Debug)]
+pub struct Gated {
+    /// The body as read, or why the request is refused (the gate, an oversized or broken body).
+    pub body: Result<Bytes, Refusal>,
+    /// What the log keeps: the body's text, or nothing of a request refused at the gate, so
+    /// that anyone without the token cannot fill the admin's log with text of their choosing.
+    pub logged: String,
+}
+
+/// Admits a request as [`admit`] does, and hands out its body as read.
+pub fn open(
     enabled: bool,
     configured: &str,
     presented: &str,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Bytes, Refusal> {
-    admit(enabled, configured, presented)?;
-    body.map_err(|e| Refusal {
-        status: e.status(),
-        message: e.body_text(),
-    })
+) -> Gated {
+    if let Err(refusal) = admit(enabled, configured, presented) {
+        return Gated {
+            body: Err(refusal),
+            logged: super::log::NOT_KEPT.to_owned(),
+        };
+    }
+    Gated {
+        logged: super::log::request_text(&body),
+        body: body.map_err(|e| Refusal {
+            status: e.status(),
+            message: e.body_text(),
+        }),
+    }
 }
 
 #[cfg(test)]

@@ -12,7 +12,8 @@ use ringside_core::call::Provider;
 use ringside_providers::{generic, Params};
 use serde_json::Value;
 
-use super::{gate, pipeline};
+use super::gate::{self, Refusal};
+use super::pipeline;
 use crate::recorder::RecordError;
 use crate::state::Hub;
 
@@ -28,16 +29,13 @@ pub async fn generic_cti(
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let endpoint = &hub.settings.config.generic;
-    let request = match gate::admit(endpoint.enabled, &endpoint.token, &path_token) {
-        Ok(()) => super::log::request_text(&body),
-        Err(_) => super::log::NOT_KEPT.to_owned(),
-    };
-    let (status, answer) = handle(&hub, &path_token, content_type.as_deref(), body).await;
+    let gated = gate::open(endpoint.enabled, &endpoint.token, &path_token, body);
+    let (status, answer) = handle(&hub, content_type.as_deref(), gated.body).await;
     super::log::reply(
         &hub.webhook_log,
         "generic",
         &headers,
-        request,
+        gated.logged,
         (status, answer.to_string()),
         "application/json",
     )
@@ -45,13 +43,11 @@ pub async fn generic_cti(
 
 async fn handle(
     hub: &Hub,
-    path_token: &str,
     content_type: Option<&str>,
-    body: Result<Bytes, BytesRejection>,
+    body: Result<Bytes, Refusal>,
 ) -> (StatusCode, Value) {
-    let endpoint = &hub.settings.config.generic;
     let fail = |status: StatusCode, message: &str| (status, generic::error(message));
-    let body = match gate::admit_body(endpoint.enabled, &endpoint.token, path_token, body) {
+    let body = match body {
         Ok(body) => body,
         Err(refusal) => return fail(refusal.status, &refusal.message),
     };

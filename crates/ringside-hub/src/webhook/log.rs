@@ -78,8 +78,7 @@ pub fn reply(
         .into_response()
 }
 
-/// What the log keeps of a request refused at the gate: nothing of its body, so that anyone
-/// without the token cannot fill the admin's log with text of their choosing.
+/// What the log keeps of a request refused at the gate (see [`super::gate::Gated`]).
 pub const NOT_KEPT: &str = "(body not kept: refused at the gate)";
 
 /// The body of a request as the log keeps it: its text, or why it could not be read.

@@ -16,7 +16,7 @@ use ringside_core::call::Provider;
 use ringside_core::journal::JournalError;
 use ringside_providers::{placetel, Params};
 
-use super::gate;
+use super::gate::{self, Refusal};
 use super::pipeline;
 use crate::recorder::RecordError;
 use crate::state::Hub;
@@ -29,16 +29,13 @@ pub async fn placetel(
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let endpoint = &hub.settings.config.placetel;
-    let request = match gate::admit(endpoint.enabled, &endpoint.token, &path_token) {
-        Ok(()) => super::log::request_text(&body),
-        Err(_) => super::log::NOT_KEPT.to_owned(),
-    };
-    let answered = handle(&hub, &path_token, &headers, body).await;
+    let gated = gate::open(endpoint.enabled, &endpoint.token, &path_token, body);
+    let answered = handle(&hub, &headers, gated.body).await;
     super::log::reply(
         &hub.webhook_log,
         "placetel",
         &headers,
-        request,
+        gated.logged,
         answered,
         placetel::CONTENT_TYPE,
     )
@@ -46,13 +43,12 @@ pub async fn placetel(
 
 async fn handle(
     hub: &Hub,
-    path_token: &str,
     headers: &HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Result<Bytes, Refusal>,
 ) -> (StatusCode, String) {
     let config = &hub.settings.config.placetel;
     let fail = |status: StatusCode, message: &str| (status, placetel::error(message));
-    let body = match gate::admit_body(config.enabled, &config.token, path_token, body) {
+    let body = match body {
         Ok(body) => body,
         Err(refusal) => return fail(refusal.status, &refusal.message),
     };

@@ -14,7 +14,7 @@ use ringside_core::call::Provider;
 use ringside_core::routing::PbxAnswer;
 use ringside_providers::{sipgate, Params};
 
-use super::gate;
+use super::gate::{self, Refusal};
 use super::pipeline;
 use crate::recorder::RecordError;
 use crate::state::Hub;
@@ -31,16 +31,13 @@ pub async fn sipgate(
             .into_response();
     }
     let endpoint = &hub.settings.config.sipgate;
-    let request = match gate::admit(endpoint.enabled, &endpoint.token, &path_token) {
-        Ok(()) => super::log::request_text(&body),
-        Err(_) => super::log::NOT_KEPT.to_owned(),
-    };
-    let answered = handle(&hub, &path_token, &headers, body).await;
+    let gated = gate::open(endpoint.enabled, &endpoint.token, &path_token, body);
+    let answered = handle(&hub, &headers, gated.body).await;
     super::log::reply(
         &hub.webhook_log,
         "sipgate",
         &headers,
-        request,
+        gated.logged,
         answered,
         sipgate::CONTENT_TYPE,
     )
@@ -48,13 +45,12 @@ pub async fn sipgate(
 
 async fn handle(
     hub: &Hub,
-    path_token: &str,
     headers: &HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Result<Bytes, Refusal>,
 ) -> (StatusCode, String) {
     let config = &hub.settings.config.sipgate;
     let fail = |status: StatusCode, message: &str| (status, sipgate::error(message));
-    let body = match gate::admit_body(config.enabled, &config.token, path_token, body) {
+    let body = match body {
         Ok(body) => body,
         Err(refusal) => return fail(refusal.status, &refusal.message),
     };
