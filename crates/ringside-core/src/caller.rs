@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 
 /// How sure the match is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum MatchLevel {
     /// The number is in a contact's phone fields or notes.
@@ -44,6 +45,7 @@ pub const MAX_TICKETS: usize = 5;
 /// The directory's answer for one number: everything a popup shows, so that it needs no
 /// second request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CallerMatch {
     /// The number that was looked up, in E.164.
     pub number: String,
@@ -71,6 +73,7 @@ impl CallerMatch {
 
 /// One candidate for who is calling.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ContactCard {
     /// The hub's contact id, or `None` for a candidate known only from a ticket.
     pub id: Option<i64>,
@@ -88,6 +91,7 @@ pub struct ContactCard {
 
 /// A ticket as a popup lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TicketSummary {
     /// The help desk's ticket id or number.
     pub id: String,
@@ -96,10 +100,26 @@ pub struct TicketSummary {
     /// The ticket's state, e.g. `open`.
     pub state: Option<String>,
     /// When the ticket last changed.
+    #[cfg_attr(feature = "ts", ts(type = "string | null"))]
     #[serde(with = "time::serde::rfc3339::option")]
     pub updated_at: Option<OffsetDateTime>,
     /// A link to the ticket in the help desk.
     pub url: Option<String>,
+}
+
+/// A contact found by name or organization, with one of its numbers: what the dial field
+/// suggests while the agent types.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ContactHit {
+    /// The contact's name.
+    pub name: String,
+    /// Their organization, when known.
+    pub organization: Option<String>,
+    /// The number in E.164, what the dialer is given.
+    pub number: String,
+    /// The number formatted for humans.
+    pub number_pretty: String,
 }
 
 #[cfg(test)]

@@ -91,6 +91,36 @@ async fn imported_contacts_and_tickets_identify_callers() {
         .collect();
     assert_eq!(titles, vec!["Invoice question", "Printer on fire"]);
 
+    let (status, hits) = hub.get("/api/v1/contacts?q=acme", &hub.admin_token).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        hits,
+        json!([{
+            "name": "Carla Customer",
+            "organization": "Acme GmbH",
+            "number": "+4930609854180",
+            "number_pretty": "+49 30 609854180"
+        }]),
+        "found by organization, case-insensitively"
+    );
+    let (_, hits) = hub.get("/api/v1/contacts?q=diet", &hub.admin_token).await;
+    let numbers: Vec<&str> = hits
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|hit| hit["number"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        numbers,
+        vec!["+491712223334", "+4930609854180"],
+        "one hit per number"
+    );
+    let (_, none) = hub.get("/api/v1/contacts?q=%25%25", &hub.admin_token).await;
+    assert_eq!(none, json!([]), "% is searched for, not a wildcard");
+    let (status, error) = hub.get("/api/v1/contacts?q=a", &hub.admin_token).await;
+    assert_eq!(status, 400);
+    assert_eq!(error["error"], "q must have at least 2 characters");
+
     let (_, from_note) = hub
         .get("/api/v1/callers/01712223334", &hub.admin_token)
         .await;

@@ -41,6 +41,7 @@ pub fn router(hub: Arc<Hub>) -> Router {
         .route("/api/v1/me/dnd", put(team::set_dnd))
         .route("/api/v1/agents", get(team::agents))
         .route("/api/v1/callers/{number}", get(team::lookup))
+        .route("/api/v1/contacts", get(team::search_contacts))
         .route("/api/v1/journal", get(journal::list))
         .route("/api/v1/journal/done", post(journal::done_many))
         .route("/api/v1/journal/{id}/done", post(journal::done_one))

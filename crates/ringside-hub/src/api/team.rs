@@ -2,11 +2,12 @@
 
 use std::sync::Arc;
 
-use axum::extract::rejection::{JsonRejection, PathRejection};
-use axum::extract::{Path, State};
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
 use axum::Json;
 use ringside_core::agent::Presence;
-use ringside_core::number;
+use ringside_core::caller::ContactHit;
+use ringside_core::number::{self, E164};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -67,4 +68,44 @@ pub async fn lookup(
     };
     let found = hub.store.lookup(e164.as_str())?;
     Ok(Json(json!({ "number": e164.as_str(), "match": found })))
+}
+
+/// Query of `GET /api/v1/contacts`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SearchQuery {
+    /// Part of a name or organization.
+    q: String,
+    /// How many hits at most (1 to 50, default 10).
+    limit: Option<u32>,
+}
+
+/// `GET /api/v1/contacts?q=`: contacts by name or organization, for the dial field.
+pub async fn search_contacts(
+    State(hub): State<Arc<Hub>>,
+    Agent(_): Agent,
+    query: Result<Query<SearchQuery>, QueryRejection>,
+) -> Result<Json<Vec<ContactHit>>, ApiError> {
+    let Query(query) = query?;
+    let text = query.q.trim();
+    if text.chars().count() < 2 {
+        return Err(ApiError::bad_request("q must have at least 2 characters"));
+    }
+    let limit = query.limit.unwrap_or(10);
+    if !(1..=50).contains(&limit) {
+        return Err(ApiError::bad_request("limit must be between 1 and 50"));
+    }
+    let hits = hub.store.search_contacts(text, limit)?;
+    Ok(Json(
+        hits.into_iter()
+            .map(|(name, organization, number)| ContactHit {
+                number_pretty: E164::parse(&number)
+                    .map(|e164| number::pretty(&e164))
+                    .unwrap_or_else(|_| number.clone()),
+                name,
+                organization,
+                number,
+            })
+            .collect(),
+    ))
 }

@@ -305,7 +305,43 @@ pub(crate) fn lookup(conn: &Connection, e164: &str) -> Result<Option<CallerMatch
     }))
 }
 
+/// Contacts whose name or organization contains `query`, with each of their numbers.
+fn search(
+    conn: &Connection,
+    query: &str,
+    limit: u32,
+) -> Result<Vec<(String, Option<String>, String)>, StoreError> {
+    let escaped: String = query
+        .chars()
+        .flat_map(|c| match c {
+            '%' | '_' | '\\' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect();
+    let pattern = format!("%{escaped}%");
+    let mut statement = conn.prepare_cached(
+        "SELECT DISTINCT c.name, c.organization, n.e164 FROM contacts c \
+         JOIN caller_numbers n ON n.contact_id = c.id \
+         WHERE c.name LIKE ?1 ESCAPE '\\' OR c.organization LIKE ?1 ESCAPE '\\' \
+         ORDER BY c.name, n.e164 LIMIT ?2",
+    )?;
+    let rows = statement.query_map(params![pattern, limit], |row| {
+        Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 impl Store {
+    /// Contacts by name or organization (case-insensitive for ASCII), each with one of its
+    /// numbers, alphabetically: the dial field's suggestions.
+    pub fn search_contacts(
+        &self,
+        query: &str,
+        limit: u32,
+    ) -> Result<Vec<(String, Option<String>, String)>, StoreError> {
+        self.read_inline(|conn| search(conn, query, limit))
+    }
+
     /// Who has this number: known contacts, or else maybe-matches from ticket text.
     pub fn lookup(&self, e164: &str) -> Result<Option<CallerMatch>, StoreError> {
         self.read_inline(|conn| lookup(conn, e164))
