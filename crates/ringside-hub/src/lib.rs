@@ -5,6 +5,7 @@
 pub mod api;
 pub mod config;
 pub mod dial;
+pub mod embedded;
 pub mod janitor;
 pub mod placetel_users;
 pub mod recorder;

@@ -1,0 +1,287 @@
+//! The hub as the desktop app runs it in-process: on loopback, with its configuration and
+//! database in the app's data directory, and the local user as its admin agent.
+//!
+//! The local agent's token is made anew at every start and never written anywhere: the
+//! app that started the hub is the only one that needs it, and it holds it in memory.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use ringside_core::call::Provider;
+
+use crate::config::{self, Config, Settings};
+use crate::recorder::Recorder;
+use crate::store::Store;
+use crate::{state, token, RunningHub};
+
+/// How long the test call rings before the caller gives up.
+pub const TEST_CALL_RINGS_FOR: Duration = Duration::from_secs(15);
+
+/// The number the test call comes from: a valid number that is nobody's.
+pub const TEST_CALL_FROM: &str = "+4930901820";
+
+/// Who the embedded hub's own agent is.
+#[derive(Debug, Clone)]
+pub struct LocalAgent {
+    /// Login, e.g. the operating-system user name.
+    pub login: String,
+    /// Display name.
+    pub name: String,
+}
+
+impl LocalAgent {
+    /// The agent for the user running the app: their login name when it makes a valid
+    /// login, else `agent`.
+    pub fn from_environment() -> LocalAgent {
+        let user = std::env::var("USER")
+            .or_else(|_| std::env::var("USERNAME"))
+            .unwrap_or_default();
+        let login: String = user
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+            .collect::<String>()
+            .to_ascii_lowercase();
+        let login = if login.is_empty() {
+            "agent".to_owned()
+        } else {
+            login
+        };
+        LocalAgent {
+            name: login.clone(),
+            login,
+        }
+    }
+}
+
+/// One webhook URL the PBX is given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookUrl {
+    /// Which provider posts to it.
+    pub provider: Provider,
+    /// What the admin pastes it into.
+    pub label: String,
+    /// The URL, token included.
+    pub url: String,
+}
+
+/// A running embedded hub and what the app needs to talk to it.
+#[derive(Debug)]
+pub struct EmbeddedHub {
+    /// The server.
+    pub running: RunningHub,
+    /// The local agent's login.
+    pub login: String,
+    /// The local agent's token for this run.
+    pub token: String,
+    /// Where the configuration file is, for the admin who wants to edit it.
+    pub config_path: PathBuf,
+}
+
+impl EmbeddedHub {
+    /// The URLs of the enabled webhooks, tokens included, for the PBX's settings.
+    pub fn webhooks(&self) -> Vec<WebhookUrl> {
+        let config = &self.running.hub.settings.config;
+        let base = self.running.url();
+        let mut urls = vec![];
+        if config.generic.enabled {
+            urls.push(WebhookUrl {
+                provider: Provider::Generic,
+                label: "Generic CTI (Zammad-compatible) webhook".into(),
+                url: format!("{base}/api/v1/cti/{}", config.generic.token),
+            });
+        }
+        if config.placetel.enabled {
+            urls.push(WebhookUrl {
+                provider: Provider::Placetel,
+                label: "Placetel notify URL".into(),
+                url: format!("{base}/api/v1/placetel/{}", config.placetel.token),
+            });
+        }
+        if config.sipgate.enabled {
+            for route in ["in", "out"] {
+                urls.push(WebhookUrl {
+                    provider: Provider::Sipgate,
+                    label: format!("sipgate.io {route}going URL"),
+                    url: format!("{base}/api/v1/sipgate/{}/{route}", config.sipgate.token),
+                });
+            }
+        }
+        if config.twilio.enabled {
+            urls.push(WebhookUrl {
+                provider: Provider::Twilio,
+                label: "Twilio voice URL".into(),
+                url: format!("{base}/api/v1/twilio/{}/voice", config.twilio.token),
+            });
+        }
+        urls
+    }
+
+    /// Plays a short inbound call from [`TEST_CALL_FROM`] through the generic webhook, as a
+    /// PBX would: it rings, and after [`TEST_CALL_RINGS_FOR`] the caller gives up.
+    pub async fn send_test_call(&self) -> anyhow::Result<()> {
+        let config = &self.running.hub.settings.config;
+        if !config.generic.enabled {
+            bail!(
+                "the generic CTI webhook is disabled in {}",
+                self.config_path.display()
+            );
+        }
+        let url = format!("{}/api/v1/cti/{}", self.running.url(), config.generic.token);
+        let call_id = format!("ringside-test-{}", token::generate());
+        let client = reqwest::Client::new();
+        post_event(&client, &url, &call_id, "newCall", None).await?;
+        tokio::spawn(async move {
+            tokio::time::sleep(TEST_CALL_RINGS_FOR).await;
+            if let Err(e) = post_event(&client, &url, &call_id, "hangup", Some("cancel")).await {
+                tracing::warn!("ending the test call: {e:#}");
+            }
+        });
+        Ok(())
+    }
+
+    /// Stops the server.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.running.stop().await
+    }
+}
+
+/// One generic CTI event of the test call.
+async fn post_event(
+    client: &reqwest::Client,
+    url: &str,
+    call_id: &str,
+    event: &str,
+    cause: Option<&str>,
+) -> anyhow::Result<()> {
+    let mut form = vec![
+        ("event", event),
+        ("direction", "in"),
+        ("from", TEST_CALL_FROM),
+        ("to", "Ringside test line"),
+        ("callId", call_id),
+    ];
+    if let Some(cause) = cause {
+        form.push(("cause", cause));
+    }
+    let response = client
+        .post(url)
+        .form(&form)
+        .send()
+        .await
+        .context("posting to the generic webhook")?;
+    if !response.status().is_success() {
+        bail!("the webhook answered {}", response.status());
+    }
+    Ok(())
+}
+
+/// Starts the hub whose files live in `data_dir`, writing a configuration on first start,
+/// and makes sure `agent` exists as an admin with a fresh token.
+pub async fn start(data_dir: &Path, agent: &LocalAgent) -> anyhow::Result<EmbeddedHub> {
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("creating {}", data_dir.display()))?;
+    let config_path = data_dir.join("ringside.toml");
+    if !config_path.exists() {
+        let text = first_config(data_dir)?;
+        std::fs::write(&config_path, text)
+            .with_context(|| format!("writing {}", config_path.display()))?;
+    }
+    let mut settings =
+        Config::load(&config_path).with_context(|| format!("loading {}", config_path.display()))?;
+    prepare_agent(&settings, agent).await?;
+    let running = match crate::start(settings.clone()).await {
+        Ok(running) => running,
+        Err(e) if is_addr_in_use(&e) => {
+            // Another program took the port since the first start: any free one will do
+            // for now, and Settings shows the URL it is on.
+            tracing::warn!(
+                "{} is taken, using another port: {e:#}",
+                settings.config.listen
+            );
+            settings.config.listen = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
+            crate::start(settings).await?
+        }
+        Err(e) => return Err(e),
+    };
+    let token = token::generate();
+    if !running
+        .hub
+        .recorder
+        .set_token(&agent.login, &token::hash(&token))
+        .await?
+    {
+        bail!("the local agent {:?} vanished", agent.login);
+    }
+    Ok(EmbeddedHub {
+        running,
+        login: agent.login.clone(),
+        token,
+        config_path,
+    })
+}
+
+/// Adds the local agent as an admin unless it exists.
+async fn prepare_agent(settings: &Settings, agent: &LocalAgent) -> anyhow::Result<()> {
+    let (store, writer) = Store::open(&settings.config.data_dir).context("opening the store")?;
+    if store.agent(&agent.login)?.is_some() {
+        return Ok(());
+    }
+    let recorder = Recorder::new(store, writer);
+    let new = state::new_agent(
+        &agent.login,
+        &agent.name,
+        true,
+        vec![],
+        Default::default(),
+        &settings.country,
+    )?;
+    // The token is replaced as soon as the hub runs.
+    recorder
+        .add_agent(
+            &new,
+            &token::hash(&token::generate()),
+            time::OffsetDateTime::now_utc(),
+        )
+        .await?;
+    Ok(())
+}
+
+/// The configuration of a new embedded hub: loopback on a port free now (kept from then on,
+/// so that the URLs given to the PBX stay valid), the database next to the file.
+fn first_config(data_dir: &Path) -> anyhow::Result<String> {
+    let probe = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .context("finding a free port on loopback")?;
+    let addr = probe.local_addr()?;
+    drop(probe);
+    let data_dir = data_dir
+        .canonicalize()
+        .with_context(|| format!("resolving {}", data_dir.display()))?;
+    let quoted_dir = toml::Value::String(data_dir.display().to_string()).to_string();
+    let text = config::template(token::generate)
+        .replacen(
+            "listen = \"127.0.0.1:8642\"",
+            &format!("listen = \"{addr}\""),
+            1,
+        )
+        .replacen(
+            "data_dir = \"data\"",
+            &format!("data_dir = {quoted_dir}"),
+            1,
+        )
+        .replacen(
+            "public_url = \"http://127.0.0.1:8642\"",
+            &format!("public_url = \"http://{addr}\""),
+            1,
+        );
+    Ok(text)
+}
+
+fn is_addr_in_use(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::AddrInUse)
+    })
+}
