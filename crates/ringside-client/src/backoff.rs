@@ -30,15 +30,16 @@ impl Default for BackoffPolicy {
     }
 }
 
-/// The state of one reconnect sequence.
+/// The state of one reconnect sequence (also used by the app to retry its first request).
 #[derive(Debug, Clone)]
-pub(crate) struct Backoff {
+pub struct Backoff {
     policy: BackoffPolicy,
     attempt: u32,
 }
 
 impl Backoff {
-    pub(crate) fn new(policy: BackoffPolicy) -> Self {
+    /// A sequence at its first attempt.
+    pub fn new(policy: BackoffPolicy) -> Self {
         Backoff { policy, attempt: 0 }
     }
 
@@ -53,6 +54,11 @@ impl Backoff {
         let ceiling = u64::try_from(self.ceiling().as_nanos()).unwrap_or(u64::MAX);
         self.attempt = self.attempt.saturating_add(1);
         Duration::from_nanos(rng.random_range(0..=ceiling))
+    }
+
+    /// Draws the next delay with the thread's random generator.
+    pub fn next_jittered(&mut self) -> Duration {
+        self.next_delay(&mut rand::rng())
     }
 
     /// Starts over: after a connection that stayed up, or when asked to reconnect now.

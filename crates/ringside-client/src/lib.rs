@@ -9,7 +9,9 @@
 //!   through a [`stream::StreamHandle`] and reported as [`stream::StreamUpdate`]s;
 //! - [`state`]: [`state::ClientState`], the pure, idempotent reducer of stream messages into
 //!   current calls and presence, which says what the UI must do ([`state::Effect`]);
-//! - [`error`]: [`error::ClientError`], with a stable code for the UI.
+//! - [`error`]: [`error::ClientError`], with a stable code for the UI;
+//! - [`links`]: which links the app may open (the help desk over https, phone links);
+//! - [`wake`]: noticing a sleep, so that the stream reconnects at once after it.
 //!
 //! Typical wiring: share one `Arc<Mutex<ClientState>>` between the stream and the app; for
 //! each [`stream::StreamUpdate::Message`], lock the state, `apply` the message with the
@@ -52,6 +54,8 @@
 pub mod backoff;
 pub mod endpoint;
 pub mod error;
+pub mod links;
 pub mod rest;
 pub mod state;
 pub mod stream;
+pub mod wake;

@@ -14,6 +14,7 @@ pub type Identities = BTreeMap<Provider, String>;
 
 /// What an agent may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Receives calls, dials out, works the journal.
@@ -43,6 +44,7 @@ impl Role {
 
 /// An agent's availability as everyone on the team sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Presence {
     /// The agent's login.
     pub login: String,
@@ -68,12 +70,14 @@ pub struct Presence {
 
 /// The call an agent is on, for the team view.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct OnCall {
     /// The journal id of the call.
     pub call: i64,
     /// The other party: a contact's name when known, else the number.
     pub with: String,
     /// When the agent picked up.
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     #[serde(with = "time::serde::rfc3339")]
     pub since: OffsetDateTime,
 }

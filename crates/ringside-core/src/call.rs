@@ -12,6 +12,7 @@ use crate::caller::CallerMatch;
 /// The phone system a call came through; part of a call's identity because two providers
 /// may use the same call id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum Provider {
     /// Zammad's generic CTI push API (`/api/v1/cti/:token`).
@@ -49,6 +50,7 @@ impl Provider {
 
 /// Whether the customer called us (`in`) or an agent called out (`out`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum Direction {
     /// A customer calls the support line.
@@ -78,6 +80,7 @@ impl Direction {
 
 /// Where a call stands. Serialized with Zammad's state names (`newCall`, `answer`, `hangup`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum CallState {
     /// The phone rings; nobody has picked up yet.
     #[serde(rename = "newCall")]
@@ -157,6 +160,7 @@ pub struct CallEvent {
 
 /// A journal entry: one call, as it now is.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Call {
     /// The hub's id of the entry (0 until the store has assigned one).
     pub id: i64,
@@ -187,12 +191,15 @@ pub struct Call {
     /// Whether nothing is left to do about the call (a missed call is not done).
     pub done: bool,
     /// When the call started ringing.
+    #[cfg_attr(feature = "ts", ts(type = "string | null"))]
     #[serde(with = "time::serde::rfc3339::option")]
     pub initialized_at: Option<OffsetDateTime>,
     /// When it was answered.
+    #[cfg_attr(feature = "ts", ts(type = "string | null"))]
     #[serde(with = "time::serde::rfc3339::option")]
     pub start_at: Option<OffsetDateTime>,
     /// When it ended.
+    #[cfg_attr(feature = "ts", ts(type = "string | null"))]
     #[serde(with = "time::serde::rfc3339::option")]
     pub end_at: Option<OffsetDateTime>,
     /// Seconds from ringing to answer (or to hangup when nobody answered).
@@ -206,9 +213,11 @@ pub struct Call {
     /// Who the other party is, as found in the directory.
     pub caller: Option<CallerMatch>,
     /// When the entry was created.
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     /// When the entry last changed.
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
 }

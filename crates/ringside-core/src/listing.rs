@@ -7,6 +7,7 @@ use crate::call::Call;
 
 /// Which journal entries an agent wants to see.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum JournalFilter {
     /// Every call.
@@ -31,6 +32,7 @@ impl JournalFilter {
 
 /// One page of the journal, newest first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct JournalPage {
     /// The entries.
     pub entries: Vec<Call>,

@@ -14,9 +14,10 @@ use url::Url;
 
 use crate::endpoint::HubEndpoint;
 use crate::error::{with_causes, ClientError};
+pub use ringside_core::caller::ContactHit;
 pub use ringside_core::listing::{JournalFilter, JournalPage};
-pub use types::{CallerLookup, JournalQuery};
-use types::{DndBody, DoneBody, DoneIdsBody, Updated};
+pub use types::{CallerLookup, DialResult, JournalQuery};
+use types::{DialBody, DndBody, DoneBody, DoneIdsBody, Updated};
 
 /// A request timeout short enough for a UI action, long enough for a slow help-desk lookup
 /// behind the hub.
@@ -99,6 +100,21 @@ impl HubClient {
     /// Who is behind a number, for a popup or the dial field (`GET /api/v1/callers/{number}`).
     pub async fn lookup_caller(&self, number: &str) -> Result<CallerLookup, ClientError> {
         self.fetch(self.request(Method::GET, &["callers", number]))
+            .await
+    }
+
+    /// Contacts whose name or organization contains `query`, for the dial field's
+    /// suggestions (`GET /api/v1/contacts`).
+    pub async fn search_contacts(&self, query: &str) -> Result<Vec<ContactHit>, ClientError> {
+        let mut url = self.endpoint.api_url(&["contacts"]);
+        url.query_pairs_mut().append_pair("q", query);
+        self.fetch(self.request_url(Method::GET, url)).await
+    }
+
+    /// Places a call from this agent's phone to `number` (`POST /api/v1/dial`): through
+    /// the provider's API, or as a `tel:` link for the agent's softphone.
+    pub async fn dial(&self, number: &str) -> Result<DialResult, ClientError> {
+        self.fetch_with(Method::POST, &["dial"], &DialBody { number })
             .await
     }
 

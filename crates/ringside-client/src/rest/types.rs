@@ -26,6 +26,25 @@ pub struct CallerLookup {
     pub caller_match: Option<CallerMatch>,
 }
 
+/// How the hub placed a call (`POST /api/v1/dial`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct DialResult {
+    /// Who dials: `placetel`, `sipgate`, `twilio`, or `tel` (the agent's softphone).
+    pub via: String,
+    /// The number dialed, in E.164.
+    pub number: String,
+    /// With `tel`: the link the desktop opens in the softphone.
+    #[serde(default)]
+    pub link: Option<String>,
+}
+
+/// Body of `POST /api/v1/dial`.
+#[derive(Serialize)]
+pub(crate) struct DialBody<'a> {
+    pub(crate) number: &'a str,
+}
+
 /// Body of `PUT /api/v1/me/dnd`.
 #[derive(Serialize)]
 pub(crate) struct DndBody {

@@ -18,6 +18,7 @@ use ringside_core::stream::{EventBody, ResumeFrom, ServerMessage, Snapshot, Stre
 use time::OffsetDateTime;
 
 use order::supersedes;
+pub use popup::PopupOn;
 use popup::PopupRules;
 
 /// How old a ringing call may be and still pop up: older ones only reach the journal (a
@@ -62,6 +63,7 @@ impl ClientState {
             rules: PopupRules {
                 me: login.into(),
                 window: popup_window,
+                popup_on: PopupOn::Ring,
             },
             position: None,
             calls: BTreeMap::new(),
@@ -79,6 +81,11 @@ impl ClientState {
         };
         self.forget_finished(now);
         effects
+    }
+
+    /// Changes when popups open from now on; popups already open still follow their call.
+    pub fn set_popup_on(&mut self, popup_on: PopupOn) {
+        self.rules.popup_on = popup_on;
     }
 
     /// The last applied `(epoch, seq)`: what the stream resumes from. `None` until the

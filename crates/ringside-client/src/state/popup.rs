@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use ringside_core::call::{Call, CallState, Direction};
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::Effect;
@@ -15,6 +16,21 @@ pub(super) struct PopupRules {
     pub(super) me: String,
     /// How old a ringing call may be and still pop up.
     pub(super) window: Duration,
+    pub(super) popup_on: PopupOn,
+}
+
+/// When this agent's popup opens: the per-agent setting "pop on ring, on answer, or never".
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "lowercase")]
+pub enum PopupOn {
+    /// While an inbound call rings for this agent (or for everyone).
+    #[default]
+    Ring,
+    /// Once this agent has answered an inbound call: a screen pop for the call in hand.
+    Answer,
+    /// Never: the agent uses the journal and click-to-dial only.
+    Never,
 }
 
 impl PopupRules {
@@ -30,7 +46,16 @@ impl PopupRules {
             && call.state == CallState::Ringing
             && self.meant_for_me(call);
         if !popped {
-            return (ringing_for_me && self.is_fresh(call, now))
+            let opens = match self.popup_on {
+                PopupOn::Ring => ringing_for_me,
+                PopupOn::Answer => {
+                    call.direction == Direction::In
+                        && call.state == CallState::Answered
+                        && call.answered_by.as_deref() == Some(self.me.as_str())
+                }
+                PopupOn::Never => false,
+            };
+            return (opens && self.is_fresh(call, now))
                 .then(|| Effect::ShowPopup(Box::new(call.clone())));
         }
         let keep = match call.state {
@@ -54,8 +79,12 @@ impl PopupRules {
 
     /// A call that started ringing longer ago than the window goes to the journal only; a
     /// call stamped in the future (hub clock ahead) counts as fresh.
+    /// Whether the moment that opens the popup (the ring, or the answer) is recent enough.
     fn is_fresh(&self, call: &Call, now: OffsetDateTime) -> bool {
-        let rang_at = call.initialized_at.unwrap_or(call.created_at);
-        now - rang_at <= self.window
+        let since = match call.state {
+            CallState::Answered => call.start_at.unwrap_or(call.updated_at),
+            _ => call.initialized_at.unwrap_or(call.created_at),
+        };
+        now - since <= self.window
     }
 }

@@ -6,7 +6,7 @@ use ringside_core::stream::{EventBody, ResumeFrom, ServerMessage, Snapshot, Stre
 use time::macros::datetime;
 use time::OffsetDateTime;
 
-use super::{ClientState, Effect, DEFAULT_POPUP_WINDOW};
+use super::{ClientState, Effect, PopupOn, DEFAULT_POPUP_WINDOW};
 
 const ME: &str = "alice";
 const T0: OffsetDateTime = datetime!(2026-01-05 09:00:00 UTC);
@@ -524,4 +524,52 @@ fn do_not_disturb_keeps_new_calls_in_the_journal_only() {
     state.apply(presence_event(13, presence(ME, false)), T0);
     let effects = state.apply(event(14, ringing(2)), T0);
     assert_eq!(effects[0], show(ringing(2)));
+}
+
+#[test]
+fn popup_on_answer_opens_when_i_answer_only() {
+    let mut state = synced();
+    state.set_popup_on(PopupOn::Answer);
+    assert_eq!(
+        state.apply(event(11, ringing(1)), at(1)),
+        [Effect::JournalChanged]
+    );
+    assert_eq!(
+        state.apply(event(12, answered(1, Some(ME), 4)), at(4)),
+        [show(answered(1, Some(ME), 4)), Effect::JournalChanged]
+    );
+    assert_eq!(
+        state.apply(event(13, ended(answered(1, Some(ME), 4), 60)), at(60)),
+        [Effect::ClosePopup(1), Effect::JournalChanged]
+    );
+    state.apply(event(14, ringing(2)), at(61));
+    assert_eq!(
+        state.apply(event(15, answered(2, Some("bob"), 64)), at(64)),
+        [Effect::JournalChanged],
+        "a call someone else answered is not mine to pop"
+    );
+}
+
+#[test]
+fn popup_on_answer_ignores_answers_replayed_long_after() {
+    let mut state = synced();
+    state.set_popup_on(PopupOn::Answer);
+    assert_eq!(
+        state.apply(event(11, answered(1, Some(ME), 4)), at(600)),
+        [Effect::JournalChanged]
+    );
+}
+
+#[test]
+fn pop_never_keeps_every_call_in_the_journal() {
+    let mut state = synced();
+    state.set_popup_on(PopupOn::Never);
+    assert_eq!(
+        state.apply(event(11, ringing(1)), at(1)),
+        [Effect::JournalChanged]
+    );
+    assert_eq!(
+        state.apply(event(12, answered(1, Some(ME), 4)), at(4)),
+        [Effect::JournalChanged]
+    );
 }

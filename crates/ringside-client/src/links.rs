@@ -1,0 +1,153 @@
+//! Which links the desktop app may open: the help desk's own pages over `https:`, and phone
+//! links. Anything else a caller record carries (another host, `http:`, `javascript:`,
+//! `file:`) is refused, so a poisoned directory entry cannot send the agent anywhere.
+
+use url::Url;
+
+/// Why a link was not opened; the text is shown to the agent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LinkRefused {
+    /// Not a URL at all.
+    #[error("{0:?} is not a link")]
+    Malformed(String),
+    /// No help-desk address is configured, so no web link is trusted.
+    #[error("set the help desk's address in Settings to open its links")]
+    NoHelpdesk,
+    /// A web link elsewhere than the help desk, or not over https.
+    #[error("only https links to {helpdesk} are opened, not {url}")]
+    Foreign {
+        /// The configured help-desk origin.
+        helpdesk: String,
+        /// The refused link.
+        url: String,
+    },
+}
+
+/// What an allowed link is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Link {
+    /// A page of the help desk, for the browser.
+    Helpdesk(Url),
+    /// A phone number from a `tel:` or `callto:` link, as written in it.
+    Phone(String),
+}
+
+/// Checks `raw` against the allowlist: `https:` on the origin of `helpdesk`, or a phone
+/// link.
+pub fn check(raw: &str, helpdesk: Option<&Url>) -> Result<Link, LinkRefused> {
+    let url = Url::parse(raw.trim()).map_err(|_| LinkRefused::Malformed(raw.to_owned()))?;
+    if let Some(number) = phone_number(&url) {
+        return Ok(Link::Phone(number));
+    }
+    let helpdesk = helpdesk.ok_or(LinkRefused::NoHelpdesk)?;
+    let same_origin = url.scheme() == "https"
+        && helpdesk.scheme() == "https"
+        && url.origin() == helpdesk.origin()
+        && url.username().is_empty()
+        && url.password().is_none();
+    if same_origin {
+        Ok(Link::Helpdesk(url))
+    } else {
+        Err(LinkRefused::Foreign {
+            helpdesk: helpdesk.origin().ascii_serialization(),
+            url: url.to_string(),
+        })
+    }
+}
+
+/// The number of a `tel:` or `callto:` link (`tel:+49 30 1234`, `callto://+49301234`),
+/// percent-decoded, without parameters such as `;ext=`.
+pub fn phone_number(url: &Url) -> Option<String> {
+    if !matches!(url.scheme(), "tel" | "callto") {
+        return None;
+    }
+    let rest = url.as_str().split_once(':')?.1.trim_start_matches('/');
+    let rest = rest.split([';', '?']).next().unwrap_or_default();
+    let decoded = percent_decode(rest);
+    let number = decoded.trim();
+    (number.chars().filter(char::is_ascii_digit).count() >= 3).then(|| number.to_owned())
+}
+
+/// Decodes `%XX` escapes; invalid ones stay as they are.
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn desk() -> Url {
+        Url::parse("https://support.example.com/").unwrap()
+    }
+
+    #[test]
+    fn helpdesk_pages_over_https_are_allowed() {
+        let link = check("https://support.example.com/#ticket/zoom/7", Some(&desk())).unwrap();
+        assert_eq!(
+            link,
+            Link::Helpdesk(Url::parse("https://support.example.com/#ticket/zoom/7").unwrap())
+        );
+    }
+
+    #[test]
+    fn other_hosts_schemes_and_ports_are_refused() {
+        for raw in [
+            "http://support.example.com/tickets/1",
+            "https://support.example.com.evil.example/",
+            "https://evil.example/support.example.com",
+            "https://support.example.com:8443/",
+            "https://user:pw@support.example.com/",
+            "javascript:alert(1)",
+            "file:///etc/passwd",
+        ] {
+            assert!(check(raw, Some(&desk())).is_err(), "{raw} must be refused");
+        }
+    }
+
+    #[test]
+    fn without_a_helpdesk_no_web_link_opens() {
+        assert_eq!(
+            check("https://support.example.com/", None),
+            Err(LinkRefused::NoHelpdesk)
+        );
+    }
+
+    #[test]
+    fn phone_links_give_their_number() {
+        let phone = |raw: &str| check(raw, None);
+        assert_eq!(
+            phone("tel:+49301234567"),
+            Ok(Link::Phone("+49301234567".into()))
+        );
+        assert_eq!(
+            phone("tel:+49%2030%201234567;ext=12"),
+            Ok(Link::Phone("+49 30 1234567".into()))
+        );
+        assert_eq!(
+            phone("callto://0301234567"),
+            Ok(Link::Phone("0301234567".into()))
+        );
+        assert!(phone("tel:").is_err());
+        assert!(phone("not a link").is_err());
+    }
+}
