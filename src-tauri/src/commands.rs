@@ -1,0 +1,238 @@
+//! The commands the UI calls: a few lines each over [`Desktop`] and the hub client.
+
+use ringside_client::links::{self, Link};
+use ringside_client::rest::{ContactHit, DialResult, JournalFilter, JournalPage, JournalQuery};
+use ringside_core::agent::Presence;
+use ringside_core::call::{Call, Provider};
+use ringside_core::number;
+use serde::Serialize;
+use tauri::{AppHandle, Manager, State};
+use tauri_plugin_autostart::ManagerExt;
+use tauri_plugin_opener::OpenerExt;
+use ts_rs::TS;
+
+use crate::desktop::{self, Desktop};
+use crate::error::UiError;
+use crate::popup::PopupView;
+use crate::preferences::{HubMode, Preferences, PreferencesUpdate};
+use crate::secret;
+use crate::status::AppStatus;
+
+/// How many journal entries a page holds.
+const JOURNAL_PAGE: u32 = 50;
+
+/// One webhook URL for the PBX, as Settings shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct WebhookUrl {
+    /// Which provider posts to it.
+    pub provider: Provider,
+    /// Where it goes in the PBX's settings.
+    pub label: String,
+    /// The URL with its token.
+    pub url: String,
+}
+
+/// What Settings shows about the embedded hub.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct EmbeddedInfo {
+    /// The hub's address.
+    pub hub_url: String,
+    /// The URLs to paste into the PBX.
+    pub webhooks: Vec<WebhookUrl>,
+    /// Hints for the admin.
+    pub notes: Vec<String>,
+}
+
+/// The connection and this agent's presence.
+#[tauri::command]
+pub fn status(desktop: State<'_, Desktop>) -> AppStatus {
+    desktop.status()
+}
+
+/// The settings.
+#[tauri::command]
+pub fn preferences(desktop: State<'_, Desktop>) -> Preferences {
+    desktop.preferences()
+}
+
+/// Saves the settings; reconnects when the hub or token changed.
+#[tauri::command]
+pub async fn save_preferences(
+    app: AppHandle,
+    desktop: State<'_, Desktop>,
+    update: PreferencesUpdate,
+) -> Result<Preferences, UiError> {
+    let current = desktop.preferences();
+    let mut next = update.apply_to(&current)?;
+    let new_token = update
+        .token
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty());
+    if next.mode == HubMode::Remote {
+        let url = next.hub_url.clone();
+        let token = new_token.map(str::to_owned);
+        next.has_token = tauri::async_runtime::spawn_blocking(move || {
+            if let Some(token) = token {
+                secret::store(&url, &token)?;
+            }
+            Ok::<_, UiError>(secret::load(&url)?.is_some())
+        })
+        .await
+        .map_err(|e| UiError::new("keyring", e.to_string()))??;
+    }
+    if next.start_at_login != current.start_at_login {
+        let autostart = app.autolaunch();
+        let changed = if next.start_at_login {
+            autostart.enable()
+        } else {
+            autostart.disable()
+        };
+        changed.map_err(|e| UiError::new("desktop", format!("start at login: {e}")))?;
+    }
+    let reconnect =
+        next.mode != current.mode || next.hub_url != current.hub_url || new_token.is_some();
+    desktop.set_preferences(next.clone())?;
+    if reconnect {
+        desktop::reconnect(&app);
+    }
+    Ok(next)
+}
+
+/// The embedded hub's URLs for the PBX; `None` in remote mode.
+#[tauri::command]
+pub async fn embedded_info(desktop: State<'_, Desktop>) -> Result<Option<EmbeddedInfo>, UiError> {
+    Ok(desktop
+        .with_embedded(|hub| EmbeddedInfo {
+            hub_url: hub.running.url(),
+            webhooks: hub
+                .webhooks()
+                .into_iter()
+                .map(|webhook| WebhookUrl {
+                    provider: webhook.provider,
+                    label: webhook.label,
+                    url: webhook.url,
+                })
+                .collect(),
+            notes: vec![
+                format!(
+                    "The embedded hub listens on this computer only. Its settings \
+                     (providers, tokens, blocked callers) are in {}.",
+                    hub.config_path.display()
+                ),
+                "A PBX on another machine needs a hub it can reach: run ringside-hub on a \
+                 server and switch to remote mode."
+                    .into(),
+            ],
+        })
+        .await)
+}
+
+/// Plays a test call through the embedded hub's generic webhook.
+#[tauri::command]
+pub async fn send_test_call(desktop: State<'_, Desktop>) -> Result<String, UiError> {
+    desktop.send_test_call().await?;
+    let from = number::E164::parse(ringside_hub::embedded::TEST_CALL_FROM)
+        .map(|n| number::pretty(&n))
+        .unwrap_or_else(|_| ringside_hub::embedded::TEST_CALL_FROM.to_owned());
+    Ok(format!(
+        "Test call from {from}: it rings for {} seconds, then shows as missed.",
+        ringside_hub::embedded::TEST_CALL_RINGS_FOR.as_secs()
+    ))
+}
+
+/// One page of the journal.
+#[tauri::command]
+pub async fn journal(
+    desktop: State<'_, Desktop>,
+    filter: JournalFilter,
+    before: Option<i64>,
+) -> Result<JournalPage, UiError> {
+    let query = JournalQuery {
+        limit: Some(JOURNAL_PAGE),
+        before,
+        filter,
+    };
+    Ok(desktop.client()?.journal(&query).await?)
+}
+
+/// Marks one entry done or not done.
+#[tauri::command]
+pub async fn set_done(desktop: State<'_, Desktop>, id: i64, done: bool) -> Result<Call, UiError> {
+    Ok(desktop.client()?.set_done(id, done).await?)
+}
+
+/// Marks several entries done; returns how many changed.
+#[tauri::command]
+pub async fn mark_all_done(desktop: State<'_, Desktop>, ids: Vec<i64>) -> Result<u64, UiError> {
+    Ok(desktop.client()?.mark_done(&ids).await?)
+}
+
+/// Everyone's presence.
+#[tauri::command]
+pub async fn team(desktop: State<'_, Desktop>) -> Result<Vec<Presence>, UiError> {
+    Ok(desktop.client()?.agents().await?)
+}
+
+/// Turns do-not-disturb on or off at the hub (which the other agents and the PBX see).
+#[tauri::command]
+pub async fn set_dnd(
+    app: AppHandle,
+    desktop: State<'_, Desktop>,
+    dnd: bool,
+) -> Result<Presence, UiError> {
+    let me = desktop.client()?.set_dnd(dnd).await?;
+    let shown = me.clone();
+    desktop.update_status(&app, |status| status.me = Some(shown));
+    Ok(me)
+}
+
+/// Dials a number from the window or the popup.
+#[tauri::command]
+pub async fn dial(
+    app: AppHandle,
+    desktop: State<'_, Desktop>,
+    number: String,
+) -> Result<DialResult, UiError> {
+    let dialed = desktop.client()?.dial(&number).await?;
+    if let Some(link) = dialed.link.as_deref() {
+        app.opener()
+            .open_url(link, None::<&str>)
+            .map_err(|e| UiError::new("desktop", format!("opening {link}: {e}")))?;
+    }
+    Ok(dialed)
+}
+
+/// Contacts by name or organization, for the dial field.
+#[tauri::command]
+pub async fn search_contacts(
+    desktop: State<'_, Desktop>,
+    query: String,
+) -> Result<Vec<ContactHit>, UiError> {
+    Ok(desktop.client()?.search_contacts(&query).await?)
+}
+
+/// Opens a help-desk link in the browser, or dials a phone link; refuses anything else.
+#[tauri::command]
+pub async fn open_link(app: AppHandle, url: String) -> Result<(), UiError> {
+    let desktop = app.state::<Desktop>();
+    match links::check(&url, desktop.preferences().helpdesk().as_ref())? {
+        Link::Helpdesk(url) => app
+            .opener()
+            .open_url(url.as_str(), None::<&str>)
+            .map_err(|e| UiError::new("desktop", format!("opening {url}: {e}"))),
+        Link::Phone(number) => dial(app.clone(), desktop, number).await.map(|_| ()),
+    }
+}
+
+/// What the popup shows now.
+#[tauri::command]
+pub fn popup_current(desktop: State<'_, Desktop>) -> Option<PopupView> {
+    desktop.current_popup()
+}
+
+/// Closes the popup shown now.
+#[tauri::command]
+pub fn popup_dismiss(app: AppHandle, desktop: State<'_, Desktop>) {
+    desktop.dismiss_popup(&app);
+}

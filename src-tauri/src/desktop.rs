@@ -1,0 +1,406 @@
+//! The app's shared state and the connection to the hub: starts the embedded hub or reads
+//! the remote token, runs the stream, and carries out what the reducer says (popup,
+//! notification, window events, tray).
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use ringside_client::backoff::{Backoff, BackoffPolicy};
+use ringside_client::endpoint::HubEndpoint;
+use ringside_client::error::ClientError;
+use ringside_client::rest::{HubClient, DEFAULT_REQUEST_TIMEOUT};
+use ringside_client::state::{ClientState, Effect, DEFAULT_POPUP_WINDOW};
+use ringside_client::stream::{subscribe, StreamConfig, StreamHandle, StreamUpdate};
+use ringside_core::call::Call;
+use ringside_hub::embedded::{self, EmbeddedHub, LocalAgent};
+use serde::Serialize;
+use tauri::async_runtime::JoinHandle;
+use tauri::{AppHandle, Emitter, Manager};
+use ts_rs::TS;
+
+use crate::error::UiError;
+use crate::popup::{self, OpenPopups, PopupView};
+use crate::preferences::{HubMode, Preferences, PreferencesFile};
+use crate::status::{AppStatus, ConnectionState};
+use crate::{notification, secret, tray};
+
+/// Where the app keeps its files.
+#[derive(Debug, Clone)]
+pub struct AppDirs {
+    /// The preferences file's directory.
+    pub config: PathBuf,
+    /// The embedded hub's directory (configuration and database).
+    pub hub: PathBuf,
+}
+
+/// A live connection: the REST client and the reduced state of the stream.
+struct HubSession {
+    client: HubClient,
+    state: Arc<Mutex<ClientState>>,
+    stream: StreamHandle,
+}
+
+/// A message for the agent in the main window.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct Notice {
+    /// How it reads.
+    pub level: NoticeLevel,
+    /// The text.
+    pub message: String,
+}
+
+/// Whether a notice reports success or a problem.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum NoticeLevel {
+    /// Something worked.
+    Info,
+    /// Something failed.
+    Error,
+}
+
+/// Everything the commands and the connection share, managed by Tauri.
+pub struct Desktop {
+    dirs: AppDirs,
+    preferences_file: PreferencesFile,
+    preferences: Mutex<Preferences>,
+    status: Mutex<AppStatus>,
+    session: Mutex<Option<HubSession>>,
+    connection_task: Mutex<Option<JoinHandle<()>>>,
+    embedded: tokio::sync::Mutex<Option<EmbeddedHub>>,
+    popups: Mutex<OpenPopups>,
+}
+
+/// Locks a mutex, shrugging off poisoning: every critical section here leaves the data
+/// consistent.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Desktop {
+    /// The state for an app whose files live in `dirs`.
+    pub fn new(dirs: AppDirs) -> Desktop {
+        let preferences_file = PreferencesFile::in_dir(&dirs.config);
+        let preferences = preferences_file.load();
+        Desktop {
+            status: Mutex::new(AppStatus::starting(preferences.mode)),
+            preferences: Mutex::new(preferences),
+            preferences_file,
+            dirs,
+            session: Mutex::new(None),
+            connection_task: Mutex::new(None),
+            embedded: tokio::sync::Mutex::new(None),
+            popups: Mutex::new(OpenPopups::default()),
+        }
+    }
+
+    /// The current preferences.
+    pub fn preferences(&self) -> Preferences {
+        lock(&self.preferences).clone()
+    }
+
+    /// Stores new preferences and applies those that need no reconnection.
+    pub fn set_preferences(&self, preferences: Preferences) -> Result<(), UiError> {
+        self.preferences_file.save(&preferences)?;
+        if let Some(session) = lock(&self.session).as_ref() {
+            lock(&session.state).set_popup_on(preferences.popup_on);
+        }
+        *lock(&self.preferences) = preferences;
+        Ok(())
+    }
+
+    /// The current status.
+    pub fn status(&self) -> AppStatus {
+        lock(&self.status).clone()
+    }
+
+    /// The REST client of the live connection.
+    pub fn client(&self) -> Result<HubClient, UiError> {
+        lock(&self.session)
+            .as_ref()
+            .map(|session| session.client.clone())
+            .ok_or_else(UiError::not_connected)
+    }
+
+    /// The popup the window shows now.
+    pub fn current_popup(&self) -> Option<PopupView> {
+        lock(&self.popups).current().cloned()
+    }
+
+    /// Closes the popup shown now (the next open one, if any, takes its place).
+    pub fn dismiss_popup(&self, app: &AppHandle) {
+        let mut popups = lock(&self.popups);
+        if let Some(id) = popups.current().map(|view| view.call.id) {
+            popups.remove(id);
+        }
+        popup::present(app, popups.current());
+    }
+
+    /// Runs `f` with the embedded hub, when it runs.
+    pub async fn with_embedded<T>(&self, f: impl FnOnce(&EmbeddedHub) -> T) -> Option<T> {
+        self.embedded.lock().await.as_ref().map(f)
+    }
+
+    /// Sends the embedded hub's test call.
+    pub async fn send_test_call(&self) -> Result<(), UiError> {
+        let embedded = self.embedded.lock().await;
+        let hub = embedded
+            .as_ref()
+            .ok_or_else(|| UiError::new("embedded_hub", "the test call needs the embedded hub"))?;
+        hub.send_test_call()
+            .await
+            .map_err(|e| UiError::new("embedded_hub", format!("{e:#}")))
+    }
+
+    /// Asks the stream to reconnect now (after a sleep).
+    pub fn reconnect_stream_now(&self) {
+        if let Some(session) = lock(&self.session).as_ref() {
+            session.stream.reconnect_now();
+        }
+    }
+
+    /// Changes the status, then tells the window and the tray.
+    pub fn update_status(&self, app: &AppHandle, change: impl FnOnce(&mut AppStatus)) {
+        let status = {
+            let mut status = lock(&self.status);
+            change(&mut status);
+            status.clone()
+        };
+        if let Err(e) = app.emit("status", &status) {
+            tracing::warn!("sending the status to the window: {e}");
+        }
+        tray::show(app, &status);
+    }
+}
+
+/// Drops the current connection and connects anew with the current preferences.
+pub fn reconnect(app: &AppHandle) {
+    let desktop = app.state::<Desktop>();
+    if let Some(task) = lock(&desktop.connection_task).take() {
+        task.abort();
+    }
+    // Dropping the session's stream handle ends the stream.
+    lock(&desktop.session).take();
+    lock(&desktop.popups).clear();
+    popup::present(app, None);
+    let handle = app.clone();
+    let task = tauri::async_runtime::spawn(async move { connect(handle).await });
+    *lock(&desktop.connection_task) = Some(task);
+}
+
+/// Finds the hub, checks the token with `GET /me` (retrying while the hub is unreachable),
+/// then follows the stream until it ends.
+async fn connect(app: AppHandle) {
+    let desktop = app.state::<Desktop>();
+    let preferences = desktop.preferences();
+    desktop.update_status(&app, |status| {
+        *status = AppStatus::starting(preferences.mode);
+    });
+    let endpoint = match endpoint(&desktop, &preferences).await {
+        Ok(Some(endpoint)) => endpoint,
+        Ok(None) => {
+            desktop.update_status(&app, |status| {
+                status.connection = ConnectionState::Unconfigured;
+                status.detail = Some("set the hub URL and token in Settings".into());
+            });
+            return;
+        }
+        Err(e) => {
+            desktop.update_status(&app, |status| {
+                status.connection = ConnectionState::Offline;
+                status.detail = Some(e.message);
+            });
+            return;
+        }
+    };
+    let hub_url = endpoint.base_url().to_string();
+    desktop.update_status(&app, |status| status.hub_url = Some(hub_url));
+    let client = match HubClient::new(endpoint.clone(), DEFAULT_REQUEST_TIMEOUT) {
+        Ok(client) => client,
+        Err(e) => return offline(&app, &e),
+    };
+    let mut backoff = Backoff::new(BackoffPolicy::default());
+    let me = loop {
+        match client.me().await {
+            Ok(me) => break me,
+            Err(e) if e.is_terminal() => return offline(&app, &e),
+            Err(e) => {
+                let delay = backoff.next_jittered();
+                desktop.update_status(&app, |status| {
+                    status.connection = ConnectionState::Reconnecting;
+                    status.detail = Some(format!("{e}; retrying in {} s", delay.as_secs() + 1));
+                });
+                tokio::time::sleep(delay).await;
+            }
+        }
+    };
+    let mut reducer = ClientState::new(me.login.clone(), DEFAULT_POPUP_WINDOW);
+    reducer.set_popup_on(preferences.popup_on);
+    let state = Arc::new(Mutex::new(reducer));
+    let (stream, mut updates) = subscribe(endpoint, StreamConfig::default(), state.clone());
+    *lock(&desktop.session) = Some(HubSession {
+        client,
+        state: state.clone(),
+        stream,
+    });
+    desktop.update_status(&app, |status| status.me = Some(me));
+    while let Some(update) = updates.recv().await {
+        on_update(&app, &desktop, &state, update);
+    }
+}
+
+fn offline(app: &AppHandle, error: &ClientError) {
+    app.state::<Desktop>().update_status(app, |status| {
+        status.connection = ConnectionState::Offline;
+        status.detail = Some(error.to_string());
+    });
+}
+
+/// The hub to talk to: the embedded one (started on first use) or the remote one with
+/// the token from the keyring. `None` when remote mode lacks a URL or token.
+async fn endpoint(
+    desktop: &Desktop,
+    preferences: &Preferences,
+) -> Result<Option<HubEndpoint>, UiError> {
+    let mut embedded = desktop.embedded.lock().await;
+    match preferences.mode {
+        HubMode::Embedded => {
+            if embedded.is_none() {
+                let hub = embedded::start(&desktop.dirs.hub, &LocalAgent::from_environment())
+                    .await
+                    .map_err(|e| {
+                        UiError::new("embedded_hub", format!("the embedded hub: {e:#}"))
+                    })?;
+                tracing::info!("embedded hub listening on {}", hub.running.url());
+                *embedded = Some(hub);
+            }
+            let hub = embedded.as_ref().expect("started above");
+            Ok(Some(HubEndpoint::new(
+                &hub.running.url(),
+                hub.token.clone(),
+            )?))
+        }
+        HubMode::Remote => {
+            if let Some(hub) = embedded.take() {
+                if let Err(e) = hub.stop().await {
+                    tracing::warn!("stopping the embedded hub: {e:#}");
+                }
+            }
+            if preferences.hub_url.is_empty() {
+                return Ok(None);
+            }
+            let url = preferences.hub_url.clone();
+            let token = tauri::async_runtime::spawn_blocking(move || secret::load(&url))
+                .await
+                .map_err(|e| UiError::new("keyring", e.to_string()))??;
+            match token {
+                Some(token) => Ok(Some(HubEndpoint::new(&preferences.hub_url, token)?)),
+                None => Ok(None),
+            }
+        }
+    }
+}
+
+/// Carries out one stream update.
+fn on_update(
+    app: &AppHandle,
+    desktop: &Desktop,
+    state: &Arc<Mutex<ClientState>>,
+    update: StreamUpdate,
+) {
+    match update {
+        StreamUpdate::Connecting => desktop.update_status(app, |status| {
+            if status.connection == ConnectionState::Connected {
+                status.connection = ConnectionState::Reconnecting;
+            }
+        }),
+        StreamUpdate::Connected => desktop.update_status(app, |status| {
+            status.connection = ConnectionState::Connected;
+            status.detail = None;
+        }),
+        StreamUpdate::Disconnected { reason, retry_in } => desktop.update_status(app, |status| {
+            status.connection = ConnectionState::Reconnecting;
+            status.detail = Some(format!(
+                "{reason}; retrying in {} s",
+                retry_in.as_secs() + 1
+            ));
+        }),
+        StreamUpdate::Terminated(error) => offline(app, &error),
+        StreamUpdate::Message(message) => {
+            let now = time::OffsetDateTime::now_utc();
+            let effects = lock(state).apply(message, now);
+            for effect in effects {
+                carry_out(app, desktop, state, effect);
+            }
+        }
+    }
+}
+
+/// Does what one effect of the reducer asks.
+fn carry_out(app: &AppHandle, desktop: &Desktop, state: &Arc<Mutex<ClientState>>, effect: Effect) {
+    match effect {
+        Effect::ShowPopup(call) => {
+            if desktop.preferences().notifications {
+                notification::show(&call);
+            }
+            open_popup(app, desktop, state, *call);
+        }
+        Effect::UpdatePopup(call) => open_popup(app, desktop, state, *call),
+        Effect::ClosePopup(id) => {
+            let mut popups = lock(&desktop.popups);
+            popups.remove(id);
+            popup::present(app, popups.current());
+        }
+        Effect::JournalChanged => {
+            if let Err(e) = app.emit("journal-changed", ()) {
+                tracing::warn!("telling the window about the journal: {e}");
+            }
+        }
+        Effect::PresenceChanged => {
+            let (team, me) = {
+                let reduced = lock(state);
+                let team: Vec<_> = reduced.presence().into_iter().cloned().collect();
+                (team, reduced.my_presence().cloned())
+            };
+            if let Err(e) = app.emit("team-changed", &team) {
+                tracing::warn!("telling the window about the team: {e}");
+            }
+            if me.is_some() {
+                desktop.update_status(app, |status| status.me = me);
+            }
+        }
+    }
+}
+
+fn open_popup(app: &AppHandle, desktop: &Desktop, state: &Arc<Mutex<ClientState>>, call: Call) {
+    let answered_by_name = call.answered_by.as_deref().map(|login| {
+        lock(state)
+            .presence()
+            .into_iter()
+            .find(|agent| agent.login == login)
+            .map_or_else(|| login.to_owned(), |agent| agent.name.clone())
+    });
+    let view = PopupView {
+        call,
+        answered_by_name,
+        new_ticket_url: desktop.preferences().new_ticket_url(),
+    };
+    let mut popups = lock(&desktop.popups);
+    popups.put(view);
+    popup::present(app, popups.current());
+}
+
+/// Waits until the app is connected (for a phone link clicked while it starts).
+pub async fn wait_for_client(desktop: &Desktop, patience: Duration) -> Result<HubClient, UiError> {
+    let deadline = tokio::time::Instant::now() + patience;
+    loop {
+        match desktop.client() {
+            Ok(client) => return Ok(client),
+            Err(e) if tokio::time::Instant::now() >= deadline => return Err(e),
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+}

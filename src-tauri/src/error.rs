@@ -1,0 +1,48 @@
+//! The error every command returns to the UI: a stable code the UI can branch on and a
+//! message for the agent.
+
+use ringside_client::error::ClientError;
+use ringside_client::links::LinkRefused;
+use serde::Serialize;
+use ts_rs::TS;
+
+/// A failed command, as the UI receives it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, thiserror::Error)]
+#[error("{message}")]
+pub struct UiError {
+    /// Stable: `not_connected`, `link_refused`, `keyring`, `preferences`, `embedded_hub`,
+    /// `invalid_input`, `desktop`, or a hub client code (`unauthorized`, `hub_unreachable`…).
+    pub code: String,
+    /// What happened, for a human.
+    pub message: String,
+}
+
+impl UiError {
+    /// An error with its code and message.
+    pub fn new(code: &str, message: impl Into<String>) -> UiError {
+        UiError {
+            code: code.to_owned(),
+            message: message.into(),
+        }
+    }
+
+    /// The action needs the hub and there is no connection yet.
+    pub fn not_connected() -> UiError {
+        UiError::new(
+            "not_connected",
+            "Not connected to the hub yet: check Settings",
+        )
+    }
+}
+
+impl From<ClientError> for UiError {
+    fn from(error: ClientError) -> UiError {
+        UiError::new(error.code(), error.to_string())
+    }
+}
+
+impl From<LinkRefused> for UiError {
+    fn from(error: LinkRefused) -> UiError {
+        UiError::new("link_refused", error.to_string())
+    }
+}

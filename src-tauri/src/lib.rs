@@ -1,0 +1,154 @@
+//! Ringside's desktop app: a thin Tauri shell over `ringside-client` (the stream, the
+//! reducer, the REST client) and `ringside-hub` (embedded mode). It owns only what is
+//! desktop-specific: windows, tray, notifications, keyring, links and settings.
+
+mod commands;
+mod desktop;
+mod error;
+mod notification;
+mod phone_links;
+mod popup;
+mod preferences;
+mod secret;
+mod status;
+mod tray;
+
+#[cfg(test)]
+mod bindings;
+
+use std::path::PathBuf;
+use std::time::{Instant, SystemTime};
+
+use ringside_client::wake::{WakeDetector, WAKE_CHECK_INTERVAL};
+use tauri::{AppHandle, Manager, WindowEvent};
+use tauri_plugin_deep_link::DeepLinkExt;
+
+use crate::desktop::{AppDirs, Desktop};
+
+/// The main window's label.
+const MAIN: &str = "main";
+
+/// Starts the app; returns when it quits.
+pub fn run() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,tao=warn,wry=warn".into()),
+        )
+        .init();
+    tauri::Builder::default()
+        // First: a second start (or a clicked tel: link) goes to the running app.
+        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
+            show_main_window(app);
+        }))
+        .plugin(tauri_plugin_deep_link::init())
+        .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            None,
+        ))
+        .invoke_handler(tauri::generate_handler![
+            commands::status,
+            commands::preferences,
+            commands::save_preferences,
+            commands::embedded_info,
+            commands::send_test_call,
+            commands::journal,
+            commands::set_done,
+            commands::mark_all_done,
+            commands::team,
+            commands::set_dnd,
+            commands::dial,
+            commands::search_contacts,
+            commands::open_link,
+            commands::popup_current,
+            commands::popup_dismiss,
+        ])
+        .setup(|app| {
+            setup(app.handle())?;
+            Ok(())
+        })
+        .on_window_event(|window, event| {
+            // Closing the main window keeps the app in the tray: calls still pop up.
+            if let WindowEvent::CloseRequested { api, .. } = event {
+                if window.label() == MAIN && std::env::var_os("RINGSIDE_QUIT_ON_CLOSE").is_none() {
+                    api.prevent_close();
+                    let _ = window.hide();
+                }
+            }
+        })
+        .run(tauri::generate_context!())
+        .expect("running Ringside");
+}
+
+/// Where the app's files go: `RINGSIDE_APP_DIR` when set (tests, portable use), else the
+/// platform's config and data directories.
+fn app_dirs(app: &AppHandle) -> anyhow::Result<AppDirs> {
+    if let Some(dir) = std::env::var_os("RINGSIDE_APP_DIR") {
+        let dir = PathBuf::from(dir);
+        return Ok(AppDirs {
+            config: dir.clone(),
+            hub: dir.join("hub"),
+        });
+    }
+    Ok(AppDirs {
+        config: app.path().app_config_dir()?,
+        hub: app.path().app_data_dir()?.join("hub"),
+    })
+}
+
+fn setup(app: &AppHandle) -> anyhow::Result<()> {
+    app.manage(Desktop::new(app_dirs(app)?));
+    popup::create(app)?;
+    let items = tray::create(app, |app, dnd| {
+        let app = app.clone();
+        tauri::async_runtime::spawn(async move {
+            let desktop = app.state::<Desktop>();
+            if let Err(e) = commands::set_dnd(app.clone(), desktop, dnd).await {
+                tracing::warn!("do-not-disturb from the tray: {e}");
+                let status = app.state::<Desktop>().status();
+                tray::show(&app, &status);
+            }
+        });
+    })?;
+    app.manage(items);
+
+    #[cfg(any(target_os = "linux", all(debug_assertions, windows)))]
+    if let Err(e) = app.deep_link().register_all() {
+        tracing::warn!("registering as the handler of tel: links: {e}");
+    }
+    let handle = app.clone();
+    app.deep_link().on_open_url(move |event| {
+        phone_links::open(&handle, event.urls());
+    });
+    if let Ok(Some(urls)) = app.deep_link().get_current() {
+        phone_links::open(app, urls);
+    }
+
+    watch_for_wake(app.clone());
+    desktop::reconnect(app);
+    Ok(())
+}
+
+/// Reconnects the stream as soon as the computer wakes from sleep.
+fn watch_for_wake(app: AppHandle) {
+    tauri::async_runtime::spawn(async move {
+        let mut detector = WakeDetector::new(Instant::now(), SystemTime::now());
+        loop {
+            tokio::time::sleep(WAKE_CHECK_INTERVAL).await;
+            if detector.woke(Instant::now(), SystemTime::now()) {
+                tracing::info!("the computer woke up: reconnecting");
+                app.state::<Desktop>().reconnect_stream_now();
+            }
+        }
+    });
+}
+
+/// Brings the main window to the front.
+pub(crate) fn show_main_window(app: &AppHandle) {
+    if let Some(window) = app.get_webview_window(MAIN) {
+        let _ = window.unminimize();
+        let _ = window.show();
+        let _ = window.set_focus();
+    }
+}

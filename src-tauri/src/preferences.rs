@@ -1,0 +1,246 @@
+//! The agent's settings for this app, kept as JSON in the app's config directory. The
+//! remote hub's token is not among them: it lives in the OS keyring ([`crate::secret`]).
+
+use std::path::{Path, PathBuf};
+
+use ringside_client::state::PopupOn;
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+use url::Url;
+
+use crate::error::UiError;
+
+/// Where the hub runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum HubMode {
+    /// In this app, on loopback: nothing else to install.
+    #[default]
+    Embedded,
+    /// On a server the team shares.
+    Remote,
+}
+
+/// The settings as stored and as the UI shows them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(default)]
+pub struct Preferences {
+    /// Embedded or remote hub.
+    pub mode: HubMode,
+    /// The remote hub's URL.
+    pub hub_url: String,
+    /// Whether a remote token is in the keyring (filled in when shown, never stored).
+    pub has_token: bool,
+    /// The help desk's address: ticket and profile links open only on its origin.
+    pub helpdesk_url: String,
+    /// Native notifications on incoming calls.
+    pub notifications: bool,
+    /// When the popup opens.
+    pub popup_on: PopupOn,
+    /// Start the app when the user logs in.
+    pub start_at_login: bool,
+}
+
+impl Default for Preferences {
+    fn default() -> Self {
+        Preferences {
+            mode: HubMode::Embedded,
+            hub_url: String::new(),
+            has_token: false,
+            helpdesk_url: String::new(),
+            notifications: true,
+            popup_on: PopupOn::Ring,
+            start_at_login: false,
+        }
+    }
+}
+
+/// What the Settings form sends.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, TS)]
+pub struct PreferencesUpdate {
+    /// Embedded or remote hub.
+    pub mode: HubMode,
+    /// The remote hub's URL.
+    pub hub_url: String,
+    /// A new remote token; `None` keeps the stored one.
+    pub token: Option<String>,
+    /// The help desk's address.
+    pub helpdesk_url: String,
+    /// Native notifications on incoming calls.
+    pub notifications: bool,
+    /// When the popup opens.
+    pub popup_on: PopupOn,
+    /// Start the app when the user logs in.
+    pub start_at_login: bool,
+}
+
+impl PreferencesUpdate {
+    /// The preferences this update makes, checked: a remote hub needs an http(s) URL, the
+    /// help desk an https one. `has_token` is left as it was.
+    pub fn apply_to(&self, current: &Preferences) -> Result<Preferences, UiError> {
+        let hub_url = self.hub_url.trim().trim_end_matches('/').to_owned();
+        if self.mode == HubMode::Remote {
+            let parsed = Url::parse(&hub_url).map_err(|_| {
+                UiError::new(
+                    "invalid_input",
+                    format!("{hub_url:?} is not a hub URL (like https://ringside.example.com)"),
+                )
+            })?;
+            if !matches!(parsed.scheme(), "http" | "https") {
+                return Err(UiError::new(
+                    "invalid_input",
+                    "the hub URL must start with https:// or http://",
+                ));
+            }
+        }
+        let helpdesk_url = self.helpdesk_url.trim().trim_end_matches('/').to_owned();
+        if !helpdesk_url.is_empty() {
+            let parsed = Url::parse(&helpdesk_url).ok();
+            if parsed.as_ref().map(Url::scheme) != Some("https") {
+                return Err(UiError::new(
+                    "invalid_input",
+                    format!("{helpdesk_url:?} is not an https address of a help desk"),
+                ));
+            }
+        }
+        Ok(Preferences {
+            mode: self.mode,
+            hub_url,
+            has_token: current.has_token,
+            helpdesk_url,
+            notifications: self.notifications,
+            popup_on: self.popup_on,
+            start_at_login: self.start_at_login,
+        })
+    }
+}
+
+impl Preferences {
+    /// The help desk's address, when one is set.
+    pub fn helpdesk(&self) -> Option<Url> {
+        Url::parse(&self.helpdesk_url).ok()
+    }
+
+    /// Where a new ticket is opened: Zammad's ticket form on the help desk.
+    pub fn new_ticket_url(&self) -> Option<String> {
+        self.helpdesk()
+            .map(|url| format!("{}/#ticket/create", url.as_str().trim_end_matches('/')))
+    }
+}
+
+/// The preferences file.
+#[derive(Debug, Clone)]
+pub struct PreferencesFile {
+    path: PathBuf,
+}
+
+impl PreferencesFile {
+    /// The file `preferences.json` in `dir`.
+    pub fn in_dir(dir: &Path) -> PreferencesFile {
+        PreferencesFile {
+            path: dir.join("preferences.json"),
+        }
+    }
+
+    /// The stored preferences; defaults when there is no file yet or it cannot be read
+    /// (the reason is logged: a broken file must not keep the app from starting).
+    pub fn load(&self) -> Preferences {
+        match std::fs::read(&self.path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_else(|e| {
+                tracing::warn!("{} is unreadable, using defaults: {e}", self.path.display());
+                Preferences::default()
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Preferences::default(),
+            Err(e) => {
+                tracing::warn!("reading {}: {e}", self.path.display());
+                Preferences::default()
+            }
+        }
+    }
+
+    /// Writes the preferences (to a temporary file first, so a crash leaves the old ones).
+    pub fn save(&self, preferences: &Preferences) -> Result<(), UiError> {
+        let failed = |e: std::io::Error| {
+            UiError::new(
+                "preferences",
+                format!("saving {}: {e}", self.path.display()),
+            )
+        };
+        if let Some(dir) = self.path.parent() {
+            std::fs::create_dir_all(dir).map_err(failed)?;
+        }
+        let text = serde_json::to_vec_pretty(preferences).expect("preferences serialize");
+        let temporary = self.path.with_extension("json.tmp");
+        std::fs::write(&temporary, text).map_err(failed)?;
+        std::fs::rename(&temporary, &self.path).map_err(failed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn update() -> PreferencesUpdate {
+        PreferencesUpdate {
+            mode: HubMode::Remote,
+            hub_url: " https://hub.example.com/ ".into(),
+            token: None,
+            helpdesk_url: "https://support.example.com/".into(),
+            notifications: false,
+            popup_on: PopupOn::Answer,
+            start_at_login: true,
+        }
+    }
+
+    #[test]
+    fn an_update_is_trimmed_and_keeps_the_token_flag() {
+        let current = Preferences {
+            has_token: true,
+            ..Preferences::default()
+        };
+        let next = update().apply_to(&current).unwrap();
+        assert_eq!(next.hub_url, "https://hub.example.com");
+        assert_eq!(next.helpdesk_url, "https://support.example.com");
+        assert!(next.has_token);
+        assert_eq!(
+            next.new_ticket_url().as_deref(),
+            Some("https://support.example.com/#ticket/create")
+        );
+    }
+
+    #[test]
+    fn bad_urls_are_refused_with_a_reason() {
+        let bad_hub = PreferencesUpdate {
+            hub_url: "ringside".into(),
+            ..update()
+        };
+        let error = bad_hub.apply_to(&Preferences::default()).unwrap_err();
+        assert_eq!(error.code, "invalid_input");
+        assert!(error.message.contains("not a hub URL"), "{error}");
+        let plain_http_desk = PreferencesUpdate {
+            helpdesk_url: "http://support.example.com".into(),
+            ..update()
+        };
+        assert!(plain_http_desk.apply_to(&Preferences::default()).is_err());
+        let embedded_needs_no_url = PreferencesUpdate {
+            mode: HubMode::Embedded,
+            hub_url: String::new(),
+            ..update()
+        };
+        assert!(embedded_needs_no_url
+            .apply_to(&Preferences::default())
+            .is_ok());
+    }
+
+    #[test]
+    fn preferences_survive_a_save_and_a_broken_file_gives_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = PreferencesFile::in_dir(dir.path());
+        assert_eq!(file.load(), Preferences::default());
+        let saved = update().apply_to(&Preferences::default()).unwrap();
+        file.save(&saved).unwrap();
+        assert_eq!(file.load(), saved);
+        std::fs::write(dir.path().join("preferences.json"), "{not json").unwrap();
+        assert_eq!(file.load(), Preferences::default());
+    }
+}

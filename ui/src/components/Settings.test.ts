@@ -1,0 +1,180 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
+import * as ipc from '../lib/ipc';
+import Settings from './Settings.svelte';
+import type { EmbeddedInfo, Preferences } from '../lib/types';
+
+vi.mock('../lib/ipc');
+
+const remotePrefs = (overrides: Partial<Preferences> = {}): Preferences => ({
+  mode: 'remote',
+  hub_url: 'https://hub.example.com',
+  has_token: true,
+  helpdesk_url: 'https://support.example.com',
+  notifications: true,
+  popup_on: 'ring',
+  start_at_login: false,
+  ...overrides,
+});
+
+const info: EmbeddedInfo = {
+  hub_url: 'http://127.0.0.1:8642',
+  webhooks: [
+    { provider: 'generic', label: 'Generic CTI', url: 'http://127.0.0.1:8642/api/v1/cti/generic/abc' },
+    { provider: 'placetel', label: 'Placetel', url: 'http://127.0.0.1:8642/api/v1/cti/placetel/abc' },
+  ],
+  notes: ['The phone system must reach this computer.'],
+};
+
+function byTestId<T extends HTMLElement>(id: string): T {
+  return screen.getByTestId(id) as T;
+}
+
+async function renderSettings(prefs: Preferences) {
+  vi.mocked(ipc.preferences).mockResolvedValue(prefs);
+  render(Settings);
+  await screen.findByTestId('settings-save');
+}
+
+beforeEach(() => {
+  vi.resetAllMocks();
+  vi.mocked(ipc.embeddedInfo).mockResolvedValue(info);
+});
+
+afterEach(() => {
+  Reflect.deleteProperty(navigator, 'clipboard');
+});
+
+describe('Settings', () => {
+  it('shows the stored preferences', async () => {
+    await renderSettings(remotePrefs({ popup_on: 'answer', start_at_login: true, notifications: false }));
+    expect(byTestId<HTMLInputElement>('settings-mode-remote').checked).toBe(true);
+    expect(byTestId<HTMLInputElement>('settings-mode-embedded').checked).toBe(false);
+    expect(byTestId<HTMLInputElement>('settings-hub-url').value).toBe('https://hub.example.com');
+    expect(byTestId<HTMLInputElement>('settings-token').value).toBe('');
+    expect(byTestId<HTMLInputElement>('settings-token').type).toBe('password');
+    expect(byTestId<HTMLInputElement>('settings-token').placeholder).toContain('stored in the system keyring');
+    expect(byTestId<HTMLInputElement>('settings-helpdesk-url').value).toBe('https://support.example.com');
+    expect(byTestId<HTMLInputElement>('settings-notifications').checked).toBe(false);
+    expect(byTestId<HTMLSelectElement>('settings-popup-on').value).toBe('answer');
+    expect(byTestId<HTMLInputElement>('settings-start-at-login').checked).toBe(true);
+    expect(ipc.embeddedInfo).not.toHaveBeenCalled();
+  });
+
+  it('offers the popup choices in words', async () => {
+    await renderSettings(remotePrefs());
+    const options = [...byTestId<HTMLSelectElement>('settings-popup-on').options].map((o) => [o.value, o.text]);
+    expect(options).toEqual([
+      ['ring', 'When a call rings'],
+      ['answer', 'When I answer'],
+      ['never', 'Never (click-to-dial only)'],
+    ]);
+  });
+
+  it('keeps the stored token when the field is left empty', async () => {
+    const saved = remotePrefs({ popup_on: 'never' });
+    vi.mocked(ipc.savePreferences).mockResolvedValue(saved);
+    await renderSettings(remotePrefs());
+    await fireEvent.change(byTestId('settings-popup-on'), { target: { value: 'never' } });
+    await fireEvent.click(byTestId('settings-start-at-login'));
+    await fireEvent.click(byTestId('settings-save'));
+    expect(ipc.savePreferences).toHaveBeenCalledWith({
+      mode: 'remote',
+      hub_url: 'https://hub.example.com',
+      token: null,
+      helpdesk_url: 'https://support.example.com',
+      notifications: true,
+      popup_on: 'never',
+      start_at_login: true,
+    });
+    expect((await screen.findByTestId('settings-message')).textContent).toBe('Settings saved.');
+  });
+
+  it('sends a new token and clears the field after saving', async () => {
+    vi.mocked(ipc.savePreferences).mockResolvedValue(remotePrefs({ hub_url: 'https://ringside.example.org' }));
+    await renderSettings(remotePrefs({ has_token: false, hub_url: '' }));
+    expect(byTestId<HTMLInputElement>('settings-token').placeholder).not.toContain('stored in the system keyring');
+    await fireEvent.input(byTestId('settings-hub-url'), { target: { value: ' https://ringside.example.org ' } });
+    await fireEvent.input(byTestId('settings-token'), { target: { value: 'rs_secret_token' } });
+    await fireEvent.click(byTestId('settings-save'));
+    expect(ipc.savePreferences).toHaveBeenCalledWith(
+      expect.objectContaining({ mode: 'remote', hub_url: 'https://ringside.example.org', token: 'rs_secret_token' }),
+    );
+    await waitFor(() => expect(byTestId<HTMLInputElement>('settings-token').value).toBe(''));
+    expect(byTestId<HTMLInputElement>('settings-token').placeholder).toContain('stored in the system keyring');
+  });
+
+  it('shows why saving failed', async () => {
+    vi.mocked(ipc.savePreferences).mockRejectedValue({ code: 'bad_url', message: 'The hub did not answer.' });
+    await renderSettings(remotePrefs());
+    await fireEvent.click(byTestId('settings-save'));
+    const message = await screen.findByTestId('settings-message');
+    expect(message.textContent).toBe('The hub did not answer.');
+    expect(message.dataset.level).toBe('error');
+  });
+
+  it('asks for a hub address before saving remote mode', async () => {
+    await renderSettings(remotePrefs({ hub_url: '' }));
+    await fireEvent.click(byTestId('settings-save'));
+    expect(byTestId('settings-message').textContent).toMatch(/hub's address/);
+    expect(ipc.savePreferences).not.toHaveBeenCalled();
+  });
+
+  it('switches to the embedded hub without sending a token', async () => {
+    vi.mocked(ipc.savePreferences).mockResolvedValue(remotePrefs({ mode: 'embedded' }));
+    await renderSettings(remotePrefs());
+    await fireEvent.input(byTestId('settings-token'), { target: { value: 'typed but abandoned' } });
+    await fireEvent.click(byTestId('settings-mode-embedded'));
+    expect(screen.queryByTestId('settings-hub-url')).toBeNull();
+    expect(screen.queryByTestId('settings-token')).toBeNull();
+    await fireEvent.click(byTestId('settings-save'));
+    expect(ipc.savePreferences).toHaveBeenCalledWith(expect.objectContaining({ mode: 'embedded', token: null }));
+    expect(await screen.findAllByTestId('webhook-url')).toHaveLength(2);
+  });
+
+  it('shows the embedded hub with its webhook addresses and notes', async () => {
+    await renderSettings(remotePrefs({ mode: 'embedded' }));
+    const urls = await screen.findAllByTestId('webhook-url');
+    expect(urls.map((u) => [u.dataset.provider, u.textContent])).toEqual([
+      ['generic', 'http://127.0.0.1:8642/api/v1/cti/generic/abc'],
+      ['placetel', 'http://127.0.0.1:8642/api/v1/cti/placetel/abc'],
+    ]);
+    expect(screen.getByTestId('embedded-hub-url').textContent).toBe('http://127.0.0.1:8642');
+    expect(screen.getByText('The phone system must reach this computer.')).toBeTruthy();
+    expect(screen.queryByTestId('settings-hub-url')).toBeNull();
+    expect(screen.queryByTestId('copy-webhook')).toBeNull();
+  });
+
+  it('copies a webhook address when the clipboard is available', async () => {
+    const writeText = vi.fn().mockResolvedValue(undefined);
+    Object.defineProperty(navigator, 'clipboard', { value: { writeText }, configurable: true });
+    await renderSettings(remotePrefs({ mode: 'embedded' }));
+    const copies = await screen.findAllByTestId('copy-webhook');
+    await fireEvent.click(copies[1]);
+    expect(writeText).toHaveBeenCalledWith('http://127.0.0.1:8642/api/v1/cti/placetel/abc');
+    await waitFor(() => expect(copies[1].textContent?.trim()).toBe('Copied'));
+  });
+
+  it('sends a test call and shows the answer', async () => {
+    vi.mocked(ipc.sendTestCall).mockResolvedValueOnce('Test call sent from +49 30 1234567');
+    await renderSettings(remotePrefs({ mode: 'embedded' }));
+    await fireEvent.click(await screen.findByTestId('send-test-call'));
+    expect(ipc.sendTestCall).toHaveBeenCalledTimes(1);
+    expect((await screen.findByTestId('test-call-result')).textContent).toBe('Test call sent from +49 30 1234567');
+
+    vi.mocked(ipc.sendTestCall).mockRejectedValueOnce({ code: 'hub', message: 'The hub is not running.' });
+    await fireEvent.click(screen.getByTestId('send-test-call'));
+    await waitFor(() => expect(screen.getByTestId('test-call-result').textContent).toBe('The hub is not running.'));
+    expect(screen.getByTestId('test-call-result').dataset.level).toBe('error');
+  });
+
+  it('says when the settings cannot be read', async () => {
+    vi.mocked(ipc.preferences).mockRejectedValueOnce({ code: 'io', message: 'Settings file is broken.' });
+    render(Settings);
+    const alert = await screen.findByRole('alert');
+    expect(alert.textContent).toContain('Settings file is broken.');
+    vi.mocked(ipc.preferences).mockResolvedValue(remotePrefs());
+    await fireEvent.click(within(alert).getByRole('button'));
+    await screen.findByTestId('settings-save');
+  });
+});

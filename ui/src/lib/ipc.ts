@@ -1,0 +1,86 @@
+// The only module that talks to the desktop shell. Components import these typed wrappers,
+// so tests can replace the whole module with mocks.
+import { invoke } from '@tauri-apps/api/core';
+import { listen, type UnlistenFn } from '@tauri-apps/api/event';
+import { toUiError } from './errors';
+import type {
+  AppStatus,
+  Call,
+  ContactHit,
+  DialResult,
+  EmbeddedInfo,
+  JournalFilter,
+  JournalPage,
+  Notice,
+  PopupView,
+  Preferences,
+  PreferencesUpdate,
+  Presence,
+} from './types';
+
+export type { UnlistenFn };
+
+/** Runs a command; a failure rejects with a `UiError`. */
+async function command<T>(name: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(name, args);
+  } catch (error) {
+    throw toUiError(error);
+  }
+}
+
+function on<T>(event: string, handler: (payload: T) => void): Promise<UnlistenFn> {
+  return listen<T>(event, (e) => handler(e.payload));
+}
+
+// Commands
+
+export const status = (): Promise<AppStatus> => command('status');
+
+export const preferences = (): Promise<Preferences> => command('preferences');
+
+export const savePreferences = (update: PreferencesUpdate): Promise<Preferences> =>
+  command('save_preferences', { update });
+
+export const embeddedInfo = (): Promise<EmbeddedInfo | null> => command('embedded_info');
+
+export const sendTestCall = (): Promise<string> => command('send_test_call');
+
+export const journal = (filter: JournalFilter, before: number | null = null): Promise<JournalPage> =>
+  command('journal', { filter, before });
+
+export const setDone = (id: number, done: boolean): Promise<Call> => command('set_done', { id, done });
+
+export const markAllDone = (ids: number[]): Promise<number> => command('mark_all_done', { ids });
+
+export const team = (): Promise<Presence[]> => command('team');
+
+export const setDnd = (dnd: boolean): Promise<Presence> => command('set_dnd', { dnd });
+
+export const dial = (number: string): Promise<DialResult> => command('dial', { number });
+
+export const searchContacts = (query: string): Promise<ContactHit[]> =>
+  command('search_contacts', { query });
+
+export const openLink = (url: string): Promise<null> => command('open_link', { url });
+
+export const popupCurrent = (): Promise<PopupView | null> => command('popup_current');
+
+export const popupDismiss = (): Promise<null> => command('popup_dismiss');
+
+// Events
+
+export const onStatus = (handler: (status: AppStatus) => void): Promise<UnlistenFn> =>
+  on('status', handler);
+
+export const onPopup = (handler: (view: PopupView | null) => void): Promise<UnlistenFn> =>
+  on('popup', handler);
+
+export const onJournalChanged = (handler: () => void): Promise<UnlistenFn> =>
+  on<null>('journal-changed', () => handler());
+
+export const onTeamChanged = (handler: (team: Presence[]) => void): Promise<UnlistenFn> =>
+  on('team-changed', handler);
+
+export const onNotice = (handler: (notice: Notice) => void): Promise<UnlistenFn> =>
+  on('notice', handler);

@@ -1,0 +1,252 @@
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
+import { tick } from 'svelte';
+import * as ipc from '../lib/ipc';
+import Popup from './Popup.svelte';
+import { fakeEvents } from '../test/events';
+import { makeContact, makePopupView } from '../test/fixtures';
+import type { PopupView } from '../lib/types';
+
+vi.mock('../lib/ipc');
+
+let events: ReturnType<typeof fakeEvents>;
+
+beforeEach(() => {
+  vi.resetAllMocks();
+  events = fakeEvents();
+  vi.mocked(ipc.popupCurrent).mockResolvedValue(null);
+  vi.mocked(ipc.openLink).mockResolvedValue(null);
+  vi.mocked(ipc.popupDismiss).mockResolvedValue(null);
+});
+
+async function showing(view: PopupView | null) {
+  vi.mocked(ipc.popupCurrent).mockResolvedValue(view);
+  const result = render(Popup);
+  await waitFor(() => expect(ipc.popupCurrent).toHaveBeenCalled());
+  await tick();
+  await tick();
+  return result;
+}
+
+const known = () =>
+  makePopupView(
+    {
+      from: '+493012345670',
+      from_pretty: '+49 30 12345670',
+      caller: {
+        number: '+493012345670',
+        level: 'known',
+        contacts: [
+          makeContact({
+            name: 'Bettina Kunde',
+            organization: 'Kunde GmbH',
+            profile_url: 'https://support.example.com/#user/profile/7',
+            tickets: [
+              {
+                id: '1042',
+                title: 'Printer on fire',
+                state: 'open',
+                updated_at: null,
+                url: 'https://support.example.com/#ticket/zoom/1042',
+              },
+              { id: '977', title: 'Invoice question', state: 'closed', updated_at: null, url: null },
+            ],
+          }),
+        ],
+      },
+    },
+    { new_ticket_url: 'https://support.example.com/#ticket/create' },
+  );
+
+describe('Popup', () => {
+  it('shows the ringing call with the caller, organization and tickets', async () => {
+    await showing(known());
+    expect(screen.getByTestId('popup-state').textContent).toBe('Incoming call');
+    expect(screen.getByTestId('popup-number').textContent).toBe('+49 30 12345670');
+    const candidates = screen.getAllByTestId('popup-candidate');
+    expect(candidates).toHaveLength(1);
+    const c = within(candidates[0]);
+    expect(c.getByTestId('popup-caller-name').textContent).toBe('Bettina Kunde');
+    expect(c.getByTestId('popup-organization').textContent).toBe('Kunde GmbH');
+    const tickets = c.getAllByTestId('popup-ticket');
+    expect(tickets.map((t) => t.textContent?.replace(/\s+/g, ' ').trim())).toEqual([
+      'Printer on fire open',
+      'Invoice question closed',
+    ]);
+    expect(screen.queryByTestId('popup-unknown')).toBeNull();
+    expect(screen.queryByTestId('popup-match-level')).toBeNull();
+  });
+
+  it('opens tickets, the profile and a new ticket through the shell', async () => {
+    await showing(known());
+    const [withUrl, withoutUrl] = screen.getAllByTestId('popup-ticket');
+    await fireEvent.click(withUrl);
+    expect(ipc.openLink).toHaveBeenLastCalledWith('https://support.example.com/#ticket/zoom/1042');
+    await fireEvent.click(withoutUrl);
+    expect(ipc.openLink).toHaveBeenCalledTimes(1);
+    expect(withoutUrl.tagName).not.toBe('BUTTON');
+
+    await fireEvent.click(screen.getByTestId('popup-open-profile'));
+    expect(ipc.openLink).toHaveBeenLastCalledWith('https://support.example.com/#user/profile/7');
+
+    await fireEvent.click(screen.getByTestId('popup-new-ticket'));
+    expect(ipc.openLink).toHaveBeenLastCalledWith('https://support.example.com/#ticket/create');
+    expect(document.querySelector('a')).toBeNull();
+  });
+
+  it('shows what the shell refused to open', async () => {
+    vi.mocked(ipc.openLink).mockRejectedValue({ code: 'not_allowed', message: 'Only help-desk links open.' });
+    await showing(known());
+    await fireEvent.click(screen.getAllByTestId('popup-ticket')[0]);
+    expect((await screen.findByTestId('popup-message')).textContent?.trim()).toBe('Only help-desk links open.');
+  });
+
+  it('has no profile link or new-ticket button without addresses', async () => {
+    const view = known();
+    view.call.caller!.contacts[0].profile_url = null;
+    view.new_ticket_url = null;
+    await showing(view);
+    expect(screen.queryByTestId('popup-open-profile')).toBeNull();
+    expect(screen.queryByTestId('popup-new-ticket')).toBeNull();
+  });
+
+  it('says when the match is only a maybe', async () => {
+    const view = known();
+    view.call.caller!.level = 'maybe';
+    await showing(view);
+    const badge = screen.getByTestId('popup-match-level');
+    expect(badge.textContent).toMatch(/maybe/);
+    expect(badge.textContent).toMatch(/matched from ticket text/);
+  });
+
+  it('lists every candidate sharing the number', async () => {
+    const view = makePopupView({
+      caller: {
+        number: '+4930999',
+        level: 'known',
+        contacts: [
+          makeContact({ id: 1, name: 'Anna Schmidt', organization: 'Alpha AG' }),
+          makeContact({ id: 2, name: 'Bernd Schmidt', organization: null, profile_url: null }),
+        ],
+      },
+    });
+    await showing(view);
+    const candidates = screen.getAllByTestId('popup-candidate');
+    expect(candidates.map((c) => within(c).getByTestId('popup-caller-name').textContent)).toEqual([
+      'Anna Schmidt',
+      'Bernd Schmidt',
+    ]);
+    expect(within(candidates[0]).getByTestId('popup-organization').textContent).toBe('Alpha AG');
+    expect(within(candidates[1]).queryByTestId('popup-organization')).toBeNull();
+    expect(within(candidates[1]).queryByTestId('popup-open-profile')).toBeNull();
+  });
+
+  it.each([
+    ['no match', null],
+    ['a match without contacts', { number: '+4930', level: 'known' as const, contacts: [] }],
+  ])('shows an unknown caller for %s', async (_label, caller) => {
+    await showing(makePopupView({ caller, from_pretty: '+49 30 777' }));
+    expect(screen.getByTestId('popup-unknown').textContent).toBe('Unknown caller');
+    expect(screen.getByTestId('popup-number').textContent).toBe('+49 30 777');
+    expect(screen.queryAllByTestId('popup-candidate')).toHaveLength(0);
+    expect(screen.queryByTestId('popup-match-level')).toBeNull();
+  });
+
+  it('renders markup in names as text', async () => {
+    const evil = '<img src=x onerror=alert(1)>';
+    const view = makePopupView({
+      caller: {
+        number: '+4930',
+        level: 'known',
+        contacts: [
+          makeContact({
+            name: evil,
+            organization: evil,
+            tickets: [{ id: '1', title: evil, state: null, updated_at: null, url: null }],
+          }),
+        ],
+      },
+    });
+    await showing(view);
+    expect(screen.getByTestId('popup-caller-name').textContent).toBe(evil);
+    expect(screen.getByTestId('popup-organization').textContent).toBe(evil);
+    expect(screen.getByTestId('popup-ticket').textContent?.trim()).toBe(evil);
+    expect(document.querySelector('img')).toBeNull();
+  });
+
+  it('follows the call through popup events', async () => {
+    await showing(known());
+    expect(events.listeners('popup')).toBe(1);
+
+    const answered = known();
+    answered.call.state = 'answer';
+    answered.call.answered_by = 'anna';
+    answered.answered_by_name = 'Anna';
+    events.emit('popup', answered);
+    await tick();
+    expect(screen.getByTestId('popup-state').textContent).toBe('Answered by Anna');
+    expect(screen.getByTestId('popup-caller-name').textContent).toBe('Bettina Kunde');
+
+    const ended = structuredClone(answered);
+    ended.call.state = 'hangup';
+    ended.call.comment = 'normalClearing';
+    events.emit('popup', ended);
+    await tick();
+    expect(screen.getByTestId('popup-state').textContent).toBe('Call ended');
+
+    events.emit('popup', null);
+    await tick();
+    expect(screen.queryByTestId('popup-number')).toBeNull();
+    expect(screen.queryAllByTestId('popup-candidate')).toHaveLength(0);
+    expect(screen.queryByTestId('popup-call-back')).toBeNull();
+  });
+
+  it('starts empty and shows a call that arrives later', async () => {
+    await showing(null);
+    expect(screen.queryByTestId('popup-number')).toBeNull();
+    events.emit('popup', known());
+    await tick();
+    expect(screen.getByTestId('popup-number').textContent).toBe('+49 30 12345670');
+  });
+
+  it('prefers an event over a late answer to popup_current', async () => {
+    let answer!: (v: PopupView | null) => void;
+    vi.mocked(ipc.popupCurrent).mockReturnValue(new Promise((resolve) => (answer = resolve)));
+    render(Popup);
+    await waitFor(() => expect(events.listeners('popup')).toBe(1));
+    const answered = known();
+    answered.call.state = 'answer';
+    answered.answered_by_name = 'Carla';
+    events.emit('popup', answered);
+    answer(known());
+    await tick();
+    await tick();
+    expect(screen.getByTestId('popup-state').textContent).toBe('Answered by Carla');
+  });
+
+  it('calls back, and closes', async () => {
+    vi.mocked(ipc.dial).mockResolvedValue({ via: 'tel', number: '+493012345670', link: 'tel:+493012345670' });
+    await showing(known());
+    await fireEvent.click(screen.getByTestId('popup-call-back'));
+    expect(ipc.dial).toHaveBeenCalledWith('+493012345670');
+    expect((await screen.findByTestId('popup-message')).textContent?.trim()).toBe(
+      'Opened tel:+493012345670 in your phone app',
+    );
+    await fireEvent.click(screen.getByTestId('popup-close'));
+    expect(ipc.popupDismiss).toHaveBeenCalledTimes(1);
+  });
+
+  it('does not take the focus', async () => {
+    const unfocused = () => document.activeElement === document.body || document.activeElement === null;
+    await showing(known());
+    expect(unfocused()).toBe(true);
+    const answered = known();
+    answered.call.state = 'answer';
+    events.emit('popup', answered);
+    await tick();
+    expect(unfocused()).toBe(true);
+    events.emit('popup', null);
+    await tick();
+    expect(unfocused()).toBe(true);
+  });
+});
