@@ -1,7 +1,9 @@
 # Ringside: two commands do all the set-up on a fresh Debian or Ubuntu machine.
-#   make run   installs what is missing, builds, and runs Ringside
-#   make test  installs what is missing and runs every test
-.PHONY: run test deps build lint hub bench
+#   make run   installs what is missing, builds, and opens the desktop app with its embedded
+#              hub (with no display: runs the hub alone)
+#   make test  installs what is missing and runs every test: Rust, UI, and the real app
+#              under Xvfb
+.PHONY: run test deps ui ui-test build lint rust-test bindings-check hub bench bench-desktop
 
 CARGO ?= cargo
 CONFIG ?= ringside.toml
@@ -9,21 +11,42 @@ CONFIG ?= ringside.toml
 run: deps
 	@scripts/run.sh "$(CONFIG)"
 
-test: deps lint
-	$(CARGO) test --workspace --locked
+test: deps ui-test ui lint rust-test bindings-check
 
 deps:
 	@scripts/deps.sh
 
-build: deps
+# The UI's static files, which the app embeds when it is compiled.
+ui:
+	cd ui && npm ci --no-audit --no-fund && npm run build
+
+ui-test: ui
+	cd ui && npm run check && npm test
+
+build: deps ui
 	$(CARGO) build --workspace --locked
 
-lint:
+lint: ui
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+
+# Every Rust test, the desktop ones in a headless session of their own (Xvfb, D-Bus,
+# keyring, notifications) against the app binary built first.
+rust-test: ui
+	$(CARGO) build --locked -p ringside
+	E2E=1 scripts/headless-session.sh $(CARGO) test --workspace --locked
+
+# The TypeScript bindings are written by the Rust tests: they must match what is committed.
+bindings-check:
+	@git diff --exit-code -- ui/src/bindings || { echo "ui/src/bindings is stale: commit the regenerated files" >&2; exit 1; }
+	@test -z "$$(git status --porcelain -- ui/src/bindings)" || { echo "new files in ui/src/bindings: commit them" >&2; exit 1; }
 
 hub: deps
 	$(CARGO) build --release --locked -p ringside-hub
 
 bench: deps
 	$(CARGO) bench --locked -p ringside-hub --bench hub
+
+bench-desktop: deps ui
+	$(CARGO) build --release --locked -p ringside
+	scripts/headless-session.sh $(CARGO) run --release --locked -p ringside-e2e --bin desktop-bench

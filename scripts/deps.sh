@@ -1,22 +1,41 @@
 #!/usr/bin/env bash
-# Installs what building and testing Ringside needs and is missing, on Debian or Ubuntu.
-# The hub needs only a Rust toolchain (SQLite is compiled in); it installs nothing that is
-# already there.
+# Installs what building, running and testing Ringside needs and is missing, on Debian or
+# Ubuntu: the Rust toolchain's parts, the WebKitGTK and tray libraries of the desktop app,
+# the headless desktop session of its tests (Xvfb, D-Bus, keyring, notification daemon,
+# WebKitWebDriver), Node.js for the UI, and tauri-driver. Nothing already there is
+# installed again.
 set -euo pipefail
 
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+
+packages=(
+  build-essential pkg-config file curl
+  libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libssl-dev libxdo-dev
+  xvfb xauth x11-utils dbus-x11 at-spi2-core webkit2gtk-driver
+  gnome-keyring libsecret-tools keyutils dunst libnotify-bin imagemagick
+  desktop-file-utils xdg-utils
+)
+command -v cargo >/dev/null 2>&1 || packages+=(cargo rustc)
+command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
+
 missing=()
-command -v cc >/dev/null 2>&1 || missing+=(build-essential)
-command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
-if ! command -v cargo >/dev/null 2>&1; then
-  missing+=(cargo rustc)
-fi
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' ||
+    missing+=("$package")
+done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$node_major" -lt 20 ]; then
+  echo "Node.js $(node --version) is too old for the UI's build (Vite 7): install Node.js 20 or newer" >&2
+  exit 1
+fi
+
 for component in rustfmt clippy; do
   if ! cargo "${component/rustfmt/fmt}" --version >/dev/null 2>&1; then
     if command -v rustup >/dev/null 2>&1; then
@@ -27,3 +46,9 @@ for component in rustfmt clippy; do
     fi
   fi
 done
+
+cargo_bin="${CARGO_HOME:-$HOME/.cargo}/bin"
+if ! command -v tauri-driver >/dev/null 2>&1 && [ ! -x "$cargo_bin/tauri-driver" ]; then
+  echo "installing tauri-driver (the WebDriver bridge of the desktop tests)"
+  cargo install tauri-driver --locked --version '^2'
+fi

@@ -1,0 +1,339 @@
+//! The real desktop app in a real window (Xvfb under `make test`), driven over WebDriver,
+//! with its embedded hub fed by HTTP webhooks as a PBX would: popups with the caller's
+//! name and tickets that follow the call, the journal's missed calls, do-not-disturb,
+//! click-to-dial through a provider's API, the test call, and caller data shown as text.
+//! Screenshots of the windows land in `target/e2e-screenshots/`.
+
+mod app;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use app::{DesktopApp, Seed};
+use axum::routing::post;
+use axum::Json;
+use ringside_core::call::Provider;
+use ringside_hub::recorder::Recorder;
+use ringside_hub::store::{AgentChange, Store};
+use serde_json::Value;
+
+const CARLA: &str = "+4930609854180";
+const XSS_NAME: &str = "<img src=x onerror=alert(1)>";
+
+fn vcard(name: &str, organization: &str, email: &str, number: &str) -> String {
+    format!(
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:{name}\r\nORG:{organization}\r\nEMAIL:{email}\r\nTEL;TYPE=work:{number}\r\nURL:https://support.example.com/#user/profile/7\r\nEND:VCARD\r\n"
+    )
+}
+
+/// Puts contacts (and tickets for the first one) into the embedded hub's directory.
+fn import_directory(seed: &Seed<'_>, cards: &str, tickets: &str) {
+    let country = ringside_core::number::DefaultCountry::from_iso("DE").unwrap();
+    let (_store, mut writer) = Store::open(seed.hub_dir).unwrap();
+    let parsed = ringside_core::directory::parse_vcards(cards, &country).unwrap();
+    ringside_hub::store::directory::import_contacts(
+        &mut writer,
+        parsed
+            .into_iter()
+            .map(Ok::<_, ringside_core::directory::DirectoryError>),
+    )
+    .unwrap();
+    let lines = ringside_core::directory::tickets_jsonl(tickets.as_bytes(), &country);
+    ringside_hub::store::directory::import_tickets(&mut writer, lines).unwrap();
+}
+
+/// Adds a colleague who can answer calls.
+async fn add_colleague(seed: &Seed<'_>, login: &str, name: &str) {
+    let (store, writer) = Store::open(seed.hub_dir).unwrap();
+    let recorder = Recorder::new(store, writer);
+    let country = ringside_core::number::DefaultCountry::from_iso("DE").unwrap();
+    let agent =
+        ringside_hub::state::new_agent(login, name, false, vec![], Default::default(), &country)
+            .unwrap();
+    recorder
+        .add_agent(
+            &agent,
+            &ringside_hub::token::hash(&ringside_hub::token::generate()),
+            time::OffsetDateTime::now_utc(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+}
+
+fn call(
+    event: &'static str,
+    id: &'static str,
+    from: &'static str,
+) -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("event", event),
+        ("direction", "in"),
+        ("callId", id),
+        ("from", from),
+        ("to", "4930600000000"),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_inbound_call_pops_up_with_the_caller_and_closes_when_a_colleague_answers() {
+    if !app::can_run() {
+        return;
+    }
+    let tickets = r#"{"id": 101, "title": "Printer on fire", "state": "open", "customer_email": "carla@acme.example", "url": "https://support.example.com/#ticket/zoom/101", "updated_at": "2026-11-20T09:00:00Z"}
+{"id": 102, "title": "Invoice question", "state": "closed", "customer_email": "carla@acme.example", "updated_at": "2026-11-21T09:00:00Z"}
+"#;
+    let app = DesktopApp::launch(&[], async |seed| {
+        import_directory(
+            &seed,
+            &vcard("Carla Customer", "Acme GmbH", "carla@acme.example", CARLA),
+            tickets,
+        );
+        add_colleague(&seed, "bob", "Bob Builder").await;
+    })
+    .await;
+
+    app.pbx(&call("newCall", "c1", "030609854180")).await;
+    app.switch_to("popup.html").await;
+    app.wait_for_text("[data-testid=popup-caller-name]", |t| t == "Carla Customer")
+        .await;
+    assert_eq!(
+        app.text_of("[data-testid=popup-organization]")
+            .await
+            .as_deref(),
+        Some("Acme GmbH")
+    );
+    assert_eq!(
+        app.text_of("[data-testid=popup-number]").await.as_deref(),
+        Some("+49 30 609854180")
+    );
+    let titles: Vec<String> = app
+        .client
+        .execute(
+            "return [...document.querySelectorAll('[data-testid=popup-ticket]')].map(e => e.textContent);",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(titles.len(), 2, "{titles:?}");
+    assert!(
+        titles[0].contains("Invoice question"),
+        "newest first: {titles:?}"
+    );
+    assert!(titles[1].contains("Printer on fire"), "{titles:?}");
+    app.screenshot("popup-known-caller").await;
+
+    app.pbx(&[call("answer", "c1", "030609854180"), vec![("user", "bob")]].concat())
+        .await;
+    app.wait_for_absence("[data-testid=popup-caller-name]")
+        .await;
+
+    app.switch_to("index.html").await;
+    let row = "[data-testid=journal-row][data-call-id]";
+    app.wait_for_text(row, |t| {
+        t.contains("Carla Customer") && t.contains("connected")
+    })
+    .await;
+    app.screenshot("main-journal").await;
+    app.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_missed_call_waits_in_the_journal_until_marked_done() {
+    if !app::can_run() {
+        return;
+    }
+    let app = DesktopApp::launch(&[], async |_| {}).await;
+    app.pbx(&call("newCall", "m1", "040123456")).await;
+    app.pbx(&[call("hangup", "m1", "040123456"), vec![("cause", "cancel")]].concat())
+        .await;
+
+    let open = "[data-testid=journal-row][data-open-missed=true]";
+    let text = app.wait_for_text(open, |t| t.contains("not reached")).await;
+    app.screenshot("journal-missed-call").await;
+    assert!(text.contains("+49 40 123456"), "{text}");
+    app.click(&format!("{open} [data-testid=mark-done]")).await;
+    app.wait_for_absence(open).await;
+
+    // The hub kept it: a fresh listing shows it done.
+    app.click("[data-testid=filter-missed]").await;
+    app.click("[data-testid=filter-all]").await;
+    app.find("[data-testid=journal-row]").await;
+    assert!(app.find_all(open).await.is_empty());
+    app.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn do_not_disturb_keeps_the_popup_away() {
+    if !app::can_run() {
+        return;
+    }
+    let app = DesktopApp::launch(&[], async |_| {}).await;
+    app.click("[data-testid=dnd-toggle]").await;
+    app.click("[data-testid=tab-team]").await;
+    app.wait_for_text("[data-testid=team-row]", |t| {
+        t.to_lowercase().contains("do not disturb") || t.to_lowercase().contains("do-not-disturb")
+    })
+    .await;
+
+    app.pbx(&call("newCall", "d1", "0891234567")).await;
+    app.click("[data-testid=tab-journal]").await;
+    app.wait_for_text("[data-testid=journal-row]", |t| t.contains("ringing"))
+        .await;
+    app.switch_to("popup.html").await;
+    // The journal has it, so the popup would have had it by now.
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    assert!(
+        app.find_all("[data-testid=popup-number]").await.is_empty(),
+        "no popup while do-not-disturb is on"
+    );
+    app.close().await;
+}
+
+/// A fake Placetel API that records the calls it is asked to place.
+async fn fake_placetel() -> (String, Arc<Mutex<Vec<Value>>>) {
+    let placed = Arc::new(Mutex::new(vec![]));
+    let seen = placed.clone();
+    let router = axum::Router::new().route(
+        "/v2/calls",
+        post(move |Json(body): Json<Value>| {
+            let seen = seen.clone();
+            async move {
+                seen.lock().unwrap().push(body);
+                Json(serde_json::json!({"id": 1}))
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/v2", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    (url, placed)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dialing_reaches_the_hub_and_the_provider() {
+    if !app::can_run() {
+        return;
+    }
+    let (placetel_url, placed) = fake_placetel().await;
+    let env = [
+        ("RINGSIDE_PLACETEL_ENABLED", "true".to_owned()),
+        (
+            "RINGSIDE_PLACETEL_API_TOKEN",
+            "placetel-api-token".to_owned(),
+        ),
+        ("RINGSIDE_PLACETEL_API_URL", placetel_url),
+    ];
+    let app = DesktopApp::launch(&env, async |seed| {
+        let (store, writer) = Store::open(seed.hub_dir).unwrap();
+        let recorder = Recorder::new(store, writer);
+        let change = AgentChange {
+            name: None,
+            role: None,
+            numbers: None,
+            identities: Some(BTreeMap::from([(Provider::Placetel, "777".to_owned())])),
+            out_of_office: None,
+        };
+        recorder
+            .update_agent(&seed.login, &change, time::OffsetDateTime::now_utc())
+            .await
+            .unwrap()
+            .unwrap();
+    })
+    .await;
+
+    app.click("[data-testid=tab-dial]").await;
+    let field = app.find("[data-testid=dial-number]").await;
+    field.send_keys("12").await.unwrap();
+    app.click("[data-testid=dial-submit]").await;
+    app.find("[data-testid=dial-error]").await;
+    assert!(
+        placed.lock().unwrap().is_empty(),
+        "an invalid number is not dialed"
+    );
+
+    field.clear().await.unwrap();
+    field.send_keys("030 1234567").await.unwrap();
+    app.click("[data-testid=dial-submit]").await;
+    app.wait_for_text("[data-testid=dial-result]", |t| t.contains("+4930"))
+        .await;
+    let requests = placed.lock().unwrap().clone();
+    assert_eq!(
+        requests,
+        vec![serde_json::json!({"sipuid": "777", "target": "+49301234567"})]
+    );
+    app.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn settings_show_the_webhook_and_the_test_call_pops_up() {
+    if !app::can_run() {
+        return;
+    }
+    let app = DesktopApp::launch(&[], async |_| {}).await;
+    app.click("[data-testid=tab-settings]").await;
+    let webhook = app
+        .wait_for_text("[data-testid=webhook-url][data-provider=generic]", |t| {
+            t.contains("/api/v1/cti/")
+        })
+        .await;
+    assert!(webhook.contains(&app.hub.url), "{webhook}");
+    assert!(webhook.contains(&app.hub.generic_token), "{webhook}");
+    app.screenshot("main-settings").await;
+    app.click("[data-testid=send-test-call]").await;
+    app.find("[data-testid=test-call-result]").await;
+    app.switch_to("popup.html").await;
+    app.find("[data-testid=popup-unknown]").await;
+    assert_eq!(
+        app.text_of("[data-testid=popup-number]").await.as_deref(),
+        Some("+49 30 901820")
+    );
+    app.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn caller_names_are_shown_as_text_never_as_markup() {
+    if !app::can_run() {
+        return;
+    }
+    let app = DesktopApp::launch(&[], async |seed| {
+        import_directory(
+            &seed,
+            &vcard(
+                XSS_NAME,
+                "<b>Evil</b> Corp",
+                "evil@evil.example",
+                "+4922112345",
+            ),
+            "",
+        );
+    })
+    .await;
+    app.pbx(&call("newCall", "x1", "022112345")).await;
+    app.switch_to("popup.html").await;
+    let name = app
+        .wait_for_text("[data-testid=popup-caller-name]", |t| !t.is_empty())
+        .await;
+    assert_eq!(name, XSS_NAME);
+    assert_eq!(
+        app.text_of("[data-testid=popup-organization]")
+            .await
+            .as_deref(),
+        Some("<b>Evil</b> Corp")
+    );
+    assert!(
+        app.find_all("img").await.is_empty(),
+        "no image element was made"
+    );
+    assert!(
+        app.find_all("b").await.is_empty(),
+        "no bold element was made"
+    );
+    app.screenshot("popup-markup-as-text").await;
+    app.close().await;
+}
