@@ -32,7 +32,15 @@ pub fn text(call: &Call) -> (String, String) {
     } else {
         body.push(call.from_pretty.clone());
     }
-    (title, body.join("\n"))
+    (title, escape_markup(&body.join("\n")))
+}
+
+/// The body of a notification may carry markup (`<b>`, `<a href>`, `<img>`) that the
+/// notification server renders: caller data is escaped so that it shows as text.
+fn escape_markup(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// Shows the notification for `call`, off the async threads.
@@ -81,6 +89,18 @@ mod tests {
             profile_url: None,
             tickets: vec![],
         }
+    }
+
+    #[test]
+    fn markup_in_caller_data_is_escaped_in_the_body() {
+        let evil = CallerMatch {
+            number: "+4930609854180".into(),
+            level: MatchLevel::Known,
+            contacts: vec![contact("<img src=x>", Some("<b>Evil</b> & Co"))],
+        };
+        let (title, body) = text(&call(Some(evil)));
+        assert_eq!(title, "Call from <img src=x>", "the summary is plain text");
+        assert_eq!(body, "&lt;b&gt;Evil&lt;/b&gt; &amp; Co\n+49 30 609854180");
     }
 
     #[test]
