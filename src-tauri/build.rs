@@ -19,6 +19,7 @@ const COMMANDS: &[&str] = &[
     "open_link",
     "popup_current",
     "popup_dismiss",
+    "popup_shown",
 ];
 
 fn main() {

@@ -236,3 +236,10 @@ pub fn popup_current(desktop: State<'_, Desktop>) -> Option<PopupView> {
 pub fn popup_dismiss(app: AppHandle, desktop: State<'_, Desktop>) {
     desktop.dismiss_popup(&app);
 }
+
+/// The popup painted a new call. Logged with the call's id, so that the time from the
+/// webhook to the popup on screen can be measured (`docs/benchmarks.md`).
+#[tauri::command]
+pub fn popup_shown(call_id: i64) {
+    tracing::info!(call = call_id, "popup on screen");
+}

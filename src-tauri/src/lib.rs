@@ -20,13 +20,16 @@ use std::path::PathBuf;
 use std::time::{Instant, SystemTime};
 
 use ringside_client::wake::{WakeDetector, WAKE_CHECK_INTERVAL};
-use tauri::{AppHandle, Manager, WindowEvent};
+use tauri::{AppHandle, Manager, RunEvent};
 use tauri_plugin_deep_link::DeepLinkExt;
 
 use crate::desktop::{AppDirs, Desktop};
 
 /// The main window's label.
 const MAIN: &str = "main";
+
+/// The argument that starts the app in the tray, without its window (start at login).
+const MINIMIZED: &str = "--minimized";
 
 /// Starts the app; returns when it quits.
 pub fn run() {
@@ -43,9 +46,10 @@ pub fn run() {
         }))
         .plugin(tauri_plugin_deep_link::init())
         .plugin(tauri_plugin_opener::init())
+        // Started at login: straight to the tray.
         .plugin(tauri_plugin_autostart::init(
             tauri_plugin_autostart::MacosLauncher::LaunchAgent,
-            None,
+            Some(vec![MINIMIZED]),
         ))
         .invoke_handler(tauri::generate_handler![
             commands::status,
@@ -63,22 +67,24 @@ pub fn run() {
             commands::open_link,
             commands::popup_current,
             commands::popup_dismiss,
+            commands::popup_shown,
         ])
         .setup(|app| {
             setup(app.handle())?;
             Ok(())
         })
-        .on_window_event(|window, event| {
-            // Closing the main window keeps the app in the tray: calls still pop up.
-            if let WindowEvent::CloseRequested { api, .. } = event {
-                if window.label() == MAIN && std::env::var_os("RINGSIDE_QUIT_ON_CLOSE").is_none() {
-                    api.prevent_close();
-                    let _ = window.hide();
-                }
+        .build(tauri::generate_context!())
+        .expect("building Ringside")
+        .run(|_, event| {
+            // Closing the main window frees its web view; the app stays in the tray, where
+            // "Open" makes the window anew. Only "Quit" ends it.
+            if let RunEvent::ExitRequested {
+                code: None, api, ..
+            } = event
+            {
+                api.prevent_exit();
             }
-        })
-        .run(tauri::generate_context!())
-        .expect("running Ringside");
+        });
 }
 
 /// Where the app's files go: `RINGSIDE_APP_DIR` when set (tests, portable use), else the
@@ -99,7 +105,6 @@ fn app_dirs(app: &AppHandle) -> anyhow::Result<AppDirs> {
 
 fn setup(app: &AppHandle) -> anyhow::Result<()> {
     app.manage(Desktop::new(app_dirs(app)?));
-    popup::create(app)?;
     let items = tray::create(app, |app, dnd| {
         let app = app.clone();
         tauri::async_runtime::spawn(async move {
@@ -127,6 +132,9 @@ fn setup(app: &AppHandle) -> anyhow::Result<()> {
 
     watch_for_wake(app.clone());
     desktop::reconnect(app);
+    if !std::env::args().any(|arg| arg == MINIMIZED) {
+        show_main_window(app);
+    }
     Ok(())
 }
 
@@ -144,11 +152,25 @@ fn watch_for_wake(app: AppHandle) {
     });
 }
 
-/// Brings the main window to the front.
+/// Brings the main window to the front, making it anew when it was closed.
 pub(crate) fn show_main_window(app: &AppHandle) {
     if let Some(window) = app.get_webview_window(MAIN) {
         let _ = window.unminimize();
         let _ = window.show();
         let _ = window.set_focus();
+        return;
+    }
+    let config = app
+        .config()
+        .app
+        .windows
+        .iter()
+        .find(|window| window.label == MAIN)
+        .cloned();
+    let made = config
+        .ok_or_else(|| tauri::Error::WindowNotFound)
+        .and_then(|config| tauri::WebviewWindowBuilder::from_config(app, &config)?.build());
+    if let Err(e) = made {
+        tracing::error!("opening the main window: {e}");
     }
 }

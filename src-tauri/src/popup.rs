@@ -1,11 +1,13 @@
-//! The caller popup: a small always-on-top window, made once at start and hidden between
-//! calls so that it appears at once. It never takes the keyboard focus.
+//! The caller popup: a small always-on-top window that never takes the keyboard focus. It
+//! is made for a call and kept hidden for a while after, so that a busy line pops at once
+//! and an idle app holds no web view.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use ringside_core::call::Call;
 use serde::Serialize;
-use tauri::{AppHandle, Emitter, LogicalPosition, Manager, WebviewUrl, WebviewWindowBuilder};
+use tauri::{AppHandle, Emitter, Manager, WebviewUrl, WebviewWindowBuilder};
 use ts_rs::TS;
 
 /// The popup window's label.
@@ -13,6 +15,9 @@ pub const LABEL: &str = "popup";
 const WIDTH: f64 = 380.0;
 const HEIGHT: f64 = 280.0;
 const MARGIN: f64 = 16.0;
+
+/// How long a hidden popup window waits for the next call before it is closed.
+pub const KEEP_WARM: Duration = Duration::from_secs(30);
 
 /// What the popup shows.
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
@@ -53,9 +58,9 @@ impl OpenPopups {
     }
 }
 
-/// Makes the hidden popup window.
-pub fn create(app: &AppHandle) -> tauri::Result<()> {
-    let window = WebviewWindowBuilder::new(app, LABEL, WebviewUrl::App("popup.html".into()))
+/// Makes the popup window, shown at once (its page asks for the call when it loads).
+fn create(app: &AppHandle) -> tauri::Result<()> {
+    let mut builder = WebviewWindowBuilder::new(app, LABEL, WebviewUrl::App("popup.html".into()))
         .title("Ringside: incoming call")
         .inner_size(WIDTH, HEIGHT)
         .resizable(false)
@@ -63,35 +68,56 @@ pub fn create(app: &AppHandle) -> tauri::Result<()> {
         .always_on_top(true)
         .skip_taskbar(true)
         .focused(false)
-        .focusable(false)
-        .visible(false)
-        .build()?;
-    if let Ok(Some(monitor)) = window.primary_monitor() {
+        .focusable(false);
+    if let Ok(Some(monitor)) = app.primary_monitor() {
         let scale = monitor.scale_factor();
         let origin = monitor.position().to_logical::<f64>(scale);
         let size = monitor.size().to_logical::<f64>(scale);
-        let _ = window.set_position(LogicalPosition::new(
+        // Bottom right: clear of the notifications, which most desktops show top right.
+        builder = builder.position(
             origin.x + size.width - WIDTH - MARGIN,
-            // Bottom right: clear of the notifications, which most desktops show top right.
             origin.y + size.height - HEIGHT - MARGIN * 4.0,
-        ));
+        );
     }
+    builder.build()?;
     Ok(())
 }
 
-/// Shows `current` in the popup window, or hides the window when there is nothing to show.
+/// Shows `current` in the popup window, making the window when there is none (about a
+/// quarter second), or hides it when there is nothing to show. A hidden window is kept
+/// [`KEEP_WARM`] for the next call (shown in a few milliseconds), then closed: an app idle
+/// in the tray keeps no web view alive.
 pub fn present(app: &AppHandle, current: Option<&PopupView>) {
-    let Some(window) = app.get_webview_window(LABEL) else {
-        return;
+    let window = app.get_webview_window(LABEL);
+    let done = match (window, current) {
+        (Some(window), Some(view)) => app
+            .emit_to(LABEL, "popup", view)
+            .and_then(|()| window.show()),
+        (None, Some(_)) => create(app),
+        (Some(window), None) => {
+            let _ = app.emit_to(LABEL, "popup", None::<PopupView>);
+            close_when_cold(app.clone());
+            window.hide()
+        }
+        (None, None) => Ok(()),
     };
-    if let Err(e) = app.emit_to(LABEL, "popup", current) {
-        tracing::warn!("updating the popup: {e}");
+    if let Err(e) = done {
+        tracing::warn!("updating the popup window: {e}");
     }
-    let shown = match current {
-        Some(_) => window.show(),
-        None => window.hide(),
-    };
-    if let Err(e) = shown {
-        tracing::warn!("showing or hiding the popup: {e}");
-    }
+}
+
+/// Closes the hidden popup window once no call needed it for [`KEEP_WARM`].
+fn close_when_cold(app: AppHandle) {
+    tauri::async_runtime::spawn(async move {
+        tokio::time::sleep(KEEP_WARM).await;
+        let desktop = app.state::<crate::desktop::Desktop>();
+        if desktop.current_popup().is_some() {
+            return;
+        }
+        if let Some(window) = app.get_webview_window(LABEL) {
+            if !window.is_visible().unwrap_or(true) {
+                let _ = window.destroy();
+            }
+        }
+    });
 }

@@ -32,6 +32,7 @@ describe('commands', () => {
     }],
     ['popup_current', () => ipc.popupCurrent(), undefined],
     ['popup_dismiss', () => ipc.popupDismiss(), undefined],
+    ['popup_shown', () => ipc.popupShown(7), { callId: 7 }],
   ] as const)('%s is invoked with its arguments', async (name, run, args) => {
     await run();
     expect(invoke).toHaveBeenCalledWith(name, args);

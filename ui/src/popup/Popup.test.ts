@@ -17,6 +17,19 @@ beforeEach(() => {
   vi.mocked(ipc.popupCurrent).mockResolvedValue(null);
   vi.mocked(ipc.openLink).mockResolvedValue(null);
   vi.mocked(ipc.popupDismiss).mockResolvedValue(null);
+  vi.mocked(ipc.popupShown).mockResolvedValue(null);
+});
+
+describe('paint reports', () => {
+  it('reports each new call once it is painted, not its updates', async () => {
+    const view = known();
+    await showing(view);
+    await waitFor(() => expect(ipc.popupShown).toHaveBeenCalledWith(view.call.id));
+    events.emit('popup', { ...view, call: { ...view.call, state: 'answer' } });
+    await tick();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(ipc.popupShown).toHaveBeenCalledTimes(1);
+  });
 });
 
 async function showing(view: PopupView | null) {
