@@ -68,7 +68,7 @@ pub struct DesktopApp {
     pub client: Client,
     pub hub: HubFacts,
     /// The app's directory (preferences, embedded hub), removed at the end.
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
     driver: Child,
     _turn: MutexGuard<'static, ()>,
 }
@@ -107,7 +107,6 @@ impl DesktopApp {
             .args(["--port", &DRIVER_PORT.to_string()])
             .args(["--native-port", &NATIVE_PORT.to_string()])
             .env("RINGSIDE_APP_DIR", dir.path())
-            .env("RINGSIDE_QUIT_ON_CLOSE", "1")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit());
         for (name, value) in env {
@@ -122,13 +121,19 @@ impl DesktopApp {
         let app = DesktopApp {
             client,
             hub: facts,
-            _dir: dir,
+            dir,
             driver,
             _turn: turn,
         };
+        app.switch_to("index.html").await;
         app.wait_for_attr("[data-testid=connection]", "data-state", "connected")
             .await;
         app
+    }
+
+    /// The app's directory: its preferences and its embedded hub.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
     }
 
     /// Posts one generic CTI event to the embedded hub, as the PBX would.
@@ -166,6 +171,20 @@ impl DesktopApp {
             );
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
+    }
+
+    /// Whether a window shows `page` now; the session stays on the current window.
+    pub async fn has_window(&self, page: &str) -> bool {
+        let current = self.client.window().await.unwrap();
+        let mut found = false;
+        for handle in self.client.windows().await.unwrap() {
+            self.client.switch_to_window(handle).await.unwrap();
+            if self.client.current_url().await.unwrap().path().ends_with(page) {
+                found = true;
+            }
+        }
+        self.client.switch_to_window(current).await.unwrap();
+        found
     }
 
     /// The element, once it exists.
