@@ -179,7 +179,14 @@ impl DesktopApp {
         let mut found = false;
         for handle in self.client.windows().await.unwrap() {
             self.client.switch_to_window(handle).await.unwrap();
-            if self.client.current_url().await.unwrap().path().ends_with(page) {
+            if self
+                .client
+                .current_url()
+                .await
+                .unwrap()
+                .path()
+                .ends_with(page)
+            {
                 found = true;
             }
         }
