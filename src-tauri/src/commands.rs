@@ -8,6 +8,7 @@ use ringside_core::number;
 use serde::Serialize;
 use tauri::{AppHandle, Manager, State};
 use tauri_plugin_autostart::ManagerExt;
+use tauri_plugin_deep_link::DeepLinkExt;
 use tauri_plugin_opener::OpenerExt;
 use ts_rs::TS;
 
@@ -45,14 +46,14 @@ pub struct EmbeddedInfo {
 
 /// The connection and this agent's presence.
 #[tauri::command]
-pub fn status(desktop: State<'_, Desktop>) -> AppStatus {
-    desktop.status()
+pub async fn status(desktop: State<'_, Desktop>) -> Result<AppStatus, UiError> {
+    Ok(desktop.status())
 }
 
 /// The settings.
 #[tauri::command]
-pub fn preferences(desktop: State<'_, Desktop>) -> Preferences {
-    desktop.preferences()
+pub async fn preferences(desktop: State<'_, Desktop>) -> Result<Preferences, UiError> {
+    Ok(desktop.preferences())
 }
 
 /// Saves the settings; reconnects when the hub or token changed.
@@ -196,6 +197,27 @@ pub async fn dial(
 ) -> Result<DialResult, UiError> {
     let dialed = desktop.client()?.dial(&number).await?;
     if let Some(link) = dialed.link.as_deref() {
+        let phone = url::Url::parse(link)
+            .ok()
+            .filter(|url| links::phone_number(url).is_some());
+        if phone.is_none() {
+            return Err(UiError::new(
+                "link_refused",
+                format!("the hub answered with {link:?}, which is not a phone link"),
+            ));
+        }
+        if app.deep_link().is_registered("tel").unwrap_or(false) {
+            // The link would come straight back to this app.
+            return Err(UiError::new(
+                "no_dialer",
+                format!(
+                    "No phone provider dials for you, and Ringside is this computer's handler \
+                     of phone links, so there is no softphone to hand {} to. Ask the admin \
+                     to set your provider id.",
+                    dialed.number
+                ),
+            ));
+        }
         app.opener()
             .open_url(link, None::<&str>)
             .map_err(|e| UiError::new("desktop", format!("opening {link}: {e}")))?;
@@ -225,16 +247,22 @@ pub async fn open_link(app: AppHandle, url: String) -> Result<(), UiError> {
     }
 }
 
-/// What the popup shows now.
+/// What the popup shows now. (Async, like every command that takes a lock the stream's
+/// task holds while it updates the windows: it must not run on the main thread.)
 #[tauri::command]
-pub fn popup_current(desktop: State<'_, Desktop>) -> Option<PopupView> {
-    desktop.current_popup()
+pub async fn popup_current(desktop: State<'_, Desktop>) -> Result<Option<PopupView>, UiError> {
+    Ok(desktop.current_popup())
 }
 
-/// Closes the popup shown now.
+/// Closes the popup of call `call_id`, the one the agent saw.
 #[tauri::command]
-pub fn popup_dismiss(app: AppHandle, desktop: State<'_, Desktop>) {
-    desktop.dismiss_popup(&app);
+pub async fn popup_dismiss(
+    app: AppHandle,
+    desktop: State<'_, Desktop>,
+    call_id: i64,
+) -> Result<(), UiError> {
+    desktop.dismiss_popup(&app, call_id);
+    Ok(())
 }
 
 /// The popup painted a new call. Logged with the call's id, so that the time from the

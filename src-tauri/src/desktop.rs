@@ -3,6 +3,7 @@
 //! notification, window events, tray).
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -68,6 +69,9 @@ pub struct Desktop {
     status: Mutex<AppStatus>,
     session: Mutex<Option<HubSession>>,
     connection_task: Mutex<Option<JoinHandle<()>>>,
+    /// Counts the connections started; a task whose number is no longer current gives up
+    /// instead of installing its session.
+    connection_number: AtomicU64,
     embedded: tokio::sync::Mutex<Option<EmbeddedHub>>,
     popups: Mutex<OpenPopups>,
 }
@@ -92,6 +96,7 @@ impl Desktop {
             dirs,
             session: Mutex::new(None),
             connection_task: Mutex::new(None),
+            connection_number: AtomicU64::new(0),
             embedded: tokio::sync::Mutex::new(None),
             popups: Mutex::new(OpenPopups::default()),
         }
@@ -130,13 +135,16 @@ impl Desktop {
         lock(&self.popups).current().cloned()
     }
 
-    /// Closes the popup shown now (the next open one, if any, takes its place).
-    pub fn dismiss_popup(&self, app: &AppHandle) {
+    /// Closes the popup of call `id` (the next open one, if any, takes its place).
+    pub fn dismiss_popup(&self, app: &AppHandle, id: i64) {
         let mut popups = lock(&self.popups);
-        if let Some(id) = popups.current().map(|view| view.call.id) {
-            popups.remove(id);
-        }
-        popup::present(app, popups.current());
+        popups.remove(id);
+        popup::present(app, &popups);
+    }
+
+    /// Runs `f` with the open popups locked.
+    pub fn with_popups<T>(&self, f: impl FnOnce(&mut OpenPopups) -> T) -> T {
+        f(&mut lock(&self.popups))
     }
 
     /// Runs `f` with the embedded hub, when it runs.
@@ -179,21 +187,28 @@ impl Desktop {
 /// Drops the current connection and connects anew with the current preferences.
 pub fn reconnect(app: &AppHandle) {
     let desktop = app.state::<Desktop>();
-    if let Some(task) = lock(&desktop.connection_task).take() {
-        task.abort();
+    // Held throughout, so that two reconnections in a row cannot both start a task.
+    let mut task = lock(&desktop.connection_task);
+    if let Some(old) = task.take() {
+        old.abort();
     }
+    let number = desktop.connection_number.fetch_add(1, Ordering::SeqCst) + 1;
     // Dropping the session's stream handle ends the stream.
     lock(&desktop.session).take();
-    lock(&desktop.popups).clear();
-    popup::present(app, None);
+    {
+        let mut popups = lock(&desktop.popups);
+        popups.clear();
+        popup::present(app, &popups);
+    }
     let handle = app.clone();
-    let task = tauri::async_runtime::spawn(async move { connect(handle).await });
-    *lock(&desktop.connection_task) = Some(task);
+    *task = Some(tauri::async_runtime::spawn(async move {
+        connect(handle, number).await
+    }));
 }
 
 /// Finds the hub, checks the token with `GET /me` (retrying while the hub is unreachable),
-/// then follows the stream until it ends.
-async fn connect(app: AppHandle) {
+/// then follows the stream until it ends or connection `number` is no longer current.
+async fn connect(app: AppHandle, number: u64) {
     let desktop = app.state::<Desktop>();
     let preferences = desktop.preferences();
     desktop.update_status(&app, |status| {
@@ -227,6 +242,7 @@ async fn connect(app: AppHandle) {
         match client.me().await {
             Ok(me) => break me,
             Err(e) if e.is_terminal() => return offline(&app, &e),
+            Err(_) if desktop.connection_number.load(Ordering::SeqCst) != number => return,
             Err(e) => {
                 let delay = backoff.next_jittered();
                 desktop.update_status(&app, |status| {
@@ -240,14 +256,25 @@ async fn connect(app: AppHandle) {
     let mut reducer = ClientState::new(me.login.clone(), DEFAULT_POPUP_WINDOW);
     reducer.set_popup_on(preferences.popup_on);
     let state = Arc::new(Mutex::new(reducer));
-    let (stream, mut updates) = subscribe(endpoint, StreamConfig::default(), state.clone());
-    *lock(&desktop.session) = Some(HubSession {
-        client,
-        state: state.clone(),
-        stream,
-    });
+    let current = || desktop.connection_number.load(Ordering::SeqCst) == number;
+    let mut updates = {
+        let mut session = lock(&desktop.session);
+        if !current() {
+            return;
+        }
+        let (stream, updates) = subscribe(endpoint, StreamConfig::default(), state.clone());
+        *session = Some(HubSession {
+            client,
+            state: state.clone(),
+            stream,
+        });
+        updates
+    };
     desktop.update_status(&app, |status| status.me = Some(me));
     while let Some(update) = updates.recv().await {
+        if !current() {
+            return;
+        }
         on_update(&app, &desktop, &state, update);
     }
 }
@@ -346,13 +373,21 @@ fn carry_out(app: &AppHandle, desktop: &Desktop, state: &Arc<Mutex<ClientState>>
             if desktop.preferences().notifications {
                 notification::show(&call);
             }
-            open_popup(app, desktop, state, *call);
+            let view = popup_view(desktop, state, *call);
+            let mut popups = lock(&desktop.popups);
+            popups.open(view);
+            popup::present(app, &popups);
         }
-        Effect::UpdatePopup(call) => open_popup(app, desktop, state, *call),
+        Effect::UpdatePopup(call) => {
+            let view = popup_view(desktop, state, *call);
+            let mut popups = lock(&desktop.popups);
+            popups.refresh(view);
+            popup::present(app, &popups);
+        }
         Effect::ClosePopup(id) => {
             let mut popups = lock(&desktop.popups);
             popups.remove(id);
-            popup::present(app, popups.current());
+            popup::present(app, &popups);
         }
         Effect::JournalChanged => {
             if let Err(e) = app.emit("journal-changed", ()) {
@@ -375,7 +410,9 @@ fn carry_out(app: &AppHandle, desktop: &Desktop, state: &Arc<Mutex<ClientState>>
     }
 }
 
-fn open_popup(app: &AppHandle, desktop: &Desktop, state: &Arc<Mutex<ClientState>>, call: Call) {
+/// What the popup shows for `call`: with the answering agent's name and the help desk's
+/// "new ticket" address.
+fn popup_view(desktop: &Desktop, state: &Arc<Mutex<ClientState>>, call: Call) -> PopupView {
     let answered_by_name = call.answered_by.as_deref().map(|login| {
         lock(state)
             .presence()
@@ -383,23 +420,25 @@ fn open_popup(app: &AppHandle, desktop: &Desktop, state: &Arc<Mutex<ClientState>
             .find(|agent| agent.login == login)
             .map_or_else(|| login.to_owned(), |agent| agent.name.clone())
     });
-    let view = PopupView {
+    PopupView {
         call,
         answered_by_name,
         new_ticket_url: desktop.preferences().new_ticket_url(),
-    };
-    let mut popups = lock(&desktop.popups);
-    popups.put(view);
-    popup::present(app, popups.current());
+    }
 }
 
-/// Waits until the app is connected (for a phone link clicked while it starts).
+/// Waits until the app is connected (for a phone link clicked while it starts), giving up
+/// at once when it will not connect without new settings.
 pub async fn wait_for_client(desktop: &Desktop, patience: Duration) -> Result<HubClient, UiError> {
     let deadline = tokio::time::Instant::now() + patience;
     loop {
+        let given_up = matches!(
+            desktop.status().connection,
+            ConnectionState::Offline | ConnectionState::Unconfigured
+        );
         match desktop.client() {
             Ok(client) => return Ok(client),
-            Err(e) if tokio::time::Instant::now() >= deadline => return Err(e),
+            Err(e) if given_up || tokio::time::Instant::now() >= deadline => return Err(e),
             Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
         }
     }

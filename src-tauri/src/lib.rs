@@ -105,6 +105,7 @@ fn app_dirs(app: &AppHandle) -> anyhow::Result<AppDirs> {
 
 fn setup(app: &AppHandle) -> anyhow::Result<()> {
     app.manage(Desktop::new(app_dirs(app)?));
+    app.manage(popup::PopupPlace::measure(app));
     let items = tray::create(app, |app, dnd| {
         let app = app.clone();
         tauri::async_runtime::spawn(async move {

@@ -34,12 +34,23 @@ pub struct PopupView {
 #[derive(Debug, Default)]
 pub struct OpenPopups {
     views: BTreeMap<i64, PopupView>,
+    /// Counts the popups opened, so that a hidden window's closing timer can tell that a
+    /// call came (and perhaps went) since it was set.
+    opened: u64,
 }
 
 impl OpenPopups {
-    /// Opens or refreshes the popup of a call.
-    pub fn put(&mut self, view: PopupView) {
+    /// Opens the popup of a call (or refreshes it).
+    pub fn open(&mut self, view: PopupView) {
+        self.opened += 1;
         self.views.insert(view.call.id, view);
+    }
+
+    /// Refreshes the popup of a call if it is open: one the agent closed stays closed.
+    pub fn refresh(&mut self, view: PopupView) {
+        if let Some(open) = self.views.get_mut(&view.call.id) {
+            *open = view;
+        }
     }
 
     /// Closes the popup of a call.
@@ -58,7 +69,9 @@ impl OpenPopups {
     }
 }
 
-/// Makes the popup window, shown at once (its page asks for the call when it loads).
+/// Makes the popup window, shown at once (its page asks for the call when it loads). Its
+/// place comes from the monitor the app saw at start: asking the main thread for it here
+/// could wait on a thread that waits for the popups' lock.
 fn create(app: &AppHandle) -> tauri::Result<()> {
     let mut builder = WebviewWindowBuilder::new(app, LABEL, WebviewUrl::App("popup.html".into()))
         .title("Ringside: incoming call")
@@ -69,34 +82,49 @@ fn create(app: &AppHandle) -> tauri::Result<()> {
         .skip_taskbar(true)
         .focused(false)
         .focusable(false);
-    if let Ok(Some(monitor)) = app.primary_monitor() {
-        let scale = monitor.scale_factor();
-        let origin = monitor.position().to_logical::<f64>(scale);
-        let size = monitor.size().to_logical::<f64>(scale);
-        // Bottom right: clear of the notifications, which most desktops show top right.
-        builder = builder.position(
-            origin.x + size.width - WIDTH - MARGIN,
-            origin.y + size.height - HEIGHT - MARGIN * 4.0,
-        );
+    if let Some((x, y)) = app.try_state::<PopupPlace>().and_then(|place| place.0) {
+        builder = builder.position(x, y);
     }
     builder.build()?;
     Ok(())
 }
 
-/// Shows `current` in the popup window, making the window when there is none (about a
-/// quarter second), or hides it when there is nothing to show. A hidden window is kept
-/// [`KEEP_WARM`] for the next call (shown in a few milliseconds), then closed: an app idle
-/// in the tray keeps no web view alive.
-pub fn present(app: &AppHandle, current: Option<&PopupView>) {
+/// Where the popup goes: the bottom right of the primary monitor, clear of the
+/// notifications, which most desktops show top right. Worked out on the main thread.
+#[derive(Debug, Default)]
+pub struct PopupPlace(Option<(f64, f64)>);
+
+impl PopupPlace {
+    /// The place on the primary monitor as it is now.
+    pub fn measure(app: &AppHandle) -> PopupPlace {
+        let place = app.primary_monitor().ok().flatten().map(|monitor| {
+            let scale = monitor.scale_factor();
+            let origin = monitor.position().to_logical::<f64>(scale);
+            let size = monitor.size().to_logical::<f64>(scale);
+            (
+                origin.x + size.width - WIDTH - MARGIN,
+                origin.y + size.height - HEIGHT - MARGIN * 4.0,
+            )
+        });
+        PopupPlace(place)
+    }
+}
+
+/// Shows `popups`' current call in the popup window, making the window when there is none
+/// (about a quarter second), or hides it when there is nothing to show. A hidden window is
+/// kept [`KEEP_WARM`] for the next call (shown in a few milliseconds), then closed: an app
+/// idle in the tray keeps no web view alive. Called with the popups locked, so that the
+/// window follows them in order; nothing here waits for the main thread.
+pub fn present(app: &AppHandle, popups: &OpenPopups) {
     let window = app.get_webview_window(LABEL);
-    let done = match (window, current) {
+    let done = match (window, popups.current()) {
         (Some(window), Some(view)) => app
             .emit_to(LABEL, "popup", view)
             .and_then(|()| window.show()),
         (None, Some(_)) => create(app),
         (Some(window), None) => {
             let _ = app.emit_to(LABEL, "popup", None::<PopupView>);
-            close_when_cold(app.clone());
+            close_when_cold(app.clone(), popups.opened);
             window.hide()
         }
         (None, None) => Ok(()),
@@ -106,18 +134,18 @@ pub fn present(app: &AppHandle, current: Option<&PopupView>) {
     }
 }
 
-/// Closes the hidden popup window once no call needed it for [`KEEP_WARM`].
-fn close_when_cold(app: AppHandle) {
+/// Closes the hidden popup window after [`KEEP_WARM`] unless a popup opened meanwhile
+/// (`opened` is the count when the window was hidden).
+fn close_when_cold(app: AppHandle, opened: u64) {
     tauri::async_runtime::spawn(async move {
         tokio::time::sleep(KEEP_WARM).await;
         let desktop = app.state::<crate::desktop::Desktop>();
-        if desktop.current_popup().is_some() {
-            return;
-        }
-        if let Some(window) = app.get_webview_window(LABEL) {
-            if !window.is_visible().unwrap_or(true) {
-                let _ = window.destroy();
+        desktop.with_popups(|popups| {
+            if popups.opened == opened && popups.current().is_none() {
+                if let Some(window) = app.get_webview_window(LABEL) {
+                    let _ = window.destroy();
+                }
             }
-        }
+        });
     });
 }

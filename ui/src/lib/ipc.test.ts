@@ -31,7 +31,7 @@ describe('commands', () => {
       url: 'https://support.example.com/#ticket/zoom/1',
     }],
     ['popup_current', () => ipc.popupCurrent(), undefined],
-    ['popup_dismiss', () => ipc.popupDismiss(), undefined],
+    ['popup_dismiss', () => ipc.popupDismiss(3), { callId: 3 }],
     ['popup_shown', () => ipc.popupShown(7), { callId: 7 }],
   ] as const)('%s is invoked with its arguments', async (name, run, args) => {
     await run();

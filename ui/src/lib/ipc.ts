@@ -66,7 +66,7 @@ export const openLink = (url: string): Promise<null> => command('open_link', { u
 
 export const popupCurrent = (): Promise<PopupView | null> => command('popup_current');
 
-export const popupDismiss = (): Promise<null> => command('popup_dismiss');
+export const popupDismiss = (callId: number): Promise<null> => command('popup_dismiss', { callId });
 /** The popup painted a new call: the app logs it, which measures webhook-to-screen time. */
 export const popupShown = (callId: number): Promise<null> => command('popup_shown', { callId });
 

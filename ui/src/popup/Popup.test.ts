@@ -239,14 +239,15 @@ describe('Popup', () => {
 
   it('calls back, and closes', async () => {
     vi.mocked(ipc.dial).mockResolvedValue({ via: 'tel', number: '+493012345670', link: 'tel:+493012345670' });
-    await showing(known());
+    const view = known();
+    await showing(view);
     await fireEvent.click(screen.getByTestId('popup-call-back'));
     expect(ipc.dial).toHaveBeenCalledWith('+493012345670');
     expect((await screen.findByTestId('popup-message')).textContent?.trim()).toBe(
       'Opened tel:+493012345670 in your phone app',
     );
     await fireEvent.click(screen.getByTestId('popup-close'));
-    expect(ipc.popupDismiss).toHaveBeenCalledTimes(1);
+    expect(ipc.popupDismiss).toHaveBeenCalledExactlyOnceWith(view.call.id);
   });
 
   it('does not take the focus', async () => {
