@@ -290,7 +290,7 @@ async fn settings_show_the_webhook_and_the_test_call_pops_up() {
     app.find("[data-testid=popup-unknown]").await;
     assert_eq!(
         app.text_of("[data-testid=popup-number]").await.as_deref(),
-        Some("+49 30 901820")
+        Some("+49 30 23125000")
     );
     app.close().await;
 }
