@@ -20,6 +20,24 @@ beforeEach(() => {
   vi.mocked(ipc.popupShown).mockResolvedValue(null);
 });
 
+describe('the line called', () => {
+  it('shows the number called, or the queue when it differs', async () => {
+    await showing(
+      makePopupView({ to: '+4930600000000', to_pretty: '+49 30 600000000', queue: '+4930600000000' }),
+    );
+    expect(screen.getByTitle('The number called').textContent).toBe('to +49 30 600000000');
+    events.emit(
+      'popup',
+      makePopupView({ to: '+4930600000000', to_pretty: '+49 30 600000000', queue: 'support' }),
+    );
+    await tick();
+    expect(screen.getByTitle('Queue').textContent).toBe('support');
+    expect(screen.queryByTitle('The number called')).toBeNull();
+    // Let this test's paint reports land before the next test counts its own.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  });
+});
+
 describe('paint reports', () => {
   it('reports each new call once it is painted, not its updates', async () => {
     const view = known();
