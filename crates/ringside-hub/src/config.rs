@@ -90,6 +90,69 @@ pub struct Config {
     /// Who is notified of which inbound calls.
     #[serde(default)]
     pub notify: Notify,
+    /// What clients may hold of the hub: time, connections, queued writes.
+    #[serde(default)]
+    pub limits: Limits,
+}
+
+/// `[limits]`: how long a client may take and how much of the hub it may hold, so that a slow
+/// or hostile client cannot exhaust descriptors or block the PBX's webhooks.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    /// Seconds a client has to send a request's headers; also how long a kept-alive
+    /// connection may wait idle for its next request.
+    #[serde(default = "default_header_timeout")]
+    pub header_timeout_secs: u64,
+    /// Seconds a client has to send a request's body once its headers are in.
+    #[serde(default = "default_body_timeout")]
+    pub body_timeout_secs: u64,
+    /// Seconds a connection may go without a byte moving either way while no request of it
+    /// is being handled (a client that stops reading its answer). Live streams are exempt:
+    /// their heartbeat watches them.
+    #[serde(default = "default_idle_timeout")]
+    pub idle_timeout_secs: u64,
+    /// Open connections at most (live streams included); one more is answered 503 and closed.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+    /// Live stream connections one agent may have open at once; one more is answered 429.
+    #[serde(default = "default_streams_per_agent")]
+    pub streams_per_agent: usize,
+    /// Changes waiting for the database writer at most; beyond, requests are answered 503.
+    #[serde(default = "default_write_queue")]
+    pub write_queue: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            header_timeout_secs: default_header_timeout(),
+            body_timeout_secs: default_body_timeout(),
+            idle_timeout_secs: default_idle_timeout(),
+            max_connections: default_max_connections(),
+            streams_per_agent: default_streams_per_agent(),
+            write_queue: default_write_queue(),
+        }
+    }
+}
+
+fn default_header_timeout() -> u64 {
+    10
+}
+fn default_body_timeout() -> u64 {
+    30
+}
+fn default_idle_timeout() -> u64 {
+    60
+}
+fn default_max_connections() -> usize {
+    512
+}
+fn default_streams_per_agent() -> usize {
+    8
+}
+fn default_write_queue() -> usize {
+    4096
 }
 
 /// A PBX webhook endpoint: switched on or off, and the secret token in its path.
@@ -337,6 +400,10 @@ fn default_heartbeat() -> u64 {
     15
 }
 
+/// Seconds in an hour and in a day: the longest times the configuration accepts.
+const HOUR: u64 = 60 * 60;
+const DAY: u64 = 24 * HOUR;
+
 /// The configuration after checks: what the running hub reads.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -385,17 +452,53 @@ impl Config {
                 key: "default_country",
                 message: e.to_string(),
             })?;
-        if self.ring_timeout_secs == 0 {
-            return Err(ConfigError::Invalid {
-                key: "ring_timeout_secs",
-                message: "must be at least 1".into(),
-            });
-        }
-        if self.heartbeat_secs == 0 {
-            return Err(ConfigError::Invalid {
-                key: "heartbeat_secs",
-                message: "must be at least 1".into(),
-            });
+        for (key, value, min, max) in [
+            ("ring_timeout_secs", self.ring_timeout_secs, 1, DAY),
+            ("heartbeat_secs", self.heartbeat_secs, 1, HOUR),
+            ("twilio.ring_secs", u64::from(self.twilio.ring_secs), 1, 600),
+            (
+                "limits.header_timeout_secs",
+                self.limits.header_timeout_secs,
+                1,
+                HOUR,
+            ),
+            (
+                "limits.body_timeout_secs",
+                self.limits.body_timeout_secs,
+                1,
+                HOUR,
+            ),
+            (
+                "limits.idle_timeout_secs",
+                self.limits.idle_timeout_secs,
+                1,
+                DAY,
+            ),
+            (
+                "limits.max_connections",
+                self.limits.max_connections as u64,
+                1,
+                1_000_000,
+            ),
+            (
+                "limits.streams_per_agent",
+                self.limits.streams_per_agent as u64,
+                1,
+                1_000_000,
+            ),
+            (
+                "limits.write_queue",
+                self.limits.write_queue as u64,
+                1,
+                1_000_000,
+            ),
+        ] {
+            if !(min..=max).contains(&value) {
+                return Err(ConfigError::Invalid {
+                    key,
+                    message: format!("must be between {min} and {max}, not {value}"),
+                });
+            }
         }
         let endpoints = [
             ("generic.token", self.generic.enabled, &self.generic.token),
@@ -485,6 +588,39 @@ const ENV_KEYS: &[(&str, &[&str])] = &[
         "RINGSIDE_OUTBOUND_DEFAULT_CALLER_ID",
         &["outbound", "default_caller_id"],
     ),
+    (
+        "RINGSIDE_LIMITS_HEADER_TIMEOUT_SECS",
+        &["limits", "header_timeout_secs"],
+    ),
+    (
+        "RINGSIDE_LIMITS_BODY_TIMEOUT_SECS",
+        &["limits", "body_timeout_secs"],
+    ),
+    (
+        "RINGSIDE_LIMITS_IDLE_TIMEOUT_SECS",
+        &["limits", "idle_timeout_secs"],
+    ),
+    (
+        "RINGSIDE_LIMITS_MAX_CONNECTIONS",
+        &["limits", "max_connections"],
+    ),
+    (
+        "RINGSIDE_LIMITS_STREAMS_PER_AGENT",
+        &["limits", "streams_per_agent"],
+    ),
+    ("RINGSIDE_LIMITS_WRITE_QUEUE", &["limits", "write_queue"]),
+];
+
+/// The keys an environment variable sets to a whole number.
+const NUMBER_KEYS: &[&str] = &[
+    "ring_timeout_secs",
+    "heartbeat_secs",
+    "header_timeout_secs",
+    "body_timeout_secs",
+    "idle_timeout_secs",
+    "max_connections",
+    "streams_per_agent",
+    "write_queue",
 ];
 
 fn apply_env(
@@ -496,7 +632,7 @@ fn apply_env(
             continue;
         };
         let typed = match key_path.last() {
-            Some(&"ring_timeout_secs" | &"heartbeat_secs") => {
+            Some(key) if NUMBER_KEYS.contains(key) => {
                 toml::Value::Integer(value.parse().map_err(|_| ConfigError::Env {
                     name: name.clone(),
                     message: format!("{value:?} is not a whole number"),
@@ -606,6 +742,23 @@ dial_via = "auto"
 # Which agents are notified of calls to which number; empty: everyone.
 # map = [{{ queue = "4930600000000", agents = ["anna"] }}]
 map = []
+
+# What clients may hold of the hub, so that a slow or hostile one cannot block the PBX.
+[limits]
+# Seconds to send a request's headers (also the longest wait for the next request on a
+# kept-alive connection), 1 to 3600.
+header_timeout_secs = 10
+# Seconds to send a request's body once its headers are in, 1 to 3600.
+body_timeout_secs = 30
+# Seconds a connection may go without a byte moving while none of its requests is being
+# handled (live streams are exempt), 1 to 86400.
+idle_timeout_secs = 60
+# Open connections at most, live streams included; one more is answered 503 and closed.
+max_connections = 512
+# Live streams one agent may have open at once; one more is answered 429.
+streams_per_agent = 8
+# Changes waiting for the database writer at most; beyond, requests are answered 503.
+write_queue = 4096
 "#
     )
 }
@@ -697,5 +850,88 @@ map = [{ queue = "4930600000000", agents = ["anna"] }]
         assert!(err.to_string().starts_with("twilio.account_sid"), "{err}");
         let err = load("[generic]\nenabled = true\ntoken = \"short\"", &[]).unwrap_err();
         assert!(err.to_string().starts_with("generic.token"), "{err}");
+    }
+
+    #[test]
+    fn numbers_out_of_range_are_refused_with_their_key_and_range() {
+        let cases = [
+            ("ring_timeout_secs = 0", "ring_timeout_secs:"),
+            (
+                "ring_timeout_secs = 9223372036854775807",
+                "ring_timeout_secs:",
+            ),
+            ("heartbeat_secs = 0", "heartbeat_secs:"),
+            ("heartbeat_secs = 18446744073709551", "heartbeat_secs:"),
+            ("[twilio]\nring_secs = 0", "twilio.ring_secs:"),
+            ("[twilio]\nring_secs = 601", "twilio.ring_secs:"),
+            (
+                "[limits]\nheader_timeout_secs = 0",
+                "limits.header_timeout_secs:",
+            ),
+            (
+                "[limits]\nbody_timeout_secs = 0",
+                "limits.body_timeout_secs:",
+            ),
+            (
+                "[limits]\nidle_timeout_secs = 0",
+                "limits.idle_timeout_secs:",
+            ),
+            (
+                "[limits]\nidle_timeout_secs = 86401",
+                "limits.idle_timeout_secs:",
+            ),
+            ("[limits]\nmax_connections = 0", "limits.max_connections:"),
+            (
+                "[limits]\nstreams_per_agent = 0",
+                "limits.streams_per_agent:",
+            ),
+            ("[limits]\nwrite_queue = 0", "limits.write_queue:"),
+        ];
+        for (text, key) in cases {
+            let err = load(text, &[]).expect_err(text);
+            let message = err.to_string();
+            assert!(message.starts_with(key), "{text}: {message}");
+            assert!(message.contains("must be between"), "{text}: {message}");
+        }
+        let err = load("", &[("RINGSIDE_HEARTBEAT_SECS", "0")]).unwrap_err();
+        assert!(err.to_string().starts_with("heartbeat_secs:"), "{err}");
+        let err = load("ring_timeout_secs = -1", &[]).unwrap_err();
+        assert!(err.to_string().starts_with("ringside.toml:"), "{err}");
+    }
+
+    #[test]
+    fn limits_have_documented_defaults_and_environment_overrides() {
+        let limits = load("", &[]).unwrap().config.limits;
+        assert_eq!(limits.header_timeout_secs, 10);
+        assert_eq!(limits.body_timeout_secs, 30);
+        assert_eq!(limits.idle_timeout_secs, 60);
+        assert_eq!(limits.max_connections, 512);
+        assert_eq!(limits.streams_per_agent, 8);
+        assert_eq!(limits.write_queue, 4096);
+        let limits = load(
+            &template(|| "0123456789abcdef0123".into()),
+            &[
+                ("RINGSIDE_LIMITS_HEADER_TIMEOUT_SECS", "2"),
+                ("RINGSIDE_LIMITS_BODY_TIMEOUT_SECS", "3"),
+                ("RINGSIDE_LIMITS_IDLE_TIMEOUT_SECS", "4"),
+                ("RINGSIDE_LIMITS_MAX_CONNECTIONS", "5"),
+                ("RINGSIDE_LIMITS_STREAMS_PER_AGENT", "6"),
+                ("RINGSIDE_LIMITS_WRITE_QUEUE", "7"),
+            ],
+        )
+        .unwrap()
+        .config
+        .limits;
+        assert_eq!(
+            (
+                limits.header_timeout_secs,
+                limits.body_timeout_secs,
+                limits.idle_timeout_secs,
+                limits.max_connections,
+                limits.streams_per_agent,
+                limits.write_queue
+            ),
+            (2, 3, 4, 5, 6, 7)
+        );
     }
 }
