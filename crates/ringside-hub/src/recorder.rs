@@ -6,8 +6,12 @@
 //! A change updates the state and appends its events to the event log; only after the commit
 //! are the events published to live stream clients and the callers answered. One thread, so
 //! seq order, commit order and publish order are the same.
+//!
+//! A change that panics is rolled back alone and fails with [`StoreError::Abandoned`]; the
+//! thread and the rest of the batch carry on.
 
 use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
 use std::sync::{mpsc, Arc, Mutex};
 
 use ringside_core::agent::{OnCall, Presence};
@@ -150,9 +154,10 @@ impl Recorder {
         self.changes
             .send(change)
             .map_err(|_| RecordError::Store(StoreError::Closed))?;
+        // The writer took the change; an answer dropped unsent means the change panicked.
         answered
             .await
-            .map_err(|_| RecordError::Store(StoreError::Closed))?
+            .map_err(|_| RecordError::Store(StoreError::Abandoned))?
     }
 
     /// Applies one PBX event to the journal, durably.
@@ -508,14 +513,29 @@ fn apply_batch(
         tx.execute_batch("SAVEPOINT change")?;
         let kept = events.len();
         let mut sink = EventSink { epoch, events };
-        let (ok, answer) = change(&tx, &mut sink);
-        if ok {
-            tx.execute_batch("RELEASE change")?;
-        } else {
-            tx.execute_batch("ROLLBACK TO change; RELEASE change")?;
-            events.truncate(kept);
+        // A panicking change drops its answer while unwinding: its caller gets `Abandoned`.
+        let applied = std::panic::catch_unwind(AssertUnwindSafe(|| change(&tx, &mut sink)));
+        match applied {
+            Ok((true, answer)) => {
+                tx.execute_batch("RELEASE change")?;
+                answers.push(answer);
+            }
+            Ok((false, answer)) => {
+                tx.execute_batch("ROLLBACK TO change; RELEASE change")?;
+                events.truncate(kept);
+                answers.push(answer);
+            }
+            Err(panic) => {
+                let what = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                tracing::error!("a change panicked in the writer and was rolled back: {what}");
+                tx.execute_batch("ROLLBACK TO change; RELEASE change")?;
+                events.truncate(kept);
+            }
         }
-        answers.push(answer);
     }
     tx.commit()?;
     Ok(())
@@ -612,4 +632,81 @@ fn on_call_changes(before: Option<&Call>, after: &Call) -> Vec<String> {
         return Vec::new();
     }
     was.into_iter().chain(is).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn agent(login: &str) -> NewAgent {
+        NewAgent {
+            login: login.into(),
+            name: login.into(),
+            role: ringside_core::agent::Role::Agent,
+            numbers: vec![],
+            normalized: vec![],
+            identities: Default::default(),
+        }
+    }
+
+    /// A change that adds the agent `login` and reports success to `done`.
+    fn add(login: &'static str, done: mpsc::Sender<(&'static str, bool)>) -> Change {
+        Box::new(move |conn, _| {
+            let added = store::agents::add(conn, &agent(login), login).is_ok();
+            (
+                added,
+                Box::new(move |committed| {
+                    let _ = done.send((login, added && committed.is_ok()));
+                }),
+            )
+        })
+    }
+
+    #[test]
+    fn a_panicking_change_is_rolled_back_alone_and_the_batch_commits() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, conn) = Store::open(dir.path()).unwrap();
+        let (done, results) = mpsc::channel();
+        let (answer, answered) = oneshot::channel::<()>();
+        let panicking: Change = Box::new(move |conn, _| {
+            let _keep_until_unwound = answer;
+            store::agents::add(conn, &agent("bert"), "bert").unwrap();
+            panic!("a bug in one change");
+        });
+        let batch = vec![add("anna", done.clone()), panicking, add("carl", done)];
+        let (mut events, mut answers) = (Vec::new(), Vec::new());
+        apply_batch(&conn, store.epoch(), batch, &mut events, &mut answers).unwrap();
+        for answer in answers {
+            answer(Ok(()));
+        }
+        let mut committed: Vec<_> = results.try_iter().collect();
+        committed.sort();
+        assert_eq!(committed, vec![("anna", true), ("carl", true)]);
+        assert!(
+            answered.blocking_recv().is_err(),
+            "the panicking change is never answered as done"
+        );
+        assert!(store.agent("anna").unwrap().is_some());
+        assert!(store.agent("bert").unwrap().is_none(), "rolled back");
+        assert!(store.agent("carl").unwrap().is_some());
+    }
+
+    #[tokio::test]
+    async fn the_writer_survives_a_panicking_change_and_its_caller_gets_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, conn) = Store::open(dir.path()).unwrap();
+        let recorder = Recorder::new(store.clone(), conn);
+        let failed = recorder
+            .write(|_, _| -> Result<(), RecordError> { panic!("a bug in one change") })
+            .await;
+        assert!(
+            matches!(failed, Err(RecordError::Store(StoreError::Abandoned))),
+            "{failed:?}"
+        );
+        let added = recorder
+            .add_agent(&agent("anna"), "hash", OffsetDateTime::UNIX_EPOCH)
+            .await
+            .unwrap();
+        assert!(added.is_some(), "later changes are still written");
+    }
 }

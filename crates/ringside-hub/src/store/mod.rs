@@ -70,6 +70,10 @@ pub enum StoreError {
     /// The transaction a change was committed in failed, so the change was not stored.
     #[error("the change was not committed: {0}")]
     Batch(String),
+    /// The change failed unexpectedly inside the writer (a bug) and was rolled back; the
+    /// other changes of its batch were committed.
+    #[error("the change failed inside the writer and was not stored")]
+    Abandoned,
 }
 
 /// The open database, for reads.
