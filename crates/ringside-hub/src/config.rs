@@ -152,7 +152,7 @@ fn default_streams_per_agent() -> usize {
     8
 }
 fn default_write_queue() -> usize {
-    4096
+    crate::recorder::DEFAULT_QUEUE
 }
 
 /// A PBX webhook endpoint: switched on or off, and the secret token in its path.

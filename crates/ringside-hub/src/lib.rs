@@ -94,7 +94,11 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningHub> {
         .with_context(|| format!("listening on {}", settings.config.listen))?;
     let addr = listener.local_addr()?;
     let hub = Arc::new(Hub {
-        recorder: Recorder::new(store.clone(), writer),
+        recorder: Recorder::with_queue(
+            store.clone(),
+            writer,
+            settings.config.limits.write_queue,
+        ),
         store,
         settings,
         webhook_log: WebhookLog::default(),

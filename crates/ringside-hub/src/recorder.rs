@@ -7,12 +7,15 @@
 //! are the events published to live stream clients and the callers answered. One thread, so
 //! seq order, commit order and publish order are the same.
 //!
-//! A change that panics is rolled back alone and fails with [`StoreError::Abandoned`]; the
-//! thread and the rest of the batch carry on.
+//! The queue is bounded: when the writer falls that far behind, a change is refused at once
+//! with [`StoreError::Busy`] (answered 503) instead of piling up memory and latency. A change
+//! that panics is rolled back alone and fails with [`StoreError::Abandoned`]; the thread and
+//! the rest of the batch carry on.
 
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::mpsc::{self, TrySendError};
+use std::sync::{Arc, Mutex};
 
 use ringside_core::agent::{OnCall, Presence};
 use ringside_core::call::{Call, CallEvent, CallState, Provider};
@@ -34,6 +37,9 @@ const SNAPSHOT_MISSED_LIMIT: i64 = 500;
 
 /// The most changes committed together.
 const MAX_BATCH: usize = 512;
+
+/// The most changes waiting for the writer, unless configured otherwise.
+pub const DEFAULT_QUEUE: usize = 4096;
 
 /// Why a change was not recorded.
 #[derive(Debug, Error)]
@@ -100,17 +106,24 @@ type Online = Arc<Mutex<HashMap<String, usize>>>;
 /// The writer; see the module documentation.
 #[derive(Debug)]
 pub struct Recorder {
-    changes: mpsc::Sender<Change>,
+    changes: mpsc::SyncSender<Change>,
+    queue_capacity: usize,
     store: Store,
     live: broadcast::Sender<Arc<Published>>,
     online: Online,
 }
 
 impl Recorder {
-    /// Starts the writer thread on the store's writer connection.
+    /// Starts the writer thread on the store's writer connection, with the default queue.
     pub fn new(store: Store, conn: Connection) -> Self {
+        Self::with_queue(store, conn, DEFAULT_QUEUE)
+    }
+
+    /// Starts the writer thread with room for `queue_capacity` waiting changes (at least 1).
+    pub fn with_queue(store: Store, conn: Connection, queue_capacity: usize) -> Self {
+        let queue_capacity = queue_capacity.max(1);
         let (live, _) = broadcast::channel(LIVE_CAPACITY);
-        let (changes, queue) = mpsc::channel::<Change>();
+        let (changes, queue) = mpsc::sync_channel::<Change>(queue_capacity);
         let epoch = store.epoch().to_owned();
         let publisher = live.clone();
         std::thread::Builder::new()
@@ -119,6 +132,7 @@ impl Recorder {
             .expect("the writer thread starts");
         Recorder {
             changes,
+            queue_capacity,
             store,
             live,
             online: Online::default(),
@@ -151,9 +165,10 @@ impl Recorder {
                 }),
             ),
         });
-        self.changes
-            .send(change)
-            .map_err(|_| RecordError::Store(StoreError::Closed))?;
+        self.changes.try_send(change).map_err(|e| match e {
+            TrySendError::Full(_) => RecordError::Store(StoreError::Busy(self.queue_capacity)),
+            TrySendError::Disconnected(_) => RecordError::Store(StoreError::Closed),
+        })?;
         // The writer took the change; an answer dropped unsent means the change panicked.
         answered
             .await

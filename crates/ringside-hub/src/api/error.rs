@@ -76,6 +76,9 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Taken(message) => ApiError::conflict(message),
+            StoreError::Busy(_) => {
+                Self::new(StatusCode::SERVICE_UNAVAILABLE, "busy", e.to_string())
+            }
             other => ApiError::internal(&other),
         }
     }

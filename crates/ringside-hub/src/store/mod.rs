@@ -70,6 +70,9 @@ pub enum StoreError {
     /// The transaction a change was committed in failed, so the change was not stored.
     #[error("the change was not committed: {0}")]
     Batch(String),
+    /// The writer's queue is full: the change was not taken; the client may retry shortly.
+    #[error("the hub is busy: its write queue is full ({0} changes waiting); retry in a moment")]
+    Busy(usize),
     /// The change failed unexpectedly inside the writer (a bug) and was rolled back; the
     /// other changes of its batch were committed.
     #[error("the change failed inside the writer and was not stored")]

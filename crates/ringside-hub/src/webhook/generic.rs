@@ -63,11 +63,8 @@ async fn handle(
         Ok(answer) => (StatusCode::OK, generic::answer(&answer)),
         Err(RecordError::Journal(e)) => fail(StatusCode::UNPROCESSABLE_ENTITY, &e.to_string()),
         Err(RecordError::Store(e)) => {
-            tracing::error!("generic CTI event not recorded: {e}");
-            fail(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "the hub could not record the event; retry later",
-            )
+            let (status, message) = pipeline::not_recorded("generic CTI", &e);
+            fail(status, &message)
         }
     }
 }

@@ -102,7 +102,10 @@ async fn handle(
     match pipeline::process(hub, Provider::Placetel, event).await {
         Ok(answer) => (StatusCode::OK, placetel::answer(&answer)),
         Err(RecordError::Journal(e)) => fail(StatusCode::UNPROCESSABLE_ENTITY, &e.to_string()),
-        Err(RecordError::Store(e)) => store_failed(&e),
+        Err(RecordError::Store(e)) => {
+            let (status, message) = pipeline::not_recorded("Placetel", &e);
+            (status, placetel::error(&message))
+        }
     }
 }
 

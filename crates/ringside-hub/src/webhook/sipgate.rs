@@ -91,11 +91,8 @@ async fn handle(
         Ok(answer) => (StatusCode::OK, sipgate::answer(&answer, &url)),
         Err(RecordError::Journal(e)) => fail(StatusCode::UNPROCESSABLE_ENTITY, &e.to_string()),
         Err(RecordError::Store(e)) => {
-            tracing::error!("sipgate event not recorded: {e}");
-            fail(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "the hub could not record the event; retry later",
-            )
+            let (status, message) = pipeline::not_recorded("sipgate", &e);
+            fail(status, &message)
         }
     }
 }

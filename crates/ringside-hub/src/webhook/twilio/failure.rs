@@ -34,8 +34,8 @@ pub enum Failure {
     /// The event breaks the journal's rules; nothing was stored.
     #[error(transparent)]
     Journal(JournalError),
-    /// The store failed; nothing was stored.
-    #[error("the hub could not record the event; retry later")]
+    /// The store failed, or is busy; nothing was stored.
+    #[error("{}", crate::webhook::pipeline::store_answer(.0).1)]
     Store(StoreError),
 }
 
@@ -57,6 +57,7 @@ impl Failure {
             Failure::Signature(_) => StatusCode::UNAUTHORIZED,
             Failure::Wire(_) => StatusCode::BAD_REQUEST,
             Failure::Request(_) | Failure::Journal(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Failure::Store(StoreError::Busy(_)) => StatusCode::SERVICE_UNAVAILABLE,
             Failure::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
