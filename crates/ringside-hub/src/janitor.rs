@@ -3,8 +3,9 @@
 //! popups close) or answered more than twelve hours ago (a lost hangup, which would keep the
 //! agent "on a call") — and, hourly, prunes the stream's event log.
 
+use std::future::Future;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::state::Hub;
 
@@ -23,15 +24,32 @@ const PRUNE_EVERY: Duration = Duration::from_secs(60 * 60);
 pub async fn run(hub: Arc<Hub>) {
     let timeout = hub.settings.config.ring_timeout_secs;
     let every = Duration::from_secs((timeout / 4).clamp(1, 5));
-    let mut tick = tokio::time::interval(every);
+    let closing = hub.clone();
+    tokio::join!(
+        repeat(every, move || {
+            let hub = closing.clone();
+            async move { close_forgotten_calls(&hub).await }
+        }),
+        repeat(PRUNE_EVERY, move || {
+            let hub = hub.clone();
+            async move { prune_events(&hub).await }
+        }),
+    );
+}
+
+/// Runs `pass` now and then every `every` (at least a millisecond), forever. Each pass runs as
+/// a task of its own: one that panics is logged, and the next runs on time.
+async fn repeat<F, P>(every: Duration, mut pass: F)
+where
+    F: FnMut() -> P,
+    P: Future<Output = ()> + Send + 'static,
+{
+    let mut tick = tokio::time::interval(every.max(Duration::from_millis(1)));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut pruned: Option<Instant> = None;
     loop {
         tick.tick().await;
-        close_forgotten_calls(&hub).await;
-        if pruned.is_none_or(|at| at.elapsed() >= PRUNE_EVERY) {
-            prune_events(&hub).await;
-            pruned = Some(Instant::now());
+        if let Err(e) = tokio::spawn(pass()).await {
+            tracing::error!("a janitor pass failed: {e}");
         }
     }
 }
@@ -54,5 +72,58 @@ async fn prune_events(hub: &Hub) {
     let cutoff = Hub::now() - EVENT_RETENTION;
     if let Err(e) = hub.recorder.prune_events(cutoff, EVENTS_KEPT).await {
         tracing::error!("janitor could not prune the event log: {e}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_failing_pass_does_not_stop_the_next() {
+        let runs = Arc::new(AtomicUsize::new(0));
+        let counted = runs.clone();
+        let janitor = tokio::spawn(repeat(Duration::from_millis(10), move || {
+            let counted = counted.clone();
+            async move {
+                if counted.fetch_add(1, Ordering::SeqCst) == 0 {
+                    panic!("the first pass fails");
+                }
+            }
+        }));
+        let three_passes = async {
+            while runs.load(Ordering::SeqCst) < 3 {
+                tokio::task::yield_now().await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(10), three_passes)
+            .await
+            .expect("passes go on after one failed");
+        assert!(!janitor.is_finished());
+        janitor.abort();
+    }
+
+    #[tokio::test]
+    async fn a_zero_period_does_not_panic() {
+        let runs = Arc::new(AtomicUsize::new(0));
+        let counted = runs.clone();
+        let janitor = tokio::spawn(repeat(Duration::ZERO, move || {
+            let counted = counted.clone();
+            async move {
+                counted.fetch_add(1, Ordering::SeqCst);
+            }
+        }));
+        let two_passes = async {
+            while runs.load(Ordering::SeqCst) < 2 {
+                tokio::task::yield_now().await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(10), two_passes)
+            .await
+            .expect("passes run");
+        assert!(!janitor.is_finished());
+        janitor.abort();
     }
 }
