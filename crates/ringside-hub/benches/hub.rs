@@ -59,6 +59,9 @@ const DELIVERY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Stream connections opened at the same time while the clients connect.
 const CONNECT_CONCURRENCY: usize = 32;
 
+/// Connections the hub takes besides the clients of a scenario (its webhooks, the warm-up).
+const SPARE_CONNECTIONS: usize = 64;
+
 /// File descriptors the process needs besides its sockets.
 const SPARE_FILES: u64 = 256;
 
@@ -174,7 +177,7 @@ struct Round {
 fn latency(args: &Args, data_dir: &Path, report: &mut Report) -> anyhow::Result<()> {
     let clients = args.clients;
     ensure_open_files(2 * clients as u64)?;
-    let hub = BenchHub::start(data_dir)?;
+    let hub = BenchHub::start(data_dir, clients)?;
     let runtime = client_runtime()?;
     let addr = hub.running.addr;
     let token = hub.token.clone();
@@ -329,7 +332,7 @@ fn webhook_number(text: &str) -> Option<usize> {
 /// Has `--posters` HTTP clients post newCall/answer/hangup for distinct calls for
 /// `--seconds`; every webhook is committed (WAL, `synchronous = FULL`) before it is answered.
 fn throughput(args: &Args, data_dir: &Path, report: &mut Report) -> anyhow::Result<()> {
-    let hub = BenchHub::start(data_dir)?;
+    let hub = BenchHub::start(data_dir, args.posters)?;
     let runtime = client_runtime()?;
     let addr = hub.running.addr;
     let seq_before = hub.block_on(hub.running.hub.recorder.snapshot())?.seq;
@@ -568,7 +571,7 @@ fn number_of(n: usize) -> E164 {
 fn memory(args: &Args, data_dir: &Path, report: &mut Report) -> anyhow::Result<()> {
     let clients = args.clients;
     ensure_open_files(clients as u64)?;
-    let hub = BenchHub::start(data_dir)?;
+    let hub = BenchHub::start(data_dir, clients)?;
     let mut child = Command::new(std::env::current_exe()?)
         .arg("--idle-clients-of")
         .arg(hub.running.addr.to_string())
@@ -675,12 +678,16 @@ struct BenchHub {
 }
 
 impl BenchHub {
-    /// Starts a hub with the generic CTI endpoint on and the agent [`DESK`].
-    fn start(data_dir: &Path) -> anyhow::Result<BenchHub> {
+    /// Starts a hub with the generic CTI endpoint on and the agent [`DESK`], with room for
+    /// `connections` connections at once, every one of them a stream of [`DESK`] if need be
+    /// (the defaults of `[limits]` are far below what the scenarios open).
+    fn start(data_dir: &Path, connections: usize) -> anyhow::Result<BenchHub> {
         let dir = tempfile::tempdir_in(data_dir)?;
+        let room = connections + SPARE_CONNECTIONS;
         let text = format!(
             "listen = \"127.0.0.1:0\"\ndata_dir = {:?}\n\
-             [generic]\nenabled = true\ntoken = \"{CTI_TOKEN}\"\n",
+             [generic]\nenabled = true\ntoken = \"{CTI_TOKEN}\"\n\
+             [limits]\nmax_connections = {room}\nstreams_per_agent = {room}\n",
             dir.path().join("data")
         );
         let settings = Config::from_toml(&text, Path::new("bench.toml"), std::iter::empty())?;

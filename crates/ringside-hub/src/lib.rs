@@ -9,9 +9,11 @@ pub mod embedded;
 pub mod janitor;
 pub mod placetel_users;
 pub mod recorder;
+pub mod server;
 pub mod state;
 pub mod store;
 pub mod stream;
+pub mod stream_slots;
 pub mod token;
 pub mod webhook;
 
@@ -19,7 +21,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
-use axum::serve::ListenerExt;
 use ringside_providers::sipgate::SipgateVerifier;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -29,6 +30,7 @@ use crate::config::Settings;
 use crate::recorder::Recorder;
 use crate::state::Hub;
 use crate::store::Store;
+use crate::stream_slots::StreamSlots;
 use crate::webhook::log::WebhookLog;
 
 /// A hub serving on a socket.
@@ -93,12 +95,10 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningHub> {
         .await
         .with_context(|| format!("listening on {}", settings.config.listen))?;
     let addr = listener.local_addr()?;
+    let limits = settings.config.limits.clone();
     let hub = Arc::new(Hub {
-        recorder: Recorder::with_queue(
-            store.clone(),
-            writer,
-            settings.config.limits.write_queue,
-        ),
+        recorder: Recorder::with_queue(store.clone(), writer, limits.write_queue),
+        stream_slots: StreamSlots::new(limits.streams_per_agent),
         store,
         settings,
         webhook_log: WebhookLog::default(),
@@ -108,20 +108,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningHub> {
     });
     let (stop, stopped) = oneshot::channel::<()>();
     let app = api::router(hub.clone());
-    // Stream events are small frames: without TCP_NODELAY, Nagle's algorithm and delayed
-    // ACKs hold some of them back by ~40 ms.
-    let listener = listener.tap_io(|tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::warn!("TCP_NODELAY not set: {e}");
-        }
-    });
-    let server = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = stopped.await;
-            })
-            .await
-    });
+    let server = tokio::spawn(async move { server::serve(listener, app, &limits, stopped).await });
     let janitor = tokio::spawn(janitor::run(hub.clone()));
     Ok(RunningHub {
         addr,

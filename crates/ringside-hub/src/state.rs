@@ -26,6 +26,8 @@ pub struct Hub {
     pub placetel_users: crate::placetel_users::PlacetelUsers,
     /// Checks sipgate's signatures; `None` when switched off.
     pub sipgate_verifier: Option<ringside_providers::sipgate::SipgateVerifier>,
+    /// The live streams each agent has open, bounded by `limits.streams_per_agent`.
+    pub stream_slots: crate::stream_slots::StreamSlots,
 }
 
 impl Hub {

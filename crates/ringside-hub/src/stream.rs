@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Query, State};
+use axum::extract::{Extension, Query, State};
 use axum::http::{header, HeaderMap};
 use axum::response::Response;
 use ringside_core::stream::{EventBody, ServerMessage, StreamEvent};
@@ -24,6 +24,7 @@ use tokio::time::Instant;
 
 use crate::api::{Agent, ApiError};
 use crate::recorder::Published;
+use crate::server::ConnectionSlot;
 use crate::state::Hub;
 use crate::token;
 
@@ -37,15 +38,25 @@ pub struct Resume {
     seq: Option<u64>,
 }
 
-/// Upgrades an authenticated request to the stream.
+/// Upgrades an authenticated request to the stream, unless its agent has as many streams
+/// open as it may (429).
 pub async fn upgrade(
     State(hub): State<Arc<Hub>>,
     Agent(agent): Agent,
     headers: HeaderMap,
+    connection: Option<Extension<ConnectionSlot>>,
     resume: Result<Query<Resume>, QueryRejection>,
     ws: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
     let Query(resume) = resume?;
+    let Some(stream_slot) = hub.stream_slots.take(&agent.login) else {
+        return Err(ApiError::too_many(format!(
+            "{} has {} live streams open, the most one agent may have \
+             (limits.streams_per_agent); close one first",
+            agent.login,
+            hub.stream_slots.per_agent()
+        )));
+    };
     let token_hash = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -62,7 +73,11 @@ pub async fn upgrade(
         .max_write_buffer_size(1024 * 1024)
         .max_message_size(64 * 1024)
         .max_frame_size(64 * 1024)
-        .on_upgrade(move |socket| serve(hub, holder, resume, socket)))
+        .on_upgrade(move |socket| async move {
+            // Both slots are held for as long as the stream is open.
+            let _slots = (stream_slot, connection);
+            serve(hub, holder, resume, socket).await
+        }))
 }
 
 /// Whose stream it is, to end it when the agent is removed or the token replaced.
