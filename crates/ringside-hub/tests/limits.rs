@@ -81,6 +81,44 @@ async fn a_client_sending_half_a_header_is_cut_off_while_webhooks_go_through() {
 }
 
 #[tokio::test]
+async fn a_client_that_stops_reading_its_answers_is_cut_off_after_the_idle_timeout() {
+    const PIPELINED: usize = 1000;
+    let hub = TestHub::start("[limits]\nidle_timeout_secs = 1\n").await;
+    let answer_size = hub
+        .http
+        .get(hub.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap()
+        .len();
+    let mut reader = TcpStream::connect(hub.running.addr).await.unwrap();
+    // Far more answers than the socket buffers hold: the hub's writes stall.
+    let requests = "GET /api/v1/openapi.json HTTP/1.1\r\nHost: hub\r\n\r\n".repeat(PIPELINED);
+    reader.write_all(requests.as_bytes()).await.unwrap();
+    // The client's misbehaviour under test: it reads nothing for three idle timeouts.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let mut received = 0;
+    let read = tokio::time::timeout(Duration::from_secs(30), async {
+        let mut buf = vec![0u8; 1 << 16];
+        loop {
+            match reader.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => received += n,
+            }
+        }
+    })
+    .await;
+    assert!(read.is_ok(), "the hub closed the connection");
+    assert!(
+        received < PIPELINED * answer_size,
+        "the hub gave up before sending every answer ({received} bytes)"
+    );
+}
+
+#[tokio::test]
 async fn a_body_that_does_not_arrive_in_time_is_refused_with_the_reason() {
     let hub = TestHub::start("[limits]\nbody_timeout_secs = 1\n").await;
     let mut slow = TcpStream::connect(hub.running.addr).await.unwrap();
