@@ -4,8 +4,8 @@
 //! agent "on a call") — and, hourly, prunes the stream's event log.
 
 use std::future::Future;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use crate::state::Hub;
 
@@ -24,17 +24,28 @@ const PRUNE_EVERY: Duration = Duration::from_secs(60 * 60);
 pub async fn run(hub: Arc<Hub>) {
     let timeout = hub.settings.config.ring_timeout_secs;
     let every = Duration::from_secs((timeout / 4).clamp(1, 5));
-    let closing = hub.clone();
-    tokio::join!(
-        repeat(every, move || {
-            let hub = closing.clone();
-            async move { close_forgotten_calls(&hub).await }
-        }),
-        repeat(PRUNE_EVERY, move || {
-            let hub = hub.clone();
-            async move { prune_events(&hub).await }
-        }),
-    );
+    // One pass at a time, so that the janitor never has more than one change waiting for
+    // the writer.
+    let pruned: Arc<Mutex<Option<Instant>>> = Arc::default();
+    repeat(every, move || {
+        let (hub, pruned) = (hub.clone(), pruned.clone());
+        async move {
+            close_forgotten_calls(&hub).await;
+            let due = lock(&pruned).is_none_or(|at| at.elapsed() >= PRUNE_EVERY);
+            if due {
+                *lock(&pruned) = Some(Instant::now());
+                prune_events(&hub).await;
+            }
+        }
+    })
+    .await;
+}
+
+/// The lock, also after a pass panicked while holding it.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Runs `pass` now and then every `every` (at least a millisecond), forever. Each pass runs as
