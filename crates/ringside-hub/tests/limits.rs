@@ -258,14 +258,15 @@ async fn an_agent_gets_no_more_streams_than_allowed() {
 
 #[tokio::test]
 async fn a_full_writer_queue_answers_503_with_the_reason_and_loses_nothing_answered() {
-    let hub = TestHub::start("[limits]\nwrite_queue = 1\n").await;
+    // Two: room for the janitor's change and one more, whatever the janitor does meanwhile.
+    let hub = TestHub::start("[limits]\nwrite_queue = 2\n").await;
     // Another writer holds the database: the hub's writer waits, and its queue fills.
     let database = hub.dir.path().join("data").join("ringside.sqlite");
     let blocker = rusqlite::Connection::open(&database).unwrap();
     blocker.execute_batch("BEGIN IMMEDIATE").unwrap();
 
     let url = hub.url(&format!("/api/v1/cti/{TOKEN}"));
-    let mut posts: FuturesUnordered<_> = (0..3)
+    let mut posts: FuturesUnordered<_> = (0..4)
         .map(|n| {
             let url = url.clone();
             async move {
@@ -275,7 +276,7 @@ async fn a_full_writer_queue_answers_503_with_the_reason_and_loses_nothing_answe
             }
         })
         .collect();
-    // One change can wait in the writer and one in the queue: the third cannot, and nothing
+    // One change can wait in the writer and two in the queue: the fourth cannot, and nothing
     // else can finish while the database is held.
     let (_, (status, body)) = tokio::time::timeout(Duration::from_secs(10), posts.next())
         .await
