@@ -638,7 +638,7 @@ mod tests {
             ..SnapshotPart::default()
         });
         let mut assembly = SnapshotAssembly::new();
-        feed_all(&mut assembly, &[begin.clone()]).unwrap();
+        feed_all(&mut assembly, std::slice::from_ref(&begin)).unwrap();
         let mut refused = None;
         for _ in 0..=MAX_SNAPSHOT_ITEMS / 1_000 {
             if let Err(e) = assembly.feed(many.clone(), 100) {

@@ -7,26 +7,29 @@
 //! are the events published to live stream clients and the callers answered. One thread, so
 //! seq order, commit order and publish order are the same.
 
-use std::collections::HashMap;
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{mpsc, Arc};
 
 use ringside_core::agent::{OnCall, Presence};
 use ringside_core::call::{Call, CallEvent, CallState, Provider};
 use ringside_core::journal::{self, Enrichment, JournalError, Outcome};
-use ringside_core::stream::{EventBody, ServerMessage, Snapshot, StreamEvent};
+use ringside_core::stream::{EventBody, Snapshot, StreamEvent, StreamFrame};
 use rusqlite::Connection;
 use thiserror::Error;
 use time::OffsetDateTime;
 use tokio::sync::{broadcast, oneshot};
 
+use crate::online::Online;
 use crate::store::{self, AgentChange, AgentRow, NewAgent, Store, StoreError};
 
-/// How many published events a slow stream client may fall behind before it is resynced
-/// with a snapshot.
+/// How many published events a slow stream client may fall behind before it is dropped (it
+/// resumes from the log when it connects again).
 const LIVE_CAPACITY: usize = 4096;
 
 /// The most open missed calls a snapshot carries.
 const SNAPSHOT_MISSED_LIMIT: i64 = 500;
+
+/// The most active calls a snapshot carries, newest first: far more than a team talks on.
+const SNAPSHOT_ACTIVE_LIMIT: i64 = 5_000;
 
 /// The most changes committed together.
 const MAX_BATCH: usize = 512;
@@ -51,9 +54,11 @@ impl From<rusqlite::Error> for RecordError {
 /// An event as live stream clients receive it: serialized once for all of them.
 #[derive(Debug)]
 pub struct Published {
+    /// The event's epoch; a stream that sent another one needs a snapshot instead.
+    pub epoch: String,
     /// The event's seq.
     pub seq: u64,
-    /// The JSON text of the [`ServerMessage::Event`].
+    /// The JSON text of the [`StreamFrame::Event`].
     pub json: String,
 }
 
@@ -68,7 +73,6 @@ pub enum Recorded {
 
 /// Where a change appends its events; the writer publishes them after the commit.
 pub struct EventSink<'a> {
-    epoch: &'a str,
     events: &'a mut Vec<StreamEvent>,
 }
 
@@ -79,8 +83,7 @@ impl EventSink<'_> {
         at: OffsetDateTime,
         body: EventBody,
     ) -> Result<(), StoreError> {
-        self.events
-            .push(store::events::append(conn, self.epoch, at, body)?);
+        self.events.push(store::events::append(conn, at, body)?);
         Ok(())
     }
 }
@@ -90,16 +93,13 @@ type Deliver = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
 /// A change: applied on the writer thread; says whether it succeeded and how to answer.
 type Change = Box<dyn FnOnce(&Connection, &mut EventSink) -> (bool, Deliver) + Send>;
 
-/// Which agents have live streams, and how many.
-type Online = Arc<Mutex<HashMap<String, usize>>>;
-
 /// The writer; see the module documentation.
 #[derive(Debug)]
 pub struct Recorder {
     changes: mpsc::Sender<Change>,
     store: Store,
     live: broadcast::Sender<Arc<Published>>,
-    online: Online,
+    online: Arc<Online>,
 }
 
 impl Recorder {
@@ -107,17 +107,16 @@ impl Recorder {
     pub fn new(store: Store, conn: Connection) -> Self {
         let (live, _) = broadcast::channel(LIVE_CAPACITY);
         let (changes, queue) = mpsc::channel::<Change>();
-        let epoch = store.epoch().to_owned();
         let publisher = live.clone();
         std::thread::Builder::new()
             .name("ringside-writer".into())
-            .spawn(move || write_batches(conn, &epoch, queue, &publisher))
+            .spawn(move || write_batches(conn, queue, &publisher))
             .expect("the writer thread starts");
         Recorder {
             changes,
             store,
             live,
-            online: Online::default(),
+            online: Arc::default(),
         }
     }
 
@@ -132,20 +131,37 @@ impl Recorder {
         T: Send + 'static,
         F: FnOnce(&Connection, &mut EventSink) -> Result<T, RecordError> + Send + 'static,
     {
+        // Presence that a failed write left unsaid is said before anything else.
+        self.settle_presence();
         let (answer, answered) = oneshot::channel();
-        let change: Change = Box::new(move |conn, sink| match change(conn, sink) {
-            Ok(value) => (
-                true,
-                Box::new(move |committed| {
-                    let _ = answer.send(committed.map(|()| value).map_err(RecordError::from));
-                }),
-            ),
-            Err(e) => (
-                false,
-                Box::new(move |_| {
-                    let _ = answer.send(Err(e));
-                }),
-            ),
+        let online = self.online.clone();
+        let changes = self.changes.clone();
+        let change: Change = Box::new(move |conn, sink| {
+            let first = sink.events.len();
+            match change(conn, sink) {
+                Ok(value) => {
+                    let said = presence_said(&sink.events[first..]);
+                    (
+                        true,
+                        Box::new(move |committed| {
+                            if committed.is_ok() && !said.is_empty() {
+                                online.said(said);
+                                if online.claim_settle() {
+                                    let _ = changes.send(settle_change(online));
+                                }
+                            }
+                            let _ =
+                                answer.send(committed.map(|()| value).map_err(RecordError::from));
+                        }),
+                    )
+                }
+                Err(e) => (
+                    false,
+                    Box::new(move |_| {
+                        let _ = answer.send(Err(e));
+                    }),
+                ),
+            }
         });
         self.changes
             .send(change)
@@ -153,6 +169,23 @@ impl Recorder {
         answered
             .await
             .map_err(|_| RecordError::Store(StoreError::Closed))?
+    }
+
+    /// Queues a write that records the presence of agents whose streams changed, unless one
+    /// is queued already or nothing is unsaid; does not wait for it.
+    fn settle_presence(&self) {
+        if self.online.claim_settle() {
+            // Closed: the hub is stopping, there is nobody left to tell.
+            let _ = self.changes.send(settle_change(self.online.clone()));
+        }
+    }
+
+    /// Starts a new epoch if the event log is still in `from` (see
+    /// [`store::events::rotate_epoch`]); returns the epoch now.
+    pub async fn rotate_epoch(&self, from: &str) -> Result<String, RecordError> {
+        let from = from.to_owned();
+        self.write(move |conn, _| Ok(store::events::rotate_epoch(conn, &from)?))
+            .await
     }
 
     /// Applies one PBX event to the journal, durably.
@@ -340,14 +373,26 @@ impl Recorder {
         now: OffsetDateTime,
     ) -> Result<bool, RecordError> {
         let login = login.to_owned();
-        self.write(move |conn, sink| {
-            if !store::agents::remove(conn, &login)? {
-                return Ok(false);
-            }
-            sink.append(conn, now, EventBody::AgentRemoved { login })?;
-            Ok(true)
-        })
-        .await
+        let online = self.online.clone();
+        let removed = self
+            .write(move |conn, sink| {
+                if !store::agents::remove(conn, &login)? {
+                    return Ok(None);
+                }
+                sink.append(
+                    conn,
+                    now,
+                    EventBody::AgentRemoved {
+                        login: login.clone(),
+                    },
+                )?;
+                Ok(Some(login))
+            })
+            .await?;
+        if let Some(login) = &removed {
+            online.forget(login);
+        }
+        Ok(removed.is_some())
     }
 
     /// Replaces an agent's token; false when there is no such agent.
@@ -358,62 +403,37 @@ impl Recorder {
             .await
     }
 
-    /// Counts a new live stream of `login`; the agent comes online with the first.
-    pub async fn connected(&self, login: &str, now: OffsetDateTime) -> Result<(), RecordError> {
-        self.online_change(login, now, true).await
+    /// Counts a live stream of `login` until the returned guard is dropped: the agent is
+    /// online from now on while it has one. The presence event that tells the team is
+    /// written after; [`Recorder::settled`] waits for it.
+    pub fn stream_opened(&self, login: &str) -> LiveStream {
+        self.online.opened(login);
+        self.settle_presence();
+        LiveStream {
+            login: login.to_owned(),
+            online: self.online.clone(),
+            changes: self.changes.clone(),
+        }
     }
 
-    /// Counts a closed live stream of `login`; the agent goes offline with the last.
-    pub async fn disconnected(&self, login: &str, now: OffsetDateTime) -> Result<(), RecordError> {
-        self.online_change(login, now, false).await
-    }
-
-    async fn online_change(
-        &self,
-        login: &str,
-        now: OffsetDateTime,
-        up: bool,
-    ) -> Result<(), RecordError> {
-        let login = login.to_owned();
-        let online = self.online.clone();
-        // The count changes on the writer thread, so the presence event carries it in order.
-        self.write(move |conn, sink| {
-            let changed = {
-                let mut map = online.lock().expect("online map lock");
-                let count = map.entry(login.clone()).or_default();
-                let was_online = *count > 0;
-                *count = if up {
-                    *count + 1
-                } else {
-                    count.saturating_sub(1)
-                };
-                let is_online = *count > 0;
-                if !is_online {
-                    map.remove(&login);
-                }
-                was_online != is_online
-            };
-            if changed {
-                record_presence(conn, sink, &online, &login, now)?;
-            }
-            Ok(())
-        })
-        .await
+    /// Waits until the presence of every agent whose streams changed is recorded (or the
+    /// write failed; the next write tries again).
+    pub async fn settled(&self) -> Result<(), RecordError> {
+        self.write(|_, _| Ok(())).await
     }
 
     /// The current state for a client that cannot be brought up to date by replay.
     pub async fn snapshot(&self) -> Result<Snapshot, RecordError> {
-        let epoch = self.store.epoch().to_owned();
         let online = self.online.clone();
         Ok(self
             .store
             .read(move |conn| {
                 let tx = conn.unchecked_transaction()?;
                 let snapshot = Snapshot {
-                    epoch,
+                    epoch: store::events::epoch(&tx)?,
                     seq: store::events::last_seq(&tx)?,
                     recovered: false,
-                    active_calls: store::calls::active(&tx)?,
+                    active_calls: store::calls::active(&tx, SNAPSHOT_ACTIVE_LIMIT)?,
                     open_missed_calls: store::calls::open_missed(&tx, SNAPSHOT_MISSED_LIMIT)?,
                     presence: presence_all(&tx, &online)?,
                 };
@@ -447,7 +467,6 @@ impl Recorder {
 /// their events and answers their callers. Ends when the recorder is dropped.
 fn write_batches(
     conn: Connection,
-    epoch: &str,
     queue: mpsc::Receiver<Change>,
     live: &broadcast::Sender<Arc<Published>>,
 ) {
@@ -464,13 +483,13 @@ fn write_batches(
         }
         let mut events = Vec::new();
         let mut answers = Vec::with_capacity(batch.len());
-        let committed = apply_batch(&conn, epoch, batch, &mut events, &mut answers);
+        let committed = apply_batch(&conn, batch, &mut events, &mut answers);
         match committed {
             Ok(()) => {
                 if let Some(next) = events.first().map(|e| e.seq) {
                     if next > published + 1 {
                         let missed = (next - published - 1) as i64;
-                        match store::events::events_after(&conn, epoch, published, missed) {
+                        match store::events::events_after(&conn, published, missed) {
                             Ok(Some(written_elsewhere)) => publish(live, written_elsewhere),
                             Ok(None) => {}
                             Err(e) => tracing::error!("events written elsewhere not read: {e}"),
@@ -496,7 +515,6 @@ fn write_batches(
 
 fn apply_batch(
     conn: &Connection,
-    epoch: &str,
     batch: Vec<Change>,
     events: &mut Vec<StreamEvent>,
     answers: &mut Vec<Deliver>,
@@ -507,7 +525,7 @@ fn apply_batch(
     for change in batch {
         tx.execute_batch("SAVEPOINT change")?;
         let kept = events.len();
-        let mut sink = EventSink { epoch, events };
+        let mut sink = EventSink { events };
         let (ok, answer) = change(&tx, &mut sink);
         if ok {
             tx.execute_batch("RELEASE change")?;
@@ -524,10 +542,11 @@ fn apply_batch(
 fn publish(live: &broadcast::Sender<Arc<Published>>, events: Vec<StreamEvent>) {
     for event in events {
         let seq = event.seq;
+        let epoch = event.epoch.clone();
         let json =
-            serde_json::to_string(&ServerMessage::Event(event)).expect("stream events serialize");
+            serde_json::to_string(&StreamFrame::Event(event)).expect("stream events serialize");
         // No receivers is fine: nobody is connected.
-        let _ = live.send(Arc::new(Published { seq, json }));
+        let _ = live.send(Arc::new(Published { epoch, seq, json }));
     }
 }
 
@@ -557,20 +576,26 @@ fn presence_in(
     login: &str,
 ) -> Result<Option<Presence>, StoreError> {
     store::agents::by_login(conn, login)?
-        .map(|agent| presence_of(conn, online, agent))
+        .map(|agent| {
+            let is_online = online.is_online(&agent.login);
+            presence_of(conn, is_online, agent)
+        })
         .transpose()
 }
 
 fn presence_all(conn: &Connection, online: &Online) -> Result<Vec<Presence>, StoreError> {
     store::agents::list(conn)?
         .into_iter()
-        .map(|agent| presence_of(conn, online, agent))
+        .map(|agent| {
+            let is_online = online.is_online(&agent.login);
+            presence_of(conn, is_online, agent)
+        })
         .collect()
 }
 
 fn presence_of(
     conn: &Connection,
-    online: &Online,
+    is_online: bool,
     agent: AgentRow,
 ) -> Result<Presence, StoreError> {
     let on_call = store::calls::on_call_of(conn, &agent.login)?.map(|call| OnCall {
@@ -582,10 +607,6 @@ fn presence_of(
             .unwrap_or_else(|| call.remote_party().to_owned()),
         since: call.start_at.unwrap_or(call.updated_at),
     });
-    let is_online = online
-        .lock()
-        .expect("online map lock")
-        .contains_key(&agent.login);
     Ok(Presence {
         online: is_online,
         login: agent.login,
@@ -612,4 +633,67 @@ fn on_call_changes(before: Option<&Call>, after: &Call) -> Vec<String> {
         return Vec::new();
     }
     was.into_iter().chain(is).collect()
+}
+
+/// A live stream, counted while it lives: dropping it (however the stream ends) counts it out
+/// and queues the write that tells the team.
+#[derive(Debug)]
+pub struct LiveStream {
+    login: String,
+    online: Arc<Online>,
+    changes: mpsc::Sender<Change>,
+}
+
+impl Drop for LiveStream {
+    fn drop(&mut self) {
+        self.online.closed(&self.login);
+        if self.online.claim_settle() {
+            let _ = self.changes.send(settle_change(self.online.clone()));
+        }
+    }
+}
+
+/// The write that records the presence of the agents whose live state the log does not say.
+fn settle_change(online: Arc<Online>) -> Change {
+    Box::new(move |conn, sink| {
+        let recorded = (|| -> Result<Vec<(String, bool)>, StoreError> {
+            let mut said = Vec::new();
+            for (login, is_online) in online.to_settle() {
+                if let Some(agent) = store::agents::by_login(conn, &login)? {
+                    let presence = presence_of(conn, is_online, agent)?;
+                    sink.append(
+                        conn,
+                        OffsetDateTime::now_utc(),
+                        EventBody::Presence { presence },
+                    )?;
+                }
+                said.push((login, is_online));
+            }
+            Ok(said)
+        })();
+        match recorded {
+            Ok(said) => (
+                true,
+                Box::new(move |committed| match committed {
+                    Ok(()) => online.said(said),
+                    Err(_) => online.settle_failed(),
+                }),
+            ),
+            Err(e) => {
+                tracing::error!("presence not recorded: {e}");
+                (false, Box::new(move |_| online.settle_failed()))
+            }
+        }
+    })
+}
+
+/// What the presence events among `events` said about each agent's being online.
+fn presence_said(events: &[StreamEvent]) -> Vec<(String, bool)> {
+    events
+        .iter()
+        .filter_map(|event| match &event.body {
+            EventBody::Presence { presence } => Some((presence.login.clone(), presence.online)),
+            EventBody::Call { .. } | EventBody::AgentRemoved { .. } => None,
+        })
+        .collect()
 }

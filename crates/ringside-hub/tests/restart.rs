@@ -10,7 +10,7 @@ use std::time::Duration;
 use common::call_of;
 use futures_util::StreamExt;
 use ringside_core::call::CallState;
-use ringside_core::stream::ServerMessage;
+use ringside_core::stream::{ServerMessage, SnapshotAssembly};
 use serde_json::Value;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
@@ -185,7 +185,9 @@ async fn next_message(
             .expect("stream open")
             .expect("a frame");
         if let Message::Text(text) = frame {
-            return serde_json::from_str(&text).unwrap();
+            if let Some(message) = common::assemble(&mut SnapshotAssembly::new(), &text) {
+                return message;
+            }
         }
     }
 }
