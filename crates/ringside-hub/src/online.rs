@@ -92,8 +92,8 @@ impl Online {
         out
     }
 
-    /// A settling write that had started failed: the next write tries again.
-    pub fn settle_failed(&self) {
+    /// The queued settling write was dropped without running: the next write queues another.
+    pub fn settle_dropped(&self) {
         self.state().settle_queued = false;
     }
 
@@ -146,8 +146,10 @@ mod tests {
         let online = Online::default();
         online.opened("anna");
         assert!(online.claim_settle());
+        online.settle_dropped();
+        assert!(online.claim_settle(), "a dropped settle is queued again");
         assert_eq!(online.to_settle().len(), 1);
-        online.settle_failed();
+        // Its commit failed: nothing was said.
         assert!(online.claim_settle(), "still unsettled after the failure");
         assert_eq!(online.to_settle(), vec![("anna".to_owned(), true)]);
         // An event computed while anna was online, committed after her stream closed.

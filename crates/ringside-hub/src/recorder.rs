@@ -655,7 +655,13 @@ impl Drop for LiveStream {
 
 /// The write that records the presence of the agents whose live state the log does not say.
 fn settle_change(online: Arc<Online>) -> Change {
+    let mut ticket = SettleTicket {
+        online,
+        started: false,
+    };
     Box::new(move |conn, sink| {
+        ticket.started = true;
+        let online = ticket.online.clone();
         let recorded = (|| -> Result<Vec<(String, bool)>, StoreError> {
             let mut said = Vec::new();
             for (login, is_online) in online.to_settle() {
@@ -674,17 +680,34 @@ fn settle_change(online: Arc<Online>) -> Change {
         match recorded {
             Ok(said) => (
                 true,
-                Box::new(move |committed| match committed {
-                    Ok(()) => online.said(said),
-                    Err(_) => online.settle_failed(),
+                Box::new(move |committed| {
+                    // Not committed: the agents stay unsettled for the next write.
+                    if committed.is_ok() {
+                        online.said(said);
+                    }
                 }),
             ),
             Err(e) => {
                 tracing::error!("presence not recorded: {e}");
-                (false, Box::new(move |_| online.settle_failed()))
+                (false, Box::new(|_| {}))
             }
         }
     })
+}
+
+/// A queued settling write: if it is dropped without running (its batch could not even
+/// begin), the next write queues another.
+struct SettleTicket {
+    online: Arc<Online>,
+    started: bool,
+}
+
+impl Drop for SettleTicket {
+    fn drop(&mut self) {
+        if !self.started {
+            self.online.settle_dropped();
+        }
+    }
 }
 
 /// What the presence events among `events` said about each agent's being online.

@@ -113,15 +113,18 @@ async fn serve(hub: Arc<Hub>, holder: Holder, resume: Resume, socket: WebSocket)
     }
     let mut live = hub.recorder.subscribe();
     let login = holder.login.clone();
-    // Counted at once and until this task ends, however it ends; the presence event follows.
+    // Counted at once and until this task ends, however it ends; the presence event follows,
+    // before the catch-up unless the writer is slow: that must not hold the stream back.
     let counted = hub.recorder.stream_opened(&login);
-    if let Err(e) = hub.recorder.settled().await {
-        tracing::error!("stream of {login}: presence not recorded yet: {e}");
+    let deadline = Duration::from_secs(hub.settings.config.heartbeat_secs);
+    match tokio::time::timeout(deadline, hub.recorder.settled()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::error!("stream of {login}: presence not recorded yet: {e}"),
+        Err(_) => {
+            tracing::warn!("stream of {login}: presence not recorded yet: the writer is slow")
+        }
     }
-    let mut client = Client {
-        socket,
-        deadline: Duration::from_secs(hub.settings.config.heartbeat_secs),
-    };
+    let mut client = Client { socket, deadline };
     let ended = run(&hub, &holder, &mut client, &mut live, &mut stopping, resume).await;
     tracing::debug!("stream of {login} ended: {ended:?}");
     drop(counted);

@@ -178,6 +178,8 @@ async fn next_message(
         tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
     >,
 ) -> ServerMessage {
+    // Each call starts where a message starts: the frames of a snapshot come together.
+    let mut assembly = SnapshotAssembly::new();
     loop {
         let frame = tokio::time::timeout(Duration::from_secs(5), socket.next())
             .await
@@ -185,7 +187,7 @@ async fn next_message(
             .expect("stream open")
             .expect("a frame");
         if let Message::Text(text) = frame {
-            if let Some(message) = common::assemble(&mut SnapshotAssembly::new(), &text) {
+            if let Some(message) = common::assemble(&mut assembly, &text) {
                 return message;
             }
         }

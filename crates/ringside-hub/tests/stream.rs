@@ -600,3 +600,85 @@ async fn a_client_that_does_not_read_is_dropped_and_goes_offline() {
     assert_eq!(sam_row["online"], false, "not rung any more");
     drop(stuck);
 }
+
+#[tokio::test]
+async fn presence_follows_the_streams_while_writes_wait_and_fail() {
+    let hub = TestHub::start("").await;
+    let sam = hub.agent("sam", false, &[]).await;
+    // The team's view of the log: where it stood before, resumed from later.
+    let mut watcher = hub.stream(&hub.admin_token, None).await;
+    let (epoch, seq) = position(&watcher.next().await);
+    watcher.close().await;
+    let sam_online = || async {
+        let (_, agents) = hub.get("/api/v1/agents", &hub.admin_token).await;
+        agents
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["login"] == "sam")
+            .unwrap()["online"]
+            .as_bool()
+            .unwrap()
+    };
+
+    // Another process holds the database's write lock, longer than the hub waits for it.
+    let lock = rusqlite::Connection::open(hub.dir.path().join("data/ringside.sqlite")).unwrap();
+    lock.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let mut sams = hub.stream(&sam, None).await;
+    assert!(
+        sam_online().await,
+        "online with the app, while the write waits"
+    );
+    // The stream does not wait for the presence write.
+    let ServerMessage::Snapshot(snapshot) = sams.next().await else {
+        panic!("a snapshot")
+    };
+    assert!(snapshot
+        .presence
+        .iter()
+        .any(|p| p.login == "sam" && p.online));
+    // Sam's app reads on (and answers pings) until it is closed.
+    let (close_sam, closing) = tokio::sync::oneshot::channel::<()>();
+    let sam_app = tokio::spawn(async move {
+        let mut closing = closing;
+        loop {
+            tokio::select! {
+                _ = &mut closing => return sams.close().await,
+                _ = sams.next_within(Duration::from_secs(60)) => {}
+            }
+        }
+    });
+    // Writes fail while the lock is held: a webhook is refused.
+    let (status, _) = hub.cti(&refs(&ring("locked-out", "4930600000000"))).await;
+    assert!(status >= 500, "{status}");
+    assert!(
+        sam_online().await,
+        "still online with the app after the failure"
+    );
+    lock.execute_batch("ROLLBACK").unwrap();
+
+    // A later write (the janitor's, within seconds) tells the team.
+    let mut watcher = hub.stream(&hub.admin_token, Some((&epoch, seq))).await;
+    let presence_of_sam = |message: ServerMessage| match message {
+        ServerMessage::Event(event) => match event.body {
+            EventBody::Presence { presence } if presence.login == "sam" => Some(presence.online),
+            _ => None,
+        },
+        ServerMessage::Snapshot(_) => None,
+    };
+    loop {
+        let message = watcher.next_within(Duration::from_secs(10)).await;
+        if presence_of_sam(message.expect("sam's presence is told")) == Some(true) {
+            break;
+        }
+    }
+
+    close_sam.send(()).unwrap();
+    sam_app.await.unwrap();
+    loop {
+        if presence_of_sam(watcher.next().await) == Some(false) {
+            break;
+        }
+    }
+    assert!(!sam_online().await, "offline without the app");
+}
