@@ -8,7 +8,7 @@ use ringside_client::backoff::BackoffPolicy;
 use ringside_client::endpoint::HubEndpoint;
 use ringside_client::state::{ClientState, DEFAULT_POPUP_WINDOW};
 use ringside_client::stream::{subscribe, StreamConfig, StreamHandle, StreamUpdate};
-use ringside_core::stream::{ServerMessage, Snapshot};
+use ringside_core::stream::{ServerMessage, Snapshot, StreamFrame};
 use time::OffsetDateTime;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
@@ -118,18 +118,33 @@ fn snapshot(epoch: &str, seq: u64) -> ServerMessage {
 }
 
 fn presence_event(epoch: &str, seq: u64) -> ServerMessage {
-    serde_json::from_value(serde_json::json!({
+    let frame = serde_json::from_value(serde_json::json!({
         "type": "event", "epoch": epoch, "seq": seq, "at": "2026-01-05T09:00:00Z",
         "kind": "presence",
         "presence": {"login": "bob", "name": "Bob", "role": "agent", "numbers": [],
                      "online": true, "dnd": false, "on_call": null}
     }))
-    .unwrap()
+    .unwrap();
+    let StreamFrame::Event(event) = frame else {
+        unreachable!()
+    };
+    ServerMessage::Event(event)
+}
+
+/// The frames the hub sends for a message: an event's one, or a snapshot's parts.
+fn frames(message: &ServerMessage) -> Vec<String> {
+    match message.clone() {
+        ServerMessage::Event(event) => {
+            vec![serde_json::to_string(&StreamFrame::Event(event)).unwrap()]
+        }
+        ServerMessage::Snapshot(snapshot) => snapshot.into_frames().frames,
+    }
 }
 
 async fn send(socket: &mut ServerSocket, message: &ServerMessage) {
-    let text = serde_json::to_string(message).unwrap();
-    socket.send(Message::text(text)).await.unwrap();
+    for text in frames(message) {
+        socket.send(Message::text(text)).await.unwrap();
+    }
 }
 
 async fn next(updates: &mut mpsc::Receiver<StreamUpdate>) -> Option<StreamUpdate> {
@@ -213,6 +228,85 @@ async fn sends_the_token_and_resumes_from_the_applied_position() {
     assert_eq!(upgrade.query.as_deref(), Some("epoch=e1&seq=6"));
     expect_connected(&mut updates).await;
 
+    handle.shutdown().await;
+}
+
+/// A snapshot of `calls` open missed calls, each with a long caller number, so that it takes
+/// several parts.
+fn big_snapshot(epoch: &str, seq: u64, calls: i64) -> ServerMessage {
+    let call = |id: i64| -> ringside_core::call::Call {
+        serde_json::from_value(serde_json::json!({
+            "id": id, "provider": "generic", "call_id": format!("c{id}"), "direction": "in",
+            "state": "hangup", "from": "4".repeat(2_000), "from_comment": null,
+            "from_pretty": "4".repeat(2_000), "to": "4930600000000", "to_comment": null,
+            "to_pretty": "+49 30 600000000", "queue": null, "comment": "cancel",
+            "done": false, "initialized_at": null, "start_at": null, "end_at": null,
+            "duration_waiting_time": null, "duration_talking_time": null,
+            "answered_by": null, "offered_to": null, "caller": null,
+            "created_at": "2026-01-05T09:00:00Z", "updated_at": "2026-01-05T09:00:00Z"
+        }))
+        .unwrap()
+    };
+    ServerMessage::Snapshot(Snapshot {
+        epoch: epoch.into(),
+        seq,
+        open_missed_calls: (1..=calls).map(call).collect(),
+        ..Snapshot::default()
+    })
+}
+
+#[tokio::test]
+async fn a_snapshot_in_parts_arrives_whole_and_a_cut_off_one_never() {
+    let hub = FakeHub::start().await;
+    let (state, handle, mut updates) = start(&hub, config()).await;
+    let (_, mut socket) = hub.accept().await;
+    expect_connected(&mut updates).await;
+    send(&mut socket, &snapshot("e1", 5)).await;
+    apply(&state, expect_message(&mut updates).await);
+
+    // The connection drops in the middle of the next snapshot: nothing of it reaches the app.
+    let big = big_snapshot("e1", 9, 200);
+    let parts = frames(&big);
+    assert!(parts.len() > 4, "several parts: {}", parts.len());
+    for text in &parts[..parts.len() - 2] {
+        socket.send(Message::text(text.clone())).await.unwrap();
+    }
+    drop(socket);
+    match next(&mut updates).await {
+        Some(StreamUpdate::Disconnected { .. }) => {}
+        other => panic!("expected a disconnect and no message, got {other:?}"),
+    }
+    let (upgrade, mut socket) = hub.accept().await;
+    assert_eq!(upgrade.query.as_deref(), Some("epoch=e1&seq=5"));
+    expect_connected(&mut updates).await;
+
+    // Sent whole, it arrives as one snapshot.
+    send(&mut socket, &big).await;
+    assert_eq!(expect_message(&mut updates).await, big);
+    handle.shutdown().await;
+}
+
+#[tokio::test]
+async fn frames_out_of_order_drop_the_connection_and_keep_the_state() {
+    let hub = FakeHub::start().await;
+    let (state, handle, mut updates) = start(&hub, config()).await;
+    let (_, mut socket) = hub.accept().await;
+    expect_connected(&mut updates).await;
+    send(&mut socket, &snapshot("e1", 5)).await;
+    apply(&state, expect_message(&mut updates).await);
+
+    let parts = frames(&big_snapshot("e1", 9, 3));
+    socket.send(Message::text(parts[0].clone())).await.unwrap();
+    let event = frames(&presence_event("e1", 6)).remove(0);
+    socket.send(Message::text(event)).await.unwrap();
+    match next(&mut updates).await {
+        Some(StreamUpdate::Disconnected { reason, .. }) => {
+            assert_eq!(reason.code(), "invalid_response")
+        }
+        other => panic!("expected a disconnect, got {other:?}"),
+    }
+    let (upgrade, _socket) = hub.accept().await;
+    assert_eq!(upgrade.query.as_deref(), Some("epoch=e1&seq=5"));
     handle.shutdown().await;
 }
 

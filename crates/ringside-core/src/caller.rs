@@ -41,6 +41,11 @@ impl MatchLevel {
 pub const MAX_CONTACTS: usize = 20;
 /// The most recent tickets a popup shows for each contact.
 pub const MAX_TICKETS: usize = 5;
+/// The most tickets one match carries over all its candidates, the first candidates' first.
+/// With [`MAX_CONTACTS`] and the bounds on each text it keeps a call small enough that its
+/// stream event always fits in a frame ([`crate::stream::MAX_FRAME_BYTES`]), however many
+/// contacts share the caller's number.
+pub const MAX_TICKETS_PER_CALL: usize = 20;
 
 /// The directory's answer for one number: everything a popup shows, so that it needs no
 /// second request.
@@ -56,6 +61,18 @@ pub struct CallerMatch {
 }
 
 impl CallerMatch {
+    /// The match cut to what a call carries: at most [`MAX_CONTACTS`] candidates, each with
+    /// at most [`MAX_TICKETS`] tickets, and [`MAX_TICKETS_PER_CALL`] tickets in all.
+    pub fn capped(mut self) -> Self {
+        self.contacts.truncate(MAX_CONTACTS);
+        let mut left = MAX_TICKETS_PER_CALL;
+        for contact in &mut self.contacts {
+            contact.tickets.truncate(MAX_TICKETS.min(left));
+            left -= contact.tickets.len();
+        }
+        self
+    }
+
     /// The display name Zammad stores as `from_comment`/`to_comment`: the names joined with
     /// `,`, prefixed with `maybe ` for a maybe-match.
     pub fn comment(&self) -> Option<String> {
@@ -154,6 +171,43 @@ mod tests {
             ..known
         };
         assert_eq!(maybe.comment().as_deref(), Some("maybe Anna"));
+    }
+
+    fn ticket(id: usize) -> TicketSummary {
+        TicketSummary {
+            id: id.to_string(),
+            title: format!("Ticket {id}"),
+            state: None,
+            updated_at: None,
+            url: None,
+        }
+    }
+
+    #[test]
+    fn a_match_carries_at_most_the_capped_candidates_and_tickets() {
+        let busy = CallerMatch {
+            number: "+4930609854180".into(),
+            level: MatchLevel::Known,
+            contacts: (0..30)
+                .map(|n| ContactCard {
+                    tickets: (0..8).map(|t| ticket(n * 100 + t)).collect(),
+                    ..card(&format!("Contact {n}"))
+                })
+                .collect(),
+        };
+        let capped = busy.capped();
+        assert_eq!(capped.contacts.len(), 20);
+        assert_eq!(
+            capped.contacts[0].name, "Contact 0",
+            "the first candidates kept"
+        );
+        let per_contact: Vec<usize> = capped.contacts.iter().map(|c| c.tickets.len()).collect();
+        assert_eq!(per_contact[..4], [5, 5, 5, 5]);
+        assert!(per_contact[4..].iter().all(|&n| n == 0), "{per_contact:?}");
+        assert_eq!(
+            capped.contacts[0].tickets[0].id, "0",
+            "the newest tickets kept"
+        );
     }
 
     #[test]

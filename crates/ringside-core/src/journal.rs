@@ -197,7 +197,7 @@ fn new_call(
         duration_talking_time: None,
         answered_by: None,
         offered_to: facts.offered_to.clone(),
-        caller: facts.caller.clone(),
+        caller: facts.caller.clone().map(CallerMatch::capped),
         created_at: now,
         updated_at: now,
     })

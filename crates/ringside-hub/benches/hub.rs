@@ -31,7 +31,7 @@ use hdrhistogram::Histogram;
 use rand::{Rng, SeedableRng};
 use ringside_core::directory::ContactRecord;
 use ringside_core::number::E164;
-use ringside_core::stream::ServerMessage;
+use ringside_core::stream::StreamFrame;
 use ringside_hub::config::Config;
 use ringside_hub::store::Store;
 use ringside_hub::RunningHub;
@@ -774,7 +774,7 @@ async fn connect_stream(hub: SocketAddr, token: &str) -> anyhow::Result<Socket> 
     loop {
         match socket.next().await {
             Some(Ok(Message::Text(text))) => {
-                if let ServerMessage::Snapshot(_) = serde_json::from_str(&text)? {
+                if let StreamFrame::SnapshotEnd(_) = serde_json::from_str(&text)? {
                     return Ok(socket);
                 }
             }

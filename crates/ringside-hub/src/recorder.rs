@@ -12,28 +12,31 @@
 //! that panics is rolled back alone and fails with [`StoreError::Abandoned`]; the thread and
 //! the rest of the batch carry on.
 
-use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::mpsc::{self, TrySendError};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use ringside_core::agent::{OnCall, Presence};
 use ringside_core::call::{Call, CallEvent, CallState, Provider};
 use ringside_core::journal::{self, Enrichment, JournalError, Outcome};
-use ringside_core::stream::{EventBody, ServerMessage, Snapshot, StreamEvent};
+use ringside_core::stream::{EventBody, Snapshot, StreamEvent, StreamFrame};
 use rusqlite::Connection;
 use thiserror::Error;
 use time::OffsetDateTime;
 use tokio::sync::{broadcast, oneshot};
 
+use crate::online::Online;
 use crate::store::{self, AgentChange, AgentRow, NewAgent, Store, StoreError};
 
-/// How many published events a slow stream client may fall behind before it is resynced
-/// with a snapshot.
+/// How many published events a slow stream client may fall behind before it is dropped (it
+/// resumes from the log when it connects again).
 const LIVE_CAPACITY: usize = 4096;
 
 /// The most open missed calls a snapshot carries.
 const SNAPSHOT_MISSED_LIMIT: i64 = 500;
+
+/// The most active calls a snapshot carries, newest first: far more than a team talks on.
+const SNAPSHOT_ACTIVE_LIMIT: i64 = 5_000;
 
 /// The most changes committed together.
 const MAX_BATCH: usize = 512;
@@ -61,9 +64,11 @@ impl From<rusqlite::Error> for RecordError {
 /// An event as live stream clients receive it: serialized once for all of them.
 #[derive(Debug)]
 pub struct Published {
+    /// The event's epoch; a stream that sent another one needs a snapshot instead.
+    pub epoch: String,
     /// The event's seq.
     pub seq: u64,
-    /// The JSON text of the [`ServerMessage::Event`].
+    /// The JSON text of the [`StreamFrame::Event`].
     pub json: String,
 }
 
@@ -78,7 +83,6 @@ pub enum Recorded {
 
 /// Where a change appends its events; the writer publishes them after the commit.
 pub struct EventSink<'a> {
-    epoch: &'a str,
     events: &'a mut Vec<StreamEvent>,
 }
 
@@ -89,8 +93,7 @@ impl EventSink<'_> {
         at: OffsetDateTime,
         body: EventBody,
     ) -> Result<(), StoreError> {
-        self.events
-            .push(store::events::append(conn, self.epoch, at, body)?);
+        self.events.push(store::events::append(conn, at, body)?);
         Ok(())
     }
 }
@@ -100,9 +103,6 @@ type Deliver = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
 /// A change: applied on the writer thread; says whether it succeeded and how to answer.
 type Change = Box<dyn FnOnce(&Connection, &mut EventSink) -> (bool, Deliver) + Send>;
 
-/// Which agents have live streams, and how many.
-type Online = Arc<Mutex<HashMap<String, usize>>>;
-
 /// The writer; see the module documentation.
 #[derive(Debug)]
 pub struct Recorder {
@@ -110,7 +110,7 @@ pub struct Recorder {
     queue_capacity: usize,
     store: Store,
     live: broadcast::Sender<Arc<Published>>,
-    online: Online,
+    online: Arc<Online>,
 }
 
 impl Recorder {
@@ -124,18 +124,17 @@ impl Recorder {
         let queue_capacity = queue_capacity.max(1);
         let (live, _) = broadcast::channel(LIVE_CAPACITY);
         let (changes, queue) = mpsc::sync_channel::<Change>(queue_capacity);
-        let epoch = store.epoch().to_owned();
         let publisher = live.clone();
         std::thread::Builder::new()
             .name("ringside-writer".into())
-            .spawn(move || write_batches(conn, &epoch, queue, &publisher))
+            .spawn(move || write_batches(conn, queue, &publisher))
             .expect("the writer thread starts");
         Recorder {
             changes,
             queue_capacity,
             store,
             live,
-            online: Online::default(),
+            online: Arc::default(),
         }
     }
 
@@ -150,20 +149,37 @@ impl Recorder {
         T: Send + 'static,
         F: FnOnce(&Connection, &mut EventSink) -> Result<T, RecordError> + Send + 'static,
     {
+        // Presence that a failed write left unsaid is said before anything else.
+        self.settle_presence();
         let (answer, answered) = oneshot::channel();
-        let change: Change = Box::new(move |conn, sink| match change(conn, sink) {
-            Ok(value) => (
-                true,
-                Box::new(move |committed| {
-                    let _ = answer.send(committed.map(|()| value).map_err(RecordError::from));
-                }),
-            ),
-            Err(e) => (
-                false,
-                Box::new(move |_| {
-                    let _ = answer.send(Err(e));
-                }),
-            ),
+        let online = self.online.clone();
+        let changes = self.changes.clone();
+        let change: Change = Box::new(move |conn, sink| {
+            let first = sink.events.len();
+            match change(conn, sink) {
+                Ok(value) => {
+                    let said = presence_said(&sink.events[first..]);
+                    (
+                        true,
+                        Box::new(move |committed| {
+                            if committed.is_ok() && !said.is_empty() {
+                                online.said(said);
+                                if online.claim_settle() {
+                                    let _ = changes.try_send(settle_change(online));
+                                }
+                            }
+                            let _ =
+                                answer.send(committed.map(|()| value).map_err(RecordError::from));
+                        }),
+                    )
+                }
+                Err(e) => (
+                    false,
+                    Box::new(move |_| {
+                        let _ = answer.send(Err(e));
+                    }),
+                ),
+            }
         });
         self.changes.try_send(change).map_err(|e| match e {
             TrySendError::Full(_) => RecordError::Store(StoreError::Busy(self.queue_capacity)),
@@ -173,6 +189,24 @@ impl Recorder {
         answered
             .await
             .map_err(|_| RecordError::Store(StoreError::Abandoned))?
+    }
+
+    /// Queues a write that records the presence of agents whose streams changed, unless one
+    /// is queued already or nothing is unsaid; does not wait for it.
+    fn settle_presence(&self) {
+        if self.online.claim_settle() {
+            // A full or closed queue drops the change unrun, which hands the claim back to the
+            // next write (see `SettleTicket`).
+            let _ = self.changes.try_send(settle_change(self.online.clone()));
+        }
+    }
+
+    /// Starts a new epoch if the event log is still in `from` (see
+    /// [`store::events::rotate_epoch`]); returns the epoch now.
+    pub async fn rotate_epoch(&self, from: &str) -> Result<String, RecordError> {
+        let from = from.to_owned();
+        self.write(move |conn, _| Ok(store::events::rotate_epoch(conn, &from)?))
+            .await
     }
 
     /// Applies one PBX event to the journal, durably.
@@ -360,14 +394,26 @@ impl Recorder {
         now: OffsetDateTime,
     ) -> Result<bool, RecordError> {
         let login = login.to_owned();
-        self.write(move |conn, sink| {
-            if !store::agents::remove(conn, &login)? {
-                return Ok(false);
-            }
-            sink.append(conn, now, EventBody::AgentRemoved { login })?;
-            Ok(true)
-        })
-        .await
+        let online = self.online.clone();
+        let removed = self
+            .write(move |conn, sink| {
+                if !store::agents::remove(conn, &login)? {
+                    return Ok(None);
+                }
+                sink.append(
+                    conn,
+                    now,
+                    EventBody::AgentRemoved {
+                        login: login.clone(),
+                    },
+                )?;
+                Ok(Some(login))
+            })
+            .await?;
+        if let Some(login) = &removed {
+            online.forget(login);
+        }
+        Ok(removed.is_some())
     }
 
     /// Replaces an agent's token; false when there is no such agent.
@@ -378,62 +424,37 @@ impl Recorder {
             .await
     }
 
-    /// Counts a new live stream of `login`; the agent comes online with the first.
-    pub async fn connected(&self, login: &str, now: OffsetDateTime) -> Result<(), RecordError> {
-        self.online_change(login, now, true).await
+    /// Counts a live stream of `login` until the returned guard is dropped: the agent is
+    /// online from now on while it has one. The presence event that tells the team is
+    /// written after; [`Recorder::settled`] waits for it.
+    pub fn stream_opened(&self, login: &str) -> LiveStream {
+        self.online.opened(login);
+        self.settle_presence();
+        LiveStream {
+            login: login.to_owned(),
+            online: self.online.clone(),
+            changes: self.changes.clone(),
+        }
     }
 
-    /// Counts a closed live stream of `login`; the agent goes offline with the last.
-    pub async fn disconnected(&self, login: &str, now: OffsetDateTime) -> Result<(), RecordError> {
-        self.online_change(login, now, false).await
-    }
-
-    async fn online_change(
-        &self,
-        login: &str,
-        now: OffsetDateTime,
-        up: bool,
-    ) -> Result<(), RecordError> {
-        let login = login.to_owned();
-        let online = self.online.clone();
-        // The count changes on the writer thread, so the presence event carries it in order.
-        self.write(move |conn, sink| {
-            let changed = {
-                let mut map = online.lock().expect("online map lock");
-                let count = map.entry(login.clone()).or_default();
-                let was_online = *count > 0;
-                *count = if up {
-                    *count + 1
-                } else {
-                    count.saturating_sub(1)
-                };
-                let is_online = *count > 0;
-                if !is_online {
-                    map.remove(&login);
-                }
-                was_online != is_online
-            };
-            if changed {
-                record_presence(conn, sink, &online, &login, now)?;
-            }
-            Ok(())
-        })
-        .await
+    /// Waits until the presence of every agent whose streams changed is recorded (or the
+    /// write failed; the next write tries again).
+    pub async fn settled(&self) -> Result<(), RecordError> {
+        self.write(|_, _| Ok(())).await
     }
 
     /// The current state for a client that cannot be brought up to date by replay.
     pub async fn snapshot(&self) -> Result<Snapshot, RecordError> {
-        let epoch = self.store.epoch().to_owned();
         let online = self.online.clone();
         Ok(self
             .store
             .read(move |conn| {
                 let tx = conn.unchecked_transaction()?;
                 let snapshot = Snapshot {
-                    epoch,
+                    epoch: store::events::epoch(&tx)?,
                     seq: store::events::last_seq(&tx)?,
                     recovered: false,
-                    active_calls: store::calls::active(&tx)?,
+                    active_calls: store::calls::active(&tx, SNAPSHOT_ACTIVE_LIMIT)?,
                     open_missed_calls: store::calls::open_missed(&tx, SNAPSHOT_MISSED_LIMIT)?,
                     presence: presence_all(&tx, &online)?,
                 };
@@ -467,7 +488,6 @@ impl Recorder {
 /// their events and answers their callers. Ends when the recorder is dropped.
 fn write_batches(
     conn: Connection,
-    epoch: &str,
     queue: mpsc::Receiver<Change>,
     live: &broadcast::Sender<Arc<Published>>,
 ) {
@@ -484,13 +504,13 @@ fn write_batches(
         }
         let mut events = Vec::new();
         let mut answers = Vec::with_capacity(batch.len());
-        let committed = apply_batch(&conn, epoch, batch, &mut events, &mut answers);
+        let committed = apply_batch(&conn, batch, &mut events, &mut answers);
         match committed {
             Ok(()) => {
                 if let Some(next) = events.first().map(|e| e.seq) {
                     if next > published + 1 {
                         let missed = (next - published - 1) as i64;
-                        match store::events::events_after(&conn, epoch, published, missed) {
+                        match store::events::events_after(&conn, published, missed) {
                             Ok(Some(written_elsewhere)) => publish(live, written_elsewhere),
                             Ok(None) => {}
                             Err(e) => tracing::error!("events written elsewhere not read: {e}"),
@@ -516,7 +536,6 @@ fn write_batches(
 
 fn apply_batch(
     conn: &Connection,
-    epoch: &str,
     batch: Vec<Change>,
     events: &mut Vec<StreamEvent>,
     answers: &mut Vec<Deliver>,
@@ -527,7 +546,7 @@ fn apply_batch(
     for change in batch {
         tx.execute_batch("SAVEPOINT change")?;
         let kept = events.len();
-        let mut sink = EventSink { epoch, events };
+        let mut sink = EventSink { events };
         // A panicking change drops its answer while unwinding: its caller gets `Abandoned`.
         let applied = std::panic::catch_unwind(AssertUnwindSafe(|| change(&tx, &mut sink)));
         match applied {
@@ -559,10 +578,11 @@ fn apply_batch(
 fn publish(live: &broadcast::Sender<Arc<Published>>, events: Vec<StreamEvent>) {
     for event in events {
         let seq = event.seq;
+        let epoch = event.epoch.clone();
         let json =
-            serde_json::to_string(&ServerMessage::Event(event)).expect("stream events serialize");
+            serde_json::to_string(&StreamFrame::Event(event)).expect("stream events serialize");
         // No receivers is fine: nobody is connected.
-        let _ = live.send(Arc::new(Published { seq, json }));
+        let _ = live.send(Arc::new(Published { epoch, seq, json }));
     }
 }
 
@@ -592,20 +612,26 @@ fn presence_in(
     login: &str,
 ) -> Result<Option<Presence>, StoreError> {
     store::agents::by_login(conn, login)?
-        .map(|agent| presence_of(conn, online, agent))
+        .map(|agent| {
+            let is_online = online.is_online(&agent.login);
+            presence_of(conn, is_online, agent)
+        })
         .transpose()
 }
 
 fn presence_all(conn: &Connection, online: &Online) -> Result<Vec<Presence>, StoreError> {
     store::agents::list(conn)?
         .into_iter()
-        .map(|agent| presence_of(conn, online, agent))
+        .map(|agent| {
+            let is_online = online.is_online(&agent.login);
+            presence_of(conn, is_online, agent)
+        })
         .collect()
 }
 
 fn presence_of(
     conn: &Connection,
-    online: &Online,
+    is_online: bool,
     agent: AgentRow,
 ) -> Result<Presence, StoreError> {
     let on_call = store::calls::on_call_of(conn, &agent.login)?.map(|call| OnCall {
@@ -617,10 +643,6 @@ fn presence_of(
             .unwrap_or_else(|| call.remote_party().to_owned()),
         since: call.start_at.unwrap_or(call.updated_at),
     });
-    let is_online = online
-        .lock()
-        .expect("online map lock")
-        .contains_key(&agent.login);
     Ok(Presence {
         online: is_online,
         login: agent.login,
@@ -647,6 +669,92 @@ fn on_call_changes(before: Option<&Call>, after: &Call) -> Vec<String> {
         return Vec::new();
     }
     was.into_iter().chain(is).collect()
+}
+
+/// A live stream, counted while it lives: dropping it (however the stream ends) counts it out
+/// and queues the write that tells the team.
+#[derive(Debug)]
+pub struct LiveStream {
+    login: String,
+    online: Arc<Online>,
+    changes: mpsc::SyncSender<Change>,
+}
+
+impl Drop for LiveStream {
+    fn drop(&mut self) {
+        self.online.closed(&self.login);
+        if self.online.claim_settle() {
+            let _ = self.changes.try_send(settle_change(self.online.clone()));
+        }
+    }
+}
+
+/// The write that records the presence of the agents whose live state the log does not say.
+fn settle_change(online: Arc<Online>) -> Change {
+    let mut ticket = SettleTicket {
+        online,
+        started: false,
+    };
+    Box::new(move |conn, sink| {
+        ticket.started = true;
+        let online = ticket.online.clone();
+        let recorded = (|| -> Result<Vec<(String, bool)>, StoreError> {
+            let mut said = Vec::new();
+            for (login, is_online) in online.to_settle() {
+                if let Some(agent) = store::agents::by_login(conn, &login)? {
+                    let presence = presence_of(conn, is_online, agent)?;
+                    sink.append(
+                        conn,
+                        OffsetDateTime::now_utc(),
+                        EventBody::Presence { presence },
+                    )?;
+                }
+                said.push((login, is_online));
+            }
+            Ok(said)
+        })();
+        match recorded {
+            Ok(said) => (
+                true,
+                Box::new(move |committed| {
+                    // Not committed: the agents stay unsettled for the next write.
+                    if committed.is_ok() {
+                        online.said(said);
+                    }
+                }),
+            ),
+            Err(e) => {
+                tracing::error!("presence not recorded: {e}");
+                (false, Box::new(|_| {}))
+            }
+        }
+    })
+}
+
+/// A queued settling write: if it is dropped without running (its batch could not even
+/// begin), the next write queues another.
+struct SettleTicket {
+    online: Arc<Online>,
+    started: bool,
+}
+
+impl Drop for SettleTicket {
+    fn drop(&mut self) {
+        if !self.started {
+            self.online.settle_dropped();
+        }
+    }
+}
+
+/// What the presence events among `events` said about each agent's being online.
+fn presence_said(events: &[StreamEvent]) -> Vec<(String, bool)> {
+    events
+        .iter()
+        .filter_map(|event| match &event.body {
+            EventBody::Presence { presence } => Some((presence.login.clone(), presence.online)),
+            EventBody::Call { .. } | EventBody::AgentRemoved { .. } => None,
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -690,7 +798,7 @@ mod tests {
         });
         let batch = vec![add("anna", done.clone()), panicking, add("carl", done)];
         let (mut events, mut answers) = (Vec::new(), Vec::new());
-        apply_batch(&conn, store.epoch(), batch, &mut events, &mut answers).unwrap();
+        apply_batch(&conn, batch, &mut events, &mut answers).unwrap();
         for answer in answers {
             answer(Ok(()));
         }

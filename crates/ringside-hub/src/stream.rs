@@ -2,11 +2,18 @@
 //!
 //! On connect the client may send the last `(epoch, seq)` it applied as query parameters; the
 //! hub replays every later event from its durable log (within each batch of up to 1,000
-//! events, each call only in its latest state), or sends a snapshot when that is impossible
-//! (another epoch, a pruned log, a position the hub never reached, a first connect) or when
-//! the client falls behind the live channel. Then it forwards live events. The hub pings every
-//! `heartbeat_secs`, drops a connection not heard from for three intervals, and closes it at
-//! the next heartbeat once its agent is removed or its token replaced.
+//! events, each call only in its latest state), or sends a snapshot, in parts
+//! ([`ringside_core::stream`]), when that is impossible: another epoch, a pruned log, a first
+//! connect, or a position the hub never reached. The last means the log went back (a
+//! database restored from a backup): the hub starts a new epoch first, so that every client
+//! of the old one gets a snapshot too. Then it forwards live events; an event of a new epoch
+//! is replaced by a snapshot.
+//!
+//! Every send has a deadline of one heartbeat interval: a client that does not read is
+//! dropped, and so is one that falls behind the live channel; either resumes when it
+//! connects again. The hub pings every `heartbeat_secs`, drops a connection not heard from
+//! for three intervals, and closes it at the next heartbeat once its agent is removed or its
+//! token replaced.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -17,7 +24,7 @@ use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Extension, Query, State};
 use axum::http::{header, HeaderMap};
 use axum::response::Response;
-use ringside_core::stream::{EventBody, ServerMessage, StreamEvent};
+use ringside_core::stream::{EventBody, StreamEvent, StreamFrame, MAX_FRAME_BYTES};
 use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
@@ -70,7 +77,8 @@ pub async fn upgrade(
     Ok(ws
         .read_buffer_size(4 * 1024)
         .write_buffer_size(0)
-        .max_write_buffer_size(1024 * 1024)
+        // One frame at a time is written (no buffering) and none is larger than this.
+        .max_write_buffer_size(MAX_FRAME_BYTES + 1024)
         .max_message_size(64 * 1024)
         .max_frame_size(64 * 1024)
         .on_upgrade(move |socket| async move {
@@ -104,13 +112,15 @@ impl Holder {
 enum End {
     /// The client went away or the socket failed.
     Gone,
+    /// The client did not take a frame within the deadline, or fell behind the live channel.
+    TooSlow,
     /// The hub could not read its state.
     Failed,
     /// The agent was removed or the token replaced.
     Revoked,
 }
 
-async fn serve(hub: Arc<Hub>, holder: Holder, resume: Resume, mut socket: WebSocket) {
+async fn serve(hub: Arc<Hub>, holder: Holder, resume: Resume, socket: WebSocket) {
     // Subscribed before anything else, so that a stop during the catch-up is not missed.
     let mut stopping = hub.stopping.subscribe();
     if *stopping.borrow_and_update() {
@@ -118,30 +128,75 @@ async fn serve(hub: Arc<Hub>, holder: Holder, resume: Resume, mut socket: WebSoc
     }
     let mut live = hub.recorder.subscribe();
     let login = holder.login.clone();
-    let ended = match hub.recorder.connected(&login, Hub::now()).await {
-        Ok(()) => run(&hub, &holder, &mut socket, &mut live, &mut stopping, resume).await,
-        Err(e) => {
-            tracing::error!("stream of {login}: presence not recorded: {e}");
-            End::Failed
+    // Counted at once and until this task ends, however it ends; the presence event follows,
+    // before the catch-up unless the writer is slow: that must not hold the stream back.
+    let counted = hub.recorder.stream_opened(&login);
+    let deadline = Duration::from_secs(hub.settings.config.heartbeat_secs);
+    match tokio::time::timeout(deadline, hub.recorder.settled()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::error!("stream of {login}: presence not recorded yet: {e}"),
+        Err(_) => {
+            tracing::warn!("stream of {login}: presence not recorded yet: the writer is slow")
         }
-    };
-    tracing::debug!("stream of {login} ended: {ended:?}");
-    // Also after a failed `connected`: its count may have changed before the commit failed.
-    if let Err(e) = hub.recorder.disconnected(&login, Hub::now()).await {
-        tracing::error!("stream of {login}: presence not recorded: {e}");
     }
+    let mut client = Client { socket, deadline };
+    let ended = run(&hub, &holder, &mut client, &mut live, &mut stopping, resume).await;
+    tracing::debug!("stream of {login} ended: {ended:?}");
+    drop(counted);
+}
+
+/// The socket of one client, with the deadline of each send.
+struct Client {
+    socket: WebSocket,
+    deadline: Duration,
+}
+
+impl Client {
+    /// Sends one frame; a client that does not take it within the deadline is too slow.
+    async fn send(&mut self, message: Message) -> Result<(), End> {
+        match tokio::time::timeout(self.deadline, self.socket.send(message)).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(End::Gone),
+            Err(_) => Err(End::TooSlow),
+        }
+    }
+
+    /// Sends a frame's JSON; one larger than a client accepts is left out (with an error
+    /// logged) rather than breaking the stream for good.
+    async fn send_json(&mut self, json: String) -> Result<(), End> {
+        if json.len() > MAX_FRAME_BYTES {
+            tracing::error!(
+                "a stream message of {} bytes is left out: more than a frame may carry",
+                json.len()
+            );
+            return Ok(());
+        }
+        self.send(Message::Text(json.into())).await
+    }
+
+    /// Closes politely, within the deadline.
+    async fn close(&mut self) {
+        let _ = self.send(Message::Close(None)).await;
+    }
+}
+
+/// The last position a client was sent.
+#[derive(Debug, Clone, PartialEq)]
+struct Sent {
+    epoch: String,
+    seq: u64,
 }
 
 async fn run(
     hub: &Hub,
     holder: &Holder,
-    socket: &mut WebSocket,
+    client: &mut Client,
     live: &mut tokio::sync::broadcast::Receiver<Arc<Published>>,
     stopping: &mut tokio::sync::watch::Receiver<bool>,
     resume: Resume,
 ) -> End {
-    let mut sent = match catch_up(hub, socket, resume).await {
-        Ok(seq) => seq,
+    let mut sent = match catch_up(hub, client, resume).await {
+        Ok(sent) => sent,
         Err(end) => return end,
     };
     let heartbeat = Duration::from_secs(hub.settings.config.heartbeat_secs);
@@ -150,21 +205,28 @@ async fn run(
     loop {
         tokio::select! {
             _ = stopping.changed() => {
-                let _ = socket.send(Message::Close(None)).await;
+                client.close().await;
                 return End::Gone;
             }
             published = live.recv() => match published {
-                Ok(event) if event.seq > sent => {
-                    if send(socket, event.json.clone()).await.is_err() {
-                        return End::Gone;
+                Ok(event) if event.seq > sent.seq => {
+                    let moved = if event.epoch == sent.epoch {
+                        client.send_json(event.json.clone()).await.map(|()| Sent {
+                            epoch: event.epoch.clone(),
+                            seq: event.seq,
+                        })
+                    } else {
+                        // A new epoch: positions of the old one mean nothing any more.
+                        snapshot(hub, client).await
+                    };
+                    match moved {
+                        Ok(moved) => sent = moved,
+                        Err(end) => return end,
                     }
-                    sent = event.seq;
                 }
                 Ok(_) => {}
-                Err(RecvError::Lagged(_)) => match snapshot(hub, socket).await {
-                    Ok(seq) => sent = seq,
-                    Err(end) => return end,
-                },
+                // Events were lost for this client: it resumes from the log when it is back.
+                Err(RecvError::Lagged(_)) => return End::TooSlow,
                 Err(RecvError::Closed) => return End::Gone,
             },
             _ = ping.tick() => {
@@ -172,14 +234,14 @@ async fn run(
                     return End::Gone;
                 }
                 if !holder.still_valid(hub) {
-                    let _ = socket.send(Message::Close(None)).await;
+                    client.close().await;
                     return End::Revoked;
                 }
-                if socket.send(Message::Ping(Default::default())).await.is_err() {
-                    return End::Gone;
+                if let Err(end) = client.send(Message::Ping(Default::default())).await {
+                    return end;
                 }
             }
-            incoming = socket.recv() => match incoming {
+            incoming = client.socket.recv() => match incoming {
                 None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return End::Gone,
                 Some(Ok(_)) => heard = Instant::now(),
             },
@@ -187,36 +249,52 @@ async fn run(
     }
 }
 
-/// Brings a new connection up to date; returns the last seq it has.
-async fn catch_up(hub: &Hub, socket: &mut WebSocket, resume: Resume) -> Result<u64, End> {
-    let (Some(epoch), Some(mut sent)) = (resume.epoch, resume.seq) else {
-        return snapshot(hub, socket).await;
+/// Brings a new connection up to date; returns the last position it has.
+async fn catch_up(hub: &Hub, client: &mut Client, resume: Resume) -> Result<Sent, End> {
+    let (Some(epoch), Some(seq)) = (resume.epoch, resume.seq) else {
+        return snapshot(hub, client).await;
     };
-    let last = hub.store.last_seq().await.map_err(|e| {
+    let (current, last) = hub.store.position().await.map_err(|e| {
         tracing::error!("stream replay failed: {e}");
         End::Failed
     })?;
-    if epoch != hub.store.epoch() || sent > last {
-        return snapshot(hub, socket).await;
+    if epoch != current {
+        return snapshot(hub, client).await;
     }
+    if seq > last {
+        // The log went back under the same epoch: the database was restored from a backup,
+        // and the seqs after `last` will name other events than the ones clients saw.
+        tracing::warn!(
+            "a client resumes from seq {seq}, after the log's last {last}: starting a new epoch"
+        );
+        hub.recorder.rotate_epoch(&current).await.map_err(|e| {
+            tracing::error!("new epoch not recorded: {e}");
+            End::Failed
+        })?;
+        return snapshot(hub, client).await;
+    }
+    let mut sent = Sent { epoch, seq };
     loop {
         let chunk = hub
             .store
-            .events_after(sent, REPLAY_CHUNK)
+            .events_after(sent.seq, REPLAY_CHUNK)
             .await
             .map_err(|e| {
                 tracing::error!("stream replay failed: {e}");
                 End::Failed
             })?;
         let Some(events) = chunk else {
-            return snapshot(hub, socket).await;
+            return snapshot(hub, client).await;
         };
+        if events.iter().any(|event| event.epoch != sent.epoch) {
+            return snapshot(hub, client).await;
+        }
         let complete = (events.len() as i64) < REPLAY_CHUNK;
         for event in latest_versions(events) {
-            sent = event.seq;
-            let json = serde_json::to_string(&ServerMessage::Event(event))
-                .expect("stream events serialize");
-            send(socket, json).await.map_err(|_| End::Gone)?;
+            sent.seq = event.seq;
+            let json =
+                serde_json::to_string(&StreamFrame::Event(event)).expect("stream events serialize");
+            client.send_json(json).await?;
         }
         if complete {
             return Ok(sent);
@@ -246,18 +324,24 @@ fn latest_versions(events: Vec<StreamEvent>) -> Vec<StreamEvent> {
         .collect()
 }
 
-async fn snapshot(hub: &Hub, socket: &mut WebSocket) -> Result<u64, End> {
+async fn snapshot(hub: &Hub, client: &mut Client) -> Result<Sent, End> {
     let snapshot = hub.recorder.snapshot().await.map_err(|e| {
         tracing::error!("stream snapshot failed: {e}");
         End::Failed
     })?;
-    let seq = snapshot.seq;
-    let json =
-        serde_json::to_string(&ServerMessage::Snapshot(snapshot)).expect("snapshots serialize");
-    send(socket, json).await.map_err(|_| End::Gone)?;
-    Ok(seq)
-}
-
-async fn send(socket: &mut WebSocket, json: String) -> Result<(), axum::Error> {
-    socket.send(Message::Text(json.into())).await
+    let sent = Sent {
+        epoch: snapshot.epoch.clone(),
+        seq: snapshot.seq,
+    };
+    let frames = snapshot.into_frames();
+    if frames.dropped > 0 {
+        tracing::error!(
+            "{} snapshot item(s) left out: each is more than a frame may carry",
+            frames.dropped
+        );
+    }
+    for json in frames.frames {
+        client.send_json(json).await?;
+    }
+    Ok(sent)
 }

@@ -223,7 +223,7 @@ async fn admins_change_and_remove_agents() {
     assert_eq!(changed["name"], "Anna Agent");
     assert_eq!(changed["role"], "admin");
     assert_eq!(changed["numbers"], json!(["030 600000001"]));
-    let event = serde_json::to_value(stream.next().await).unwrap();
+    let event = serde_json::to_value(common::event_of(stream.next().await)).unwrap();
     assert_eq!(event["kind"], "presence");
     assert_eq!(event["presence"]["name"], "Anna Agent");
 
@@ -246,7 +246,7 @@ async fn admins_change_and_remove_agents() {
         )
         .await;
     assert_eq!(status, 204);
-    let event = serde_json::to_value(stream.next().await).unwrap();
+    let event = serde_json::to_value(common::event_of(stream.next().await)).unwrap();
     assert_eq!(event["kind"], "agent_removed");
     assert_eq!(event["login"], "anna");
     assert_eq!(

@@ -10,7 +10,7 @@ use std::time::Duration;
 use common::call_of;
 use futures_util::StreamExt;
 use ringside_core::call::CallState;
-use ringside_core::stream::ServerMessage;
+use ringside_core::stream::{ServerMessage, SnapshotAssembly};
 use serde_json::Value;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
@@ -178,6 +178,8 @@ async fn next_message(
         tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
     >,
 ) -> ServerMessage {
+    // Each call starts where a message starts: the frames of a snapshot come together.
+    let mut assembly = SnapshotAssembly::new();
     loop {
         let frame = tokio::time::timeout(Duration::from_secs(5), socket.next())
             .await
@@ -185,7 +187,9 @@ async fn next_message(
             .expect("stream open")
             .expect("a frame");
         if let Message::Text(text) = frame {
-            return serde_json::from_str(&text).unwrap();
+            if let Some(message) = common::assemble(&mut assembly, &text) {
+                return message;
+            }
         }
     }
 }

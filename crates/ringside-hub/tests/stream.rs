@@ -402,3 +402,283 @@ async fn the_janitor_closes_calls_left_ringing() {
     let journal = hub.journal().await;
     assert_eq!(journal[0]["state"], "hangup");
 }
+
+/// The caller of the busy help desk: twenty contacts share the number, each with tickets
+/// whose titles and links are long, so that every call carries a large caller match.
+const BUSY_CALLER: &str = "4930609854180";
+
+/// A hub whose directory (imported with the real binary) makes every call from
+/// [`BUSY_CALLER`] carry twenty candidates and their tickets.
+async fn busy_help_desk() -> TestHub {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("ringside.toml");
+    std::fs::write(&config, common::config_text(&dir.path().join("data"), "")).unwrap();
+    let long = |what: &str, n: usize, len: usize| format!("{what} {n} {}", "x".repeat(len));
+    let mut contacts = String::new();
+    let mut tickets = String::new();
+    for n in 0..20 {
+        contacts.push_str(&format!(
+            "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:{}\r\nORG:{}\r\nEMAIL:c{n}@example.com\r\n\
+             TEL:+49 30 609854180\r\nURL:https://desk.example/{}\r\nEND:VCARD\r\n",
+            long("Contact", n, 200),
+            long("Org", n, 200),
+            "p".repeat(1_000),
+        ));
+        for t in 0..5 {
+            tickets.push_str(
+                &json!({
+                    "id": n * 10 + t,
+                    "title": long("Ticket", t, 1_000),
+                    "state": "open",
+                    "customer_email": format!("c{n}@example.com"),
+                    "url": format!("https://desk.example/t/{}", "t".repeat(1_000)),
+                    "updated_at": "2026-11-20T09:00:00Z",
+                })
+                .to_string(),
+            );
+            tickets.push('\n');
+        }
+    }
+    for (what, file, text) in [
+        ("contacts", "contacts.vcf", contacts),
+        ("tickets", "tickets.jsonl", tickets),
+    ] {
+        let path = dir.path().join(file);
+        std::fs::write(&path, text).unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_ringside-hub"))
+            .arg("--config")
+            .arg(&config)
+            .args(["import", what])
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+    }
+    TestHub::start_in(dir, common::GENERIC_ON).await
+}
+
+async fn missed_call(hub: &TestHub, call_id: &str) {
+    let (status, _) = hub
+        .cti(&[
+            ("event", "newCall"),
+            ("direction", "in"),
+            ("callId", call_id),
+            ("from", BUSY_CALLER),
+            ("to", "4930600000000"),
+        ])
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = hub
+        .cti(&[
+            ("event", "hangup"),
+            ("direction", "in"),
+            ("callId", call_id),
+            ("cause", "cancel"),
+        ])
+        .await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn a_snapshot_larger_than_a_frame_arrives_whole() {
+    let hub = busy_help_desk().await;
+    for n in 0..40 {
+        missed_call(&hub, &format!("missed-{n}")).await;
+    }
+    let mut stream = hub.stream(&hub.admin_token, None).await;
+    // Every frame is checked against the client's limit as it arrives.
+    let ServerMessage::Snapshot(snapshot) = stream.next().await else {
+        panic!("a snapshot first")
+    };
+    let whole = serde_json::to_string(&snapshot.open_missed_calls).unwrap();
+    assert!(
+        whole.len() > 1 << 20,
+        "more than the single frame the hub could send before: {} bytes",
+        whole.len()
+    );
+    assert_eq!(snapshot.open_missed_calls.len(), 40);
+    for call in &snapshot.open_missed_calls {
+        let caller = call.caller.as_ref().expect("the caller is known");
+        assert_eq!(
+            caller.contacts.len(),
+            20,
+            "as many candidates as a call carries"
+        );
+        let tickets: usize = caller.contacts.iter().map(|c| c.tickets.len()).sum();
+        assert_eq!(tickets, 20, "as many tickets as a call carries");
+    }
+    assert!(snapshot.presence.iter().any(|p| p.login == "admin"));
+
+    // And the stream goes on live after it.
+    missed_call(&hub, "after").await;
+    let event = stream.next().await;
+    assert_eq!(call_of(&event).unwrap().call_id, "after");
+    assert_eq!(position(&event).1, snapshot.seq + 1);
+}
+
+/// Connects to the stream as `token` over a socket with a small receive buffer, and never
+/// reads from it.
+async fn never_reading_stream(
+    hub: &TestHub,
+    token: &str,
+) -> tokio_tungstenite::WebSocketStream<tokio::net::TcpStream> {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4 * 1024).unwrap();
+    let tcp = socket.connect(hub.running.addr).await.unwrap();
+    let mut request =
+        tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(format!(
+            "ws://{}/api/v1/stream",
+            hub.running.addr
+        ))
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("Authorization", format!("Bearer {token}").parse().unwrap());
+    let (stream, _) = tokio_tungstenite::client_async(request, tcp).await.unwrap();
+    stream
+}
+
+#[tokio::test]
+async fn a_client_that_does_not_read_is_dropped_and_goes_offline() {
+    let hub = std::sync::Arc::new(busy_help_desk().await);
+    let sam = hub.agent("sam", false, &[]).await;
+    let mut watcher = hub.stream(&hub.admin_token, None).await;
+    watcher.next().await; // snapshot
+
+    let stuck = never_reading_stream(&hub, &sam).await;
+    let presence_of_sam = |message: &ServerMessage| match message {
+        ServerMessage::Event(event) => match &event.body {
+            EventBody::Presence { presence } if presence.login == "sam" => Some(presence.online),
+            _ => None,
+        },
+        ServerMessage::Snapshot(_) => None,
+    };
+    assert_eq!(presence_of_sam(&watcher.next().await), Some(true));
+
+    // Many large events: far more than the socket buffers between the hub and sam hold.
+    const CALLS: usize = 150;
+    let publisher = {
+        let hub = hub.clone();
+        tokio::spawn(async move {
+            for n in 0..CALLS {
+                let (status, _) = hub
+                    .cti(&[
+                        ("event", "newCall"),
+                        ("direction", "in"),
+                        ("callId", &format!("flood-{n}")),
+                        ("from", BUSY_CALLER),
+                        ("to", "4930600000000"),
+                    ])
+                    .await;
+                assert_eq!(status, 200);
+            }
+        })
+    };
+    // The watcher reads on, sees every call, and sees sam go offline.
+    let mut calls = 0;
+    let mut sam_offline = false;
+    while calls < CALLS || !sam_offline {
+        let message = watcher
+            .next_within(Duration::from_secs(30))
+            .await
+            .expect("the watcher keeps receiving");
+        if call_of(&message).is_some() {
+            calls += 1;
+        }
+        if presence_of_sam(&message) == Some(false) {
+            sam_offline = true;
+        }
+    }
+    publisher.await.unwrap();
+    let (_, agents) = hub.get("/api/v1/agents", &hub.admin_token).await;
+    let sam_row = agents
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["login"] == "sam")
+        .unwrap();
+    assert_eq!(sam_row["online"], false, "not rung any more");
+    drop(stuck);
+}
+
+#[tokio::test]
+async fn presence_follows_the_streams_while_writes_wait_and_fail() {
+    let hub = TestHub::start("").await;
+    let sam = hub.agent("sam", false, &[]).await;
+    // The team's view of the log: where it stood before, resumed from later.
+    let mut watcher = hub.stream(&hub.admin_token, None).await;
+    let (epoch, seq) = position(&watcher.next().await);
+    watcher.close().await;
+    let sam_online = || async {
+        let (_, agents) = hub.get("/api/v1/agents", &hub.admin_token).await;
+        agents
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["login"] == "sam")
+            .unwrap()["online"]
+            .as_bool()
+            .unwrap()
+    };
+
+    // Another process holds the database's write lock, longer than the hub waits for it.
+    let lock = rusqlite::Connection::open(hub.dir.path().join("data/ringside.sqlite")).unwrap();
+    lock.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let mut sams = hub.stream(&sam, None).await;
+    assert!(
+        sam_online().await,
+        "online with the app, while the write waits"
+    );
+    // The stream does not wait for the presence write.
+    let ServerMessage::Snapshot(snapshot) = sams.next().await else {
+        panic!("a snapshot")
+    };
+    assert!(snapshot
+        .presence
+        .iter()
+        .any(|p| p.login == "sam" && p.online));
+    // Sam's app reads on (and answers pings) until it is closed.
+    let (close_sam, closing) = tokio::sync::oneshot::channel::<()>();
+    let sam_app = tokio::spawn(async move {
+        let mut closing = closing;
+        loop {
+            tokio::select! {
+                _ = &mut closing => return sams.close().await,
+                _ = sams.next_within(Duration::from_secs(60)) => {}
+            }
+        }
+    });
+    // Writes fail while the lock is held: a webhook is refused.
+    let (status, _) = hub.cti(&refs(&ring("locked-out", "4930600000000"))).await;
+    assert!(status >= 500, "{status}");
+    assert!(
+        sam_online().await,
+        "still online with the app after the failure"
+    );
+    lock.execute_batch("ROLLBACK").unwrap();
+
+    // A later write (the janitor's, within seconds) tells the team.
+    let mut watcher = hub.stream(&hub.admin_token, Some((&epoch, seq))).await;
+    let presence_of_sam = |message: ServerMessage| match message {
+        ServerMessage::Event(event) => match event.body {
+            EventBody::Presence { presence } if presence.login == "sam" => Some(presence.online),
+            _ => None,
+        },
+        ServerMessage::Snapshot(_) => None,
+    };
+    loop {
+        let message = watcher.next_within(Duration::from_secs(10)).await;
+        if presence_of_sam(message.expect("sam's presence is told")) == Some(true) {
+            break;
+        }
+    }
+
+    close_sam.send(()).unwrap();
+    sam_app.await.unwrap();
+    loop {
+        if presence_of_sam(watcher.next().await) == Some(false) {
+            break;
+        }
+    }
+    assert!(!sam_online().await, "offline without the app");
+}

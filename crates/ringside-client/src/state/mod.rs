@@ -167,18 +167,12 @@ impl ClientState {
     }
 
     fn apply_snapshot(&mut self, snapshot: Snapshot, now: OffsetDateTime) -> Vec<Effect> {
+        // A snapshot is the hub's state now, whatever its position: even one behind what was
+        // applied (a hub restored from a backup) replaces everything.
         let same_epoch = self
             .position
             .as_ref()
             .is_some_and(|at| at.epoch == snapshot.epoch);
-        if same_epoch
-            && self
-                .position
-                .as_ref()
-                .is_some_and(|at| snapshot.seq < at.seq)
-        {
-            return vec![]; // older than what was already applied
-        }
 
         let mut effects = vec![];
         if !same_epoch {

@@ -294,12 +294,33 @@ fn a_snapshot_replaces_calls_and_presence() {
 }
 
 #[test]
-fn an_older_snapshot_of_the_same_epoch_is_ignored() {
+fn a_snapshot_behind_the_position_still_replaces_the_state() {
+    // A hub restored from a backup: its snapshot is at an earlier seq of the same epoch, and
+    // it is the truth now.
     let mut state = synced();
     state.apply(event(11, ringing(1)), at(1));
-    assert_eq!(state.apply(snapshot("e1", 9, vec![], vec![]), at(2)), []);
-    assert_eq!(position(&state), ("e1".into(), 11));
-    assert!(state.call(1).is_some());
+    state.apply(presence_event(12, presence("bob", false)), at(1));
+    let effects = state.apply(
+        snapshot("e1", 9, vec![missed(4, 2)], vec![presence(ME, false)]),
+        at(2),
+    );
+    assert_eq!(
+        effects,
+        [
+            Effect::ClosePopup(1),
+            Effect::JournalChanged,
+            Effect::PresenceChanged
+        ]
+    );
+    assert_eq!(position(&state), ("e1".into(), 9));
+    assert_eq!(state.call(1), None);
+    assert_eq!(state.open_missed_calls(), [&missed(4, 2)]);
+    assert_eq!(state.presence(), [&presence(ME, false)]);
+    // And the events after it apply.
+    assert_eq!(
+        state.apply(event(10, ringing(5)), at(3)),
+        [show(ringing(5)), Effect::JournalChanged]
+    );
 }
 
 #[test]

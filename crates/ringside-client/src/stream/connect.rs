@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use ringside_core::stream::ResumeFrom;
+use ringside_core::stream::{ResumeFrom, MAX_FRAME_BYTES};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::header::AUTHORIZATION;
@@ -18,9 +18,8 @@ use crate::error::{with_causes, ClientError};
 /// An open stream connection.
 pub(super) type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
-/// The largest message accepted: a snapshot with many open missed calls and their caller
-/// matches stays far below; the library default (64 MiB) is a server's worry, not ours.
-const MAX_MESSAGE_SIZE: usize = 16 << 20;
+/// The largest message accepted: the hub sends no larger frame (snapshots come in parts).
+const MAX_MESSAGE_SIZE: usize = MAX_FRAME_BYTES;
 /// One connection that mostly idles needs no large eager read buffer (default 128 KiB).
 const READ_BUFFER_SIZE: usize = 16 << 10;
 /// The client only writes pings and a close frame.

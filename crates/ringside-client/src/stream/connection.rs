@@ -1,10 +1,12 @@
-//! Running one open connection: hand every hub message to the app, ping, and notice a dead
-//! connection, until it breaks or the app steers otherwise.
+//! Running one open connection: put snapshots together from their parts, hand every event
+//! and every whole snapshot to the app, ping, and notice a dead connection, until it breaks
+//! or the app steers otherwise. A snapshot cut off by the end of the connection is never
+//! handed on: the app keeps its state and the next connection resumes from it.
 
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use ringside_core::stream::ServerMessage;
+use ringside_core::stream::{SnapshotAssembly, StreamFrame};
 use tokio::sync::mpsc;
 use tokio::time::{interval_at, sleep_until, timeout_at, Instant, MissedTickBehavior};
 use tokio_tungstenite::tungstenite::Message;
@@ -40,6 +42,7 @@ pub(super) async fn run(
     let mut ping = interval_at(Instant::now() + ping_interval, ping_interval);
     ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut last_heard = Instant::now();
+    let mut assembly = SnapshotAssembly::new();
     loop {
         let dead_at = last_heard + silence_limit;
         tokio::select! {
@@ -60,10 +63,17 @@ pub(super) async fn run(
                     None => return lost("the hub closed the connection".into()),
                 };
                 last_heard = Instant::now();
-                if let Some(message) = decode(message) {
-                    if updates.send(StreamUpdate::Message(message)).await.is_err() {
-                        return Ended::Stop;
+                let Some((frame, bytes)) = decode(message) else { continue };
+                match assembly.feed(frame, bytes) {
+                    Ok(None) => {}
+                    Ok(Some(message)) => {
+                        if updates.send(StreamUpdate::Message(message)).await.is_err() {
+                            return Ended::Stop;
+                        }
                     }
+                    Err(error) => return Ended::Lost(ClientError::InvalidResponse {
+                        detail: format!("the hub's stream: {error}"),
+                    }),
                 }
             }
             _ = ping.tick() => {
@@ -85,13 +95,13 @@ fn lost(detail: String) -> Ended {
     Ended::Lost(ClientError::ConnectionLost { detail })
 }
 
-/// The hub message in a frame, if any. Pings are answered by the WebSocket layer; a message
-/// this client cannot read (a newer hub) is skipped rather than fatal, since reconnecting
-/// would only replay it.
-fn decode(message: Message) -> Option<ServerMessage> {
+/// The hub's frame in a WebSocket message, if any, with its length. Pings are answered by
+/// the WebSocket layer; a frame this client cannot read (a newer hub) is skipped rather than
+/// fatal, since reconnecting would only replay it.
+fn decode(message: Message) -> Option<(StreamFrame, usize)> {
     match message {
         Message::Text(text) => match serde_json::from_str(text.as_str()) {
-            Ok(message) => Some(message),
+            Ok(frame) => Some((frame, text.len())),
             Err(error) => {
                 tracing::warn!(%error, "skipping a stream message this client cannot read");
                 None

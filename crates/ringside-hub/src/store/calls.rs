@@ -100,12 +100,16 @@ pub(crate) fn left_in(
     )
 }
 
-/// Calls ringing or answered now.
-pub(crate) fn active(conn: &Connection) -> Result<Vec<Call>, StoreError> {
+/// Calls ringing or answered now, newest first, at most `limit`.
+pub(crate) fn active(conn: &Connection, limit: i64) -> Result<Vec<Call>, StoreError> {
     calls(
         conn,
-        "SELECT id, body FROM calls WHERE state IN (?1, ?2) ORDER BY id DESC",
-        params![CallState::Ringing.as_str(), CallState::Answered.as_str()],
+        "SELECT id, body FROM calls WHERE state IN (?1, ?2) ORDER BY id DESC LIMIT ?3",
+        params![
+            CallState::Ringing.as_str(),
+            CallState::Answered.as_str(),
+            limit
+        ],
     )
 }
 

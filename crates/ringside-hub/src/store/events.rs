@@ -1,4 +1,6 @@
-//! The durable event log that stream clients resume from.
+//! The durable event log that stream clients resume from, and its epoch: the name of one
+//! history of seqs, kept in the database so that every reader sees the epoch and the events
+//! of the same transaction.
 
 use ringside_core::stream::{EventBody, StreamEvent};
 use rusqlite::{params, Connection};
@@ -6,17 +8,36 @@ use time::OffsetDateTime;
 
 use super::{Store, StoreError};
 
+/// The epoch the log is in.
+pub(crate) fn epoch(conn: &Connection) -> Result<String, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT value FROM meta WHERE key = 'epoch'")?
+        .query_row([], |row| row.get(0))?)
+}
+
+/// Starts a new epoch if the log is still in `from`, in the current transaction; returns the
+/// epoch the log is in now. Every position of the old epoch becomes unknown, so each client
+/// gets a snapshot.
+pub(crate) fn rotate_epoch(conn: &Connection, from: &str) -> Result<String, StoreError> {
+    let current = epoch(conn)?;
+    if current != from {
+        return Ok(current);
+    }
+    let next = super::new_epoch();
+    conn.execute("UPDATE meta SET value = ?1 WHERE key = 'epoch'", [&next])?;
+    Ok(next)
+}
+
 /// Appends an event in the current transaction and returns it with its seq.
 pub(crate) fn append(
     conn: &Connection,
-    epoch: &str,
     at: OffsetDateTime,
     body: EventBody,
 ) -> Result<StreamEvent, StoreError> {
     conn.prepare_cached("INSERT INTO events (at, body) VALUES (?1, ?2)")?
         .execute(params![millis(at), serde_json::to_string(&body)?])?;
     Ok(StreamEvent {
-        epoch: epoch.to_owned(),
+        epoch: epoch(conn)?,
         seq: conn.last_insert_rowid() as u64,
         at,
         body,
@@ -51,10 +72,10 @@ fn millis(at: OffsetDateTime) -> i64 {
 /// event right after `seq`.
 pub(crate) fn events_after(
     conn: &Connection,
-    epoch: &str,
     seq: u64,
     limit: i64,
 ) -> Result<Option<Vec<StreamEvent>>, StoreError> {
+    let epoch = epoch(conn)?;
     let first: Option<i64> = conn
         .prepare_cached("SELECT MIN(seq) FROM events")?
         .query_row([], |row| row.get(0))?;
@@ -74,7 +95,7 @@ pub(crate) fn events_after(
     for row in rows {
         let (seq, at_ms, body) = row?;
         events.push(StreamEvent {
-            epoch: epoch.to_owned(),
+            epoch: epoch.clone(),
             seq: seq as u64,
             at: OffsetDateTime::from_unix_timestamp_nanos(i128::from(at_ms) * 1_000_000)
                 .unwrap_or(OffsetDateTime::UNIX_EPOCH),
@@ -92,11 +113,10 @@ impl Store {
         seq: u64,
         limit: i64,
     ) -> Result<Option<Vec<StreamEvent>>, StoreError> {
-        let epoch = self.epoch().to_owned();
         self.read(move |conn| {
             // One read transaction: a prune between its two statements would leave a gap.
             let tx = conn.unchecked_transaction()?;
-            let events = events_after(&tx, &epoch, seq, limit);
+            let events = events_after(&tx, seq, limit);
             tx.finish()?;
             events
         })
@@ -106,5 +126,16 @@ impl Store {
     /// The last seq written.
     pub async fn last_seq(&self) -> Result<u64, StoreError> {
         self.read(last_seq).await
+    }
+
+    /// The log's epoch and last seq, read together.
+    pub async fn position(&self) -> Result<(String, u64), StoreError> {
+        self.read(|conn| {
+            let tx = conn.unchecked_transaction()?;
+            let position = (epoch(&tx)?, last_seq(&tx)?);
+            tx.finish()?;
+            Ok(position)
+        })
+        .await
     }
 }

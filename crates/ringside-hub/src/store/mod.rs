@@ -83,7 +83,6 @@ pub enum StoreError {
 #[derive(Debug, Clone)]
 pub struct Store {
     readers: Arc<Readers>,
-    epoch: String,
 }
 
 /// Idle read-only connections.
@@ -130,17 +129,12 @@ impl Store {
         writer.pragma_update(None, "journal_mode", "WAL")?;
         writer.pragma_update(None, "synchronous", "FULL")?;
         writer.pragma_update(None, "foreign_keys", true)?;
-        let epoch = migrate(&mut writer)?;
+        migrate(&mut writer)?;
         let readers = Arc::new(Readers {
             path,
             idle: Mutex::new(Vec::new()),
         });
-        Ok((Store { readers, epoch }, writer))
-    }
-
-    /// The hub's epoch: it changes only when the event history is lost (a new database).
-    pub fn epoch(&self) -> &str {
-        &self.epoch
+        Ok((Store { readers }, writer))
     }
 
     /// Runs a short read (a few index lookups: tens of microseconds) on a pooled read-only
@@ -174,9 +168,8 @@ impl Store {
     }
 }
 
-/// Creates the schema on a new database, brings an older one up to date, and returns the
-/// epoch.
-fn migrate(conn: &mut Connection) -> Result<String, StoreError> {
+/// Creates the schema on a new database and brings an older one up to date.
+fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     let has_meta: bool = conn.query_row(
         "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta')",
         [],
@@ -209,7 +202,7 @@ fn migrate(conn: &mut Connection) -> Result<String, StoreError> {
             tx.commit()?;
         }
     }
-    Ok(meta(conn, "epoch")?.unwrap_or_default())
+    Ok(())
 }
 
 fn meta(conn: &Connection, key: &str) -> Result<Option<String>, StoreError> {
@@ -220,6 +213,7 @@ fn meta(conn: &Connection, key: &str) -> Result<Option<String>, StoreError> {
         .optional()?)
 }
 
+/// A fresh random epoch (see [`events::epoch`]).
 fn new_epoch() -> String {
     let bytes: [u8; 8] = rand::random();
     bytes.iter().map(|b| format!("{b:02x}")).collect()

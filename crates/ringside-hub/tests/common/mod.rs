@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use ringside_core::stream::ServerMessage;
+use ringside_core::stream::{ServerMessage, SnapshotAssembly, StreamFrame};
 use ringside_hub::config::Config;
 use ringside_hub::RunningHub;
 use serde_json::Value;
@@ -157,10 +157,25 @@ impl TestHub {
 
     /// Connects to the stream as the agent with `token`, resuming from `resume`.
     pub async fn stream(&self, token: &str, resume: Option<(&str, u64)>) -> Stream {
+        Stream::connect(&self.running.addr.to_string(), token, resume).await
+    }
+}
+
+/// A stream connection as a test reads it: snapshots put together from their parts, as the
+/// client does.
+pub struct Stream {
+    socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    assembly: SnapshotAssembly,
+}
+
+impl Stream {
+    /// Connects to the stream of the hub at `addr` as the agent with `token`, resuming from
+    /// `resume`.
+    pub async fn connect(addr: &str, token: &str, resume: Option<(&str, u64)>) -> Stream {
         let query = resume
             .map(|(epoch, seq)| format!("?epoch={epoch}&seq={seq}"))
             .unwrap_or_default();
-        let url = format!("ws://{}/api/v1/stream{query}", self.running.addr);
+        let url = format!("ws://{addr}/api/v1/stream{query}");
         let mut request = url.into_client_request().unwrap();
         request
             .headers_mut()
@@ -168,16 +183,12 @@ impl TestHub {
         let (socket, _) = tokio_tungstenite::connect_async(request)
             .await
             .expect("stream connects");
-        Stream { socket }
+        Stream {
+            socket,
+            assembly: SnapshotAssembly::new(),
+        }
     }
-}
 
-/// A stream connection as a test reads it.
-pub struct Stream {
-    socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
-}
-
-impl Stream {
     /// The next hub message (pings are answered and skipped); panics after 5 s.
     pub async fn next(&mut self) -> ServerMessage {
         self.next_within(Duration::from_secs(5))
@@ -194,7 +205,9 @@ impl Stream {
                 .ok()?;
             match frame.expect("stream open").expect("stream frame") {
                 Message::Text(text) => {
-                    return Some(serde_json::from_str(&text).expect("a ServerMessage"))
+                    if let Some(message) = assemble(&mut self.assembly, &text) {
+                        return Some(message);
+                    }
                 }
                 Message::Ping(_) | Message::Pong(_) => continue,
                 other => panic!("unexpected frame {other:?}"),
@@ -234,6 +247,18 @@ impl Stream {
     }
 }
 
+/// Feeds one text frame to `assembly`: the message it completes, if any. Panics on a frame
+/// out of place or beyond the client's bounds.
+pub fn assemble(assembly: &mut SnapshotAssembly, text: &str) -> Option<ServerMessage> {
+    assert!(
+        text.len() <= ringside_core::stream::MAX_FRAME_BYTES,
+        "a frame of {} bytes",
+        text.len()
+    );
+    let frame: StreamFrame = serde_json::from_str(text).expect("a stream frame");
+    assembly.feed(frame, text.len()).expect("frames in order")
+}
+
 /// `X-Twilio-Signature` as Twilio computes it, written here independently of the hub's
 /// checker: base64 HMAC-SHA1 of the URL followed by every parameter's name and value, sorted.
 pub fn twilio_signature(key: &str, url: &str, params: &[(&str, &str)]) -> String {
@@ -271,5 +296,13 @@ pub fn call_of(message: &ServerMessage) -> Option<&ringside_core::call::Call> {
             _ => None,
         },
         ServerMessage::Snapshot(_) => None,
+    }
+}
+
+/// The event a stream message is; panics on a snapshot.
+pub fn event_of(message: ServerMessage) -> ringside_core::stream::StreamEvent {
+    match message {
+        ServerMessage::Event(event) => event,
+        ServerMessage::Snapshot(_) => panic!("an event, not a snapshot"),
     }
 }
