@@ -660,3 +660,20 @@ async fn a_dial_outcome_the_hub_cannot_store_is_an_error_not_twiml() {
         "nothing stored"
     );
 }
+
+#[tokio::test]
+async fn a_refused_signature_is_logged_without_the_webhook_token() {
+    let (logs, _capture) = common::Logs::capture();
+    let hub = TestHub::start(&config("ring-all")).await;
+
+    let fields = voice("CA_forged", CUSTOMER);
+    let (status, _) = send(&hub, &path("voice"), &refs(&fields), Some("Zm9yZ2Vk")).await;
+
+    assert_eq!(status, 401);
+    let text = logs.text();
+    assert!(
+        text.contains("https://hub.example/api/v1/twilio/<token>/voice"),
+        "the log says which endpoint: {text}"
+    );
+    assert!(!text.contains(TWILIO_TOKEN), "{text}");
+}
