@@ -448,6 +448,31 @@ impl Config {
     }
 }
 
+impl Settings {
+    /// What in the configuration lets anyone who learns a webhook's token post events the
+    /// hub cannot tell from the phone system's: the hub logs each as a warning at start.
+    pub fn warnings(&self) -> Vec<String> {
+        let config = &self.config;
+        let mut warnings = Vec::new();
+        if config.placetel.enabled && config.placetel.signing_secret.is_empty() {
+            warnings.push(
+                "placetel.signing_secret is empty: X-PLACETEL-SIGNATURE is not checked, so \
+                 anyone who knows the webhook URL can post Placetel events; set the shared \
+                 secret here and in Placetel's External API settings"
+                    .to_owned(),
+            );
+        }
+        if config.sipgate.enabled && !config.sipgate.verify_signature {
+            warnings.push(
+                "sipgate.verify_signature is false: X-Sipgate-Signature is not checked, so \
+                 anyone who knows the webhook URL can post sipgate events"
+                    .to_owned(),
+            );
+        }
+        warnings
+    }
+}
+
 /// The keys an environment variable may override, with their TOML path.
 const ENV_KEYS: &[(&str, &[&str])] = &[
     ("RINGSIDE_LISTEN", &["listen"]),
@@ -559,7 +584,8 @@ token = "{generic_token}"
 [placetel]
 enabled = false
 token = "{placetel_token}"
-# The shared secret for X-PLACETEL-SIGNATURE; "" leaves the signature unchecked.
+# The shared secret for X-PLACETEL-SIGNATURE. Warning: "" leaves the signature unchecked,
+# so anyone who learns the webhook URL can post events (the hub warns at start).
 signing_secret = ""
 # Placetel web API token: agent names of SIP users, and click-to-dial.
 api_token = ""
@@ -697,5 +723,35 @@ map = [{ queue = "4930600000000", agents = ["anna"] }]
         assert!(err.to_string().starts_with("twilio.account_sid"), "{err}");
         let err = load("[generic]\nenabled = true\ntoken = \"short\"", &[]).unwrap_err();
         assert!(err.to_string().starts_with("generic.token"), "{err}");
+    }
+
+    #[test]
+    fn unchecked_signatures_are_warned_about() {
+        let placetel = "[placetel]\nenabled = true\ntoken = \"0123456789abcdef0123\"\n";
+        let warnings = load(placetel, &[]).unwrap().warnings();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0].starts_with("placetel.signing_secret is empty"));
+        let signed = format!("{placetel}signing_secret = \"s3cret\"\n");
+        assert!(load(&signed, &[]).unwrap().warnings().is_empty());
+        let sipgate = "[sipgate]\nenabled = true\ntoken = \"0123456789abcdef0123\"\n\
+                       verify_signature = false\n";
+        let warnings = load(sipgate, &[]).unwrap().warnings();
+        assert!(warnings[0].starts_with("sipgate.verify_signature is false"));
+        let template = load(&template(|| "0123456789abcdef0123".into()), &[]).unwrap();
+        assert!(
+            template.warnings().is_empty(),
+            "Placetel is off in the template"
+        );
+        assert!(
+            template_says_placetel_is_unchecked(),
+            "the template warns next to the key"
+        );
+    }
+
+    fn template_says_placetel_is_unchecked() -> bool {
+        let text = template(|| "t".into());
+        let before_key = &text[..text.find("signing_secret = \"\"").unwrap()];
+        let comment = before_key.rsplit("\n\n").next().unwrap();
+        comment.contains("Warning") && comment.contains("unchecked")
     }
 }

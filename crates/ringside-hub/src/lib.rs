@@ -82,6 +82,9 @@ fn sipgate_verifier(settings: &Settings) -> anyhow::Result<Option<SipgateVerifie
 
 /// Opens the store, binds the listener and serves in the background.
 pub async fn start(settings: Settings) -> anyhow::Result<RunningHub> {
+    for warning in settings.warnings() {
+        tracing::warn!("{warning}");
+    }
     let (store, writer) = Store::open(&settings.config.data_dir).with_context(|| {
         format!(
             "opening the store in {}",
