@@ -7,6 +7,7 @@ pub mod config;
 pub mod dial;
 pub mod embedded;
 pub mod janitor;
+pub mod owner_only;
 pub mod placetel_users;
 pub mod recorder;
 pub mod state;
