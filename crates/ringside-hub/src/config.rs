@@ -1,6 +1,7 @@
-//! The hub's configuration: one TOML file (`ringside.toml`), every key overridable by an
-//! environment variable (`RINGSIDE_` + the key in upper case, sections joined with `_`, e.g.
-//! `RINGSIDE_GENERIC_TOKEN`).
+//! The hub's configuration: one TOML file (`ringside.toml`), every key but the three lists
+//! (`inbound.block`, `outbound.routes`, `notify.map`) overridable by an environment variable
+//! (`RINGSIDE_` + the key in upper case, sections joined with `_`, e.g.
+//! `RINGSIDE_GENERIC_TOKEN`); unknown keys are errors, inside the lists' entries too.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -493,6 +494,11 @@ const ENV_KEYS: &[(&str, &[&str])] = &[
     ("RINGSIDE_SIPGATE_ENABLED", &["sipgate", "enabled"]),
     ("RINGSIDE_SIPGATE_TOKEN", &["sipgate", "token"]),
     (
+        "RINGSIDE_SIPGATE_VERIFY_SIGNATURE",
+        &["sipgate", "verify_signature"],
+    ),
+    ("RINGSIDE_SIPGATE_PUBLIC_KEY", &["sipgate", "public_key"]),
+    (
         "RINGSIDE_SIPGATE_API_TOKEN_ID",
         &["sipgate", "api_token_id"],
     ),
@@ -502,6 +508,13 @@ const ENV_KEYS: &[(&str, &[&str])] = &[
     ("RINGSIDE_TWILIO_ACCOUNT_SID", &["twilio", "account_sid"]),
     ("RINGSIDE_TWILIO_AUTH_TOKEN", &["twilio", "auth_token"]),
     ("RINGSIDE_TWILIO_NUMBER", &["twilio", "number"]),
+    ("RINGSIDE_TWILIO_FLOW", &["twilio", "flow"]),
+    ("RINGSIDE_TWILIO_RING_SECS", &["twilio", "ring_secs"]),
+    (
+        "RINGSIDE_TWILIO_NO_AGENT_MESSAGE",
+        &["twilio", "no_agent_message"],
+    ),
+    ("RINGSIDE_TWILIO_LANGUAGE", &["twilio", "language"]),
     ("RINGSIDE_PLACETEL_API_URL", &["placetel", "api_url"]),
     ("RINGSIDE_SIPGATE_API_URL", &["sipgate", "api_url"]),
     ("RINGSIDE_TWILIO_API_URL", &["twilio", "api_url"]),
@@ -521,13 +534,13 @@ fn apply_env(
             continue;
         };
         let typed = match key_path.last() {
-            Some(&"ring_timeout_secs" | &"heartbeat_secs") => {
+            Some(&"ring_timeout_secs" | &"heartbeat_secs" | &"ring_secs") => {
                 toml::Value::Integer(value.parse().map_err(|_| ConfigError::Env {
                     name: name.clone(),
                     message: format!("{value:?} is not a whole number"),
                 })?)
             }
-            Some(&"enabled") => {
+            Some(&"enabled" | &"verify_signature") => {
                 toml::Value::Boolean(value.parse().map_err(|_| ConfigError::Env {
                     name: name.clone(),
                     message: format!("{value:?} is neither true nor false"),
@@ -559,8 +572,9 @@ pub fn template(mut new_token: impl FnMut() -> String) -> String {
     let sipgate_token = new_token();
     let twilio_token = new_token();
     format!(
-        r#"# Ringside hub configuration. Every key can be overridden by an environment variable:
-# RINGSIDE_ plus the key in upper case, sections joined with "_" (RINGSIDE_GENERIC_TOKEN).
+        r#"# Ringside hub configuration. Every key but the lists block, routes and map can be
+# overridden by an environment variable: RINGSIDE_ plus the key in upper case, sections
+# joined with "_" (RINGSIDE_GENERIC_TOKEN). This file holds secrets: keep it mode 0600.
 
 # Address and port the hub listens on. Use 0.0.0.0 to accept the PBX from the network.
 listen = "127.0.0.1:8642"
@@ -723,6 +737,59 @@ map = [{ queue = "4930600000000", agents = ["anna"] }]
         assert!(err.to_string().starts_with("twilio.account_sid"), "{err}");
         let err = load("[generic]\nenabled = true\ntoken = \"short\"", &[]).unwrap_err();
         assert!(err.to_string().starts_with("generic.token"), "{err}");
+    }
+
+    #[test]
+    fn every_scalar_key_has_its_environment_variable() {
+        let config = load(
+            "",
+            &[
+                ("RINGSIDE_SIPGATE_VERIFY_SIGNATURE", "false"),
+                ("RINGSIDE_SIPGATE_PUBLIC_KEY", "-----BEGIN PUBLIC KEY-----"),
+                ("RINGSIDE_TWILIO_FLOW", "studio"),
+                ("RINGSIDE_TWILIO_RING_SECS", "35"),
+                ("RINGSIDE_TWILIO_NO_AGENT_MESSAGE", "Nobody is here."),
+                ("RINGSIDE_TWILIO_LANGUAGE", "de-DE"),
+            ],
+        )
+        .unwrap()
+        .config;
+        assert!(!config.sipgate.verify_signature);
+        assert_eq!(config.sipgate.public_key, "-----BEGIN PUBLIC KEY-----");
+        assert_eq!(config.twilio.flow, TwilioFlow::Studio);
+        assert_eq!(config.twilio.ring_secs, 35);
+        assert_eq!(config.twilio.no_agent_message, "Nobody is here.");
+        assert_eq!(config.twilio.language, "de-DE");
+        let err = load("", &[("RINGSIDE_SIPGATE_VERIFY_SIGNATURE", "no")]).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("RINGSIDE_SIPGATE_VERIFY_SIGNATURE"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn unknown_keys_inside_lists_are_errors() {
+        for (text, typo) in [
+            (
+                "[inbound]\nblock = [{ caller_id = \"491715000000\", notes = \"spam\" }]",
+                "notes",
+            ),
+            (
+                "[outbound]\nroutes = [{ dest = \"41*\", caller_id = \"41\", callerid = \"4\" }]",
+                "callerid",
+            ),
+            (
+                "[notify]\nmap = [{ queue = \"4930\", agents = [\"anna\"], agent = \"ben\" }]",
+                "agent",
+            ),
+        ] {
+            let err = load(text, &[]).unwrap_err();
+            assert!(
+                err.to_string().contains(&format!("unknown field `{typo}`")),
+                "{text}: {err}"
+            );
+        }
     }
 
     #[test]
