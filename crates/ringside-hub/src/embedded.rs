@@ -171,6 +171,8 @@ async fn post_event(
         .form(&form)
         .send()
         .await
+        // A reqwest error names the URL, which carries the webhook's token.
+        .map_err(reqwest::Error::without_url)
         .context("posting to the generic webhook")?;
     if !response.status().is_success() {
         bail!("the webhook answered {}", response.status());
