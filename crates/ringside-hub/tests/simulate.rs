@@ -180,6 +180,10 @@ async fn twilio_calls_ring_the_available_agent_and_are_signed() {
             stdout.contains("+491701111111"),
             "the TwiML rings anna: {stdout}"
         );
+        assert!(
+            stdout.contains("/api/v1/twilio/<token>/status") && !stdout.contains(TWILIO_TOKEN),
+            "the callback URLs are printed without the token: {stdout}"
+        );
     }
     let journal = hub.journal().await;
     let answered = entry(&journal, "CAanswered");

@@ -462,8 +462,10 @@ fn twilio_sid(prefix: &str) -> String {
     format!("{prefix}{hex}")
 }
 
+/// The hub's answer on one line, as printed; the callback URLs in TwiML and sipgate's XML
+/// carry webhook tokens, which are hidden.
 fn one_line(answer: &str) -> String {
-    answer.split_whitespace().collect::<Vec<_>>().join(" ")
+    tokens(&answer.split_whitespace().collect::<Vec<_>>().join(" ")).into_owned()
 }
 
 async fn pause(seconds: f64) {
