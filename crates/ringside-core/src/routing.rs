@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 /// One entry of the inbound block list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct BlockRule {
     /// The caller ID to reject, as the PBX sends it.
     pub caller_id: String,
@@ -27,6 +28,7 @@ pub struct BlockRule {
 
 /// One row of the outbound routing table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Route {
     /// The dialed-number pattern; `*` stands for one or more characters.
     pub dest: String,
@@ -39,6 +41,7 @@ pub struct Route {
 
 /// One row of the notify map.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NotifyRule {
     /// The called number (queue) as the PBX sends it in `to`.
     pub queue: String,

@@ -1,6 +1,7 @@
-//! The hub's configuration: one TOML file (`ringside.toml`), every key overridable by an
-//! environment variable (`RINGSIDE_` + the key in upper case, sections joined with `_`, e.g.
-//! `RINGSIDE_GENERIC_TOKEN`).
+//! The hub's configuration: one TOML file (`ringside.toml`), every key but the three lists
+//! (`inbound.block`, `outbound.routes`, `notify.map`) overridable by an environment variable
+//! (`RINGSIDE_` + the key in upper case, sections joined with `_`, e.g.
+//! `RINGSIDE_GENERIC_TOKEN`); unknown keys are errors, inside the lists' entries too.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -551,6 +552,31 @@ impl Config {
     }
 }
 
+impl Settings {
+    /// What in the configuration lets anyone who learns a webhook's token post events the
+    /// hub cannot tell from the phone system's: the hub logs each as a warning at start.
+    pub fn warnings(&self) -> Vec<String> {
+        let config = &self.config;
+        let mut warnings = Vec::new();
+        if config.placetel.enabled && config.placetel.signing_secret.is_empty() {
+            warnings.push(
+                "placetel.signing_secret is empty: X-PLACETEL-SIGNATURE is not checked, so \
+                 anyone who knows the webhook URL can post Placetel events; set the shared \
+                 secret here and in Placetel's External API settings"
+                    .to_owned(),
+            );
+        }
+        if config.sipgate.enabled && !config.sipgate.verify_signature {
+            warnings.push(
+                "sipgate.verify_signature is false: X-Sipgate-Signature is not checked, so \
+                 anyone who knows the webhook URL can post sipgate events"
+                    .to_owned(),
+            );
+        }
+        warnings
+    }
+}
+
 /// The keys an environment variable may override, with their TOML path.
 const ENV_KEYS: &[(&str, &[&str])] = &[
     ("RINGSIDE_LISTEN", &["listen"]),
@@ -571,6 +597,11 @@ const ENV_KEYS: &[(&str, &[&str])] = &[
     ("RINGSIDE_SIPGATE_ENABLED", &["sipgate", "enabled"]),
     ("RINGSIDE_SIPGATE_TOKEN", &["sipgate", "token"]),
     (
+        "RINGSIDE_SIPGATE_VERIFY_SIGNATURE",
+        &["sipgate", "verify_signature"],
+    ),
+    ("RINGSIDE_SIPGATE_PUBLIC_KEY", &["sipgate", "public_key"]),
+    (
         "RINGSIDE_SIPGATE_API_TOKEN_ID",
         &["sipgate", "api_token_id"],
     ),
@@ -580,6 +611,13 @@ const ENV_KEYS: &[(&str, &[&str])] = &[
     ("RINGSIDE_TWILIO_ACCOUNT_SID", &["twilio", "account_sid"]),
     ("RINGSIDE_TWILIO_AUTH_TOKEN", &["twilio", "auth_token"]),
     ("RINGSIDE_TWILIO_NUMBER", &["twilio", "number"]),
+    ("RINGSIDE_TWILIO_FLOW", &["twilio", "flow"]),
+    ("RINGSIDE_TWILIO_RING_SECS", &["twilio", "ring_secs"]),
+    (
+        "RINGSIDE_TWILIO_NO_AGENT_MESSAGE",
+        &["twilio", "no_agent_message"],
+    ),
+    ("RINGSIDE_TWILIO_LANGUAGE", &["twilio", "language"]),
     ("RINGSIDE_PLACETEL_API_URL", &["placetel", "api_url"]),
     ("RINGSIDE_SIPGATE_API_URL", &["sipgate", "api_url"]),
     ("RINGSIDE_TWILIO_API_URL", &["twilio", "api_url"]),
@@ -621,6 +659,7 @@ const NUMBER_KEYS: &[&str] = &[
     "max_connections",
     "streams_per_agent",
     "write_queue",
+    "ring_secs",
 ];
 
 fn apply_env(
@@ -638,7 +677,7 @@ fn apply_env(
                     message: format!("{value:?} is not a whole number"),
                 })?)
             }
-            Some(&"enabled") => {
+            Some(&"enabled" | &"verify_signature") => {
                 toml::Value::Boolean(value.parse().map_err(|_| ConfigError::Env {
                     name: name.clone(),
                     message: format!("{value:?} is neither true nor false"),
@@ -670,8 +709,9 @@ pub fn template(mut new_token: impl FnMut() -> String) -> String {
     let sipgate_token = new_token();
     let twilio_token = new_token();
     format!(
-        r#"# Ringside hub configuration. Every key can be overridden by an environment variable:
-# RINGSIDE_ plus the key in upper case, sections joined with "_" (RINGSIDE_GENERIC_TOKEN).
+        r#"# Ringside hub configuration. Every key but the lists block, routes and map can be
+# overridden by an environment variable: RINGSIDE_ plus the key in upper case, sections
+# joined with "_" (RINGSIDE_GENERIC_TOKEN). This file holds secrets: keep it mode 0600.
 
 # Address and port the hub listens on. Use 0.0.0.0 to accept the PBX from the network.
 listen = "127.0.0.1:8642"
@@ -695,7 +735,8 @@ token = "{generic_token}"
 [placetel]
 enabled = false
 token = "{placetel_token}"
-# The shared secret for X-PLACETEL-SIGNATURE; "" leaves the signature unchecked.
+# The shared secret for X-PLACETEL-SIGNATURE. Warning: "" leaves the signature unchecked,
+# so anyone who learns the webhook URL can post events (the hub warns at start).
 signing_secret = ""
 # Placetel web API token: agent names of SIP users, and click-to-dial.
 api_token = ""
@@ -933,5 +974,88 @@ map = [{ queue = "4930600000000", agents = ["anna"] }]
             ),
             (2, 3, 4, 5, 6, 7)
         );
+    }
+
+    #[test]
+    fn every_scalar_key_has_its_environment_variable() {
+        let config = load(
+            "",
+            &[
+                ("RINGSIDE_SIPGATE_VERIFY_SIGNATURE", "false"),
+                ("RINGSIDE_SIPGATE_PUBLIC_KEY", "-----BEGIN PUBLIC KEY-----"),
+                ("RINGSIDE_TWILIO_FLOW", "studio"),
+                ("RINGSIDE_TWILIO_RING_SECS", "35"),
+                ("RINGSIDE_TWILIO_NO_AGENT_MESSAGE", "Nobody is here."),
+                ("RINGSIDE_TWILIO_LANGUAGE", "de-DE"),
+            ],
+        )
+        .unwrap()
+        .config;
+        assert!(!config.sipgate.verify_signature);
+        assert_eq!(config.sipgate.public_key, "-----BEGIN PUBLIC KEY-----");
+        assert_eq!(config.twilio.flow, TwilioFlow::Studio);
+        assert_eq!(config.twilio.ring_secs, 35);
+        assert_eq!(config.twilio.no_agent_message, "Nobody is here.");
+        assert_eq!(config.twilio.language, "de-DE");
+        let err = load("", &[("RINGSIDE_SIPGATE_VERIFY_SIGNATURE", "no")]).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("RINGSIDE_SIPGATE_VERIFY_SIGNATURE"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn unknown_keys_inside_lists_are_errors() {
+        for (text, typo) in [
+            (
+                "[inbound]\nblock = [{ caller_id = \"491715000000\", notes = \"spam\" }]",
+                "notes",
+            ),
+            (
+                "[outbound]\nroutes = [{ dest = \"41*\", caller_id = \"41\", callerid = \"4\" }]",
+                "callerid",
+            ),
+            (
+                "[notify]\nmap = [{ queue = \"4930\", agents = [\"anna\"], agent = \"ben\" }]",
+                "agent",
+            ),
+        ] {
+            let err = load(text, &[]).unwrap_err();
+            assert!(
+                err.to_string().contains(&format!("unknown field `{typo}`")),
+                "{text}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn unchecked_signatures_are_warned_about() {
+        let placetel = "[placetel]\nenabled = true\ntoken = \"0123456789abcdef0123\"\n";
+        let warnings = load(placetel, &[]).unwrap().warnings();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0].starts_with("placetel.signing_secret is empty"));
+        let signed = format!("{placetel}signing_secret = \"s3cret\"\n");
+        assert!(load(&signed, &[]).unwrap().warnings().is_empty());
+        let sipgate = "[sipgate]\nenabled = true\ntoken = \"0123456789abcdef0123\"\n\
+                       verify_signature = false\n";
+        let warnings = load(sipgate, &[]).unwrap().warnings();
+        assert!(warnings[0].starts_with("sipgate.verify_signature is false"));
+        let template = load(&template(|| "0123456789abcdef0123".into()), &[]).unwrap();
+        assert!(
+            template.warnings().is_empty(),
+            "Placetel is off in the template"
+        );
+        assert!(
+            template_says_placetel_is_unchecked(),
+            "the template warns next to the key"
+        );
+    }
+
+    fn template_says_placetel_is_unchecked() -> bool {
+        let text = template(|| "t".into());
+        let before_key = &text[..text.find("signing_secret = \"\"").unwrap()];
+        let comment = before_key.rsplit("\n\n").next().unwrap();
+        comment.contains("Warning") && comment.contains("unchecked")
     }
 }

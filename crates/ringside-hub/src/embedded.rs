@@ -171,6 +171,8 @@ async fn post_event(
         .form(&form)
         .send()
         .await
+        // A reqwest error names the URL, which carries the webhook's token.
+        .map_err(reqwest::Error::without_url)
         .context("posting to the generic webhook")?;
     if !response.status().is_success() {
         bail!("the webhook answered {}", response.status());
@@ -181,12 +183,15 @@ async fn post_event(
 /// Starts the hub whose files live in `data_dir`, writing a configuration on first start,
 /// and makes sure `agent` exists as an admin with a fresh token.
 pub async fn start(data_dir: &Path, agent: &LocalAgent) -> anyhow::Result<EmbeddedHub> {
-    std::fs::create_dir_all(data_dir)
+    crate::owner_only::create_dir(data_dir)
         .with_context(|| format!("creating {}", data_dir.display()))?;
     let config_path = data_dir.join("ringside.toml");
-    if !config_path.exists() {
+    if config_path.exists() {
+        crate::owner_only::tighten(&config_path)
+            .with_context(|| format!("making {} private", config_path.display()))?;
+    } else {
         let text = first_config(data_dir)?;
-        std::fs::write(&config_path, text)
+        crate::owner_only::write(&config_path, text.as_bytes())
             .with_context(|| format!("writing {}", config_path.display()))?;
     }
     let mut settings =

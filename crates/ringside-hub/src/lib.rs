@@ -8,6 +8,7 @@ pub mod dial;
 pub mod embedded;
 pub mod janitor;
 pub mod online;
+pub mod owner_only;
 pub mod placetel_users;
 pub mod recorder;
 pub mod server;
@@ -85,6 +86,9 @@ fn sipgate_verifier(settings: &Settings) -> anyhow::Result<Option<SipgateVerifie
 
 /// Opens the store, binds the listener and serves in the background.
 pub async fn start(settings: Settings) -> anyhow::Result<RunningHub> {
+    for warning in settings.warnings() {
+        tracing::warn!("{warning}");
+    }
     let (store, writer) = Store::open(&settings.config.data_dir).with_context(|| {
         format!(
             "opening the store in {}",

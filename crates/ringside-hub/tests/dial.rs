@@ -304,14 +304,29 @@ async fn twilio_calls_the_agent_and_the_call_enters_the_journal() {
         request.content_type.as_deref(),
         Some("application/x-www-form-urlencoded")
     );
-    let callback = format!("{PUBLIC_URL}/api/v1/twilio/{TWILIO_WEBHOOK_TOKEN}/status");
-    let expected = ringside_providers::twilio::click_to_dial_form(
-        "+491701111111",
-        "+4930609854180",
-        TWILIO_NUMBER,
-        &callback,
-    );
-    assert_eq!(request.form(), expected);
+    // Twilio's Calls API (reference §1.6): `To` is the agent's phone, `From` the Twilio
+    // number, `Twiml` the inline TwiML run when the agent answers, which dials the customer
+    // showing the Twilio number; the call's progress comes back to the hub's status URL,
+    // one `StatusCallbackEvent` field per event; `Timeout` in seconds (default 60, max 600).
+    let callback = "https://hub.example.com/api/v1/twilio/twilio-webhook-token-0123456789/status";
+    let twiml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response>\
+        <Dial callerId=\"+4930600000000\" action=\"https://hub.example.com/api/v1/twilio/twilio-webhook-token-0123456789/status\">\
+        <Number statusCallback=\"https://hub.example.com/api/v1/twilio/twilio-webhook-token-0123456789/status\" \
+        statusCallbackEvent=\"answered completed\">+4930609854180</Number></Dial></Response>";
+    let expected = [
+        ("To", "+491701111111"),
+        ("From", "+4930600000000"),
+        ("Twiml", twiml),
+        ("StatusCallback", callback),
+        ("StatusCallbackEvent", "initiated"),
+        ("StatusCallbackEvent", "ringing"),
+        ("StatusCallbackEvent", "answered"),
+        ("StatusCallbackEvent", "completed"),
+        ("Timeout", "30"),
+    ];
+    let form = request.form();
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    assert_eq!(form, expected);
 
     let journal = hub.journal().await;
     assert_eq!(journal.len(), 1, "{journal:?}");

@@ -42,6 +42,15 @@ async fn first_start_makes_the_local_user_admin_and_restarts_keep_the_port() {
         1,
         "only the generic webhook is on by default"
     );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&hub.config_path)
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "the tokens are the owner's to read");
+    }
     let config = std::fs::read_to_string(&hub.config_path).unwrap();
     let generic_token = config
         .lines()

@@ -319,3 +319,18 @@ async fn sip_users_no_agent_claims_get_their_name_from_placetels_api_once() {
     );
     assert_eq!(requests.load(Ordering::SeqCst), 1, "the list is cached");
 }
+
+#[tokio::test]
+async fn an_unsigned_endpoint_is_a_warning_at_start() {
+    let (logs, _capture) = common::Logs::capture();
+    let _unsigned = TestHub::start(&config("")).await;
+    let text = logs.text();
+    assert!(
+        text.contains("WARN") && text.contains("placetel.signing_secret is empty"),
+        "{text}"
+    );
+
+    let (logs, _capture) = common::Logs::capture();
+    let _signed = TestHub::start(&config(SECRET)).await;
+    assert!(!logs.text().contains("signing_secret"), "{}", logs.text());
+}

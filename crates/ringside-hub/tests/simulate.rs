@@ -3,7 +3,15 @@
 
 mod common;
 
+use std::path::Path;
 use std::process::Command;
+use std::sync::{Arc, Mutex};
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Uri};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
 
 use common::TestHub;
 use serde_json::Value;
@@ -24,11 +32,15 @@ fn providers() -> String {
 
 /// Runs the simulator off the test's thread, so that the hub keeps serving meanwhile.
 async fn simulate(hub: &TestHub, args: &[&str]) -> std::process::Output {
+    simulate_against(&hub.running.url(), hub.dir.path(), args).await
+}
+
+/// Runs the simulator against whatever serves `url`, with its configuration in `dir`.
+async fn simulate_against(url: &str, dir: &Path, args: &[&str]) -> std::process::Output {
     // The simulator reads the hub's URL, tokens and signing secret from a configuration file.
-    let config = hub.dir.path().join("simulate.toml");
+    let config = dir.join("simulate.toml");
     let text = format!(
-        "public_url = \"{}\"\n{}\n[generic]\nenabled = true\ntoken = \"{}\"\n",
-        hub.running.url(),
+        "public_url = \"{url}\"\n{}\n[generic]\nenabled = true\ntoken = \"{}\"\n",
         providers(),
         common::TOKEN
     );
@@ -168,6 +180,10 @@ async fn twilio_calls_ring_the_available_agent_and_are_signed() {
             stdout.contains("+491701111111"),
             "the TwiML rings anna: {stdout}"
         );
+        assert!(
+            stdout.contains("/api/v1/twilio/<token>/status") && !stdout.contains(TWILIO_TOKEN),
+            "the callback URLs are printed without the token: {stdout}"
+        );
     }
     let journal = hub.journal().await;
     let answered = entry(&journal, "CAanswered");
@@ -175,4 +191,120 @@ async fn twilio_calls_ring_the_available_agent_and_are_signed() {
     assert_eq!(answered["answered_by"], "anna");
     assert_eq!(answered["done"], true);
     assert_eq!(entry(&journal, "CAmissed")["done"], false);
+}
+
+/// A request the stand-in hub received: path with query, headers, body.
+type Received = (String, HeaderMap, Bytes);
+
+/// A stand-in for the hub on `127.0.0.1:0` that records what the simulator sends and
+/// answers as the hub does: TwiML that rings one phone for Twilio's voice URL, an empty
+/// answer otherwise. Returns its URL and what it received.
+async fn stand_in() -> (String, Arc<Mutex<Vec<Received>>>) {
+    async fn answer(
+        State(received): State<Arc<Mutex<Vec<Received>>>>,
+        uri: Uri,
+        headers: HeaderMap,
+        body: Bytes,
+    ) -> String {
+        let voice = uri.path().ends_with("/voice");
+        let path = uri.path_and_query().unwrap().as_str().to_owned();
+        received.lock().unwrap().push((path, headers, body));
+        if voice {
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Dial>\
+             <Number>+491701111111</Number></Dial></Response>"
+                .into()
+        } else {
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>".into()
+        }
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let received = Arc::new(Mutex::new(Vec::new()));
+    let app = axum::Router::new()
+        .fallback(answer)
+        .with_state(received.clone());
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, received)
+}
+
+/// `X-PLACETEL-SIGNATURE` as Placetel documents it, written here independently of the
+/// hub's signer: lower-case hex of HMAC-SHA256 of the raw body with the shared secret.
+fn placetel_signature(secret: &str, body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(body);
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[test]
+fn the_tests_signers_reproduce_the_published_vectors() {
+    // Placetel's README (reference §3.4).
+    assert_eq!(
+        placetel_signature(
+            "12345",
+            b"call_id=4a4cbb39578170aed9a2761a7bec8c7e704a541f52291ef603d6f5f152980c3c\
+              &event=CallAccepted&from=0123456789&to=0987654321"
+        ),
+        "c4f823c5b8806432fe2b83b1fc2ee714422e0cdfb4b5129152a7d0bbcd7792d0"
+    );
+    // Twilio's SDK test suites (reference §1.4).
+    assert_eq!(
+        common::twilio_signature(
+            "12345",
+            "https://mycompany.com/myapp.php?foo=1&bar=2",
+            &[
+                ("CallSid", "CA1234567890ABCDE"),
+                ("Caller", "+14158675309"),
+                ("Digits", "1234"),
+                ("From", "+14158675309"),
+                ("To", "+18005551212"),
+            ]
+        ),
+        "RSOYDt4T1cUTdK1PDd93/VVr8B8="
+    );
+}
+
+#[tokio::test]
+async fn the_simulators_signatures_are_the_providers() {
+    let (url, received) = stand_in().await;
+    let dir = tempfile::tempdir().unwrap();
+    for via in ["placetel", "twilio"] {
+        let out = simulate_against(&url, dir.path(), &["inbound", "--via", via]).await;
+        assert!(out.status.success(), "{via}: {out:?}");
+    }
+
+    let received = received.lock().unwrap().clone();
+    let placetel: Vec<_> = received
+        .iter()
+        .filter(|(path, _, _)| path.starts_with("/api/v1/placetel/"))
+        .collect();
+    assert!(placetel.len() >= 3, "a whole call: {placetel:?}");
+    for (_, headers, body) in placetel {
+        assert_eq!(
+            headers["x-placetel-signature"].to_str().unwrap(),
+            placetel_signature(SECRET, body),
+            "{body:?}"
+        );
+    }
+    let twilio: Vec<_> = received
+        .iter()
+        .filter(|(path, _, _)| path.starts_with("/api/v1/twilio/"))
+        .collect();
+    assert!(twilio.len() >= 5, "a whole call: {twilio:?}");
+    for (path, headers, body) in twilio {
+        let params: Vec<(String, String)> =
+            url::form_urlencoded::parse(body).into_owned().collect();
+        let params: Vec<(&str, &str)> = params
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(
+            headers["x-twilio-signature"].to_str().unwrap(),
+            common::twilio_signature("twilio-sim-auth", &format!("{url}{path}"), &params),
+            "{path} {body:?}"
+        );
+    }
 }

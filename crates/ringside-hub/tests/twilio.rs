@@ -595,3 +595,85 @@ async fn studio_lists_available_agents_and_records_events() {
         "{twiml}"
     );
 }
+
+const REJECT_BUSY: &str =
+    r#"<?xml version="1.0" encoding="UTF-8"?><Response><Reject reason="busy"/></Response>"#;
+
+#[tokio::test]
+async fn a_replayed_voice_request_rings_nobody_again() {
+    let hub = TestHub::start(&config("ring-all")).await;
+    let anna = agent(&hub, "anna", "Anna", "+491701111111").await;
+    let mut stream = online(&hub, &anna).await;
+
+    let first = twilio(&hub, "voice", &voice("CA_r", CUSTOMER)).await;
+    assert!(first.contains(">+491701111111</Number>"), "{first}");
+    assert_eq!(next_call(&mut stream).await.state, CallState::Ringing);
+
+    // The same correctly signed request again, as a replay or a retry sends it.
+    let again = twilio(&hub, "voice", &voice("CA_r", CUSTOMER)).await;
+    assert_eq!(again, REJECT_BUSY, "nobody is rung again");
+    let journal = hub.journal().await;
+    assert_eq!(journal.len(), 1);
+    assert_eq!(entry(&journal, "CA_r")["state"], "newCall");
+
+    // The call goes on as the first answer said: the next event on the stream is Anna
+    // answering, not a second ringing (which would pop up again).
+    let answered = leg("CA_r1", "CA_r", "+491701111111", "in-progress");
+    twilio(&hub, "status", &answered).await;
+    let next = next_call(&mut stream).await;
+    assert_eq!(next.state, CallState::Answered, "no second popup: {next:?}");
+}
+
+/// Makes the hub's database refuse every change to a journal entry, as a full or failing
+/// disk would, through a second connection to the hub's real SQLite file.
+fn refuse_journal_updates(hub: &TestHub) {
+    let path = hub.dir.path().join("data").join("ringside.sqlite");
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.execute_batch(
+        "CREATE TRIGGER refuse_updates BEFORE UPDATE ON calls \
+         BEGIN SELECT RAISE(ABORT, 'disk full'); END;",
+    )
+    .unwrap();
+}
+
+#[tokio::test]
+async fn a_dial_outcome_the_hub_cannot_store_is_an_error_not_twiml() {
+    let hub = TestHub::start(&config("ring-all")).await;
+    let anna = agent(&hub, "anna", "Anna", "+491701111111").await;
+    let _stream = online(&hub, &anna).await;
+    twilio(&hub, "voice", &voice("CA_f", CUSTOMER)).await;
+    refuse_journal_updates(&hub);
+
+    let (status, body) = post(
+        &hub,
+        "status",
+        &refs(&dial_ended("CA_f", "no-answer", None)),
+    )
+    .await;
+
+    assert_eq!(status, 500, "{body}");
+    assert!(body.contains("<Error>"), "{body}");
+    let journal = hub.journal().await;
+    assert_eq!(
+        entry(&journal, "CA_f")["state"],
+        "newCall",
+        "nothing stored"
+    );
+}
+
+#[tokio::test]
+async fn a_refused_signature_is_logged_without_the_webhook_token() {
+    let (logs, _capture) = common::Logs::capture();
+    let hub = TestHub::start(&config("ring-all")).await;
+
+    let fields = voice("CA_forged", CUSTOMER);
+    let (status, _) = send(&hub, &path("voice"), &refs(&fields), Some("Zm9yZ2Vk")).await;
+
+    assert_eq!(status, 401);
+    let text = logs.text();
+    assert!(
+        text.contains("https://hub.example/api/v1/twilio/<token>/voice"),
+        "the log says which endpoint: {text}"
+    );
+    assert!(!text.contains(TWILIO_TOKEN), "{text}");
+}

@@ -393,3 +393,64 @@ async fn blocked_callers_and_callers_nobody_can_take_are_not_queued() {
     assert!(api.received().is_empty(), "no agent was called");
     assert_eq!(hub.journal().await.len(), 2);
 }
+
+#[tokio::test]
+async fn a_replayed_voice_request_calls_no_agent_again() {
+    let api = FakeTwilio::start().await;
+    let hub = TestHub::start(&config(&api.url)).await;
+    let _anna = online_agent(&hub, "anna", "+491701111111").await;
+
+    voice(&hub, "CA_r", CUSTOMER).await;
+    assert_eq!(api.created().len(), 1);
+    let again = voice(&hub, "CA_r", CUSTOMER).await;
+
+    assert_eq!(
+        again,
+        r#"<?xml version="1.0" encoding="UTF-8"?><Response><Reject reason="busy"/></Response>"#
+    );
+    assert_eq!(api.received().len(), 1, "no second agent call");
+    assert_eq!(hub.journal().await.len(), 1);
+}
+
+#[tokio::test]
+async fn an_answer_the_hub_cannot_store_is_an_error_not_twiml() {
+    let api = FakeTwilio::start().await;
+    let hub = TestHub::start(&config(&api.url)).await;
+    let _ben = online_agent(&hub, "ben", "client:ben").await;
+    voice(&hub, "CA_x", CUSTOMER).await;
+    agent_call(&hub, "CA_x", "CA_agent1", "client:ben", "in-progress").await;
+    // A failing disk: every change to a journal entry is refused.
+    let conn =
+        rusqlite::Connection::open(hub.dir.path().join("data").join("ringside.sqlite")).unwrap();
+    conn.execute_batch(
+        "CREATE TRIGGER refuse_updates BEFORE UPDATE ON calls \
+         BEGIN SELECT RAISE(ABORT, 'disk full'); END;",
+    )
+    .unwrap();
+
+    let fields = [
+        ("AccountSid", ACCOUNT_SID),
+        ("CallSid", "CA_x"),
+        ("CallStatus", "in-progress"),
+        ("Direction", "inbound"),
+        ("From", CUSTOMER),
+        ("To", NUMBER),
+        ("QueueSid", "QU5ef8732a3c49700934481addd5ce1659"),
+        ("QueueTime", "3"),
+        ("DequeingCallSid", "CA_agent1"),
+    ];
+    let path = path("status");
+    let signature = sign(&format!("{PUBLIC_URL}{path}"), &fields);
+    let response = hub
+        .http
+        .post(hub.url(&path))
+        .header("X-Twilio-Signature", signature)
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(response.status().as_u16(), 500);
+    assert!(response.text().await.unwrap().contains("<Error>"));
+    assert_eq!(entry(&hub.journal().await, "CA_x")["state"], "newCall");
+}

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use ringside_hub::config::{self, Config, Settings};
-use ringside_hub::token;
+use ringside_hub::{owner_only, token};
 
 /// Ringside's hub: the call journal, caller identification and live stream for your team.
 #[derive(Debug, Parser)]
@@ -59,6 +59,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
 }
 
 fn load(path: &Path) -> anyhow::Result<Settings> {
+    // The file holds the webhook tokens: readable by its owner only. A file someone else
+    // owns (a service reading root's configuration) cannot be changed: a warning says so.
+    if let Err(e) = owner_only::tighten(path) {
+        tracing::warn!("{} could not be made private: {e}", path.display());
+    }
     Config::load(path).with_context(|| {
         format!(
             "loading the configuration (write one with: ringside-hub --config {} init)",
@@ -74,7 +79,8 @@ fn init(path: &Path, force: bool) -> anyhow::Result<()> {
             path.display()
         );
     }
-    std::fs::write(path, config::template(token::generate))
+    // The file holds the webhook tokens: readable by its owner only.
+    owner_only::write(path, config::template(token::generate).as_bytes())
         .with_context(|| format!("writing {}", path.display()))?;
     println!("wrote {}", path.display());
     Ok(())

@@ -9,6 +9,8 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
 use ringside_hub::config::{Config, Settings};
+// What the simulator prints about a failed request names the endpoint, never its token.
+use ringside_hub::webhook::redact::tokens;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Direction {
@@ -163,7 +165,8 @@ pub async fn run(config_path: &Path, args: SimulateArgs) -> anyhow::Result<()> {
             .body(body)
             .send()
             .await
-            .with_context(|| format!("sending {} to {endpoint}", step.name))?;
+            .map_err(reqwest::Error::without_url)
+            .with_context(|| format!("sending {} to {}", step.name, tokens(&endpoint)))?;
         let status = response.status();
         let answer = response.text().await.unwrap_or_default();
         println!("{:<12} -> {status} {}", step.name, one_line(&answer));
@@ -387,7 +390,8 @@ async fn twilio_call(args: &SimulateArgs, base: &str, auth_token: &str) -> anyho
                 .form(&fields)
                 .send()
                 .await
-                .with_context(|| format!("sending {name} to {url}"))?;
+                .map_err(reqwest::Error::without_url)
+                .with_context(|| format!("sending {name} to {}", tokens(&url)))?;
             let status = response.status();
             let answer = response.text().await.unwrap_or_default();
             println!("{name:<14} -> {status} {}", one_line(&answer));
@@ -458,8 +462,10 @@ fn twilio_sid(prefix: &str) -> String {
     format!("{prefix}{hex}")
 }
 
+/// The hub's answer on one line, as printed; the callback URLs in TwiML and sipgate's XML
+/// carry webhook tokens, which are hidden.
 fn one_line(answer: &str) -> String {
-    answer.split_whitespace().collect::<Vec<_>>().join(" ")
+    tokens(&answer.split_whitespace().collect::<Vec<_>>().join(" ")).into_owned()
 }
 
 async fn pause(seconds: f64) {

@@ -137,7 +137,8 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
 
 /// What a provider's error answer says: the message of a JSON error (Twilio's and
 /// Placetel's `message`, or an `error` string or object), a short plain-text body, else the
-/// status's name.
+/// status's name. A webhook token the text quotes (Twilio's texts quote the request, such
+/// as the hub's callback URL) is hidden: the agent sees the text, and it is logged.
 fn message(body: &[u8], status: StatusCode) -> String {
     let from_json = serde_json::from_slice::<Value>(body).ok().and_then(|json| {
         [&json["message"], &json["error"], &json["error"]["message"]]
@@ -152,6 +153,7 @@ fn message(body: &[u8], status: StatusCode) -> String {
     let message = from_json
         .or_else(text)
         .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_owned());
+    let message = crate::webhook::redact::tokens(&message).into_owned();
     match message.char_indices().nth(MESSAGE_LIMIT) {
         Some((cut, _)) => format!("{}…", &message[..cut]),
         None => message,
@@ -196,6 +198,15 @@ mod tests {
                 .chars()
                 .count(),
             MESSAGE_LIMIT + 1
+        );
+    }
+
+    #[test]
+    fn a_quoted_webhook_token_is_hidden() {
+        let twilio = br#"{"code": 21609, "message": "Invalid StatusCallback: https://hub.example/api/v1/twilio/s3cr3t-webhook-token/status", "status": 400}"#;
+        assert_eq!(
+            message(twilio, StatusCode::BAD_REQUEST),
+            "Invalid StatusCallback: https://hub.example/api/v1/twilio/<token>/status"
         );
     }
 

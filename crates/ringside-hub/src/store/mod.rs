@@ -50,10 +50,10 @@ pub enum StoreError {
     /// A stored JSON body could not be read back.
     #[error("stored data is corrupt: {0}")]
     Corrupt(#[from] serde_json::Error),
-    /// The data directory could not be created.
-    #[error("cannot create {path}: {source}")]
+    /// The data directory or a database file could not be created or made private.
+    #[error("cannot create or protect {path}: {source}")]
     DataDir {
-        /// The directory.
+        /// The directory or file.
         path: String,
         /// The IO error.
         source: std::io::Error,
@@ -117,13 +117,28 @@ impl Readers {
 
 impl Store {
     /// Opens (creating if needed) the database in `data_dir` and returns the store with its
-    /// writer connection.
+    /// writer connection. The database and its `-wal` and `-shm` files are readable by
+    /// their owner only ([`crate::owner_only`]): a new database file is created 0600, which
+    /// SQLite gives the files it creates next to it, and wider modes are tightened.
     pub fn open(data_dir: &Path) -> Result<(Store, Connection), StoreError> {
-        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir {
+        crate::owner_only::create_dir(data_dir).map_err(|source| StoreError::DataDir {
             path: data_dir.display().to_string(),
             source,
         })?;
         let path = data_dir.join(DATABASE_FILE);
+        crate::owner_only::create_file(&path).map_err(|source| StoreError::DataDir {
+            path: path.display().to_string(),
+            source,
+        })?;
+        for suffix in ["-wal", "-shm"] {
+            let mut companion = path.clone().into_os_string();
+            companion.push(suffix);
+            let companion = PathBuf::from(companion);
+            crate::owner_only::tighten(&companion).map_err(|source| StoreError::DataDir {
+                path: companion.display().to_string(),
+                source,
+            })?;
+        }
         let mut writer = Connection::open(&path)?;
         writer.busy_timeout(Duration::from_secs(10))?;
         writer.pragma_update(None, "journal_mode", "WAL")?;

@@ -7,6 +7,7 @@ mod generic;
 pub mod log;
 pub mod pipeline;
 mod placetel;
+pub mod redact;
 mod sipgate;
 pub mod twilio;
 

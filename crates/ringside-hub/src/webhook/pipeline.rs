@@ -9,7 +9,7 @@ use ringside_core::routing::{self, PbxAnswer};
 
 use axum::http::StatusCode;
 
-use crate::recorder::RecordError;
+use crate::recorder::{RecordError, Recorded};
 use crate::state::Hub;
 use crate::store::StoreError;
 
@@ -34,19 +34,45 @@ pub fn not_recorded(provider: &str, e: &StoreError) -> (StatusCode, String) {
     store_answer(e)
 }
 
+/// What [`process_noting_repeats`] did with an event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Processed {
+    /// What to tell the PBX.
+    pub answer: PbxAnswer,
+    /// False when the event changed nothing in the journal: a repeat (a retried or replayed
+    /// request) or an event that came too late, so a provider that acts on the answer (a
+    /// Twilio voice URL ringing agents) must not act again.
+    pub changed: bool,
+}
+
 /// Decides, enriches and records one event; returns what to tell the PBX. The answer is
 /// given only after the event is committed.
 pub async fn process(
     hub: &Hub,
     provider: Provider,
-    mut event: CallEvent,
+    event: CallEvent,
 ) -> Result<PbxAnswer, RecordError> {
+    Ok(process_noting_repeats(hub, provider, event).await?.answer)
+}
+
+/// [`process`], also telling whether the event changed the journal. The writer decides
+/// that in the transaction that records the event, so of two identical requests arriving
+/// together exactly one is told it changed something.
+pub async fn process_noting_repeats(
+    hub: &Hub,
+    provider: Provider,
+    mut event: CallEvent,
+) -> Result<Processed, RecordError> {
     let answer = decide(hub, &mut event);
     let facts = enrich(hub, provider, &event, answer == PbxAnswer::Reject)?;
-    hub.recorder
+    let recorded = hub
+        .recorder
         .call_event(provider, &event, &facts, Hub::now())
         .await?;
-    Ok(answer)
+    Ok(Processed {
+        answer,
+        changed: matches!(recorded, Recorded::Changed(_)),
+    })
 }
 
 /// Applies the block list to inbound and the routing table to outbound new calls. A rewrite

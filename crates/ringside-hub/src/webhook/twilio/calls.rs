@@ -23,7 +23,10 @@ use crate::state::Hub;
 use crate::webhook::pipeline;
 
 /// Records a request about a call and returns the TwiML for Twilio; `offer` is the
-/// caller's `CallSid` when the request is about an agent call of the queue flow.
+/// caller's `CallSid` when the request is about an agent call of the queue flow. Every
+/// request that makes a journal event is answered only once the event is stored: when the
+/// store fails, Twilio gets an error (and plays its application error or requests the
+/// number's fallback URL), never TwiML that pretends the call was recorded.
 pub async fn answer(
     hub: &Hub,
     offers: &Offers,
@@ -34,15 +37,19 @@ pub async fn answer(
     if let Some(caller_sid) = offer {
         return queue::agent_call(hub, offers, caller_sid, &request).await;
     }
+    let Some(event) = request.journal_event() else {
+        // A status callback that changes nothing in the journal: the call or a leg still
+        // in progress, or a leg that ended without being answered.
+        return Ok(twiml::empty());
+    };
     match &request {
-        TwilioRequest::IncomingCall { call, .. } => incoming(hub, offers, call, &request).await,
-        TwilioRequest::Dequeued { .. } => Ok(queue::dequeued(hub, offers, &request).await),
+        TwilioRequest::IncomingCall { call, .. } => incoming(hub, offers, call, event).await,
+        TwilioRequest::Dequeued {
+            call,
+            dequeuing_call_sid,
+        } => queue::dequeued(hub, offers, call, dequeuing_call_sid, event).await,
         TwilioRequest::DialEnded { status, .. } => {
-            // The caller is still on the line: whatever the journal says, they hear the
-            // outcome rather than Twilio's "application error".
-            if let Err(e) = record(hub, &request).await {
-                tracing::warn!("Twilio dial outcome not recorded: {e}");
-            }
+            record_event(hub, &request, event).await?;
             Ok(match status {
                 DialStatus::NoAnswer | DialStatus::Busy | DialStatus::Failed => nobody(hub),
                 DialStatus::Completed | DialStatus::Answered | DialStatus::Canceled => {
@@ -52,39 +59,46 @@ pub async fn answer(
         }
         TwilioRequest::CallStatus(call) => {
             queue::caller_status(hub, offers, &call.call_sid, call.status).await;
-            record(hub, &request).await?;
+            record_event(hub, &request, event).await?;
             Ok(twiml::empty())
         }
         TwilioRequest::LegStatus(_) => {
-            record(hub, &request).await?;
+            record_event(hub, &request, event).await?;
             Ok(twiml::empty())
         }
     }
 }
 
-/// Puts a request's journal event (if it makes one) through the pipeline; an answered leg
-/// is attributed to the agent whose phone it rang.
+/// Puts a request's journal event (if it makes one) through the pipeline.
 pub async fn record(hub: &Hub, request: &TwilioRequest) -> Result<PbxAnswer, Failure> {
-    let Some(mut event) = request.journal_event() else {
-        return Ok(PbxAnswer::Proceed);
-    };
+    match request.journal_event() {
+        Some(event) => record_event(hub, request, event).await,
+        None => Ok(PbxAnswer::Proceed),
+    }
+}
+
+/// Puts the journal event of `request` through the pipeline; an answered leg is attributed
+/// to the agent whose phone it rang.
+async fn record_event(
+    hub: &Hub,
+    request: &TwilioRequest,
+    mut event: CallEvent,
+) -> Result<PbxAnswer, Failure> {
     if let TwilioRequest::LegStatus(leg) = request {
         name_the_agent(hub, &leg.target, &mut event).await?;
     }
     Ok(pipeline::process(hub, Provider::Twilio, event).await?)
 }
 
-/// The answer to the voice URL, by flow.
+/// The answer to the voice URL, by flow. A request for a call the journal already has (a
+/// retry or a replay of the voice URL request) rings nobody: see [`repeated`].
 async fn incoming(
     hub: &Hub,
     offers: &Offers,
     call: &CallInfo,
-    request: &TwilioRequest,
+    mut event: CallEvent,
 ) -> Result<String, Failure> {
     let config = &hub.settings.config.twilio;
-    let Some(mut event) = request.journal_event() else {
-        return Ok(twiml::empty());
-    };
     if config.flow == TwilioFlow::SimpleQueue {
         return queue::incoming(hub, offers, call, event).await;
     }
@@ -106,8 +120,12 @@ async fn incoming(
     let mut agents = available(hub, call.from.as_deref()).await?;
     agents.truncate(twiml::MAX_DIAL_TARGETS);
     event.offered_users = agents.iter().map(|a| a.identity.clone()).collect();
-    if pipeline::process(hub, Provider::Twilio, event).await? == PbxAnswer::Reject {
+    let processed = pipeline::process_noting_repeats(hub, Provider::Twilio, event).await?;
+    if processed.answer == PbxAnswer::Reject {
         return Ok(twiml::reject_busy());
+    }
+    if !processed.changed {
+        return Ok(repeated(call));
     }
     let targets: Vec<RingTarget> = agents.into_iter().map(|a| a.target).collect();
     let callback = status_url(hub);
@@ -116,6 +134,21 @@ async fn incoming(
         twiml::ring_all(&targets, caller_id, config.ring_secs, &callback, &callback)
             .unwrap_or_else(|| nobody(hub)),
     )
+}
+
+/// The answer to a voice URL request for a call the hub already answered: `<Reject
+/// reason="busy"/>`, which rings nobody. Twilio acts only on the answer to the request it
+/// is waiting for, so a replay's answer goes nowhere; and if Twilio itself asks again (it
+/// retries a request whose answer did not reach it), `<Reject>` as the first verb ends the
+/// call as busy without answering or billing it (reference §1.5), the caller can call
+/// again, and the call's final status callback closes the journal entry.
+pub fn repeated(call: &CallInfo) -> String {
+    tracing::warn!(
+        "Twilio voice request for call {} repeated: the call was already offered, nobody \
+         is rung again",
+        call.call_sid
+    );
+    twiml::reject_busy()
 }
 
 /// Names the agent who answered by the identity they are stored with, so the pipeline

@@ -16,7 +16,7 @@ use crate::webhook::gate::Refusal;
 /// A refused or failed Twilio request; see the module documentation.
 #[derive(Debug, Error)]
 pub enum Failure {
-    /// The endpoint is off, not configured, or the path's token is wrong (Zammad's texts).
+    /// The endpoint is off, or the path's token is wrong (Zammad's texts).
     #[error("{}", .0.message)]
     Gate(Refusal),
     /// The body could not be read (too large, cut off).

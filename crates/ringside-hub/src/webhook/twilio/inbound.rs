@@ -80,6 +80,7 @@ impl Inbound {
             .map(str::to_owned);
         let checked = self.checked(&config.auth_token, &url, signature.as_deref());
         if let Err(Failure::Signature(e)) = &checked {
+            let url = crate::webhook::redact::tokens(&url);
             tracing::warn!("Twilio request to {url} refused: {e}");
         }
         checked

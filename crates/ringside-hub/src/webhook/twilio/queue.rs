@@ -17,7 +17,7 @@ use ringside_core::routing::PbxAnswer;
 use ringside_providers::twilio::{twiml, CallInfo, CallStatus, TwilioRequest};
 
 use super::available::{available, line_of, Available};
-use super::calls::{nobody, status_url};
+use super::calls::{nobody, repeated, status_url};
 use super::failure::Failure;
 use super::offers::Offers;
 use super::rest;
@@ -43,7 +43,7 @@ enum Next {
 }
 
 /// Answers an incoming call: records it (offered to the available agents), then rejects a
-/// blocked caller, or puts the caller in their queue while the first agent is rung, or
+/// blocked caller or a repeated request (no agent is called again), or puts the caller in their queue while the first agent is rung, or
 /// tells them nobody is available.
 pub async fn incoming(
     hub: &Hub,
@@ -53,8 +53,12 @@ pub async fn incoming(
 ) -> Result<String, Failure> {
     let agents = available(hub, call.from.as_deref()).await?;
     event.offered_users = agents.iter().map(|a| a.identity.clone()).collect();
-    if pipeline::process(hub, Provider::Twilio, event).await? == PbxAnswer::Reject {
+    let processed = pipeline::process_noting_repeats(hub, Provider::Twilio, event).await?;
+    if processed.answer == PbxAnswer::Reject {
         return Ok(twiml::reject_busy());
+    }
+    if !processed.changed {
+        return Ok(repeated(call));
     }
     if agents.is_empty() {
         return Ok(nobody(hub));
@@ -86,30 +90,21 @@ pub async fn agent_call(
 }
 
 /// The `<Queue url>` request: the caller is taken by an agent's call, recorded as
-/// answered by that agent. The caller is about to be bridged, so a journal failure is
-/// logged rather than answered.
-pub async fn dequeued(hub: &Hub, offers: &Offers, request: &TwilioRequest) -> String {
-    let (
-        TwilioRequest::Dequeued {
-            call,
-            dequeuing_call_sid,
-        },
-        Some(mut event),
-    ) = (request, request.journal_event())
-    else {
-        return twiml::empty();
-    };
+/// answered by that agent. Answered only once the answer is stored: when the store fails,
+/// Twilio gets an error instead of TwiML.
+pub async fn dequeued(
+    hub: &Hub,
+    offers: &Offers,
+    call: &CallInfo,
+    dequeuing_call_sid: &str,
+    mut event: CallEvent,
+) -> Result<String, Failure> {
     if let Some(agent) = offers.dequeued(&call.call_sid, dequeuing_call_sid) {
         event.answering_user = Some(agent.identity);
         event.user = Some(agent.name);
     }
-    if let Err(e) = pipeline::process(hub, Provider::Twilio, event).await {
-        tracing::warn!(
-            "Twilio queued call {} answer not recorded: {e}",
-            call.call_sid
-        );
-    }
-    twiml::empty()
+    pipeline::process(hub, Provider::Twilio, event).await?;
+    Ok(twiml::empty())
 }
 
 /// The call `caller_sid` reported a status: once it is over, nobody else is offered it and

@@ -98,7 +98,12 @@ async fn post(
     if !status.is_success() {
         return Err(RestError::Refused {
             status: status.as_u16(),
-            body: String::from_utf8_lossy(&body).chars().take(300).collect(),
+            // Twilio's error texts quote the request, such as a callback URL with the
+            // hub's webhook token.
+            body: crate::webhook::redact::tokens(&String::from_utf8_lossy(&body))
+                .chars()
+                .take(300)
+                .collect(),
         });
     }
     Ok(body.to_vec())
