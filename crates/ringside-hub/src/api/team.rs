@@ -95,7 +95,7 @@ pub async fn search_contacts(
     if !(1..=50).contains(&limit) {
         return Err(ApiError::bad_request("limit must be between 1 and 50"));
     }
-    let hits = hub.store.search_contacts(text, limit)?;
+    let hits = hub.store.search_contacts(text, limit).await?;
     Ok(Json(
         hits.into_iter()
             .map(|(name, organization, number)| ContactHit {
