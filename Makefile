@@ -3,7 +3,7 @@
 #              hub (with no display: runs the hub alone)
 #   make test  installs what is missing and runs every test: Rust, UI, and the real app
 #              under Xvfb
-.PHONY: run test deps ui ui-test build lint rust-test bindings-check deny hub bench bench-desktop
+.PHONY: run test deps ui ui-test build lint rust-test bindings-check deny api-test hub bench bench-desktop
 
 CARGO ?= cargo
 CONFIG ?= ringside.toml
@@ -11,7 +11,7 @@ CONFIG ?= ringside.toml
 run: deps
 	@scripts/run.sh "$(CONFIG)"
 
-test: deps ui-test ui lint rust-test bindings-check deny
+test: deps ui-test ui lint rust-test bindings-check deny api-test
 
 deps:
 	@scripts/deps.sh
@@ -45,6 +45,10 @@ bindings-check:
 # needs the RustSec database online and runs in the release workflow.
 deny: deps
 	$(CARGO) deny check bans licenses sources
+
+# The hub's answers against its OpenAPI description, with Schemathesis.
+api-test: deps
+	CARGO="$(CARGO)" scripts/api-fuzz.sh
 
 hub: deps
 	$(CARGO) build --release --locked -p ringside-hub

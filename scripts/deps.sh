@@ -2,7 +2,8 @@
 # Installs what building, running and testing Ringside needs and is missing, on Debian or
 # Ubuntu: the Rust toolchain's parts, the WebKitGTK and tray libraries of the desktop app,
 # the headless desktop session of its tests (Xvfb, D-Bus, keyring, notification daemon,
-# WebKitWebDriver), Node.js for the UI, tauri-driver and cargo-deny. Nothing already there is
+# WebKitWebDriver), Node.js for the UI, tauri-driver, cargo-deny, and Python's venv (the API
+# test installs Schemathesis in a virtualenv under target/). Nothing already there is
 # installed again.
 set -euo pipefail
 
@@ -14,7 +15,7 @@ packages=(
   libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libssl-dev libxdo-dev
   xvfb xauth x11-utils dbus-x11 at-spi2-core webkit2gtk-driver
   gnome-keyring libsecret-tools keyutils dunst libnotify-bin imagemagick
-  desktop-file-utils xdg-utils
+  desktop-file-utils xdg-utils python3-venv
 )
 command -v cargo >/dev/null 2>&1 || packages+=(cargo rustc)
 command -v node >/dev/null 2>&1 || packages+=(nodejs npm)

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::rejection::QueryRejection;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap};
@@ -43,9 +44,10 @@ pub async fn upgrade(
     Agent(agent): Agent,
     headers: HeaderMap,
     resume: Result<Query<Resume>, QueryRejection>,
-    ws: WebSocketUpgrade,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
     let Query(resume) = resume?;
+    let ws = ws?;
     let token_hash = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
