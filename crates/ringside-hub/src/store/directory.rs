@@ -316,8 +316,21 @@ fn prefix_query(query: &str) -> Option<String> {
     (!words.is_empty()).then(|| words.join(" "))
 }
 
+/// The most matches of a search that are sorted by name: beyond them, a search that a large
+/// part of the directory matches would sort all of it for ten suggestions.
+const SEARCH_CANDIDATES: u32 = 1000;
+
+/// The search: contacts matching the full-text query `?1` (at most [`SEARCH_CANDIDATES`] of
+/// them, by id), with their numbers, by name; `?2` hits.
+const SEARCH_SQL: &str = "SELECT DISTINCT c.name, c.organization, n.e164 \
+     FROM (SELECT rowid FROM contacts_search WHERE contacts_search MATCH ?1 LIMIT ?3) s \
+     JOIN contacts c ON c.id = s.rowid \
+     JOIN caller_numbers n ON n.contact_id = c.id \
+     ORDER BY c.name, n.e164 LIMIT ?2";
+
 /// Contacts with a word of their name or organization starting with each word of `query`,
-/// with each of their numbers, through the full-text index `contacts_search`.
+/// with each of their numbers, through the full-text index `contacts_search`. When more than
+/// [`SEARCH_CANDIDATES`] contacts match, the hits come from the first of them by id.
 fn search(
     conn: &Connection,
     query: &str,
@@ -326,14 +339,8 @@ fn search(
     let Some(matching) = prefix_query(query) else {
         return Ok(Vec::new());
     };
-    let mut statement = conn.prepare_cached(
-        "SELECT DISTINCT c.name, c.organization, n.e164 FROM contacts_search s \
-         JOIN contacts c ON c.id = s.rowid \
-         JOIN caller_numbers n ON n.contact_id = c.id \
-         WHERE contacts_search MATCH ?1 \
-         ORDER BY c.name, n.e164 LIMIT ?2",
-    )?;
-    let rows = statement.query_map(params![matching, limit], |row| {
+    let mut statement = conn.prepare_cached(SEARCH_SQL)?;
+    let rows = statement.query_map(params![matching, limit, SEARCH_CANDIDATES], |row| {
         Ok((row.get(0)?, row.get(1)?, row.get(2)?))
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
@@ -403,13 +410,8 @@ mod tests {
             store_with(vec![contact("Carla Customer", None, "+4930609854180")]);
         let plan: Vec<String> = store
             .read_inline(|conn| {
-                let mut explain = conn.prepare(
-                    "EXPLAIN QUERY PLAN SELECT DISTINCT c.name, c.organization, n.e164 \
-                     FROM contacts_search s JOIN contacts c ON c.id = s.rowid \
-                     JOIN caller_numbers n ON n.contact_id = c.id \
-                     WHERE contacts_search MATCH ?1 ORDER BY c.name, n.e164 LIMIT ?2",
-                )?;
-                let rows = explain.query_map(params!["\"car\"*", 10], |row| row.get(3))?;
+                let mut explain = conn.prepare(&format!("EXPLAIN QUERY PLAN {SEARCH_SQL}"))?;
+                let rows = explain.query_map(params!["\"car\"*", 10, 1000], |row| row.get(3))?;
                 Ok(rows.collect::<Result<Vec<String>, _>>()?)
             })
             .expect("plan");
@@ -418,7 +420,8 @@ mod tests {
             "{plan:?}"
         );
         assert!(
-            !plan.iter().any(|step| step.starts_with("SCAN c")),
+            plan.iter()
+                .any(|step| step.starts_with("SEARCH c USING INTEGER PRIMARY KEY")),
             "{plan:?}"
         );
     }
@@ -443,6 +446,22 @@ mod tests {
         assert_eq!(names(&store, "an"), vec!["Anna Andersen"]);
         assert_eq!(names(&store, "nna"), Vec::<String>::new(), "prefixes only");
         assert_eq!(names(&store, "%\"*"), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_search_most_contacts_match_answers_from_a_bounded_set_by_name() {
+        let many = SEARCH_CANDIDATES as usize + 100;
+        let records = (0..many)
+            .rev()
+            .map(|n| contact(&format!("Anna {n:04}"), None, &format!("+49301000{n:04}")))
+            .collect();
+        let (_dir, store, _writer) = store_with(records);
+        let hits = store
+            .read_inline(|conn| search(conn, "ann", 10))
+            .expect("search");
+        let names: Vec<&str> = hits.iter().map(|(name, _, _)| name.as_str()).collect();
+        assert_eq!(names.len(), 10);
+        assert!(names.windows(2).all(|pair| pair[0] < pair[1]), "{names:?}");
     }
 
     #[test]
