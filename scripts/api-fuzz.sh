@@ -5,7 +5,8 @@
 # invalid one accepted, or a server error.
 #
 # The hub is the debug build, on a free port, with a temporary configuration and database:
-# every webhook endpoint on, signatures off (Twilio's cannot be: its endpoints answer 401).
+# every webhook endpoint on, signatures off (Twilio's cannot be: its endpoints answer 401), and
+# the generic, Placetel and sipgate webhooks' token known to the tester.
 # The tester is an admin; the one operation that could revoke its own token (a new token for
 # a login) runs last, alone.
 #
@@ -48,6 +49,12 @@ export RINGSIDE_DATA_DIR=$work/data
 export RINGSIDE_PLACETEL_ENABLED=true
 export RINGSIDE_SIPGATE_ENABLED=true
 export RINGSIDE_SIPGATE_VERIFY_SIGNATURE=false
+# One token for the generic, Placetel and sipgate webhooks, which scripts/api-fuzz.toml hands
+# the tester; Twilio's requests cannot pass without a signature, so its token stays unknown.
+export API_FUZZ_WEBHOOK_TOKEN=fuzz-webhook-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d " \n")
+export RINGSIDE_GENERIC_TOKEN=$API_FUZZ_WEBHOOK_TOKEN
+export RINGSIDE_PLACETEL_TOKEN=$API_FUZZ_WEBHOOK_TOKEN
+export RINGSIDE_SIPGATE_TOKEN=$API_FUZZ_WEBHOOK_TOKEN
 export RINGSIDE_TWILIO_ENABLED=true
 export RINGSIDE_TWILIO_AUTH_TOKEN=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d " \n")
 
