@@ -3,7 +3,7 @@
 #              hub (with no display: runs the hub alone)
 #   make test  installs what is missing and runs every test: Rust, UI, and the real app
 #              under Xvfb
-.PHONY: run test deps ui ui-test build lint rust-test bindings-check hub bench bench-desktop
+.PHONY: run test deps ui ui-test build lint rust-test bindings-check deny api-test hub bench bench-desktop
 
 CARGO ?= cargo
 CONFIG ?= ringside.toml
@@ -11,7 +11,7 @@ CONFIG ?= ringside.toml
 run: deps
 	@scripts/run.sh "$(CONFIG)"
 
-test: deps ui-test ui lint rust-test bindings-check
+test: deps ui-test ui lint rust-test bindings-check deny api-test
 
 deps:
 	@scripts/deps.sh
@@ -40,6 +40,15 @@ rust-test: ui
 bindings-check:
 	@git diff --exit-code -- ui/src/bindings || { echo "ui/src/bindings is stale: commit the regenerated files" >&2; exit 1; }
 	@test -z "$$(git status --porcelain -- ui/src/bindings)" || { echo "new files in ui/src/bindings: commit them" >&2; exit 1; }
+
+# The dependency policy (deny.toml): banned crates, licenses, sources. The advisories check
+# needs the RustSec database online and runs in the release workflow.
+deny: deps
+	$(CARGO) deny check bans licenses sources
+
+# The hub's answers against its OpenAPI description, with Schemathesis.
+api-test: deps
+	CARGO="$(CARGO)" scripts/api-fuzz.sh
 
 hub: deps
 	$(CARGO) build --release --locked -p ringside-hub

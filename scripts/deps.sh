@@ -2,7 +2,8 @@
 # Installs what building, running and testing Ringside needs and is missing, on Debian or
 # Ubuntu: the Rust toolchain's parts, the WebKitGTK and tray libraries of the desktop app,
 # the headless desktop session of its tests (Xvfb, D-Bus, keyring, notification daemon,
-# WebKitWebDriver), Node.js for the UI, and tauri-driver. Nothing already there is
+# WebKitWebDriver), Node.js for the UI, tauri-driver, cargo-deny, and Python's venv (the API
+# test installs Schemathesis in a virtualenv under target/). Nothing already there is
 # installed again.
 set -euo pipefail
 
@@ -14,7 +15,7 @@ packages=(
   libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libssl-dev libxdo-dev
   xvfb xauth x11-utils dbus-x11 at-spi2-core webkit2gtk-driver
   gnome-keyring libsecret-tools keyutils dunst libnotify-bin imagemagick
-  desktop-file-utils xdg-utils
+  desktop-file-utils xdg-utils python3-venv
 )
 command -v cargo >/dev/null 2>&1 || packages+=(cargo rustc)
 command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
@@ -51,4 +52,9 @@ cargo_bin="${CARGO_HOME:-$HOME/.cargo}/bin"
 if ! command -v tauri-driver >/dev/null 2>&1 && [ ! -x "$cargo_bin/tauri-driver" ]; then
   echo "installing tauri-driver (the WebDriver bridge of the desktop tests)"
   cargo install tauri-driver --locked --version '^2'
+fi
+
+if ! cargo deny --version >/dev/null 2>&1; then
+  echo "installing cargo-deny (the dependency policy check of make test)"
+  cargo install cargo-deny --locked --version '^0.20'
 fi

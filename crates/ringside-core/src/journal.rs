@@ -164,9 +164,14 @@ fn new_call(
     };
     let match_comment = facts.caller.as_ref().and_then(CallerMatch::comment);
     let (from_comment, to_comment, queue) = match direction {
+        // Zammad: the user if present (not blank), else the queue.
         Direction::In => (
             match_comment,
-            event.user.clone().or_else(|| event.queue.clone()),
+            event
+                .user
+                .clone()
+                .filter(|user| !user.trim().is_empty())
+                .or_else(|| event.queue.clone()),
             event.queue.clone().unwrap_or_else(|| to.to_owned()),
         ),
         Direction::Out => (
@@ -322,6 +327,29 @@ mod tests {
         assert!(!call.done);
         assert_eq!(call.queue.as_deref(), Some("4930609811111"));
         assert_eq!(call.initialized_at, Some(T0));
+    }
+
+    #[test]
+    fn inbound_call_for_a_queue_and_no_user_shows_the_queue_as_to_comment() {
+        let named = |user: Option<&str>| {
+            play(&[(
+                0,
+                with(event(EventKind::NewCall, Direction::In), |e| {
+                    e.queue = Some("support".into());
+                    e.user = user.map(str::to_owned);
+                }),
+            )])
+        };
+        // Zammad: `to_comment = user if user.present?, else queue if queue.present?`; a
+        // blank user is not present.
+        for user in [None, Some(""), Some("  ")] {
+            let call = named(user);
+            assert_eq!(call.to_comment.as_deref(), Some("support"), "user {user:?}");
+            assert_eq!(call.queue.as_deref(), Some("support"));
+        }
+        assert_eq!(named(Some("Anna")).to_comment.as_deref(), Some("Anna"));
+        let no_queue = play(&[(0, event(EventKind::NewCall, Direction::In))]);
+        assert_eq!(no_queue.to_comment, None);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! What every request handler shares: the settings, the store, the writer and the webhook log.
 
 use ringside_core::agent::{Identities, Role};
+use ringside_core::call::Provider;
 use ringside_core::number;
 use time::OffsetDateTime;
 
@@ -46,6 +47,59 @@ pub enum AgentInputError {
     /// The name is empty.
     #[error("the agent needs a name")]
     Name,
+    /// The name is longer than [`MAX_NAME_CHARS`].
+    #[error("the name must have at most {MAX_NAME_CHARS} characters")]
+    NameTooLong,
+    /// More than [`MAX_NUMBERS`] numbers, or one longer than [`MAX_NUMBER_CHARS`].
+    #[error(
+        "an agent has at most {MAX_NUMBERS} numbers of at most {MAX_NUMBER_CHARS} characters each"
+    )]
+    Numbers,
+    /// A provider id for the generic endpoint (which has none), empty, or longer than
+    /// [`MAX_IDENTITY_CHARS`].
+    #[error(
+        "provider ids are for placetel, sipgate and twilio, 1 to {MAX_IDENTITY_CHARS} characters each"
+    )]
+    Identities,
+}
+
+/// The longest display name, in characters.
+pub const MAX_NAME_CHARS: usize = 200;
+/// The most numbers an agent has.
+pub const MAX_NUMBERS: usize = 20;
+/// The longest number as written, in characters.
+pub const MAX_NUMBER_CHARS: usize = 64;
+/// The longest provider id, in characters.
+pub const MAX_IDENTITY_CHARS: usize = 200;
+
+/// The display name without the spaces around it (ASCII whitespace, as the API describes
+/// it), or why it cannot be one.
+pub fn agent_name(name: &str) -> Result<&str, AgentInputError> {
+    if name.chars().count() > MAX_NAME_CHARS {
+        return Err(AgentInputError::NameTooLong);
+    }
+    let trimmed = name.trim_matches(|c: char| c.is_ascii_whitespace());
+    if trimmed.is_empty() {
+        return Err(AgentInputError::Name);
+    }
+    Ok(trimmed)
+}
+
+/// Checks an agent's numbers as written against the bounds.
+pub fn check_numbers(numbers: &[String]) -> Result<(), AgentInputError> {
+    let fits = numbers.len() <= MAX_NUMBERS
+        && numbers
+            .iter()
+            .all(|n| n.chars().count() <= MAX_NUMBER_CHARS);
+    fits.then_some(()).ok_or(AgentInputError::Numbers)
+}
+
+/// Checks an agent's provider ids: only providers that name agents, none empty or too long.
+pub fn check_identities(identities: &Identities) -> Result<(), AgentInputError> {
+    let fits = identities.iter().all(|(provider, id)| {
+        *provider != Provider::Generic && !id.is_empty() && id.chars().count() <= MAX_IDENTITY_CHARS
+    });
+    fits.then_some(()).ok_or(AgentInputError::Identities)
 }
 
 /// Checks and prepares a new agent, as the CLI and the admin API both create them.
@@ -65,13 +119,13 @@ pub fn new_agent(
     if !valid {
         return Err(AgentInputError::Login(login.to_owned()));
     }
-    if name.trim().is_empty() {
-        return Err(AgentInputError::Name);
-    }
+    let name = agent_name(name)?;
+    check_numbers(&numbers)?;
+    check_identities(&identities)?;
     let normalized = normalized_numbers(&numbers, country);
     Ok(NewAgent {
         login: login.to_owned(),
-        name: name.trim().to_owned(),
+        name: name.to_owned(),
         role: if admin { Role::Admin } else { Role::Agent },
         numbers,
         normalized,
@@ -100,6 +154,27 @@ mod tests {
         assert!(new_agent("an na", "Anna", false, vec![], Identities::new(), &de).is_err());
         assert!(new_agent("", "Anna", false, vec![], Identities::new(), &de).is_err());
         assert!(new_agent("anna", " ", false, vec![], Identities::new(), &de).is_err());
+    }
+
+    #[test]
+    fn names_numbers_and_provider_ids_are_bounded() {
+        let de = number::DefaultCountry::from_iso("DE").unwrap();
+        let agent = |name: &str, numbers: Vec<String>, identities: Identities| {
+            new_agent("anna", name, false, numbers, identities, &de)
+        };
+        let none = Identities::new;
+        assert_eq!(agent(" Anna\t", vec![], none()).unwrap().name, "Anna");
+        assert_eq!(agent("\u{a0}", vec![], none()).unwrap().name, "\u{a0}");
+        assert!(agent(&"a".repeat(200), vec![], none()).is_ok());
+        assert!(agent(&"a".repeat(201), vec![], none()).is_err());
+        assert!(agent("Anna", vec!["1".repeat(64); 20], none()).is_ok());
+        assert!(agent("Anna", vec!["1".repeat(65)], none()).is_err());
+        assert!(agent("Anna", vec!["1".into(); 21], none()).is_err());
+        let ids = |provider: Provider, id: &str| Identities::from([(provider, id.to_owned())]);
+        assert!(agent("Anna", vec![], ids(Provider::Sipgate, "w0")).is_ok());
+        assert!(agent("Anna", vec![], ids(Provider::Sipgate, "")).is_err());
+        assert!(agent("Anna", vec![], ids(Provider::Twilio, &"c".repeat(201))).is_err());
+        assert!(agent("Anna", vec![], ids(Provider::Generic, "anna")).is_err());
     }
 
     #[test]

@@ -20,6 +20,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::rejection::QueryRejection;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Extension, Query, State};
 use axum::http::{header, HeaderMap};
@@ -53,9 +54,10 @@ pub async fn upgrade(
     headers: HeaderMap,
     connection: Option<Extension<ConnectionSlot>>,
     resume: Result<Query<Resume>, QueryRejection>,
-    ws: WebSocketUpgrade,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
     let Query(resume) = resume?;
+    let ws = ws?;
     let Some(stream_slot) = hub.stream_slots.take(&agent.login) else {
         return Err(ApiError::too_many(format!(
             "{} has {} live streams open, the most one agent may have \

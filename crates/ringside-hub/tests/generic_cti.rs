@@ -218,6 +218,33 @@ async fn journal_follows_zammads_caller_log_rules() {
 }
 
 #[tokio::test]
+async fn an_inbound_call_for_a_queue_and_no_user_shows_the_queue() {
+    let hub = TestHub::start("").await;
+    let ring = |id: &'static str, extra: &[(&'static str, &'static str)]| {
+        let mut fields = vec![
+            ("event", "newCall"),
+            ("direction", "in"),
+            ("callId", id),
+            ("from", "4930609854180"),
+            ("to", "4930600000000"),
+            ("queue", "support"),
+        ];
+        fields.extend_from_slice(extra);
+        fields
+    };
+    hub.cti(&ring("no-user", &[])).await;
+    hub.cti(&ring("empty-user", &[("user", "")])).await;
+    hub.cti(&ring("empty-user-list", &[("user[]", "")])).await;
+    hub.cti(&ring("user", &[("user", "Anna")])).await;
+
+    let journal = hub.journal().await;
+    for id in ["no-user", "empty-user", "empty-user-list"] {
+        assert_eq!(by_call_id(&journal, id)["to_comment"], "support", "{id}");
+    }
+    assert_eq!(by_call_id(&journal, "user")["to_comment"], "Anna");
+}
+
+#[tokio::test]
 async fn outbound_calls_are_done_and_get_the_routed_caller_id() {
     let hub = TestHub::start(ZAMMAD_FIXTURE).await;
     let (status, body) = hub

@@ -104,14 +104,22 @@ pub async fn update_agent(
 ) -> Result<Json<Presence>, ApiError> {
     let Path(login) = login?;
     let Json(body) = body?;
-    if body.name.as_deref().is_some_and(|n| n.trim().is_empty()) {
-        return Err(ApiError::bad_request("the agent needs a name"));
+    let bad_input = |e: state::AgentInputError| ApiError::bad_request(e.to_string());
+    let name = match body.name.as_deref() {
+        Some(name) => Some(state::agent_name(name).map_err(bad_input)?.to_owned()),
+        None => None,
+    };
+    if let Some(numbers) = &body.numbers {
+        state::check_numbers(numbers).map_err(bad_input)?;
+    }
+    if let Some(identities) = &body.identities {
+        state::check_identities(identities).map_err(bad_input)?;
     }
     if login == me && body.admin == Some(false) {
         return Err(ApiError::conflict("you cannot take your own admin role"));
     }
     let change = AgentChange {
-        name: body.name.map(|n| n.trim().to_owned()),
+        name,
         role: body
             .admin
             .map(|admin| if admin { Role::Admin } else { Role::Agent }),

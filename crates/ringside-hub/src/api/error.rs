@@ -120,3 +120,9 @@ impl From<axum::extract::rejection::PathRejection> for ApiError {
         Self::new(e.status(), "bad_request", e.body_text())
     }
 }
+
+impl From<axum::extract::ws::rejection::WebSocketUpgradeRejection> for ApiError {
+    fn from(e: axum::extract::ws::rejection::WebSocketUpgradeRejection) -> Self {
+        Self::new(e.status(), "bad_request", e.body_text())
+    }
+}

@@ -17,6 +17,10 @@ use ringside_core::listing::{JournalFilter, JournalPage};
 /// The largest page.
 const MAX_LIMIT: i64 = 500;
 
+/// The most entries marked done in one request: twice the largest page, and a body that
+/// stays well inside the request size limit (64 KiB) whatever the ids.
+const MAX_IDS: usize = 1000;
+
 #[derive(Debug, Deserialize)]
 pub struct ListQuery {
     limit: Option<i64>,
@@ -69,7 +73,33 @@ pub async fn done_one(
 
 #[derive(Debug, Deserialize)]
 pub struct DoneManyBody {
+    #[serde(deserialize_with = "integers")]
     ids: Vec<i64>,
+}
+
+/// JSON integers, including those written with a zero fraction (`7.0`), which JSON Schema
+/// and so the API description count as integers. A number beyond `i64` is refused, also
+/// when it reads as a float at the edge of the range (-2^63 - 1 rounds to -2^63).
+fn integers<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<i64>, D::Error> {
+    let numbers = Vec::<serde_json::Number>::deserialize(deserializer)?;
+    numbers
+        .iter()
+        .map(|number| {
+            number
+                .as_i64()
+                .or_else(|| {
+                    number
+                        .as_f64()
+                        .filter(|f| {
+                            f.fract() == 0.0 && *f > i64::MIN as f64 && *f < i64::MAX as f64
+                        })
+                        .map(|f| f as i64)
+                })
+                .ok_or_else(|| {
+                    serde::de::Error::custom(format!("{number} is not a journal entry id"))
+                })
+        })
+        .collect()
 }
 
 /// `POST /api/v1/journal/done` with `{"ids": [..]}`: marks them all done.
@@ -79,8 +109,10 @@ pub async fn done_many(
     body: Result<Json<DoneManyBody>, JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Json(body) = body?;
-    if body.ids.len() > 10_000 {
-        return Err(ApiError::bad_request("at most 10000 ids at once"));
+    if body.ids.len() > MAX_IDS {
+        return Err(ApiError::bad_request(format!(
+            "at most {MAX_IDS} ids at once"
+        )));
     }
     let changed = hub.recorder.set_done(&body.ids, true, Hub::now()).await?;
     Ok(Json(json!({ "updated": changed.len() })))

@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 
 use super::auth::Agent;
 use super::error::ApiError;
-use crate::state::Hub;
+use crate::state::{self, Hub};
 
 /// `GET /api/v1/me`.
 pub async fn me(
@@ -61,6 +61,12 @@ pub async fn lookup(
     raw: Result<Path<String>, PathRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Path(raw) = raw?;
+    if raw.chars().count() > state::MAX_NUMBER_CHARS {
+        return Err(ApiError::bad_request(format!(
+            "a phone number has at most {} characters",
+            state::MAX_NUMBER_CHARS
+        )));
+    }
     let Some(e164) = number::normalize(&raw, &hub.settings.country) else {
         return Err(ApiError::bad_request(format!(
             "{raw:?} is not a phone number (6 to 15 digits, optionally with + or 00)"
@@ -70,11 +76,16 @@ pub async fn lookup(
     Ok(Json(json!({ "number": e164.as_str(), "match": found })))
 }
 
+/// The shortest contact search.
+const MIN_QUERY_CHARS: usize = 2;
+/// The longest contact search.
+const MAX_QUERY_CHARS: usize = 100;
+
 /// Query of `GET /api/v1/contacts`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SearchQuery {
-    /// Part of a name or organization.
+    /// Starts of words of a name or organization.
     q: String,
     /// How many hits at most (1 to 50, default 10).
     limit: Option<u32>,
@@ -87,15 +98,23 @@ pub async fn search_contacts(
     query: Result<Query<SearchQuery>, QueryRejection>,
 ) -> Result<Json<Vec<ContactHit>>, ApiError> {
     let Query(query) = query?;
-    let text = query.q.trim();
-    if text.chars().count() < 2 {
-        return Err(ApiError::bad_request("q must have at least 2 characters"));
+    let length = query.q.chars().count();
+    if length < MIN_QUERY_CHARS {
+        return Err(ApiError::bad_request(format!(
+            "q must have at least {MIN_QUERY_CHARS} characters"
+        )));
     }
+    if length > MAX_QUERY_CHARS {
+        return Err(ApiError::bad_request(format!(
+            "q must have at most {MAX_QUERY_CHARS} characters"
+        )));
+    }
+    let text = query.q.trim();
     let limit = query.limit.unwrap_or(10);
     if !(1..=50).contains(&limit) {
         return Err(ApiError::bad_request("limit must be between 1 and 50"));
     }
-    let hits = hub.store.search_contacts(text, limit)?;
+    let hits = hub.store.search_contacts(text, limit).await?;
     Ok(Json(
         hits.into_iter()
             .map(|(name, organization, number)| ContactHit {

@@ -22,6 +22,12 @@ pub enum NumberRefused {
          or international form (+49 30 609854180)"
     )]
     NotANumber(String),
+    /// Longer than any number as people write it.
+    #[error(
+        "a phone number has at most {} characters",
+        crate::state::MAX_NUMBER_CHARS
+    )]
+    TooLong,
 }
 
 /// The provider that places an agent's call, with the agent's id there.
@@ -47,6 +53,9 @@ pub enum Dialer<'a> {
 /// The number to dial in E.164, from what the agent typed or clicked, read with the hub's
 /// default country.
 pub fn number(raw: &str, country: &DefaultCountry) -> Result<E164, NumberRefused> {
+    if raw.chars().count() > crate::state::MAX_NUMBER_CHARS {
+        return Err(NumberRefused::TooLong);
+    }
     let raw = raw.trim();
     if raw.is_empty() {
         return Err(NumberRefused::Empty);

@@ -305,45 +305,209 @@ pub(crate) fn lookup(conn: &Connection, e164: &str) -> Result<Option<CallerMatch
     }))
 }
 
-/// Contacts whose name or organization contains `query`, with each of their numbers.
+/// The full-text query for `query`: every word of it (runs of letters and digits) as a
+/// prefix of a word of the name or organization; `None` when it has no word.
+fn prefix_query(query: &str) -> Option<String> {
+    let words: Vec<String> = query
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .map(|word| format!("\"{word}\"*"))
+        .collect();
+    (!words.is_empty()).then(|| words.join(" "))
+}
+
+/// The most matches of a search that are sorted by name: beyond them, a search that a large
+/// part of the directory matches would sort all of it for ten suggestions.
+const SEARCH_CANDIDATES: u32 = 1000;
+
+/// The search: contacts matching the full-text query `?1` (at most [`SEARCH_CANDIDATES`] of
+/// them, by id), with their numbers, by name; `?2` hits.
+const SEARCH_SQL: &str = "SELECT DISTINCT c.name, c.organization, n.e164 \
+     FROM (SELECT rowid FROM contacts_search WHERE contacts_search MATCH ?1 LIMIT ?3) s \
+     JOIN contacts c ON c.id = s.rowid \
+     JOIN caller_numbers n ON n.contact_id = c.id \
+     ORDER BY c.name, n.e164 LIMIT ?2";
+
+/// Contacts with a word of their name or organization starting with each word of `query`,
+/// with each of their numbers, through the full-text index `contacts_search`. When more than
+/// [`SEARCH_CANDIDATES`] contacts match, the hits come from the first of them by id.
 fn search(
     conn: &Connection,
     query: &str,
     limit: u32,
 ) -> Result<Vec<(String, Option<String>, String)>, StoreError> {
-    let escaped: String = query
-        .chars()
-        .flat_map(|c| match c {
-            '%' | '_' | '\\' => vec!['\\', c],
-            c => vec![c],
-        })
-        .collect();
-    let pattern = format!("%{escaped}%");
-    let mut statement = conn.prepare_cached(
-        "SELECT DISTINCT c.name, c.organization, n.e164 FROM contacts c \
-         JOIN caller_numbers n ON n.contact_id = c.id \
-         WHERE c.name LIKE ?1 ESCAPE '\\' OR c.organization LIKE ?1 ESCAPE '\\' \
-         ORDER BY c.name, n.e164 LIMIT ?2",
-    )?;
-    let rows = statement.query_map(params![pattern, limit], |row| {
+    let Some(matching) = prefix_query(query) else {
+        return Ok(Vec::new());
+    };
+    let mut statement = conn.prepare_cached(SEARCH_SQL)?;
+    let rows = statement.query_map(params![matching, limit, SEARCH_CANDIDATES], |row| {
         Ok((row.get(0)?, row.get(1)?, row.get(2)?))
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
 impl Store {
-    /// Contacts by name or organization (case-insensitive for ASCII), each with one of its
-    /// numbers, alphabetically: the dial field's suggestions.
-    pub fn search_contacts(
+    /// Contacts by word prefix of name or organization (case- and accent-insensitive), each
+    /// with one of its numbers, alphabetically: the dial field's suggestions. A query matching
+    /// many contacts sorts them all, so it runs on a blocking thread.
+    pub async fn search_contacts(
         &self,
         query: &str,
         limit: u32,
     ) -> Result<Vec<(String, Option<String>, String)>, StoreError> {
-        self.read_inline(|conn| search(conn, query, limit))
+        let query = query.to_owned();
+        self.read(move |conn| search(conn, &query, limit)).await
     }
 
     /// Who has this number: known contacts, or else maybe-matches from ticket text.
     pub fn lookup(&self, e164: &str) -> Result<Option<CallerMatch>, StoreError> {
         self.read_inline(|conn| lookup(conn, e164))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::convert::Infallible;
+
+    use ringside_core::number::E164;
+
+    use super::*;
+
+    fn contact(name: &str, organization: Option<&str>, number: &str) -> ContactRecord {
+        ContactRecord {
+            name: name.to_owned(),
+            organization: organization.map(str::to_owned),
+            emails: vec![format!(
+                "{}@example.com",
+                name.replace(' ', ".").to_lowercase()
+            )],
+            phones: vec![number.to_owned()],
+            note: None,
+            profile_url: None,
+            numbers: vec![E164::parse(number).expect("E.164")],
+        }
+    }
+
+    fn store_with(records: Vec<ContactRecord>) -> (tempfile::TempDir, Store, Connection) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (store, mut writer) = Store::open(dir.path()).expect("store");
+        import_contacts(&mut writer, records.into_iter().map(Ok::<_, Infallible>)).expect("import");
+        (dir, store, writer)
+    }
+
+    fn names(store: &Store, query: &str) -> Vec<String> {
+        store
+            .read_inline(|conn| search(conn, query, 50))
+            .expect("search")
+            .into_iter()
+            .map(|(name, _, _)| name)
+            .collect()
+    }
+
+    #[test]
+    fn search_reads_an_index_not_the_contacts_table() {
+        let (_dir, store, _writer) =
+            store_with(vec![contact("Carla Customer", None, "+4930609854180")]);
+        let plan: Vec<String> = store
+            .read_inline(|conn| {
+                let mut explain = conn.prepare(&format!("EXPLAIN QUERY PLAN {SEARCH_SQL}"))?;
+                let rows = explain.query_map(params!["\"car\"*", 10, 1000], |row| row.get(3))?;
+                Ok(rows.collect::<Result<Vec<String>, _>>()?)
+            })
+            .expect("plan");
+        assert!(
+            plan.iter().any(|step| step.contains("VIRTUAL TABLE INDEX")),
+            "{plan:?}"
+        );
+        assert!(
+            plan.iter()
+                .any(|step| step.starts_with("SEARCH c USING INTEGER PRIMARY KEY")),
+            "{plan:?}"
+        );
+    }
+
+    #[test]
+    fn search_finds_word_prefixes_of_name_or_organization() {
+        let (_dir, store, _writer) = store_with(vec![
+            contact("Carla Customer", Some("Acme GmbH"), "+4930609854180"),
+            contact("Dieter Müller", Some("Zweirad KG"), "+491712223334"),
+            contact("Anna Andersen", None, "+4940555666777"),
+        ]);
+        assert_eq!(names(&store, "acme"), vec!["Carla Customer"]);
+        assert_eq!(names(&store, "CUST"), vec!["Carla Customer"]);
+        assert_eq!(names(&store, "muell"), Vec::<String>::new());
+        assert_eq!(names(&store, "MÜLL"), vec!["Dieter Müller"]);
+        assert_eq!(
+            names(&store, "mull"),
+            vec!["Dieter Müller"],
+            "accents aside"
+        );
+        assert_eq!(names(&store, "dieter zwei"), vec!["Dieter Müller"]);
+        assert_eq!(names(&store, "an"), vec!["Anna Andersen"]);
+        assert_eq!(names(&store, "nna"), Vec::<String>::new(), "prefixes only");
+        assert_eq!(names(&store, "%\"*"), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_search_most_contacts_match_answers_from_a_bounded_set_by_name() {
+        let many = SEARCH_CANDIDATES as usize + 100;
+        let records = (0..many)
+            .rev()
+            .map(|n| contact(&format!("Anna {n:04}"), None, &format!("+49301000{n:04}")))
+            .collect();
+        let (_dir, store, _writer) = store_with(records);
+        let hits = store
+            .read_inline(|conn| search(conn, "ann", 10))
+            .expect("search");
+        let names: Vec<&str> = hits.iter().map(|(name, _, _)| name.as_str()).collect();
+        assert_eq!(names.len(), 10);
+        assert!(names.windows(2).all(|pair| pair[0] < pair[1]), "{names:?}");
+    }
+
+    #[test]
+    fn a_reimported_contact_is_found_by_its_new_name_only() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (store, mut writer) = Store::open(dir.path()).expect("store");
+        let mut record = contact("Carla Customer", Some("Acme GmbH"), "+4930609854180");
+        import_contacts(
+            &mut writer,
+            [Ok::<_, Infallible>(record.clone())].into_iter(),
+        )
+        .expect("import");
+        record.name = "Carla Client".into();
+        record.organization = None;
+        import_contacts(&mut writer, [Ok::<_, Infallible>(record)].into_iter()).expect("import");
+        assert_eq!(names(&store, "client"), vec!["Carla Client"]);
+        assert_eq!(names(&store, "customer"), Vec::<String>::new());
+        assert_eq!(names(&store, "acme"), Vec::<String>::new());
+    }
+
+    #[test]
+    fn contacts_of_an_older_database_are_indexed_when_it_is_opened() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        {
+            let (_store, mut writer) = Store::open(dir.path()).expect("store");
+            import_contacts(
+                &mut writer,
+                [Ok::<_, Infallible>(contact(
+                    "Carla Customer",
+                    None,
+                    "+4930609854180",
+                ))]
+                .into_iter(),
+            )
+            .expect("import");
+            // Back to the schema before the search index.
+            writer
+                .execute_batch(
+                    "DROP TABLE contacts_search; DROP TRIGGER IF EXISTS contacts_search_insert;
+                     DROP TRIGGER IF EXISTS contacts_search_delete;
+                     DROP TRIGGER IF EXISTS contacts_search_update;
+                     UPDATE meta SET value = '4' WHERE key = 'schema_version';",
+                )
+                .expect("downgrade");
+        }
+        let (store, _writer) = Store::open(dir.path()).expect("store");
+        assert_eq!(names(&store, "carla"), vec!["Carla Customer"]);
     }
 }
