@@ -11,6 +11,7 @@
 //!   current calls and presence, which says what the UI must do ([`state::Effect`]);
 //! - [`error`]: [`error::ClientError`], with a stable code for the UI;
 //! - [`links`]: which links the app may open (the help desk over https, phone links);
+//! - [`call_notification`]: which desktop notification to show, replace or withdraw;
 //! - [`wake`]: noticing a sleep, so that the stream reconnects at once after it.
 //!
 //! Typical wiring: share one `Arc<Mutex<ClientState>>` between the stream and the app; for
@@ -52,6 +53,7 @@
 //! ```
 
 pub mod backoff;
+pub mod call_notification;
 pub mod endpoint;
 pub mod error;
 pub mod links;
