@@ -236,7 +236,8 @@ mod tests {
         );
         let mut answered = call(7, Some(carla()));
         answered.answered_by = Some("alice".into());
-        let Some(NotificationAction::Replace { text, .. }) = board.on_effect(&update(answered), true)
+        let Some(NotificationAction::Replace { text, .. }) =
+            board.on_effect(&update(answered), true)
         else {
             panic!("an answer replaces the notification");
         };
@@ -302,8 +303,14 @@ mod tests {
             contacts: vec![contact("<img src=x>", Some("<b>Evil</b> & Co"))],
         };
         let shown = text(&call(1, Some(evil)));
-        assert_eq!(shown.title, "Call from <img src=x>", "the summary is plain text");
-        assert_eq!(shown.body, "&lt;b&gt;Evil&lt;/b&gt; &amp; Co\n+49 30 609854180");
+        assert_eq!(
+            shown.title, "Call from <img src=x>",
+            "the summary is plain text"
+        );
+        assert_eq!(
+            shown.body,
+            "&lt;b&gt;Evil&lt;/b&gt; &amp; Co\n+49 30 609854180"
+        );
     }
 
     #[test]
@@ -320,6 +327,9 @@ mod tests {
             contacts: vec![contact("Carla", None), contact("Dieter", None)],
             ..carla()
         };
-        assert_eq!(text(&call(1, Some(several))).title, "Call from Carla or 1 more");
+        assert_eq!(
+            text(&call(1, Some(several))).title,
+            "Call from Carla or 1 more"
+        );
     }
 }

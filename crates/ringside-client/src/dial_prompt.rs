@@ -267,7 +267,11 @@ mod tests {
         assert_ne!(first.id, second.id);
         assert_eq!(pending.current(), Some(&first));
         assert_eq!(pending.answer(first.id), Some(first.clone()));
-        assert_eq!(pending.answer(first.id), None, "a second answer does nothing");
+        assert_eq!(
+            pending.answer(first.id),
+            None,
+            "a second answer does nothing"
+        );
         assert_eq!(pending.current(), Some(&second));
         assert_eq!(pending.answer(second.id), Some(second));
         assert_eq!(pending.current(), None);
