@@ -1,6 +1,9 @@
-//! The agent's settings for this app, kept as JSON in the app's config directory. The
-//! remote hub's token is not among them: it lives in the OS keyring ([`crate::secret`]).
+//! The agent's settings for this app, kept as JSON in the app's config directory, readable
+//! by its owner only. The remote hub's token is not among them: it lives in the OS keyring
+//! ([`crate::secret`]).
 
+use std::fs::OpenOptions;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use ringside_client::state::PopupOn;
@@ -143,8 +146,14 @@ impl PreferencesFile {
     }
 
     /// The stored preferences; defaults when there is no file yet or it cannot be read
-    /// (the reason is logged: a broken file must not keep the app from starting).
+    /// (the reason is logged: a broken file must not keep the app from starting). A file
+    /// others may read is made readable by its owner only.
     pub fn load(&self) -> Preferences {
+        if let Err(e) = owner_only(&self.path) {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                tracing::warn!("restricting {} to its owner: {e}", self.path.display());
+            }
+        }
         match std::fs::read(&self.path) {
             Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_else(|e| {
                 tracing::warn!("{} is unreadable, using defaults: {e}", self.path.display());
@@ -158,7 +167,8 @@ impl PreferencesFile {
         }
     }
 
-    /// Writes the preferences (to a temporary file first, so a crash leaves the old ones).
+    /// Writes the preferences (to a temporary file first, so a crash leaves the old ones),
+    /// readable by the owner only.
     pub fn save(&self, preferences: &Preferences) -> Result<(), UiError> {
         let failed = |e: std::io::Error| {
             UiError::new(
@@ -171,9 +181,35 @@ impl PreferencesFile {
         }
         let text = serde_json::to_vec_pretty(preferences).expect("preferences serialize");
         let temporary = self.path.with_extension("json.tmp");
-        std::fs::write(&temporary, text).map_err(failed)?;
+        let mut options = OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(&temporary).map_err(failed)?;
+        // A temporary file left over from a crash keeps its old mode when opened again.
+        owner_only(&temporary).map_err(failed)?;
+        file.write_all(&text).map_err(failed)?;
+        file.sync_all().map_err(failed)?;
+        drop(file);
         std::fs::rename(&temporary, &self.path).map_err(failed)
     }
+}
+
+/// Makes `path` readable and writable by its owner only, when others could read it.
+#[cfg(unix)]
+fn owner_only(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path)?.permissions().mode();
+    if mode & 0o077 != 0 {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(())
+}
+
+/// Other systems keep the file in the user's own profile, with its default access rights.
+#[cfg(not(unix))]
+fn owner_only(_path: &Path) -> std::io::Result<()> {
+    Ok(())
 }
 
 #[cfg(test)]
@@ -242,5 +278,44 @@ mod tests {
         assert_eq!(file.load(), saved);
         std::fs::write(dir.path().join("preferences.json"), "{not json").unwrap();
         assert_eq!(file.load(), Preferences::default());
+    }
+
+    #[cfg(unix)]
+    fn mode(path: &Path) -> u32 {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_file_is_readable_by_its_owner_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = PreferencesFile::in_dir(dir.path());
+        file.save(&Preferences::default()).unwrap();
+        assert_eq!(mode(&dir.path().join("preferences.json")), 0o600);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_file_others_can_read_is_tightened() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("preferences.json");
+        std::fs::write(&path, "{}").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        PreferencesFile::in_dir(dir.path()).load();
+        assert_eq!(mode(&path), 0o600, "tightened when read");
+
+        let leftover = dir.path().join("preferences.json.tmp");
+        std::fs::write(&leftover, "{}").unwrap();
+        std::fs::set_permissions(&leftover, std::fs::Permissions::from_mode(0o666)).unwrap();
+        PreferencesFile::in_dir(dir.path())
+            .save(&Preferences::default())
+            .unwrap();
+        assert_eq!(
+            mode(&path),
+            0o600,
+            "a leftover temporary file does not widen it"
+        );
     }
 }
