@@ -6,6 +6,7 @@ use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use ringside_client::endpoint::{self, PlainHttp};
 use ringside_client::state::PopupOn;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -42,6 +43,9 @@ pub struct Preferences {
     pub popup_on: PopupOn,
     /// Start the app when the user logs in.
     pub start_at_login: bool,
+    /// Ask before dialing a phone link clicked in the app's own windows (links from other
+    /// programs are always confirmed).
+    pub confirm_app_links: bool,
 }
 
 impl Default for Preferences {
@@ -54,6 +58,7 @@ impl Default for Preferences {
             notifications: true,
             popup_on: PopupOn::Ring,
             start_at_login: false,
+            confirm_app_links: true,
         }
     }
 }
@@ -75,26 +80,28 @@ pub struct PreferencesUpdate {
     pub popup_on: PopupOn,
     /// Start the app when the user logs in.
     pub start_at_login: bool,
+    /// Ask before dialing a phone link clicked in the app's own windows.
+    pub confirm_app_links: bool,
 }
 
 impl PreferencesUpdate {
-    /// The preferences this update makes, checked: a remote hub needs an http(s) URL, the
-    /// help desk an https one. `has_token` is left as it was.
-    pub fn apply_to(&self, current: &Preferences) -> Result<Preferences, UiError> {
+    /// The preferences this update makes, checked: a remote hub needs an https URL (or
+    /// http on this computer, or anywhere when `plain_http` allows it), the help desk an
+    /// https one. `has_token` is left as it was.
+    pub fn apply_to(
+        &self,
+        current: &Preferences,
+        plain_http: PlainHttp,
+    ) -> Result<Preferences, UiError> {
         let hub_url = self.hub_url.trim().trim_end_matches('/').to_owned();
         if self.mode == HubMode::Remote {
-            let parsed = Url::parse(&hub_url).map_err(|_| {
-                UiError::new(
-                    "invalid_input",
-                    format!("{hub_url:?} is not a hub URL (like https://ringside.example.com)"),
-                )
-            })?;
-            if !matches!(parsed.scheme(), "http" | "https") {
+            if Url::parse(&hub_url).is_err() {
                 return Err(UiError::new(
                     "invalid_input",
-                    "the hub URL must start with https:// or http://",
+                    format!("{hub_url:?} is not a hub URL (like https://ringside.example.com)"),
                 ));
             }
+            endpoint::check_hub_url(&hub_url, plain_http)?;
         }
         let helpdesk_url = self.helpdesk_url.trim().trim_end_matches('/').to_owned();
         if !helpdesk_url.is_empty() {
@@ -114,6 +121,7 @@ impl PreferencesUpdate {
             notifications: self.notifications,
             popup_on: self.popup_on,
             start_at_login: self.start_at_login,
+            confirm_app_links: self.confirm_app_links,
         })
     }
 }
@@ -225,8 +233,11 @@ mod tests {
             notifications: false,
             popup_on: PopupOn::Answer,
             start_at_login: true,
+            confirm_app_links: false,
         }
     }
+
+    const LOOPBACK_ONLY: PlainHttp = PlainHttp::LoopbackOnly;
 
     #[test]
     fn an_update_is_trimmed_and_keeps_the_token_flag() {
@@ -234,7 +245,7 @@ mod tests {
             has_token: true,
             ..Preferences::default()
         };
-        let next = update().apply_to(&current).unwrap();
+        let next = update().apply_to(&current, LOOPBACK_ONLY).unwrap();
         assert_eq!(next.hub_url, "https://hub.example.com");
         assert_eq!(next.helpdesk_url, "https://support.example.com");
         assert!(next.has_token);
@@ -250,21 +261,25 @@ mod tests {
             hub_url: "ringside".into(),
             ..update()
         };
-        let error = bad_hub.apply_to(&Preferences::default()).unwrap_err();
+        let error = bad_hub
+            .apply_to(&Preferences::default(), LOOPBACK_ONLY)
+            .unwrap_err();
         assert_eq!(error.code, "invalid_input");
         assert!(error.message.contains("not a hub URL"), "{error}");
         let plain_http_desk = PreferencesUpdate {
             helpdesk_url: "http://support.example.com".into(),
             ..update()
         };
-        assert!(plain_http_desk.apply_to(&Preferences::default()).is_err());
+        assert!(plain_http_desk
+            .apply_to(&Preferences::default(), LOOPBACK_ONLY)
+            .is_err());
         let embedded_needs_no_url = PreferencesUpdate {
             mode: HubMode::Embedded,
             hub_url: String::new(),
             ..update()
         };
         assert!(embedded_needs_no_url
-            .apply_to(&Preferences::default())
+            .apply_to(&Preferences::default(), LOOPBACK_ONLY)
             .is_ok());
     }
 
@@ -273,11 +288,47 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = PreferencesFile::in_dir(dir.path());
         assert_eq!(file.load(), Preferences::default());
-        let saved = update().apply_to(&Preferences::default()).unwrap();
+        let saved = update()
+            .apply_to(&Preferences::default(), LOOPBACK_ONLY)
+            .unwrap();
         file.save(&saved).unwrap();
         assert_eq!(file.load(), saved);
         std::fs::write(dir.path().join("preferences.json"), "{not json").unwrap();
         assert_eq!(file.load(), Preferences::default());
+    }
+
+    #[test]
+    fn a_remote_hub_over_plain_http_elsewhere_is_refused_with_a_code() {
+        let lan = PreferencesUpdate {
+            hub_url: "http://192.168.1.20:8642".into(),
+            ..update()
+        };
+        let error = lan
+            .apply_to(&Preferences::default(), LOOPBACK_ONLY)
+            .unwrap_err();
+        assert_eq!(error.code, "plain_http_hub");
+        assert!(error.message.contains("unencrypted"), "{error}");
+        assert!(lan
+            .apply_to(&Preferences::default(), PlainHttp::Allowed)
+            .is_ok());
+        let this_computer = PreferencesUpdate {
+            hub_url: "http://127.0.0.1:8642".into(),
+            ..update()
+        };
+        assert!(this_computer
+            .apply_to(&Preferences::default(), LOOPBACK_ONLY)
+            .is_ok());
+    }
+
+    #[test]
+    fn preferences_from_before_the_link_setting_confirm_app_links() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("preferences.json"),
+            r#"{"mode":"embedded"}"#,
+        )
+        .unwrap();
+        assert!(PreferencesFile::in_dir(dir.path()).load().confirm_app_links);
     }
 
     #[cfg(unix)]
