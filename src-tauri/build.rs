@@ -15,6 +15,8 @@ const COMMANDS: &[&str] = &[
     "team",
     "set_dnd",
     "dial",
+    "pending_dial",
+    "answer_dial",
     "search_contacts",
     "open_link",
     "popup_current",

@@ -18,6 +18,7 @@ fn export_typescript_bindings() {
     crate::desktop::Notice::export_all(&config).unwrap();
     crate::error::UiError::export_all(&config).unwrap();
     ringside_client::rest::DialResult::export_all(&config).unwrap();
+    ringside_client::dial_prompt::DialPrompt::export_all(&config).unwrap();
     ringside_client::rest::ContactHit::export_all(&config).unwrap();
     ringside_core::listing::JournalPage::export_all(&config).unwrap();
     ringside_core::listing::JournalFilter::export_all(&config).unwrap();

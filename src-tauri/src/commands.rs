@@ -1,5 +1,6 @@
 //! The commands the UI calls: a few lines each over [`Desktop`] and the hub client.
 
+use ringside_client::dial_prompt::{DialPrompt, LinkOrigin};
 use ringside_client::links::{self, Link};
 use ringside_client::rest::{ContactHit, DialResult, JournalFilter, JournalPage, JournalQuery};
 use ringside_core::agent::Presence;
@@ -8,7 +9,6 @@ use ringside_core::number;
 use serde::Serialize;
 use tauri::{AppHandle, Manager, State};
 use tauri_plugin_autostart::ManagerExt;
-use tauri_plugin_deep_link::DeepLinkExt;
 use tauri_plugin_opener::OpenerExt;
 use ts_rs::TS;
 
@@ -16,8 +16,8 @@ use crate::desktop::{self, Desktop};
 use crate::error::UiError;
 use crate::popup::PopupView;
 use crate::preferences::{HubMode, Preferences, PreferencesUpdate};
-use crate::secret;
 use crate::status::AppStatus;
+use crate::{phone_links, secret};
 
 /// How many journal entries a page holds.
 const JOURNAL_PAGE: u32 = 50;
@@ -64,7 +64,7 @@ pub async fn save_preferences(
     update: PreferencesUpdate,
 ) -> Result<Preferences, UiError> {
     let current = desktop.preferences();
-    let mut next = update.apply_to(&current)?;
+    let mut next = update.apply_to(&current, desktop.plain_http())?;
     let new_token = update
         .token
         .as_deref()
@@ -188,41 +188,32 @@ pub async fn set_dnd(
     Ok(me)
 }
 
-/// Dials a number from the window or the popup.
+/// Dials a number the agent typed or picked in the window or the popup.
 #[tauri::command]
 pub async fn dial(
     app: AppHandle,
     desktop: State<'_, Desktop>,
     number: String,
 ) -> Result<DialResult, UiError> {
-    let dialed = desktop.client()?.dial(&number).await?;
-    if let Some(link) = dialed.link.as_deref() {
-        let phone = url::Url::parse(link)
-            .ok()
-            .filter(|url| links::phone_number(url).is_some());
-        if phone.is_none() {
-            return Err(UiError::new(
-                "link_refused",
-                format!("the hub answered with {link:?}, which is not a phone link"),
-            ));
-        }
-        if app.deep_link().is_registered("tel").unwrap_or(false) {
-            // The link would come straight back to this app.
-            return Err(UiError::new(
-                "no_dialer",
-                format!(
-                    "No phone provider dials for you, and Ringside is this computer's handler \
-                     of phone links, so there is no softphone to hand {} to. Ask the admin \
-                     to set your provider id.",
-                    dialed.number
-                ),
-            ));
-        }
-        app.opener()
-            .open_url(link, None::<&str>)
-            .map_err(|e| UiError::new("desktop", format!("opening {link}: {e}")))?;
-    }
-    Ok(dialed)
+    let client = desktop.client()?;
+    phone_links::place(&app, &client, &number, LinkOrigin::AppWindow).await
+}
+
+/// The phone link waiting for the agent's confirmation, for a main window that just opened.
+#[tauri::command]
+pub async fn pending_dial(desktop: State<'_, Desktop>) -> Result<Option<DialPrompt>, UiError> {
+    Ok(desktop.with_pending_dials(|pending| pending.current().cloned()))
+}
+
+/// The agent's answer to dial prompt `id` (Enter: `dial`, Esc: not); returns the next
+/// prompt, if any.
+#[tauri::command]
+pub async fn answer_dial(
+    app: AppHandle,
+    id: u64,
+    dial: bool,
+) -> Result<Option<DialPrompt>, UiError> {
+    Ok(phone_links::answer(&app, id, dial))
 }
 
 /// Contacts by name or organization, for the dial field.
@@ -234,7 +225,8 @@ pub async fn search_contacts(
     Ok(desktop.client()?.search_contacts(&query).await?)
 }
 
-/// Opens a help-desk link in the browser, or dials a phone link; refuses anything else.
+/// Opens a help-desk link in the browser, or follows a phone link (asking the agent first
+/// unless that is turned off); refuses anything else.
 #[tauri::command]
 pub async fn open_link(app: AppHandle, url: String) -> Result<(), UiError> {
     let desktop = app.state::<Desktop>();
@@ -243,7 +235,9 @@ pub async fn open_link(app: AppHandle, url: String) -> Result<(), UiError> {
             .opener()
             .open_url(url.as_str(), None::<&str>)
             .map_err(|e| UiError::new("desktop", format!("opening {url}: {e}"))),
-        Link::Phone(number) => dial(app.clone(), desktop, number).await.map(|_| ()),
+        Link::Phone(number) => phone_links::follow(&app, number, LinkOrigin::AppWindow)
+            .await
+            .map(|_| ()),
     }
 }
 

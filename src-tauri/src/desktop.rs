@@ -8,7 +8,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use ringside_client::backoff::{Backoff, BackoffPolicy};
-use ringside_client::endpoint::HubEndpoint;
+use ringside_client::call_notification::CallNotifications;
+use ringside_client::dial_prompt::PendingDials;
+use ringside_client::endpoint::{HubEndpoint, PlainHttp};
 use ringside_client::error::ClientError;
 use ringside_client::rest::{HubClient, DEFAULT_REQUEST_TIMEOUT};
 use ringside_client::state::{ClientState, Effect, DEFAULT_POPUP_WINDOW};
@@ -21,10 +23,11 @@ use tauri::{AppHandle, Emitter, Manager};
 use ts_rs::TS;
 
 use crate::error::UiError;
+use crate::notification::Notifier;
 use crate::popup::{self, OpenPopups, PopupView};
 use crate::preferences::{HubMode, Preferences, PreferencesFile};
 use crate::status::{AppStatus, ConnectionState};
-use crate::{notification, secret, tray};
+use crate::{secret, tray};
 
 /// Where the app keeps its files.
 #[derive(Debug, Clone)]
@@ -74,6 +77,13 @@ pub struct Desktop {
     connection_number: AtomicU64,
     embedded: tokio::sync::Mutex<Option<EmbeddedHub>>,
     popups: Mutex<OpenPopups>,
+    /// Whether the agent opted in to a plain `http://` hub on another machine.
+    plain_http: PlainHttp,
+    /// Which call has a desktop notification.
+    notifications: Mutex<CallNotifications>,
+    notifier: Notifier,
+    /// Phone links waiting for the agent's confirmation.
+    pending_dials: Mutex<PendingDials>,
 }
 
 /// Locks a mutex, shrugging off poisoning: every critical section here leaves the data
@@ -85,8 +95,9 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Desktop {
-    /// The state for an app whose files live in `dirs`.
-    pub fn new(dirs: AppDirs) -> Desktop {
+    /// The state for an app whose files live in `dirs`; `plain_http` is the agent's choice
+    /// about plain `http://` hubs on other machines.
+    pub fn new(dirs: AppDirs, plain_http: PlainHttp) -> Desktop {
         let preferences_file = PreferencesFile::in_dir(&dirs.config);
         let preferences = preferences_file.load();
         Desktop {
@@ -99,7 +110,21 @@ impl Desktop {
             connection_number: AtomicU64::new(0),
             embedded: tokio::sync::Mutex::new(None),
             popups: Mutex::new(OpenPopups::default()),
+            plain_http,
+            notifications: Mutex::new(CallNotifications::default()),
+            notifier: Notifier::start(),
+            pending_dials: Mutex::new(PendingDials::default()),
         }
+    }
+
+    /// Whether a plain `http://` hub on another machine is accepted.
+    pub fn plain_http(&self) -> PlainHttp {
+        self.plain_http
+    }
+
+    /// Runs `f` with the phone links waiting for confirmation locked.
+    pub fn with_pending_dials<T>(&self, f: impl FnOnce(&mut PendingDials) -> T) -> T {
+        f(&mut lock(&self.pending_dials))
     }
 
     /// The current preferences.
@@ -135,11 +160,17 @@ impl Desktop {
         lock(&self.popups).current().cloned()
     }
 
-    /// Closes the popup of call `id` (the next open one, if any, takes its place).
+    /// Closes the popup of call `id` (the next open one, if any, takes its place), and its
+    /// notification.
     pub fn dismiss_popup(&self, app: &AppHandle, id: i64) {
-        let mut popups = lock(&self.popups);
-        popups.remove(id);
-        popup::present(app, &popups);
+        {
+            let mut popups = lock(&self.popups);
+            popups.remove(id);
+            popup::present(app, &popups);
+        }
+        if let Some(action) = lock(&self.notifications).popup_closed(id) {
+            self.notifier.carry_out(action);
+        }
     }
 
     /// Runs `f` with the open popups locked.
@@ -199,6 +230,9 @@ pub fn reconnect(app: &AppHandle) {
         let mut popups = lock(&desktop.popups);
         popups.clear();
         popup::present(app, &popups);
+    }
+    for action in lock(&desktop.notifications).clear() {
+        desktop.notifier.carry_out(action);
     }
     let handle = app.clone();
     *task = Some(tauri::async_runtime::spawn(async move {
@@ -324,7 +358,11 @@ async fn endpoint(
                 .await
                 .map_err(|e| UiError::new("keyring", e.to_string()))??;
             match token {
-                Some(token) => Ok(Some(HubEndpoint::new(&preferences.hub_url, token)?)),
+                Some(token) => Ok(Some(HubEndpoint::with_plain_http(
+                    &preferences.hub_url,
+                    token,
+                    desktop.plain_http,
+                )?)),
                 None => Ok(None),
             }
         }
@@ -368,11 +406,12 @@ fn on_update(
 
 /// Does what one effect of the reducer asks.
 fn carry_out(app: &AppHandle, desktop: &Desktop, state: &Arc<Mutex<ClientState>>, effect: Effect) {
+    let enabled = desktop.preferences().notifications;
+    if let Some(action) = lock(&desktop.notifications).on_effect(&effect, enabled) {
+        desktop.notifier.carry_out(action);
+    }
     match effect {
         Effect::ShowPopup(call) => {
-            if desktop.preferences().notifications {
-                notification::show(&call);
-            }
             let view = popup_view(desktop, state, *call);
             let mut popups = lock(&desktop.popups);
             popups.open(view);

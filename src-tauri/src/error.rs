@@ -10,8 +10,9 @@ use ts_rs::TS;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, thiserror::Error)]
 #[error("{message}")]
 pub struct UiError {
-    /// Stable: `not_connected`, `link_refused`, `keyring`, `preferences`, `embedded_hub`,
-    /// `invalid_input`, `desktop`, or a hub client code (`unauthorized`, `hub_unreachable`…).
+    /// Stable: `not_connected`, `link_refused`, `no_dialer`, `too_many_links`, `keyring`,
+    /// `preferences`, `embedded_hub`, `invalid_input`, `desktop`, or a hub client code
+    /// (`unauthorized`, `hub_unreachable`, `plain_http_hub`…).
     pub code: String,
     /// What happened, for a human.
     pub message: String,
@@ -43,6 +44,6 @@ impl From<ClientError> for UiError {
 
 impl From<LinkRefused> for UiError {
     fn from(error: LinkRefused) -> UiError {
-        UiError::new("link_refused", error.to_string())
+        UiError::new(error.code(), error.to_string())
     }
 }

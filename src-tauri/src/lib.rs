@@ -19,6 +19,7 @@ mod bindings;
 use std::path::PathBuf;
 use std::time::{Instant, SystemTime};
 
+use ringside_client::endpoint::PlainHttp;
 use ringside_client::wake::{WakeDetector, WAKE_CHECK_INTERVAL};
 use tauri::{AppHandle, Manager, RunEvent};
 use tauri_plugin_deep_link::DeepLinkExt;
@@ -26,7 +27,12 @@ use tauri_plugin_deep_link::DeepLinkExt;
 use crate::desktop::{AppDirs, Desktop};
 
 /// The main window's label.
-const MAIN: &str = "main";
+pub(crate) const MAIN: &str = "main";
+
+/// The environment variable that allows a plain `http://` hub on another machine (a
+/// trusted network): set to `1`. Without it, remote mode refuses such a hub, so that the
+/// agent token never crosses a network in clear.
+const ALLOW_PLAIN_HTTP_HUB: &str = "RINGSIDE_ALLOW_PLAIN_HTTP_HUB";
 
 /// The argument that starts the app in the tray, without its window (start at login).
 const MINIMIZED: &str = "--minimized";
@@ -63,6 +69,8 @@ pub fn run() {
             commands::team,
             commands::set_dnd,
             commands::dial,
+            commands::pending_dial,
+            commands::answer_dial,
             commands::search_contacts,
             commands::open_link,
             commands::popup_current,
@@ -104,7 +112,13 @@ fn app_dirs(app: &AppHandle) -> anyhow::Result<AppDirs> {
 }
 
 fn setup(app: &AppHandle) -> anyhow::Result<()> {
-    app.manage(Desktop::new(app_dirs(app)?));
+    let plain_http = if std::env::var(ALLOW_PLAIN_HTTP_HUB).as_deref() == Ok("1") {
+        tracing::warn!("{ALLOW_PLAIN_HTTP_HUB}=1: a remote hub may be reached over plain http");
+        PlainHttp::Allowed
+    } else {
+        PlainHttp::LoopbackOnly
+    };
+    app.manage(Desktop::new(app_dirs(app)?, plain_http));
     app.manage(popup::PopupPlace::measure(app));
     let items = tray::create(app, |app, dnd| {
         let app = app.clone();

@@ -1,8 +1,12 @@
-//! The agent's settings for this app, kept as JSON in the app's config directory. The
-//! remote hub's token is not among them: it lives in the OS keyring ([`crate::secret`]).
+//! The agent's settings for this app, kept as JSON in the app's config directory, readable
+//! by its owner only. The remote hub's token is not among them: it lives in the OS keyring
+//! ([`crate::secret`]).
 
+use std::fs::OpenOptions;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use ringside_client::endpoint::{self, PlainHttp};
 use ringside_client::state::PopupOn;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -39,6 +43,9 @@ pub struct Preferences {
     pub popup_on: PopupOn,
     /// Start the app when the user logs in.
     pub start_at_login: bool,
+    /// Ask before dialing a phone link clicked in the app's own windows (links from other
+    /// programs are always confirmed).
+    pub confirm_app_links: bool,
 }
 
 impl Default for Preferences {
@@ -51,6 +58,7 @@ impl Default for Preferences {
             notifications: true,
             popup_on: PopupOn::Ring,
             start_at_login: false,
+            confirm_app_links: true,
         }
     }
 }
@@ -72,26 +80,28 @@ pub struct PreferencesUpdate {
     pub popup_on: PopupOn,
     /// Start the app when the user logs in.
     pub start_at_login: bool,
+    /// Ask before dialing a phone link clicked in the app's own windows.
+    pub confirm_app_links: bool,
 }
 
 impl PreferencesUpdate {
-    /// The preferences this update makes, checked: a remote hub needs an http(s) URL, the
-    /// help desk an https one. `has_token` is left as it was.
-    pub fn apply_to(&self, current: &Preferences) -> Result<Preferences, UiError> {
+    /// The preferences this update makes, checked: a remote hub needs an https URL (or
+    /// http on this computer, or anywhere when `plain_http` allows it), the help desk an
+    /// https one. `has_token` is left as it was.
+    pub fn apply_to(
+        &self,
+        current: &Preferences,
+        plain_http: PlainHttp,
+    ) -> Result<Preferences, UiError> {
         let hub_url = self.hub_url.trim().trim_end_matches('/').to_owned();
         if self.mode == HubMode::Remote {
-            let parsed = Url::parse(&hub_url).map_err(|_| {
-                UiError::new(
-                    "invalid_input",
-                    format!("{hub_url:?} is not a hub URL (like https://ringside.example.com)"),
-                )
-            })?;
-            if !matches!(parsed.scheme(), "http" | "https") {
+            if Url::parse(&hub_url).is_err() {
                 return Err(UiError::new(
                     "invalid_input",
-                    "the hub URL must start with https:// or http://",
+                    format!("{hub_url:?} is not a hub URL (like https://ringside.example.com)"),
                 ));
             }
+            endpoint::check_hub_url(&hub_url, plain_http)?;
         }
         let helpdesk_url = self.helpdesk_url.trim().trim_end_matches('/').to_owned();
         if !helpdesk_url.is_empty() {
@@ -111,6 +121,7 @@ impl PreferencesUpdate {
             notifications: self.notifications,
             popup_on: self.popup_on,
             start_at_login: self.start_at_login,
+            confirm_app_links: self.confirm_app_links,
         })
     }
 }
@@ -143,8 +154,14 @@ impl PreferencesFile {
     }
 
     /// The stored preferences; defaults when there is no file yet or it cannot be read
-    /// (the reason is logged: a broken file must not keep the app from starting).
+    /// (the reason is logged: a broken file must not keep the app from starting). A file
+    /// others may read is made readable by its owner only.
     pub fn load(&self) -> Preferences {
+        if let Err(e) = owner_only(&self.path) {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                tracing::warn!("restricting {} to its owner: {e}", self.path.display());
+            }
+        }
         match std::fs::read(&self.path) {
             Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_else(|e| {
                 tracing::warn!("{} is unreadable, using defaults: {e}", self.path.display());
@@ -158,7 +175,8 @@ impl PreferencesFile {
         }
     }
 
-    /// Writes the preferences (to a temporary file first, so a crash leaves the old ones).
+    /// Writes the preferences (to a temporary file first, so a crash leaves the old ones),
+    /// readable by the owner only.
     pub fn save(&self, preferences: &Preferences) -> Result<(), UiError> {
         let failed = |e: std::io::Error| {
             UiError::new(
@@ -171,9 +189,35 @@ impl PreferencesFile {
         }
         let text = serde_json::to_vec_pretty(preferences).expect("preferences serialize");
         let temporary = self.path.with_extension("json.tmp");
-        std::fs::write(&temporary, text).map_err(failed)?;
+        let mut options = OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(&temporary).map_err(failed)?;
+        // A temporary file left over from a crash keeps its old mode when opened again.
+        owner_only(&temporary).map_err(failed)?;
+        file.write_all(&text).map_err(failed)?;
+        file.sync_all().map_err(failed)?;
+        drop(file);
         std::fs::rename(&temporary, &self.path).map_err(failed)
     }
+}
+
+/// Makes `path` readable and writable by its owner only, when others could read it.
+#[cfg(unix)]
+fn owner_only(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path)?.permissions().mode();
+    if mode & 0o077 != 0 {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(())
+}
+
+/// Other systems keep the file in the user's own profile, with its default access rights.
+#[cfg(not(unix))]
+fn owner_only(_path: &Path) -> std::io::Result<()> {
+    Ok(())
 }
 
 #[cfg(test)]
@@ -189,8 +233,11 @@ mod tests {
             notifications: false,
             popup_on: PopupOn::Answer,
             start_at_login: true,
+            confirm_app_links: false,
         }
     }
+
+    const LOOPBACK_ONLY: PlainHttp = PlainHttp::LoopbackOnly;
 
     #[test]
     fn an_update_is_trimmed_and_keeps_the_token_flag() {
@@ -198,7 +245,7 @@ mod tests {
             has_token: true,
             ..Preferences::default()
         };
-        let next = update().apply_to(&current).unwrap();
+        let next = update().apply_to(&current, LOOPBACK_ONLY).unwrap();
         assert_eq!(next.hub_url, "https://hub.example.com");
         assert_eq!(next.helpdesk_url, "https://support.example.com");
         assert!(next.has_token);
@@ -214,21 +261,25 @@ mod tests {
             hub_url: "ringside".into(),
             ..update()
         };
-        let error = bad_hub.apply_to(&Preferences::default()).unwrap_err();
+        let error = bad_hub
+            .apply_to(&Preferences::default(), LOOPBACK_ONLY)
+            .unwrap_err();
         assert_eq!(error.code, "invalid_input");
         assert!(error.message.contains("not a hub URL"), "{error}");
         let plain_http_desk = PreferencesUpdate {
             helpdesk_url: "http://support.example.com".into(),
             ..update()
         };
-        assert!(plain_http_desk.apply_to(&Preferences::default()).is_err());
+        assert!(plain_http_desk
+            .apply_to(&Preferences::default(), LOOPBACK_ONLY)
+            .is_err());
         let embedded_needs_no_url = PreferencesUpdate {
             mode: HubMode::Embedded,
             hub_url: String::new(),
             ..update()
         };
         assert!(embedded_needs_no_url
-            .apply_to(&Preferences::default())
+            .apply_to(&Preferences::default(), LOOPBACK_ONLY)
             .is_ok());
     }
 
@@ -237,10 +288,85 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = PreferencesFile::in_dir(dir.path());
         assert_eq!(file.load(), Preferences::default());
-        let saved = update().apply_to(&Preferences::default()).unwrap();
+        let saved = update()
+            .apply_to(&Preferences::default(), LOOPBACK_ONLY)
+            .unwrap();
         file.save(&saved).unwrap();
         assert_eq!(file.load(), saved);
         std::fs::write(dir.path().join("preferences.json"), "{not json").unwrap();
         assert_eq!(file.load(), Preferences::default());
+    }
+
+    #[test]
+    fn a_remote_hub_over_plain_http_elsewhere_is_refused_with_a_code() {
+        let lan = PreferencesUpdate {
+            hub_url: "http://192.168.1.20:8642".into(),
+            ..update()
+        };
+        let error = lan
+            .apply_to(&Preferences::default(), LOOPBACK_ONLY)
+            .unwrap_err();
+        assert_eq!(error.code, "plain_http_hub");
+        assert!(error.message.contains("unencrypted"), "{error}");
+        assert!(lan
+            .apply_to(&Preferences::default(), PlainHttp::Allowed)
+            .is_ok());
+        let this_computer = PreferencesUpdate {
+            hub_url: "http://127.0.0.1:8642".into(),
+            ..update()
+        };
+        assert!(this_computer
+            .apply_to(&Preferences::default(), LOOPBACK_ONLY)
+            .is_ok());
+    }
+
+    #[test]
+    fn preferences_from_before_the_link_setting_confirm_app_links() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("preferences.json"),
+            r#"{"mode":"embedded"}"#,
+        )
+        .unwrap();
+        assert!(PreferencesFile::in_dir(dir.path()).load().confirm_app_links);
+    }
+
+    #[cfg(unix)]
+    fn mode(path: &Path) -> u32 {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_file_is_readable_by_its_owner_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = PreferencesFile::in_dir(dir.path());
+        file.save(&Preferences::default()).unwrap();
+        assert_eq!(mode(&dir.path().join("preferences.json")), 0o600);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_file_others_can_read_is_tightened() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("preferences.json");
+        std::fs::write(&path, "{}").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        PreferencesFile::in_dir(dir.path()).load();
+        assert_eq!(mode(&path), 0o600, "tightened when read");
+
+        let leftover = dir.path().join("preferences.json.tmp");
+        std::fs::write(&leftover, "{}").unwrap();
+        std::fs::set_permissions(&leftover, std::fs::Permissions::from_mode(0o666)).unwrap();
+        PreferencesFile::in_dir(dir.path())
+            .save(&Preferences::default())
+            .unwrap();
+        assert_eq!(
+            mode(&path),
+            0o600,
+            "a leftover temporary file does not widen it"
+        );
     }
 }

@@ -24,17 +24,125 @@ const NATIVE_PORT: u16 = 4445;
 /// How long the UI may take to show something.
 pub const PATIENCE: Duration = Duration::from_secs(15);
 
-/// Whether desktop tests can run here: a display, or `E2E=1` to insist (then a missing
-/// display fails the tests instead of skipping them).
-pub fn can_run() -> bool {
-    if std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some() {
-        return true;
+/// The popup window's title, which finds it among the X server's windows.
+const POPUP_TITLE: &str = "Ringside: incoming call";
+
+/// Fails the test with the reason when something the desktop tests need is missing: they
+/// must never pass without having run. (Without `E2E=1` they are compiled as ignored.)
+fn preflight() {
+    let mut missing = vec![];
+    if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
+        missing.push("a display (DISPLAY)".to_owned());
     }
-    if std::env::var("E2E").as_deref() == Ok("1") {
-        panic!("E2E=1 but there is no display: run under scripts/headless-session.sh");
+    if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none() {
+        missing.push("a D-Bus session (DBUS_SESSION_BUS_ADDRESS)".to_owned());
     }
-    eprintln!("skipped: no display (run `make test`, which provides one)");
-    false
+    for tool in [
+        "tauri-driver",
+        "WebKitWebDriver",
+        "dunstctl",
+        "xwininfo",
+        "import",
+    ] {
+        if !on_path(tool) {
+            missing.push(format!("{tool} on PATH"));
+        }
+    }
+    if !app_binary().exists() {
+        missing.push(format!(
+            "{} (build it with `cargo build -p ringside`)",
+            app_binary().display()
+        ));
+    }
+    assert!(
+        missing.is_empty(),
+        "the desktop tests cannot run: missing {}. Run them under scripts/headless-session.sh \
+         (make test does)",
+        missing.join(", ")
+    );
+}
+
+fn on_path(tool: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(tool).is_file()))
+}
+
+/// Runs `dunstctl` with `args`; its output.
+fn dunstctl(args: &[&str]) -> String {
+    let output = Command::new("dunstctl")
+        .args(args)
+        .output()
+        .expect("dunstctl (the notification daemon's control)");
+    assert!(
+        output.status.success(),
+        "dunstctl {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// How many notifications the notification daemon displays now.
+pub fn notifications_displayed() -> u32 {
+    dunstctl(&["count", "displayed"])
+        .trim()
+        .parse()
+        .expect("dunstctl count displayed gives a number")
+}
+
+/// The notifications the daemon displayed and took down since the test began (JSON).
+pub fn notification_history() -> String {
+    dunstctl(&["history"])
+}
+
+/// How soon a call's notification must be gone once its popup closed: far less than the
+/// time a notification would stay on screen by itself, so that only a withdrawal passes.
+pub const WITHDRAWN_WITHIN: Duration = Duration::from_secs(3);
+
+/// Waits until the daemon displays `count` notifications, at most `within`.
+pub async fn wait_for_notifications(count: u32, within: Duration) {
+    let deadline = Instant::now() + within;
+    loop {
+        let now = notifications_displayed();
+        if now == count {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the notification daemon displays {now} notifications, not {count}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Whether the popup window is on screen: `None` when there is no popup window at all,
+/// else whether the X server shows it (mapped) or not (hidden).
+pub fn popup_window_viewable() -> Option<bool> {
+    let output = Command::new("xwininfo")
+        .args(["-name", POPUP_TITLE])
+        .output()
+        .expect("xwininfo (x11-utils)");
+    if !output.status.success() {
+        return None;
+    }
+    let info = String::from_utf8_lossy(&output.stdout);
+    Some(info.contains("Map State: IsViewable"))
+}
+
+/// Waits until the popup window is shown (`true`) or hidden or gone (`false`).
+pub async fn wait_for_popup_window(shown: bool) {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let now = popup_window_viewable();
+        if now.unwrap_or(false) == shown {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the popup window never became {}: {now:?}",
+            if shown { "shown" } else { "hidden" }
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 fn workspace() -> PathBuf {
@@ -90,6 +198,9 @@ impl DesktopApp {
         F: AsyncFnOnce(Seed<'_>),
     {
         let turn = ONE_AT_A_TIME.lock().await;
+        preflight();
+        // Each test counts its own notifications.
+        dunstctl(&["close-all"]);
         let dir = tempfile::tempdir().unwrap();
         let hub_dir = dir.path().join("hub");
         let agent = LocalAgent::from_environment();
@@ -150,6 +261,40 @@ impl DesktopApp {
         assert!(response.status().is_success(), "{response:?}");
     }
 
+    /// Hands `link` to the running app as the desktop does: the app started a second time
+    /// with the link as its argument (single instance: it passes the link on and exits).
+    pub async fn open_link(&self, link: &str) {
+        let mut second = Command::new(app_binary())
+            .arg(link)
+            .env("RINGSIDE_APP_DIR", self.dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + PATIENCE;
+        let status = loop {
+            if let Some(status) = second.try_wait().unwrap() {
+                break status;
+            }
+            if Instant::now() >= deadline {
+                let _ = second.kill();
+                let _ = second.wait();
+                panic!("the second start did not hand the link over and exit");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        assert!(status.success(), "the second start failed: {status}");
+    }
+
+    /// Presses `key` (a WebDriver key) in the element `css`.
+    pub async fn press(&self, css: &str, key: fantoccini::key::Key) {
+        self.find(css)
+            .await
+            .send_keys(&String::from(char::from(key)))
+            .await
+            .unwrap();
+    }
+
     /// Switches the session to the window showing `page` (`index.html`, `popup.html`).
     pub async fn switch_to(&self, page: &str) {
         let deadline = Instant::now() + PATIENCE;
@@ -171,27 +316,6 @@ impl DesktopApp {
             );
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
-    }
-
-    /// Whether a window shows `page` now; the session stays on the current window.
-    pub async fn has_window(&self, page: &str) -> bool {
-        let current = self.client.window().await.unwrap();
-        let mut found = false;
-        for handle in self.client.windows().await.unwrap() {
-            self.client.switch_to_window(handle).await.unwrap();
-            if self
-                .client
-                .current_url()
-                .await
-                .unwrap()
-                .path()
-                .ends_with(page)
-            {
-                found = true;
-            }
-        }
-        self.client.switch_to_window(current).await.unwrap();
-        found
     }
 
     /// The element, once it exists.

@@ -76,10 +76,11 @@ fn call(
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[cfg_attr(
+    not(e2e),
+    ignore = "desktop end-to-end: build with E2E=1 and run under scripts/headless-session.sh"
+)]
 async fn an_inbound_call_pops_up_with_the_caller_and_closes_when_a_colleague_answers() {
-    if !app::can_run() {
-        return;
-    }
     let tickets = r#"{"id": 101, "title": "Printer on fire", "state": "open", "customer_email": "carla@acme.example", "url": "https://support.example.com/#ticket/zoom/101", "updated_at": "2026-11-20T09:00:00Z"}
 {"id": 102, "title": "Invoice question", "state": "closed", "customer_email": "carla@acme.example", "updated_at": "2026-11-21T09:00:00Z"}
 "#;
@@ -128,10 +129,17 @@ async fn an_inbound_call_pops_up_with_the_caller_and_closes_when_a_colleague_ans
     assert!(titles[1].contains("Printer on fire"), "{titles:?}");
     app.screenshot("popup-known-caller").await;
 
+    app::wait_for_popup_window(true).await;
+    app::wait_for_notifications(1, app::PATIENCE).await;
+
     app.pbx(&[call("answer", "c1", "030609854180"), vec![("user", "bob")]].concat())
         .await;
     app.wait_for_absence("[data-testid=popup-caller-name]")
         .await;
+    // Not only emptied: the window is off the screen, and the call's notification is gone
+    // from the notification daemon.
+    app::wait_for_popup_window(false).await;
+    app::wait_for_notifications(0, app::WITHDRAWN_WITHIN).await;
 
     app.switch_to("index.html").await;
     let row = "[data-testid=journal-row][data-call-id]";
@@ -144,10 +152,11 @@ async fn an_inbound_call_pops_up_with_the_caller_and_closes_when_a_colleague_ans
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[cfg_attr(
+    not(e2e),
+    ignore = "desktop end-to-end: build with E2E=1 and run under scripts/headless-session.sh"
+)]
 async fn a_missed_call_waits_in_the_journal_until_marked_done() {
-    if !app::can_run() {
-        return;
-    }
     let app = DesktopApp::launch(&[], async |_| {}).await;
     app.pbx(&call("newCall", "m1", "040123456")).await;
     app.pbx(&[call("hangup", "m1", "040123456"), vec![("cause", "cancel")]].concat())
@@ -169,29 +178,101 @@ async fn a_missed_call_waits_in_the_journal_until_marked_done() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn do_not_disturb_keeps_the_popup_away() {
-    if !app::can_run() {
-        return;
-    }
+#[cfg_attr(
+    not(e2e),
+    ignore = "desktop end-to-end: build with E2E=1 and run under scripts/headless-session.sh"
+)]
+async fn do_not_disturb_keeps_the_popup_and_the_notification_away() {
     let app = DesktopApp::launch(&[], async |_| {}).await;
+    let team_row = "[data-testid=team-row]";
+    let on_dnd = |t: &str| {
+        t.to_lowercase().contains("do not disturb") || t.to_lowercase().contains("do-not-disturb")
+    };
     app.click("[data-testid=dnd-toggle]").await;
     app.click("[data-testid=tab-team]").await;
-    app.wait_for_text("[data-testid=team-row]", |t| {
-        t.to_lowercase().contains("do not disturb") || t.to_lowercase().contains("do-not-disturb")
-    })
-    .await;
+    app.wait_for_text(team_row, on_dnd).await;
 
     app.pbx(&call("newCall", "d1", "0891234567")).await;
     app.click("[data-testid=tab-journal]").await;
-    app.wait_for_text("[data-testid=journal-row]", |t| t.contains("ringing"))
+    app.wait_for_text("[data-testid=journal-row]", |t| t.contains("89 1234567"))
         .await;
-    // The journal has it, so the popup would have had it by now.
-    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+
+    // A later call, after do-not-disturb, does pop up: the stream is in order, so once it
+    // shows, the first call was handled long before.
+    app.click("[data-testid=dnd-toggle]").await;
+    app.click("[data-testid=tab-team]").await;
+    app.wait_for_text(team_row, |t| !on_dnd(t)).await;
+    app.pbx(&call("newCall", "d2", "0301112222")).await;
+    app.switch_to("popup.html").await;
+    app.wait_for_text("[data-testid=popup-number]", |t| t == "+49 30 1112222")
+        .await;
+    app::wait_for_popup_window(true).await;
+    app::wait_for_notifications(1, app::PATIENCE).await;
+
+    // The first call still rings: had it a popup, the popup would show it once the second
+    // call ends; had it a notification, the daemon would still display it.
+    app.pbx(
+        &[
+            call("hangup", "d2", "0301112222"),
+            vec![("cause", "cancel")],
+        ]
+        .concat(),
+    )
+    .await;
+    app::wait_for_popup_window(false).await;
+    app::wait_for_notifications(0, app::WITHDRAWN_WITHIN).await;
+    assert_eq!(
+        app.text_of("[data-testid=popup-number]").await,
+        None,
+        "the popup has nothing to show"
+    );
+    let history = app::notification_history();
     assert!(
-        !app.has_window("popup.html").await,
-        "no popup while do-not-disturb is on"
+        history.contains("30 1112222"),
+        "the second call's notification came and went: {history}"
+    );
+    assert!(
+        !history.contains("89 1234567"),
+        "no notification for the call during do-not-disturb: {history}"
     );
     app.close().await;
+}
+
+/// The app with Placetel enabled against a fake Placetel API, dialing for the local agent
+/// (Placetel user `777`), its hub seeded with `seed` too.
+async fn launch_with_placetel<F>(seed_more: F) -> (DesktopApp, Arc<Mutex<Vec<Value>>>)
+where
+    F: AsyncFnOnce(&Seed<'_>),
+{
+    let (placetel_url, placed) = fake_placetel().await;
+    let env = [
+        ("RINGSIDE_PLACETEL_ENABLED", "true".to_owned()),
+        (
+            "RINGSIDE_PLACETEL_API_TOKEN",
+            "placetel-api-token".to_owned(),
+        ),
+        ("RINGSIDE_PLACETEL_API_URL", placetel_url),
+    ];
+    let app = DesktopApp::launch(&env, async |seed| {
+        seed_more(&seed).await;
+        let (store, writer) = Store::open(seed.hub_dir).unwrap();
+        let recorder = Recorder::new(store, writer);
+        let change = AgentChange {
+            name: None,
+            role: None,
+            numbers: None,
+            identities: Some(BTreeMap::from([(Provider::Placetel, "777".to_owned())])),
+            out_of_office: None,
+        };
+        recorder
+            .update_agent(&seed.login, &change, time::OffsetDateTime::now_utc())
+            .await
+            .unwrap()
+            .unwrap();
+    })
+    .await;
+
+    (app, placed)
 }
 
 /// A fake Placetel API that records the calls it is asked to place.
@@ -215,36 +296,12 @@ async fn fake_placetel() -> (String, Arc<Mutex<Vec<Value>>>) {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[cfg_attr(
+    not(e2e),
+    ignore = "desktop end-to-end: build with E2E=1 and run under scripts/headless-session.sh"
+)]
 async fn dialing_reaches_the_hub_and_the_provider() {
-    if !app::can_run() {
-        return;
-    }
-    let (placetel_url, placed) = fake_placetel().await;
-    let env = [
-        ("RINGSIDE_PLACETEL_ENABLED", "true".to_owned()),
-        (
-            "RINGSIDE_PLACETEL_API_TOKEN",
-            "placetel-api-token".to_owned(),
-        ),
-        ("RINGSIDE_PLACETEL_API_URL", placetel_url),
-    ];
-    let app = DesktopApp::launch(&env, async |seed| {
-        let (store, writer) = Store::open(seed.hub_dir).unwrap();
-        let recorder = Recorder::new(store, writer);
-        let change = AgentChange {
-            name: None,
-            role: None,
-            numbers: None,
-            identities: Some(BTreeMap::from([(Provider::Placetel, "777".to_owned())])),
-            out_of_office: None,
-        };
-        recorder
-            .update_agent(&seed.login, &change, time::OffsetDateTime::now_utc())
-            .await
-            .unwrap()
-            .unwrap();
-    })
-    .await;
+    let (app, placed) = launch_with_placetel(async |_| {}).await;
 
     app.click("[data-testid=tab-dial]").await;
     let field = app.find("[data-testid=dial-number]").await;
@@ -269,11 +326,86 @@ async fn dialing_reaches_the_hub_and_the_provider() {
     app.close().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn settings_show_the_webhook_and_the_test_call_pops_up() {
-    if !app::can_run() {
-        return;
+/// Waits until the fake provider has been asked to place `count` calls; returns them.
+async fn wait_for_placed(placed: &Mutex<Vec<Value>>, count: usize) -> Vec<Value> {
+    let deadline = std::time::Instant::now() + app::PATIENCE;
+    loop {
+        let now = placed.lock().unwrap().clone();
+        if now.len() >= count {
+            return now;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the provider was asked for {now:?}, not {count} calls"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[cfg_attr(
+    not(e2e),
+    ignore = "desktop end-to-end: build with E2E=1 and run under scripts/headless-session.sh"
+)]
+async fn a_tel_link_from_another_program_dials_only_once_confirmed() {
+    let (app, placed) = launch_with_placetel(async |seed| {
+        import_directory(
+            seed,
+            &vcard("Carla Customer", "Acme GmbH", "carla@acme.example", CARLA),
+            "",
+        );
+    })
+    .await;
+    let prompt = "[data-testid=dial-prompt]";
+
+    // A link to an unknown number, turned down with Esc.
+    app.open_link("tel:+49-40-123456").await;
+    app.switch_to("index.html").await;
+    app.wait_for_text("[data-testid=dial-prompt-number]", |t| t == "+49 40 123456")
+        .await;
+    assert!(app
+        .text_of("[data-testid=dial-prompt-unknown]")
+        .await
+        .is_some());
+    app.press(prompt, fantoccini::key::Key::Escape).await;
+    app.wait_for_absence(prompt).await;
+
+    // A link to Carla, as a web page would hand it over: the prompt names her; Enter dials.
+    app.open_link("tel:+49%2030%20609854180").await;
+    app.wait_for_text("[data-testid=dial-prompt-contact]", |t| {
+        t == "Carla Customer"
+    })
+    .await;
+    assert_eq!(
+        app.text_of("[data-testid=dial-prompt-number]")
+            .await
+            .as_deref(),
+        Some("+49 30 609854180")
+    );
+    assert!(
+        placed.lock().unwrap().is_empty(),
+        "nothing is dialed before the agent confirms"
+    );
+    app.screenshot("dial-prompt").await;
+    app.press(prompt, fantoccini::key::Key::Enter).await;
+    app.wait_for_absence(prompt).await;
+    let requests = wait_for_placed(&placed, 1).await;
+    app.wait_for_text("[data-testid=notice]", |t| t.contains("Placetel"))
+        .await;
+    assert_eq!(
+        requests,
+        vec![serde_json::json!({"sipuid": "777", "target": CARLA})],
+        "only the confirmed link was dialed"
+    );
+    app.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[cfg_attr(
+    not(e2e),
+    ignore = "desktop end-to-end: build with E2E=1 and run under scripts/headless-session.sh"
+)]
+async fn settings_show_the_webhook_and_the_test_call_pops_up() {
     let app = DesktopApp::launch(&[], async |_| {}).await;
     app.click("[data-testid=tab-settings]").await;
     let webhook = app
@@ -296,10 +428,11 @@ async fn settings_show_the_webhook_and_the_test_call_pops_up() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[cfg_attr(
+    not(e2e),
+    ignore = "desktop end-to-end: build with E2E=1 and run under scripts/headless-session.sh"
+)]
 async fn caller_names_are_shown_as_text_never_as_markup() {
-    if !app::can_run() {
-        return;
-    }
     let app = DesktopApp::launch(&[], async |seed| {
         import_directory(
             &seed,
@@ -338,10 +471,11 @@ async fn caller_names_are_shown_as_text_never_as_markup() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[cfg_attr(
+    not(e2e),
+    ignore = "desktop end-to-end: build with E2E=1 and run under scripts/headless-session.sh"
+)]
 async fn a_remote_hub_is_reached_with_the_token_kept_in_the_keyring() {
-    if !app::can_run() {
-        return;
-    }
     let hub_dir = tempfile::tempdir().unwrap();
     let hub = ringside_e2e::start_hub(hub_dir.path(), "127.0.0.1:0".parse().unwrap())
         .await

@@ -1,7 +1,11 @@
 //! Where the hub is and how to prove who we are: the one place that turns the configured
 //! base URL into REST and stream URLs, so that a hub behind a path prefix works everywhere.
+//! It refuses a plain `http://` hub elsewhere than on this computer unless the caller opted
+//! in ([`PlainHttp::Allowed`]): the agent token never expires and must not cross a network
+//! in clear.
 
 use std::fmt;
+use std::net::IpAddr;
 
 use ringside_core::stream::ResumeFrom;
 use url::Url;
@@ -16,19 +20,60 @@ pub struct HubEndpoint {
     token: String,
 }
 
+/// Whether a plain `http://` hub URL on another machine is accepted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum PlainHttp {
+    /// Only on this computer (a loopback address or `localhost`): the default.
+    #[default]
+    LoopbackOnly,
+    /// Anywhere: the agent explicitly opted in (a trusted network, a TLS-terminating tunnel).
+    Allowed,
+}
+
+/// Checks a hub URL: `https`, or `http` on this computer unless `plain_http` allows it
+/// anywhere. Returns the parsed URL; the error carries a stable code for Settings
+/// (`invalid_config`, `plain_http_hub`).
+pub fn check_hub_url(base_url: &str, plain_http: PlainHttp) -> Result<Url, ClientError> {
+    let invalid = |detail: String| ClientError::InvalidConfig { detail };
+    let base = Url::parse(base_url).map_err(|e| invalid(format!("hub URL {base_url:?}: {e}")))?;
+    match base.scheme() {
+        "https" => Ok(base),
+        "http" if plain_http == PlainHttp::Allowed || is_loopback(&base) => Ok(base),
+        "http" => Err(ClientError::PlainHttp {
+            url: base.origin().ascii_serialization(),
+        }),
+        other => Err(invalid(format!("hub URL scheme {other:?} is not http(s)"))),
+    }
+}
+
+/// Whether the URL's host is this computer: `localhost` or a loopback address.
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
 impl HubEndpoint {
     /// Checks the settings once, so that no request fails later for a malformed address:
-    /// the URL must be `http` or `https` (a path prefix such as `/ringside` is kept) and the
-    /// token must be non-empty printable ASCII.
+    /// the URL must be `https`, or `http` on this computer (a path prefix such as
+    /// `/ringside` is kept), and the token must be non-empty printable ASCII.
     pub fn new(base_url: &str, token: impl Into<String>) -> Result<Self, ClientError> {
+        Self::with_plain_http(base_url, token, PlainHttp::LoopbackOnly)
+    }
+
+    /// Like [`HubEndpoint::new`], with the agent's choice about plain `http://` hubs on
+    /// other machines.
+    pub fn with_plain_http(
+        base_url: &str,
+        token: impl Into<String>,
+        plain_http: PlainHttp,
+    ) -> Result<Self, ClientError> {
         let invalid = |detail: String| ClientError::InvalidConfig { detail };
-        let mut base =
-            Url::parse(base_url).map_err(|e| invalid(format!("hub URL {base_url:?}: {e}")))?;
-        let stream_scheme = match base.scheme() {
-            "http" => "ws",
-            "https" => "wss",
-            other => return Err(invalid(format!("hub URL scheme {other:?} is not http(s)"))),
-        };
+        let mut base = check_hub_url(base_url, plain_http)?;
+        let stream_scheme = if base.scheme() == "http" { "ws" } else { "wss" };
         base.set_query(None);
         base.set_fragment(None);
         let mut stream = join(&base, &["stream"]);
@@ -129,13 +174,55 @@ mod tests {
     }
 
     #[test]
+    fn plain_http_is_refused_unless_on_this_computer() {
+        for url in [
+            "http://hub.example.com",
+            "http://192.168.1.20:8642",
+            "http://10.0.0.1",
+            "http://[2001:db8::1]:8642",
+            "http://localhost.evil.example",
+            "http://127.0.0.1.nip.io",
+        ] {
+            let error = HubEndpoint::new(url, "t").unwrap_err();
+            assert_eq!(error.code(), "plain_http_hub", "{url}");
+            assert!(error.is_terminal(), "{url}: retrying cannot help");
+        }
+        for url in [
+            "http://127.0.0.1:8642",
+            "http://127.8.9.1",
+            "http://[::1]:8642",
+            "http://localhost:8642",
+            "http://LOCALHOST",
+            "https://hub.example.com",
+        ] {
+            assert!(HubEndpoint::new(url, "t").is_ok(), "{url}");
+        }
+    }
+
+    #[test]
+    fn plain_http_elsewhere_needs_the_explicit_opt_in() {
+        let endpoint =
+            HubEndpoint::with_plain_http("http://hub.lan:8642", "t", PlainHttp::Allowed).unwrap();
+        assert_eq!(
+            endpoint.stream_url(None).as_str(),
+            "ws://hub.lan:8642/api/v1/stream"
+        );
+        assert_eq!(
+            check_hub_url("http://hub.lan:8642", PlainHttp::LoopbackOnly)
+                .unwrap_err()
+                .code(),
+            "plain_http_hub"
+        );
+    }
+
+    #[test]
     fn rejects_unusable_settings() {
         for (url, token) in [
             ("ftp://hub", "t"),
             ("not a url", "t"),
-            ("http://hub", ""),
-            ("http://hub", "two words"),
-            ("http://hub", "t\n"),
+            ("https://hub", ""),
+            ("https://hub", "two words"),
+            ("https://hub", "t\n"),
         ] {
             let error = HubEndpoint::new(url, token).unwrap_err();
             assert_eq!(error.code(), "invalid_config", "{url} {token:?}");
@@ -144,7 +231,7 @@ mod tests {
 
     #[test]
     fn debug_hides_the_token() {
-        let endpoint = HubEndpoint::new("http://hub", "secret-token").unwrap();
+        let endpoint = HubEndpoint::new("https://hub", "secret-token").unwrap();
         assert!(!format!("{endpoint:?}").contains("secret-token"));
     }
 }

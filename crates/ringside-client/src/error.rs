@@ -78,6 +78,16 @@ pub enum ClientError {
         /// What is wrong.
         detail: String,
     },
+    /// A plain `http://` hub URL that is not on this computer: the agent token, which never
+    /// expires, would cross the network in clear.
+    #[error(
+        "{url} is plain http on another machine: the token would cross the network \
+         unencrypted. Use the hub's https:// address (or http:// on this computer only)"
+    )]
+    PlainHttp {
+        /// The refused URL.
+        url: String,
+    },
 }
 
 impl ClientError {
@@ -96,6 +106,7 @@ impl ClientError {
             ClientError::ConnectionLost { .. } => "connection_lost",
             ClientError::HeartbeatTimeout(_) => "heartbeat_timeout",
             ClientError::InvalidConfig { .. } => "invalid_config",
+            ClientError::PlainHttp { .. } => "plain_http_hub",
         }
     }
 
@@ -107,6 +118,7 @@ impl ClientError {
             ClientError::Unauthorized { .. }
                 | ClientError::Forbidden { .. }
                 | ClientError::InvalidConfig { .. }
+                | ClientError::PlainHttp { .. }
         )
     }
 

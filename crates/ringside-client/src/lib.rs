@@ -10,7 +10,10 @@
 //! - [`state`]: [`state::ClientState`], the pure, idempotent reducer of stream messages into
 //!   current calls and presence, which says what the UI must do ([`state::Effect`]);
 //! - [`error`]: [`error::ClientError`], with a stable code for the UI;
-//! - [`links`]: which links the app may open (the help desk over https, phone links);
+//! - [`links`]: which links the app may open (the help desk over https, phone links, the
+//!   hub's softphone link);
+//! - [`dial_prompt`]: phone links the agent did not type wait for a confirmation;
+//! - [`call_notification`]: which desktop notification to show, replace or withdraw;
 //! - [`wake`]: noticing a sleep, so that the stream reconnects at once after it.
 //!
 //! Typical wiring: share one `Arc<Mutex<ClientState>>` between the stream and the app; for
@@ -52,6 +55,8 @@
 //! ```
 
 pub mod backoff;
+pub mod call_notification;
+pub mod dial_prompt;
 pub mod endpoint;
 pub mod error;
 pub mod links;

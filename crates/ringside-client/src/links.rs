@@ -1,8 +1,12 @@
 //! Which links the desktop app may open: the help desk's own pages over `https:`, and phone
 //! links. Anything else a caller record carries (another host, `http:`, `javascript:`,
-//! `file:`) is refused, so a poisoned directory entry cannot send the agent anywhere.
+//! `file:`) is refused, so a poisoned directory entry cannot send the agent anywhere. The
+//! `tel:` link the hub returns when no provider dials is opened only when it would not come
+//! straight back to this app.
 
 use url::Url;
+
+use crate::rest::DialResult;
 
 /// Why a link was not opened; the text is shown to the agent.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -21,6 +25,58 @@ pub enum LinkRefused {
         /// The refused link.
         url: String,
     },
+    /// The hub answered a dial with a link that is not a phone link.
+    #[error("the hub answered with {0:?}, which is not a phone link")]
+    NotPhone(String),
+    /// No provider dials for the agent, and the softphone link would come straight back to
+    /// this app, the computer's handler of phone links.
+    #[error(
+        "No phone provider dials for you, and Ringside is this computer's handler of phone \
+         links, so there is no softphone to hand {0} to. Ask the admin to set your provider \
+         id, or open the number in your softphone."
+    )]
+    NoDialer(String),
+}
+
+impl LinkRefused {
+    /// The stable code the UI switches on: `no_dialer` when the hub has no dialer for the
+    /// agent, `link_refused` for every refused link.
+    pub fn code(&self) -> &'static str {
+        match self {
+            LinkRefused::NoDialer(_) => "no_dialer",
+            _ => "link_refused",
+        }
+    }
+}
+
+/// What the app does once the hub took a dial.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AfterDial {
+    /// A provider rings the agent's phone: nothing to open.
+    Placed,
+    /// No provider dials: this `tel:` link goes to the agent's softphone.
+    OpenSoftphone(Url),
+}
+
+/// What to do with the hub's answer to a dial. `app_handles_phone_links` tells whether this
+/// app is the computer's handler of `tel:` links (always so for a link the desktop handed
+/// to it): then the hub's `tel:` link would come straight back, and is refused with the
+/// reason instead.
+pub fn after_dial(
+    dialed: &DialResult,
+    app_handles_phone_links: bool,
+) -> Result<AfterDial, LinkRefused> {
+    let Some(link) = dialed.link.as_deref() else {
+        return Ok(AfterDial::Placed);
+    };
+    let url = Url::parse(link)
+        .ok()
+        .filter(|url| phone_number(url).is_some())
+        .ok_or_else(|| LinkRefused::NotPhone(link.to_owned()))?;
+    if app_handles_phone_links {
+        return Err(LinkRefused::NoDialer(dialed.number.clone()));
+    }
+    Ok(AfterDial::OpenSoftphone(url))
 }
 
 /// What an allowed link is.
@@ -95,6 +151,47 @@ fn percent_decode(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn dialed(via: &str, link: Option<&str>) -> DialResult {
+        DialResult {
+            via: via.into(),
+            number: "+49301234567".into(),
+            link: link.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn a_provider_dial_opens_nothing() {
+        assert_eq!(
+            after_dial(&dialed("placetel", None), true),
+            Ok(AfterDial::Placed)
+        );
+    }
+
+    #[test]
+    fn the_softphone_link_opens_unless_it_would_come_back_here() {
+        let tel = dialed("tel", Some("tel:+49301234567"));
+        assert_eq!(
+            after_dial(&tel, false),
+            Ok(AfterDial::OpenSoftphone(
+                Url::parse("tel:+49301234567").unwrap()
+            ))
+        );
+        let refused = after_dial(&tel, true).unwrap_err();
+        assert_eq!(refused.code(), "no_dialer");
+        assert!(refused.to_string().contains("+49301234567"), "{refused}");
+    }
+
+    #[test]
+    fn a_hub_link_that_is_not_a_phone_link_is_refused() {
+        let web = dialed("tel", Some("https://evil.example/"));
+        let refused = after_dial(&web, false).unwrap_err();
+        assert_eq!(refused.code(), "link_refused");
+        assert_eq!(
+            refused,
+            LinkRefused::NotPhone("https://evil.example/".into())
+        );
+    }
 
     fn desk() -> Url {
         Url::parse("https://support.example.com/").unwrap()

@@ -33,4 +33,9 @@ popup_on: PopupOn,
 /**
  * Start the app when the user logs in.
  */
-start_at_login: boolean, };
+start_at_login: boolean, 
+/**
+ * Ask before dialing a phone link clicked in the app's own windows (links from other
+ * programs are always confirmed).
+ */
+confirm_app_links: boolean, };

@@ -5,8 +5,9 @@
  */
 export type UiError = { 
 /**
- * Stable: `not_connected`, `link_refused`, `keyring`, `preferences`, `embedded_hub`,
- * `invalid_input`, `desktop`, or a hub client code (`unauthorized`, `hub_unreachable`…).
+ * Stable: `not_connected`, `link_refused`, `no_dialer`, `too_many_links`, `keyring`,
+ * `preferences`, `embedded_hub`, `invalid_input`, `desktop`, or a hub client code
+ * (`unauthorized`, `hub_unreachable`, `plain_http_hub`…).
  */
 code: string, 
 /**

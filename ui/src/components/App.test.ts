@@ -5,7 +5,7 @@ import * as ipc from '../lib/ipc';
 import App from './App.svelte';
 import { fakeEvents } from '../test/events';
 import { makePresence } from '../test/fixtures';
-import type { AppStatus, ConnectionState } from '../lib/types';
+import type { AppStatus, ConnectionState, DialPrompt } from '../lib/types';
 
 vi.mock('../lib/ipc');
 
@@ -28,6 +28,7 @@ beforeEach(() => {
   vi.mocked(ipc.status).mockResolvedValue(status());
   vi.mocked(ipc.journal).mockResolvedValue({ entries: [], next_before: null });
   vi.mocked(ipc.team).mockResolvedValue([me]);
+  vi.mocked(ipc.pendingDial).mockResolvedValue(null);
   vi.mocked(ipc.preferences).mockResolvedValue({
     mode: 'remote',
     hub_url: 'https://hub.example.com',
@@ -36,6 +37,7 @@ beforeEach(() => {
     notifications: true,
     popup_on: 'ring',
     start_at_login: false,
+    confirm_app_links: true,
   });
 });
 
@@ -163,6 +165,43 @@ describe('App', () => {
     await tick();
     expect(screen.getByTestId('notice').textContent).toContain(evil);
     expect(document.querySelector('img')).toBeNull();
+  });
+
+  it('asks before a phone link is dialed, and shows the next waiting one', async () => {
+    const first: DialPrompt = {
+      id: 1,
+      number: '030609854180',
+      number_pretty: '+49 30 609854180',
+      contact: 'Carla Customer',
+      organization: null,
+      origin: 'desktop',
+    };
+    const second: DialPrompt = { ...first, id: 2, number: '0401', number_pretty: '0401', contact: null };
+    vi.mocked(ipc.answerDial).mockResolvedValueOnce(second).mockResolvedValueOnce(null);
+    await renderApp();
+    expect(screen.queryByTestId('dial-prompt')).toBeNull();
+    events.emit('dial-prompt', first);
+    await tick();
+    expect(screen.getByTestId('dial-prompt-contact').textContent).toBe('Carla Customer');
+    await fireEvent.keyDown(window, { key: 'Enter' });
+    expect(ipc.answerDial).toHaveBeenCalledWith(1, true);
+    await waitFor(() => expect(screen.getByTestId('dial-prompt-number').textContent).toBe('0401'));
+    await fireEvent.keyDown(window, { key: 'Escape' });
+    expect(ipc.answerDial).toHaveBeenLastCalledWith(2, false);
+    await waitFor(() => expect(screen.queryByTestId('dial-prompt')).toBeNull());
+  });
+
+  it('shows the prompt that waited while the window was closed', async () => {
+    vi.mocked(ipc.pendingDial).mockResolvedValue({
+      id: 9,
+      number: '+4930609854180',
+      number_pretty: '+49 30 609854180',
+      contact: null,
+      organization: null,
+      origin: 'desktop',
+    });
+    await renderApp();
+    expect((await screen.findByTestId('dial-prompt-number')).textContent).toBe('+49 30 609854180');
   });
 
   it('points to the settings while not set up', async () => {

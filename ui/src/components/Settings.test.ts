@@ -14,6 +14,7 @@ const remotePrefs = (overrides: Partial<Preferences> = {}): Preferences => ({
   notifications: true,
   popup_on: 'ring',
   start_at_login: false,
+  confirm_app_links: true,
   ...overrides,
 });
 
@@ -77,6 +78,7 @@ describe('Settings', () => {
     await renderSettings(remotePrefs());
     await fireEvent.change(byTestId('settings-popup-on'), { target: { value: 'never' } });
     await fireEvent.click(byTestId('settings-start-at-login'));
+    await fireEvent.click(byTestId('settings-confirm-app-links'));
     await fireEvent.click(byTestId('settings-save'));
     expect(ipc.savePreferences).toHaveBeenCalledWith({
       mode: 'remote',
@@ -86,6 +88,7 @@ describe('Settings', () => {
       notifications: true,
       popup_on: 'never',
       start_at_login: true,
+      confirm_app_links: false,
     });
     expect((await screen.findByTestId('settings-message')).textContent).toBe('Settings saved.');
   });
@@ -111,6 +114,26 @@ describe('Settings', () => {
     const message = await screen.findByTestId('settings-message');
     expect(message.textContent).toBe('The hub did not answer.');
     expect(message.dataset.level).toBe('error');
+  });
+
+  it('shows the stored choice about phone links in the app', async () => {
+    await renderSettings(remotePrefs({ confirm_app_links: false }));
+    expect(byTestId<HTMLInputElement>('settings-confirm-app-links').checked).toBe(false);
+  });
+
+  it('marks the hub address when the app refuses plain http to another machine', async () => {
+    const reason = 'http://hub.lan:8642 is plain http on another machine: the token would cross the network unencrypted.';
+    vi.mocked(ipc.savePreferences).mockRejectedValue({ code: 'plain_http_hub', message: reason });
+    await renderSettings(remotePrefs());
+    expect(byTestId('settings-hub-url').getAttribute('aria-invalid')).toBe('false');
+    await fireEvent.input(byTestId('settings-hub-url'), { target: { value: 'http://hub.lan:8642' } });
+    await fireEvent.click(byTestId('settings-save'));
+    const message = await screen.findByTestId('settings-message');
+    expect(message.textContent).toBe(reason);
+    expect(message.dataset.level).toBe('error');
+    expect(byTestId('settings-hub-url').getAttribute('aria-invalid')).toBe('true');
+    await fireEvent.input(byTestId('settings-hub-url'), { target: { value: 'https://hub.lan' } });
+    expect(byTestId('settings-hub-url').getAttribute('aria-invalid')).toBe('false');
   });
 
   it('asks for a hub address before saving remote mode', async () => {

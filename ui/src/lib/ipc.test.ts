@@ -26,6 +26,8 @@ describe('commands', () => {
     ['team', () => ipc.team(), undefined],
     ['set_dnd', () => ipc.setDnd(false), { dnd: false }],
     ['dial', () => ipc.dial('+4930123'), { number: '+4930123' }],
+    ['pending_dial', () => ipc.pendingDial(), undefined],
+    ['answer_dial', () => ipc.answerDial(5, true), { id: 5, dial: true }],
     ['search_contacts', () => ipc.searchContacts('an'), { query: 'an' }],
     ['open_link', () => ipc.openLink('https://support.example.com/#ticket/zoom/1'), {
       url: 'https://support.example.com/#ticket/zoom/1',
@@ -47,6 +49,7 @@ describe('commands', () => {
       notifications: true,
       popup_on: 'ring',
       start_at_login: false,
+      confirm_app_links: true,
     } as const;
     await ipc.savePreferences(update);
     expect(invoke).toHaveBeenCalledWith('save_preferences', { update });

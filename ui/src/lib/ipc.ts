@@ -7,6 +7,7 @@ import type {
   AppStatus,
   Call,
   ContactHit,
+  DialPrompt,
   DialResult,
   EmbeddedInfo,
   JournalFilter,
@@ -59,6 +60,13 @@ export const setDnd = (dnd: boolean): Promise<Presence> => command('set_dnd', { 
 
 export const dial = (number: string): Promise<DialResult> => command('dial', { number });
 
+/** The phone link waiting for the agent's confirmation, if any. */
+export const pendingDial = (): Promise<DialPrompt | null> => command('pending_dial');
+
+/** Answers dial prompt `id` (`dial`: Enter, not: Esc); resolves to the next prompt, if any. */
+export const answerDial = (id: number, dial: boolean): Promise<DialPrompt | null> =>
+  command('answer_dial', { id, dial });
+
 export const searchContacts = (query: string): Promise<ContactHit[]> =>
   command('search_contacts', { query });
 
@@ -83,6 +91,9 @@ export const onJournalChanged = (handler: () => void): Promise<UnlistenFn> =>
 
 export const onTeamChanged = (handler: (team: Presence[]) => void): Promise<UnlistenFn> =>
   on('team-changed', handler);
+
+export const onDialPrompt = (handler: (prompt: DialPrompt | null) => void): Promise<UnlistenFn> =>
+  on('dial-prompt', handler);
 
 export const onNotice = (handler: (notice: Notice) => void): Promise<UnlistenFn> =>
   on('notice', handler);

@@ -23,6 +23,8 @@ export type { WebhookUrl } from '../bindings/WebhookUrl';
 export type { EmbeddedInfo } from '../bindings/EmbeddedInfo';
 export type { PopupView } from '../bindings/PopupView';
 export type { DialResult } from '../bindings/DialResult';
+export type { DialPrompt } from '../bindings/DialPrompt';
+export type { LinkOrigin } from '../bindings/LinkOrigin';
 export type { ContactHit } from '../bindings/ContactHit';
 export type { Notice } from '../bindings/Notice';
 export type { NoticeLevel } from '../bindings/NoticeLevel';

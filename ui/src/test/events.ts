@@ -9,6 +9,7 @@ const EVENT_FUNCTIONS = {
   'journal-changed': 'onJournalChanged',
   'team-changed': 'onTeamChanged',
   notice: 'onNotice',
+  'dial-prompt': 'onDialPrompt',
 } as const;
 
 export type EventName = keyof typeof EVENT_FUNCTIONS;
