@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use ringside_core::limits;
 use serde::Deserialize;
 
 /// How long a fetched list is used.
@@ -96,9 +97,14 @@ impl PlacetelUsers {
             .error_for_status()?
             .json()
             .await?;
+        // A name is shown and stored with the call: kept within the bound of any name.
         Ok(users
             .into_iter()
-            .filter_map(|user| Some((user.sipuid?, user.name?)))
+            .filter_map(|user| {
+                let name = user.name?;
+                let (name, _) = limits::cut(&name, limits::MAX_NAME_CHARS);
+                Some((user.sipuid?, name.to_owned()))
+            })
             .collect())
     }
 }

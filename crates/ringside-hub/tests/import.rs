@@ -185,3 +185,55 @@ async fn a_broken_file_imports_nothing_and_says_where() {
         "nothing from the broken vCard file"
     );
 }
+
+#[tokio::test]
+async fn a_stored_ticket_time_out_of_range_never_breaks_a_lookup_or_a_call() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("ringside.toml");
+    std::fs::write(&config, common::config_text(&dir.path().join("data"), "")).unwrap();
+    let tickets = dir.path().join("tickets.jsonl");
+    std::fs::write(
+        &tickets,
+        "{\"id\": 7, \"title\": \"Old one\", \"customer_phone\": \"+49 40 5556667\", \
+         \"text\": \"call +49 40 5556668\", \"updated_at\": \"2026-11-20T09:00:00Z\"}\n",
+    )
+    .unwrap();
+    assert!(import(&config, "tickets", &tickets).status.success());
+    // A store written before times were checked at import: 0000-01-01T00:00:00+01:00 was
+    // stored as what it is in UTC, in the year -1, which RFC 3339 cannot write.
+    let database = dir
+        .path()
+        .join("data")
+        .join(ringside_hub::store::DATABASE_FILE);
+    let conn = rusqlite::Connection::open(&database).unwrap();
+    let year_minus_one = -62_167_222_800_i64; // -0001-12-31T23:00:00Z
+    conn.execute("UPDATE tickets SET updated_at = ?1", [year_minus_one])
+        .unwrap();
+    drop(conn);
+
+    let hub = TestHub::start_in(dir, common::GENERIC_ON).await;
+    let (status, found) = hub
+        .get("/api/v1/callers/+49405556668", &hub.admin_token)
+        .await;
+    assert_eq!(status, 200, "{found}");
+    let ticket = &found["match"]["contacts"][0]["tickets"][0];
+    assert_eq!(ticket["title"], "Old one");
+    assert_eq!(
+        ticket["updated_at"],
+        Value::Null,
+        "an unwritable time is left out"
+    );
+
+    let (status, answer) = hub
+        .cti(&[
+            ("event", "newCall"),
+            ("direction", "in"),
+            ("callId", "old-ticket"),
+            ("from", "+49405556668"),
+            ("to", "4930600000000"),
+        ])
+        .await;
+    assert_eq!((status, answer), (200, json!({})));
+    let journal = hub.journal().await;
+    assert_eq!(journal[0]["caller"]["level"], "maybe");
+}
