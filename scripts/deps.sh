@@ -2,8 +2,8 @@
 # Installs what building, running and testing Ringside needs and is missing, on Debian or
 # Ubuntu: the Rust toolchain's parts, the WebKitGTK and tray libraries of the desktop app,
 # the headless desktop session of its tests (Xvfb, D-Bus, keyring, notification daemon,
-# WebKitWebDriver), Node.js for the UI, and tauri-driver. Nothing already there is
-# installed again.
+# WebKitWebDriver), Node.js for the UI, tauri-driver, and the nightly toolchain and
+# cargo-fuzz of the fuzz targets. Nothing already there is installed again.
 set -euo pipefail
 
 sudo=""
@@ -51,4 +51,18 @@ cargo_bin="${CARGO_HOME:-$HOME/.cargo}/bin"
 if ! command -v tauri-driver >/dev/null 2>&1 && [ ! -x "$cargo_bin/tauri-driver" ]; then
   echo "installing tauri-driver (the WebDriver bridge of the desktop tests)"
   cargo install tauri-driver --locked --version '^2'
+fi
+
+# The fuzz targets (fuzz/) build with a nightly toolchain and cargo-fuzz.
+if ! command -v rustup >/dev/null 2>&1; then
+  echo "the fuzz targets need a nightly toolchain, which needs rustup: install it from https://rustup.rs" >&2
+  exit 1
+fi
+if ! rustup toolchain list | grep -q '^nightly'; then
+  echo "installing the nightly Rust toolchain (for the fuzz targets)"
+  rustup toolchain install nightly --profile minimal
+fi
+if ! cargo fuzz --version >/dev/null 2>&1 && [ ! -x "$cargo_bin/cargo-fuzz" ]; then
+  echo "installing cargo-fuzz (the fuzz targets' runner)"
+  cargo install cargo-fuzz --locked
 fi
