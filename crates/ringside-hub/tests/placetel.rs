@@ -273,7 +273,8 @@ async fn fake_placetel_api(token: &'static str) -> (String, std::sync::Arc<Atomi
                     axum::http::StatusCode::OK,
                     axum::Json(json!([
                         {"callerid": "03055571600", "did": 10, "name": "Bob Smith", "type": "standard", "sipuid": "777bob@fpbx.de"},
-                        {"did": 11, "sipuid": "777nameless@fpbx.de"}
+                        {"did": 11, "sipuid": "777nameless@fpbx.de"},
+                        {"did": 12, "name": "L".repeat(300), "sipuid": "777long@fpbx.de"}
                     ])),
                 )
             }
@@ -318,4 +319,30 @@ async fn sip_users_no_agent_claims_get_their_name_from_placetels_api_once() {
         "no agent claims Bob"
     );
     assert_eq!(requests.load(Ordering::SeqCst), 1, "the list is cached");
+}
+
+#[tokio::test]
+async fn a_sip_user_name_longer_than_any_real_one_is_cut() {
+    let (api_url, _) = fake_placetel_api("placetel-api-token").await;
+    let hub = TestHub::start(&config("").replacen(
+        "signing_secret = \"\"\n",
+        &format!(
+            "signing_secret = \"\"\napi_token = \"placetel-api-token\"\napi_url = \"{api_url}\"\n"
+        ),
+        1,
+    ))
+    .await;
+    let base = [
+        ("from", "022129191999"),
+        ("to", "0301234567"),
+        ("call_id", "p1"),
+    ];
+    let mut incoming = vec![("event", "IncomingCall")];
+    incoming.extend_from_slice(&base);
+    post(&hub, &incoming, false).await;
+    let mut accepted = vec![("event", "CallAccepted"), ("peer", "777long@fpbx.de")];
+    accepted.extend_from_slice(&base);
+    assert_eq!(post(&hub, &accepted, false).await.0, 200);
+    let journal = hub.journal().await;
+    assert_eq!(entry(&journal, "p1")["to_comment"], "L".repeat(256));
 }
