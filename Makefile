@@ -1,9 +1,12 @@
 # Ringside: two commands do all the set-up on a fresh Debian or Ubuntu machine.
 #   make run   installs what is missing, builds, and opens the desktop app with its embedded
 #              hub (with no display: runs the hub alone)
-#   make test  installs what is missing and runs every test: Rust, UI, and the real app
-#              under Xvfb
-.PHONY: run test deps ui ui-test build lint rust-test bindings-check deny api-test hub bench bench-desktop
+#   make test  installs what is missing and runs every test: Rust, UI, the real app
+#              under Xvfb, the API against its description, the dependency policy, and a
+#              short run of every fuzz target
+#   make fuzz  runs every fuzz target for FUZZ_SECONDS seconds (see docs/fuzzing.md)
+.PHONY: run test deps ui ui-test build lint rust-test bindings-check deny api-test hub bench \
+	bench-desktop fuzz-smoke fuzz
 
 CARGO ?= cargo
 CONFIG ?= ringside.toml
@@ -11,7 +14,7 @@ CONFIG ?= ringside.toml
 run: deps
 	@scripts/run.sh "$(CONFIG)"
 
-test: deps ui-test ui lint rust-test bindings-check deny api-test
+test: deps ui-test ui lint rust-test bindings-check deny api-test fuzz-smoke
 
 deps:
 	@scripts/deps.sh
@@ -49,6 +52,14 @@ deny: deps
 # The hub's answers against its OpenAPI description, with Schemathesis.
 api-test: deps
 	CARGO="$(CARGO)" scripts/api-fuzz.sh
+
+# Every fuzz target from its seeds for a fixed number of inputs (about a minute in all).
+fuzz-smoke: deps
+	scripts/fuzz.sh smoke
+
+# Every fuzz target for FUZZ_SECONDS seconds (default 300); record the runs in docs/fuzzing.md.
+fuzz: deps
+	scripts/fuzz.sh long
 
 hub: deps
 	$(CARGO) build --release --locked -p ringside-hub

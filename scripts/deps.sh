@@ -2,9 +2,9 @@
 # Installs what building, running and testing Ringside needs and is missing, on Debian or
 # Ubuntu: the Rust toolchain's parts, the WebKitGTK and tray libraries of the desktop app,
 # the headless desktop session of its tests (Xvfb, D-Bus, keyring, notification daemon,
-# WebKitWebDriver), Node.js for the UI, tauri-driver, cargo-deny, and Python's venv (the API
-# test installs Schemathesis in a virtualenv under target/). Nothing already there is
-# installed again.
+# WebKitWebDriver), Node.js for the UI, tauri-driver, cargo-deny, Python's venv (the API
+# test installs Schemathesis in a virtualenv under target/), and the nightly toolchain and
+# cargo-fuzz of the fuzz targets. Nothing already there is installed again.
 set -euo pipefail
 
 sudo=""
@@ -57,4 +57,18 @@ fi
 if ! cargo deny --version >/dev/null 2>&1; then
   echo "installing cargo-deny (the dependency policy check of make test)"
   cargo install cargo-deny --locked --version '^0.20'
+fi
+
+# The fuzz targets (fuzz/) build with a nightly toolchain and cargo-fuzz.
+if ! command -v rustup >/dev/null 2>&1; then
+  echo "the fuzz targets need a nightly toolchain, which needs rustup: install it from https://rustup.rs" >&2
+  exit 1
+fi
+if ! rustup toolchain list | grep -q '^nightly'; then
+  echo "installing the nightly Rust toolchain (for the fuzz targets)"
+  rustup toolchain install nightly --profile minimal
+fi
+if ! cargo fuzz --version >/dev/null 2>&1 && [ ! -x "$cargo_bin/cargo-fuzz" ]; then
+  echo "installing cargo-fuzz (the fuzz targets' runner)"
+  cargo install cargo-fuzz --locked
 fi

@@ -63,6 +63,9 @@ pub enum JournalError {
     /// The direction is neither `in` nor `out`.
     #[error("Invalid 'direction'!")]
     InvalidDirection,
+    /// A field is longer, or repeated more often, than any real one.
+    #[error(transparent)]
+    OverLimit(#[from] crate::limits::OverLimit),
 }
 
 /// Applies one event to the call it is about (`existing`, if the journal has it).

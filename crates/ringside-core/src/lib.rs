@@ -3,6 +3,7 @@
 //!
 //! - [`call`]: a journal entry and the events that move it;
 //! - [`journal`]: Zammad's caller-log rules, with Ringside's improvements;
+//! - [`limits`]: how long and how many of anything from outside the hub keeps;
 //! - [`listing`]: the journal as the agent API lists it;
 //! - [`number`]: phone numbers normalized to E.164 and found in free text;
 //! - [`caller`]: who is calling, as found in the directory;
@@ -16,6 +17,7 @@ pub mod call;
 pub mod caller;
 pub mod directory;
 pub mod journal;
+pub mod limits;
 pub mod listing;
 pub mod number;
 pub mod routing;

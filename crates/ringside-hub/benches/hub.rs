@@ -611,6 +611,7 @@ fn contact(n: usize) -> ContactRecord {
         note: None,
         profile_url: Some(format!("https://desk.example.com/users/{n}")),
         numbers: vec![number],
+        warnings: Vec::new(),
     }
 }
 

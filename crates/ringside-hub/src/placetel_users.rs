@@ -7,12 +7,29 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use ringside_core::limits;
 use serde::Deserialize;
 
 /// How long a fetched list is used.
 const FRESH: Duration = Duration::from_secs(24 * 60 * 60);
 /// How long a failed fetch is remembered.
 const FAILED: Duration = Duration::from_secs(60 * 60);
+/// The most bytes of the list read: thousands of SIP users take a few hundred KiB.
+const BODY_LIMIT: usize = 4 * 1024 * 1024;
+
+/// Why the list could not be read.
+#[derive(Debug, thiserror::Error)]
+enum FetchError {
+    /// The request failed or Placetel answered with an error status.
+    #[error(transparent)]
+    Http(#[from] reqwest::Error),
+    /// The answer is larger than [`BODY_LIMIT`].
+    #[error("the answer is larger than 4 MiB")]
+    TooLarge,
+    /// The answer is not the documented list.
+    #[error("the answer is not a list of SIP users: {0}")]
+    Json(#[from] serde_json::Error),
+}
 
 /// The cache; see the module documentation.
 #[derive(Debug)]
@@ -86,19 +103,30 @@ impl PlacetelUsers {
         &self,
         api_url: &str,
         api_token: &str,
-    ) -> Result<HashMap<String, String>, reqwest::Error> {
-        let users: Vec<SipUser> = self
+    ) -> Result<HashMap<String, String>, FetchError> {
+        let mut response = self
             .client
             .get(format!("{}/sip_users", api_url.trim_end_matches('/')))
             .bearer_auth(api_token)
             .send()
             .await?
-            .error_for_status()?
-            .json()
-            .await?;
+            .error_for_status()?;
+        let mut body: Vec<u8> = Vec::new();
+        while let Some(chunk) = response.chunk().await? {
+            if body.len() + chunk.len() > BODY_LIMIT {
+                return Err(FetchError::TooLarge);
+            }
+            body.extend_from_slice(&chunk);
+        }
+        let users: Vec<SipUser> = serde_json::from_slice(&body)?;
+        // A name is shown and stored with the call: kept within the bound of any name.
         Ok(users
             .into_iter()
-            .filter_map(|user| Some((user.sipuid?, user.name?)))
+            .filter_map(|user| {
+                let name = user.name?;
+                let (name, _) = limits::cut(&name, limits::MAX_NAME_CHARS);
+                Some((user.sipuid?, name.to_owned()))
+            })
             .collect())
     }
 }

@@ -269,6 +269,22 @@ async fn sipgate_ok_without_a_session_is_no_call() {
 }
 
 #[tokio::test]
+async fn an_answer_larger_than_any_real_one_is_not_read_whole() {
+    let huge: &'static str = Box::leak(format!("{{\"x\":\"{}\"}}", "x".repeat(2 << 20)).into());
+    let sipgate = FakeApi::start(200, huge).await;
+    let hub = TestHub::start(&providers("http://unused", &sipgate.url, "http://unused")).await;
+    let token = agent(&hub, "ben", json!({"sipgate": "e99"})).await;
+
+    let (status, answer) = dial(&hub, &token, "030 609854180").await;
+
+    assert_eq!(status, 502, "{answer}");
+    assert_eq!(
+        answer["error"],
+        "sipgate refused the call: its answer is larger than 1 MiB; check the API URL"
+    );
+}
+
+#[tokio::test]
 async fn twilio_calls_the_agent_and_the_call_enters_the_journal() {
     let twilio = FakeApi::start(
         201,

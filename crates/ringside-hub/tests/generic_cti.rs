@@ -134,6 +134,61 @@ async fn bad_input_gets_a_clear_error_and_stores_nothing() {
 }
 
 #[tokio::test]
+async fn fields_longer_than_any_real_one_are_refused_and_store_nothing() {
+    let hub = TestHub::start("").await;
+    let new_call = [
+        ("event", "newCall"),
+        ("direction", "in"),
+        ("callId", "1"),
+        ("from", "491711234567"),
+        ("to", "4930600000000"),
+    ];
+    let long_number = "4".repeat(257);
+    let long_id = "c".repeat(257);
+    let long_name = "Anna ".repeat(52);
+    for (field, value) in [
+        ("from", &long_number),
+        ("to", &long_number),
+        ("answeringNumber", &long_number),
+        ("callId", &long_id),
+        ("user", &long_name),
+        ("queue", &long_name),
+    ] {
+        let mut fields: Vec<(&str, &str)> = new_call
+            .iter()
+            .filter(|(k, _)| *k != field)
+            .copied()
+            .collect();
+        fields.push((field, value));
+        let (status, body) = hub.cti(&fields).await;
+        assert_eq!(
+            (status, body),
+            (
+                422,
+                json!({ "error": format!("\"{field}\" is longer than 256 characters") })
+            ),
+        );
+    }
+    let users: Vec<(&str, &str)> = (0..101).map(|_| ("user[]", "Anna")).collect();
+    let (status, body) = hub.cti(&[&new_call[..], &users].concat()).await;
+    assert_eq!(
+        (status, body),
+        (
+            422,
+            json!({ "error": "more than 100 values of \"user[]\"" })
+        )
+    );
+    assert!(hub.journal().await.is_empty(), "nothing stored");
+
+    // At the bound, it is a real call.
+    let at_bound = "4".repeat(256);
+    let mut fields = new_call.to_vec();
+    fields.retain(|(k, _)| *k != "to");
+    fields.push(("to", &at_bound));
+    assert_eq!(hub.cti(&fields).await, (200, json!({})));
+}
+
+#[tokio::test]
 async fn journal_follows_zammads_caller_log_rules() {
     let hub = TestHub::start("").await;
     let call = |id: &'static str, event: &'static str, direction: &'static str| {

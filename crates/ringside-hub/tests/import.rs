@@ -185,3 +185,134 @@ async fn a_broken_file_imports_nothing_and_says_where() {
         "nothing from the broken vCard file"
     );
 }
+
+#[tokio::test]
+async fn ticket_times_the_store_cannot_hold_are_refused_naming_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("ringside.toml");
+    std::fs::write(&config, common::config_text(&dir.path().join("data"), "")).unwrap();
+    for time in [
+        "0000-06-01T00:00:00Z",
+        "0001-01-01T00:30:00+01:00",
+        "9999-12-31T23:30:00-01:00",
+    ] {
+        let tickets = dir.path().join("tickets.jsonl");
+        std::fs::write(
+            &tickets,
+            format!(
+                "{{\"id\": 1, \"title\": \"fine\", \"updated_at\": \"2026-11-20T09:00:00Z\"}}\n\
+                 {{\"id\": 2, \"title\": \"odd\", \"customer_phone\": \"+49 40 5556667\", \
+                 \"updated_at\": \"{time}\"}}\n"
+            ),
+        )
+        .unwrap();
+        let out = import(&config, "tickets", &tickets);
+        assert!(!out.status.success(), "{time}: {out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("line 2"), "{time}: {stderr}");
+        assert!(stderr.contains("0001 to 9999"), "{time}: {stderr}");
+    }
+    let hub = TestHub::start_in(dir, common::GENERIC_ON).await;
+    let (status, found) = hub
+        .get("/api/v1/callers/+49405556667", &hub.admin_token)
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(found["match"], Value::Null, "nothing was imported");
+}
+
+#[tokio::test]
+async fn a_stored_ticket_time_out_of_range_never_breaks_a_lookup_or_a_call() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("ringside.toml");
+    std::fs::write(&config, common::config_text(&dir.path().join("data"), "")).unwrap();
+    let tickets = dir.path().join("tickets.jsonl");
+    std::fs::write(
+        &tickets,
+        "{\"id\": 7, \"title\": \"Old one\", \"customer_phone\": \"+49 40 5556667\", \
+         \"text\": \"call +49 40 5556668\", \"updated_at\": \"2026-11-20T09:00:00Z\"}\n",
+    )
+    .unwrap();
+    assert!(import(&config, "tickets", &tickets).status.success());
+    // A store written before times were checked at import: 0000-01-01T00:00:00+01:00 was
+    // stored as what it is in UTC, in the year -1, which RFC 3339 cannot write.
+    let database = dir
+        .path()
+        .join("data")
+        .join(ringside_hub::store::DATABASE_FILE);
+    let conn = rusqlite::Connection::open(&database).unwrap();
+    let year_minus_one = -62_167_222_800_i64; // -0001-12-31T23:00:00Z
+    conn.execute("UPDATE tickets SET updated_at = ?1", [year_minus_one])
+        .unwrap();
+    drop(conn);
+
+    let hub = TestHub::start_in(dir, common::GENERIC_ON).await;
+    let (status, found) = hub
+        .get("/api/v1/callers/+49405556668", &hub.admin_token)
+        .await;
+    assert_eq!(status, 200, "{found}");
+    let ticket = &found["match"]["contacts"][0]["tickets"][0];
+    assert_eq!(ticket["title"], "Old one");
+    assert_eq!(
+        ticket["updated_at"],
+        Value::Null,
+        "an unwritable time is left out"
+    );
+
+    let (status, answer) = hub
+        .cti(&[
+            ("event", "newCall"),
+            ("direction", "in"),
+            ("callId", "old-ticket"),
+            ("from", "+49405556668"),
+            ("to", "4930600000000"),
+        ])
+        .await;
+    assert_eq!((status, answer), (200, json!({})));
+    let journal = hub.journal().await;
+    assert_eq!(journal[0]["caller"]["level"], "maybe");
+}
+
+#[tokio::test]
+async fn overlong_fields_are_cut_at_import_with_a_warning_naming_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("ringside.toml");
+    std::fs::write(&config, common::config_text(&dir.path().join("data"), "")).unwrap();
+    let contacts = dir.path().join("contacts.csv");
+    let name = "N".repeat(300);
+    std::fs::write(
+        &contacts,
+        format!("Name,Phone\nShort Name,030 609854181\n{name},030 609854180\n"),
+    )
+    .unwrap();
+    let out = import(&config, "contacts", &contacts);
+    assert!(out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("line 3: the name was cut to 256 characters"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("line 2"), "{stderr}");
+
+    let tickets = dir.path().join("tickets.jsonl");
+    let title = "T".repeat(2000);
+    std::fs::write(
+        &tickets,
+        format!("{{\"id\": 1, \"title\": \"{title}\", \"phone\": \"030 609854180\"}}\n"),
+    )
+    .unwrap();
+    let out = import(&config, "tickets", &tickets);
+    assert!(out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("line 1: the title was cut to 1024 characters"),
+        "{stderr}"
+    );
+
+    let hub = TestHub::start_in(dir, common::GENERIC_ON).await;
+    let (_, found) = hub
+        .get("/api/v1/callers/+4930609854180", &hub.admin_token)
+        .await;
+    let contact = &found["match"]["contacts"][0];
+    assert_eq!(contact["name"], "N".repeat(256));
+    assert_eq!(contact["tickets"][0]["title"], "T".repeat(1024));
+}

@@ -273,7 +273,8 @@ async fn fake_placetel_api(token: &'static str) -> (String, std::sync::Arc<Atomi
                     axum::http::StatusCode::OK,
                     axum::Json(json!([
                         {"callerid": "03055571600", "did": 10, "name": "Bob Smith", "type": "standard", "sipuid": "777bob@fpbx.de"},
-                        {"did": 11, "sipuid": "777nameless@fpbx.de"}
+                        {"did": 11, "sipuid": "777nameless@fpbx.de"},
+                        {"did": 12, "name": "L".repeat(300), "sipuid": "777long@fpbx.de"}
                     ])),
                 )
             }
@@ -333,4 +334,30 @@ async fn an_unsigned_endpoint_is_a_warning_at_start() {
     let (logs, _capture) = common::Logs::capture();
     let _signed = TestHub::start(&config(SECRET)).await;
     assert!(!logs.text().contains("signing_secret"), "{}", logs.text());
+}
+
+#[tokio::test]
+async fn a_sip_user_name_longer_than_any_real_one_is_cut() {
+    let (api_url, _) = fake_placetel_api("placetel-api-token").await;
+    let hub = TestHub::start(&config("").replacen(
+        "signing_secret = \"\"\n",
+        &format!(
+            "signing_secret = \"\"\napi_token = \"placetel-api-token\"\napi_url = \"{api_url}\"\n"
+        ),
+        1,
+    ))
+    .await;
+    let base = [
+        ("from", "022129191999"),
+        ("to", "0301234567"),
+        ("call_id", "p1"),
+    ];
+    let mut incoming = vec![("event", "IncomingCall")];
+    incoming.extend_from_slice(&base);
+    post(&hub, &incoming, false).await;
+    let mut accepted = vec![("event", "CallAccepted"), ("peer", "777long@fpbx.de")];
+    accepted.extend_from_slice(&base);
+    assert_eq!(post(&hub, &accepted, false).await.0, 200);
+    let journal = hub.journal().await;
+    assert_eq!(entry(&journal, "p1")["to_comment"], "L".repeat(256));
 }

@@ -3,14 +3,29 @@
 
 use ringside_core::call::{CallEvent, Direction, EventKind};
 use ringside_core::journal::JournalError;
+use ringside_core::limits::{
+    MAX_CALL_ID_CHARS, MAX_NAME_CHARS, MAX_NUMBER_CHARS, MAX_USERS_PER_EVENT, MAX_WORD_CHARS,
+};
 use ringside_core::routing::PbxAnswer;
 use serde_json::{json, Value};
 
-use crate::params::Params;
+use crate::params::{Bound, Params};
+
+/// The fields Ringside reads and their bounds.
+const BOUNDS: [Bound; 5] = [
+    (&["event", "direction", "cause"], MAX_WORD_CHARS),
+    (&["callId", "call_id"], MAX_CALL_ID_CHARS),
+    (&["from", "to", "answeringNumber"], MAX_NUMBER_CHARS),
+    (&["user", "user[]"], MAX_NAME_CHARS),
+    (&["queue"], MAX_NAME_CHARS),
+];
 
 /// Maps a generic CTI request onto a core event, checking what Zammad checks and in the same
-/// order: the direction first, then the event name.
+/// order: the direction first, then the event name. A field longer than any real one (see
+/// [`ringside_core::limits`]), or more than [`MAX_USERS_PER_EVENT`] users, is refused first.
 pub fn event(params: &Params) -> Result<CallEvent, JournalError> {
+    params.check_lengths(&BOUNDS)?;
+    params.check_count(&["user[]", "user"], MAX_USERS_PER_EVENT)?;
     let direction = params
         .get("direction")
         .and_then(Direction::parse)
@@ -111,6 +126,47 @@ mod tests {
             event(&params("event=foo&direction=in&callId=1")),
             Err(JournalError::UnknownEvent("foo".into()))
         );
+    }
+
+    #[test]
+    fn overlong_fields_are_refused_naming_the_field_and_the_bound() {
+        let long = |n: usize| "1".repeat(n);
+        let ok = format!(
+            "event=newCall&direction=in&from={}&to={}&callId={}&user={}&queue={}",
+            long(256),
+            long(256),
+            long(256),
+            long(256),
+            long(256)
+        );
+        assert!(event(&params(&ok)).is_ok());
+        for (field, limit) in [
+            ("from", 256),
+            ("to", 256),
+            ("callId", 256),
+            ("call_id", 256),
+            ("user", 256),
+            ("user%5B%5D", 256),
+            ("queue", 256),
+            ("answeringNumber", 256),
+            ("cause", 64),
+        ] {
+            let body = format!(
+                "event=newCall&direction=in&from=1&to=2&callId=3&{field}={}",
+                long(limit + 1)
+            );
+            let err = event(&params(&body)).unwrap_err();
+            let field = field.replace("%5B%5D", "[]");
+            assert_eq!(
+                err.to_string(),
+                format!("\"{field}\" is longer than {limit} characters")
+            );
+        }
+        let err = event(&params(&format!("event={}&direction=in", long(65)))).unwrap_err();
+        assert_eq!(err.to_string(), "\"event\" is longer than 64 characters");
+        let users = "&user%5B%5D=a".repeat(101);
+        let err = event(&params(&format!("event=newCall&direction=in{users}"))).unwrap_err();
+        assert_eq!(err.to_string(), "more than 100 values of \"user[]\"");
     }
 
     #[test]

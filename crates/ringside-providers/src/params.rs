@@ -1,6 +1,7 @@
 //! Request parameters as PBXs send them: form-encoded or a flat JSON object, where a key
 //! may repeat (`user[]=a&user[]=b`) or hold an array.
 
+use ringside_core::limits::{self, OverLimit};
 use thiserror::Error;
 
 /// Why a request body could not be read. The messages are shown to the admin.
@@ -102,6 +103,48 @@ impl Params {
     }
 }
 
+/// A field a provider reads and keeps, under each name it may be sent as, with the most
+/// characters a value may have.
+pub(crate) type Bound = (&'static [&'static str], usize);
+
+impl Params {
+    /// Refuses the request when a value of one of the `bounds`' fields has more characters
+    /// than its bound; the error names the field as sent.
+    pub(crate) fn check_lengths(&self, bounds: &[Bound]) -> Result<(), OverLimit> {
+        for (key, value) in &self.0 {
+            let bound = bounds
+                .iter()
+                .find(|(names, _)| names.contains(&key.as_str()));
+            if let Some(&(_, limit)) = bound {
+                if limits::exceeds(value, limit) {
+                    return Err(OverLimit::TooLong {
+                        field: key.clone(),
+                        limit,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Refuses the request when the `keys` together come more than `limit` times; the error
+    /// names the first key.
+    pub(crate) fn check_count(&self, keys: &[&str], limit: usize) -> Result<(), OverLimit> {
+        let count = self
+            .0
+            .iter()
+            .filter(|(k, _)| keys.contains(&k.as_str()))
+            .count();
+        if count > limit {
+            return Err(OverLimit::TooMany {
+                field: keys[0].to_owned(),
+                limit,
+            });
+        }
+        Ok(())
+    }
+}
+
 fn scalar_text(value: serde_json::Value) -> String {
     match value {
         serde_json::Value::String(s) => s,
@@ -143,6 +186,29 @@ mod tests {
         assert!(err.to_string().starts_with("the body is not valid JSON"));
         let err = Params::from_body(Some("application/json"), b"[1]").unwrap_err();
         assert!(err.to_string().contains("expected an object"));
+    }
+
+    #[test]
+    fn lengths_and_counts_are_checked_against_their_bounds() {
+        let params = Params::from_form("callId=12345&user=a&user%5B%5D=b".as_bytes()).unwrap();
+        let bounds: &[Bound] = &[(&["callId", "call_id"], 5), (&["user"], 1)];
+        assert_eq!(params.check_lengths(bounds), Ok(()));
+        let bounds: &[Bound] = &[(&["callId", "call_id"], 4)];
+        assert_eq!(
+            params.check_lengths(bounds),
+            Err(OverLimit::TooLong {
+                field: "callId".into(),
+                limit: 4
+            })
+        );
+        assert_eq!(params.check_count(&["user[]", "user"], 2), Ok(()));
+        assert_eq!(
+            params.check_count(&["user[]", "user"], 1),
+            Err(OverLimit::TooMany {
+                field: "user[]".into(),
+                limit: 1
+            })
+        );
     }
 
     #[test]

@@ -82,10 +82,14 @@ impl<R: Read> Iterator for ContactsCsv<R> {
             note: cell(self.columns.note),
             profile_url: cell(self.columns.profile_url),
         };
-        Some(draft.finish(&self.country).ok_or(DirectoryError::Record {
-            line,
-            message: NOTHING_TO_CALL_IT_BY.into(),
-        }))
+        Some(
+            draft
+                .finish(line, &self.country)
+                .ok_or(DirectoryError::Record {
+                    line,
+                    message: NOTHING_TO_CALL_IT_BY.into(),
+                }),
+        )
     }
 }
 

@@ -9,6 +9,7 @@
 //! - [`tickets_jsonl`] and [`tickets_csv`]: tickets exported from a help desk.
 
 mod contacts_csv;
+mod lines;
 mod table;
 mod tickets;
 mod tickets_csv;
@@ -19,6 +20,12 @@ pub use tickets::{tickets_jsonl, TicketRecord};
 pub use tickets_csv::{tickets_csv, TicketsCsv};
 pub use vcard::parse_vcards;
 
+use std::fmt;
+
+use crate::limits::{
+    self, MAX_EMAIL_CHARS, MAX_NAME_CHARS, MAX_NUMBERS_PER_RECORD, MAX_NUMBER_CHARS,
+    MAX_PHONES_PER_CONTACT, MAX_TEXT_CHARS, MAX_URL_CHARS,
+};
 use crate::number::{extract, normalize, pretty, DefaultCountry, E164};
 
 /// Why an import file, or one record of it, could not be read. Every variant names the
@@ -60,6 +67,78 @@ pub enum DirectoryError {
     },
 }
 
+/// A record was imported, but not whole: a field longer than its bound in
+/// [`crate::limits`] was cut or left out, or values beyond a count were dropped. It names
+/// the line, so that the file can be fixed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportWarning {
+    /// Where the record starts.
+    pub line: u64,
+    /// What was cut, for a human.
+    pub message: String,
+}
+
+impl fmt::Display for ImportWarning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}: {}", self.line, self.message)
+    }
+}
+
+/// Collects the warnings of one record, which starts on `line`.
+#[derive(Debug)]
+struct Trimmer {
+    line: u64,
+    warnings: Vec<ImportWarning>,
+}
+
+impl Trimmer {
+    fn new(line: u64) -> Self {
+        Trimmer {
+            line,
+            warnings: Vec::new(),
+        }
+    }
+
+    fn warn(&mut self, message: String) {
+        self.warnings.push(ImportWarning {
+            line: self.line,
+            message,
+        });
+    }
+
+    /// The value cut to `limit` characters, with a warning naming `what` when it was cut.
+    fn cut(&mut self, value: String, limit: usize, what: &str) -> String {
+        match limits::cut(&value, limit) {
+            (_, false) => value,
+            (kept, true) => {
+                self.warn(format!("{what} was cut to {limit} characters"));
+                kept.to_owned()
+            }
+        }
+    }
+
+    /// The value, or `None` with a warning when it is longer than `limit` characters: for
+    /// values that a cut would make wrong (an address, a link, a number).
+    fn whole(&mut self, value: String, limit: usize, what: &str) -> Option<String> {
+        if limits::exceeds(&value, limit) {
+            self.warn(format!(
+                "{what} longer than {limit} characters was left out"
+            ));
+            return None;
+        }
+        Some(value)
+    }
+
+    /// The first `limit` values, with a warning naming `what` when there were more.
+    fn first<T>(&mut self, mut values: Vec<T>, limit: usize, what: &str) -> Vec<T> {
+        if values.len() > limit {
+            self.warn(format!("only the first {limit} {what} were kept"));
+            values.truncate(limit);
+        }
+        values
+    }
+}
+
 /// One contact as imported: who it is, and the numbers that identify it as a caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContactRecord {
@@ -77,8 +156,10 @@ pub struct ContactRecord {
     /// A link to the contact's profile in the help desk.
     pub profile_url: Option<String>,
     /// The known numbers: every number in the phone fields and in the note, deduplicated,
-    /// in that order.
+    /// in that order; at most [`MAX_NUMBERS_PER_RECORD`].
     pub numbers: Vec<E164>,
+    /// What was cut to keep the contact within [`crate::limits`].
+    pub warnings: Vec<ImportWarning>,
 }
 
 /// A contact's fields as read from any format, before the rules every format shares.
@@ -99,46 +180,78 @@ const NOTHING_TO_CALL_IT_BY: &str =
     "the contact has no name, no phone number and no e-mail address";
 
 impl ContactDraft {
-    /// Applies the shared rules (trimming, the name fallbacks, the known numbers); `None`
-    /// when the contact has no name, no number and no e-mail address.
-    fn finish(self, country: &DefaultCountry) -> Option<ContactRecord> {
+    /// Applies the shared rules (trimming, the bounds of [`crate::limits`], the name
+    /// fallbacks, the known numbers); `None` when the contact has no name, no number and no
+    /// e-mail address. `line` is where the contact starts, for the warnings.
+    fn finish(self, line: u64, country: &DefaultCountry) -> Option<ContactRecord> {
+        let mut trim = Trimmer::new(line);
         let phones: Vec<String> = self.phones.iter().filter_map(|p| filled(p)).collect();
+        let phones = trim.first(phones, MAX_PHONES_PER_CONTACT, "phone fields");
+        let phones: Vec<String> = phones
+            .into_iter()
+            .filter_map(|p| trim.whole(p, MAX_NUMBER_CHARS, "a phone field"))
+            .collect();
         let mut emails: Vec<String> = Vec::new();
         for email in self.emails.iter().filter_map(|e| filled(e)) {
             if email.contains('@') && !emails.iter().any(|e| e.eq_ignore_ascii_case(&email)) {
                 emails.push(email);
             }
         }
+        let emails = trim.first(emails, MAX_PHONES_PER_CONTACT, "e-mail addresses");
+        let emails: Vec<String> = emails
+            .into_iter()
+            .filter_map(|e| trim.whole(e, MAX_EMAIL_CHARS, "an e-mail address"))
+            .collect();
         let note = self.note.as_deref().and_then(filled);
+        let note = note.map(|n| trim.cut(n, MAX_TEXT_CHARS, "the note"));
         let mut numbers: Vec<E164> = Vec::new();
         let from_phones = phones.iter().filter_map(|p| normalize(p, country));
         let from_note = note.iter().flat_map(|n| extract(n, country));
         for number in from_phones.chain(from_note) {
             if !numbers.contains(&number) {
+                if numbers.len() == MAX_NUMBERS_PER_RECORD {
+                    trim.warn(format!(
+                        "only the first {MAX_NUMBERS_PER_RECORD} phone numbers were kept"
+                    ));
+                    break;
+                }
                 numbers.push(number);
             }
         }
-        let organization = self.organization.as_deref().and_then(filled);
-        let given_family: Vec<String> = [&self.given_name, &self.family_name]
-            .into_iter()
-            .filter_map(|part| part.as_deref().and_then(filled))
-            .collect();
-        let name = self
-            .full_name
-            .as_deref()
-            .and_then(filled)
+        let mut name_part = |part: Option<String>, what: &str| {
+            part.as_deref()
+                .and_then(filled)
+                .map(|p| trim.cut(p, MAX_NAME_CHARS, what))
+        };
+        let organization = name_part(self.organization, "the organization");
+        let full_name = name_part(self.full_name, "the name");
+        let given_family: Vec<String> = [
+            name_part(self.given_name, "the given name"),
+            name_part(self.family_name, "the family name"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let name = full_name
             .or_else(|| (!given_family.is_empty()).then(|| given_family.join(" ")))
             .or_else(|| organization.clone())
             .or_else(|| emails.first().cloned())
             .or_else(|| numbers.first().map(pretty))?;
+        let name = trim.cut(name, MAX_NAME_CHARS, "the name");
+        let profile_url = self
+            .profile_url
+            .as_deref()
+            .and_then(filled)
+            .and_then(|u| trim.whole(u, MAX_URL_CHARS, "the profile link"));
         Some(ContactRecord {
             name,
             organization,
             emails,
             phones,
             note,
-            profile_url: self.profile_url.as_deref().and_then(filled),
+            profile_url,
             numbers,
+            warnings: trim.warnings,
         })
     }
 }
@@ -177,29 +290,35 @@ mod tests {
             phones: vec!["030 609854180".into()],
             ..ContactDraft::default()
         };
-        assert_eq!(draft().finish(&de()).unwrap().name, "Anna Example");
+        assert_eq!(draft().finish(1, &de()).unwrap().name, "Anna Example");
         let no_family = ContactDraft {
             family_name: None,
             ..draft()
         };
-        assert_eq!(no_family.finish(&de()).unwrap().name, "Anna");
+        assert_eq!(no_family.finish(1, &de()).unwrap().name, "Anna");
         let no_person = || ContactDraft {
             given_name: None,
             family_name: None,
             ..draft()
         };
-        assert_eq!(no_person().finish(&de()).unwrap().name, "Example Inc.");
+        assert_eq!(no_person().finish(1, &de()).unwrap().name, "Example Inc.");
         let email_only = ContactDraft {
             organization: None,
             phones: vec![],
             ..no_person()
         };
-        assert_eq!(email_only.finish(&de()).unwrap().name, "anna@example.com");
+        assert_eq!(
+            email_only.finish(1, &de()).unwrap().name,
+            "anna@example.com"
+        );
         let number_only = ContactDraft {
             phones: vec!["030 609854180".into()],
             ..ContactDraft::default()
         };
-        assert_eq!(number_only.finish(&de()).unwrap().name, "+49 30 609854180");
+        assert_eq!(
+            number_only.finish(1, &de()).unwrap().name,
+            "+49 30 609854180"
+        );
     }
 
     #[test]
@@ -211,7 +330,7 @@ mod tests {
             profile_url: Some("https://desk.example.com/users/1".into()),
             ..ContactDraft::default()
         };
-        assert_eq!(nothing.finish(&de()), None);
+        assert_eq!(nothing.finish(1, &de()), None);
     }
 
     #[test]
@@ -228,7 +347,7 @@ mod tests {
             note: Some("Phone at home: +49 99999 222224, office +49 99999 222222".into()),
             ..ContactDraft::default()
         };
-        let contact = draft.finish(&de()).unwrap();
+        let contact = draft.finish(1, &de()).unwrap();
         let numbers: Vec<&str> = contact.numbers.iter().map(E164::as_str).collect();
         assert_eq!(
             numbers,
@@ -247,5 +366,44 @@ mod tests {
         assert_eq!(field_key("customer_email"), "customeremail");
         assert_eq!(field_key("E-mail 1 - Value"), "email1value");
         assert_eq!(field_key("UPDATED-AT"), "updatedat");
+    }
+
+    #[test]
+    fn overlong_fields_are_cut_or_left_out_with_a_warning_naming_the_line() {
+        let draft = ContactDraft {
+            full_name: Some(format!("  {}  ", "N".repeat(MAX_NAME_CHARS + 1))),
+            organization: Some("Ä".repeat(MAX_NAME_CHARS + 5)),
+            emails: vec![
+                format!("{}@example.com", "a".repeat(250)),
+                "b@example.com".into(),
+            ],
+            phones: (0..60).map(|n| format!("030 6098541{n:02}")).collect(),
+            note: Some("n".repeat(MAX_TEXT_CHARS + 1)),
+            profile_url: Some(format!(
+                "https://desk.example.com/{}",
+                "p".repeat(MAX_URL_CHARS)
+            )),
+            ..ContactDraft::default()
+        };
+        let contact = draft.finish(7, &de()).unwrap();
+        assert_eq!(contact.name, "N".repeat(MAX_NAME_CHARS));
+        assert_eq!(contact.organization, Some("Ä".repeat(MAX_NAME_CHARS)));
+        assert_eq!(contact.emails, ["b@example.com"]);
+        assert_eq!(contact.phones.len(), MAX_PHONES_PER_CONTACT);
+        assert_eq!(contact.numbers.len(), MAX_NUMBERS_PER_RECORD);
+        assert_eq!(contact.note.unwrap().chars().count(), MAX_TEXT_CHARS);
+        assert_eq!(contact.profile_url, None);
+        let warnings: Vec<String> = contact.warnings.iter().map(|w| w.to_string()).collect();
+        assert_eq!(
+            warnings,
+            [
+                "line 7: only the first 50 phone fields were kept",
+                "line 7: an e-mail address longer than 254 characters was left out",
+                "line 7: the note was cut to 32768 characters",
+                "line 7: the organization was cut to 256 characters",
+                "line 7: the name was cut to 256 characters",
+                "line 7: the profile link longer than 2048 characters was left out",
+            ]
+        );
     }
 }

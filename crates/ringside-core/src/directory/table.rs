@@ -3,20 +3,52 @@
 //! and rows whose length varies. Cells are passed on untrimmed (the line count below needs
 //! them whole). Errors carry the line of the file.
 
-use std::io::{BufRead, BufReader, Read};
+use std::cell::Cell;
+use std::io::{self, BufRead, BufReader, Read};
+use std::rc::Rc;
 
 use csv::{ErrorKind, ReaderBuilder, StringRecord};
 
 use super::{field_key, DirectoryError};
+use crate::limits::{MAX_LINES_PER_FILE, MAX_LINE_BYTES};
 
 /// How much of the file is looked at to guess the delimiter.
 const SNIFF_BYTES: usize = 64 * 1024;
 /// The UTF-8 byte order mark that Excel puts first.
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
+/// The most bytes the CSV reader may take from the file for one row: a row of
+/// [`MAX_LINE_BYTES`] and what the reader's buffer holds beyond it.
+const MAX_ROW_READ: usize = MAX_LINE_BYTES + SNIFF_BYTES;
+
+/// Hands the file to the CSV reader and fails once it has taken more than [`MAX_ROW_READ`]
+/// bytes since the last row ended, so that a row (a cell with an unclosed quote, a file
+/// without line breaks) cannot grow without bound in memory.
+struct RowBound<R> {
+    inner: R,
+    /// Bytes taken since the table last reset it, shared with the table.
+    taken: Rc<Cell<usize>>,
+}
+
+impl<R: Read> Read for RowBound<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.taken.get() > MAX_ROW_READ {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("a row is longer than {MAX_LINE_BYTES} bytes (an unclosed quote?)"),
+            ));
+        }
+        let read = self.inner.read(buf)?;
+        self.taken.set(self.taken.get() + read);
+        Ok(read)
+    }
+}
+
 /// A CSV file after its header row.
 pub(super) struct Table<R> {
-    reader: csv::Reader<BufReader<R>>,
+    reader: csv::Reader<RowBound<BufReader<R>>>,
+    /// Bytes the reader took since the last row ended.
+    taken: Rc<Cell<usize>>,
     row: StringRecord,
     /// The line of the last row read, for errors that carry no position.
     line: u64,
@@ -56,12 +88,18 @@ impl<R: Read> Table<R> {
         if has_bom {
             input.consume(BOM.len());
         }
+        let taken = Rc::new(Cell::new(0));
+        let bounded = RowBound {
+            inner: input,
+            taken: Rc::clone(&taken),
+        };
         let reader = ReaderBuilder::new()
             .delimiter(delimiter)
             .flexible(true)
-            .from_reader(input);
+            .from_reader(bounded);
         let mut table = Table {
             reader,
+            taken,
             row: StringRecord::new(),
             line: 1,
             stopped: false,
@@ -84,13 +122,23 @@ impl<R: Read> Table<R> {
     }
 
     /// The next row that has at least one non-empty cell, with its line; `None` at the
-    /// end, and after a read error.
+    /// end, and after a read error or the [`MAX_LINES_PER_FILE`]th line.
     pub fn next_row(&mut self) -> Option<Result<(u64, &StringRecord), DirectoryError>> {
         while !self.stopped {
+            self.taken.set(0);
             match self.reader.read_record(&mut self.row) {
                 Ok(false) => return None,
                 Ok(true) => {
                     self.line = self.first_line();
+                    if self.line > MAX_LINES_PER_FILE {
+                        self.stopped = true;
+                        return Some(Err(DirectoryError::Syntax {
+                            line: self.line,
+                            message: format!(
+                                "the file has more than {MAX_LINES_PER_FILE} lines; split it"
+                            ),
+                        }));
+                    }
                     if self.row.iter().any(|cell| !cell.trim().is_empty()) {
                         return Some(Ok((self.line, &self.row)));
                     }
@@ -215,6 +263,36 @@ mod tests {
         );
         assert!(err.to_string().contains("UTF-8"), "{err}");
         assert_eq!(rows[1].as_ref().unwrap().0, 3);
+    }
+
+    #[test]
+    fn a_row_longer_than_the_bound_stops_the_table_naming_its_line() {
+        let mut input = b"Name,Note\nAnna,short\nBob,\"".to_vec();
+        input.extend("x".repeat(MAX_ROW_READ + SNIFF_BYTES).bytes());
+        input.extend(b"\"\nCarl,after\n");
+        let (_, rows) = rows(&input);
+        let lines: Vec<Result<u64, &DirectoryError>> = rows
+            .iter()
+            .map(|r| r.as_ref().map(|(line, _)| *line))
+            .collect();
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert_eq!(rows[0].as_ref().unwrap().0, 2);
+        let err = rows[1].as_ref().unwrap_err();
+        assert!(
+            matches!(err, DirectoryError::Read { line: 3, .. }),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("longer than"), "{err}");
+    }
+
+    #[test]
+    fn a_row_at_the_bound_is_read() {
+        let mut input = b"Name,Note\nAnna,".to_vec();
+        input.extend("x".repeat(MAX_LINE_BYTES - 6).bytes());
+        input.extend(b"\nBob,y\n");
+        let (_, rows) = rows(&input);
+        let lines: Vec<u64> = rows.into_iter().map(|r| r.unwrap().0).collect();
+        assert_eq!(lines, [2, 3]);
     }
 
     #[test]

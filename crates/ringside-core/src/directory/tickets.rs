@@ -10,7 +10,13 @@ use serde_json::{Map, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use super::{field_key, DirectoryError};
+use super::lines::{BoundedLines, Line};
+use super::{field_key, DirectoryError, ImportWarning, Trimmer};
+use crate::limits::{
+    self, MAX_EMAIL_CHARS, MAX_LINES_PER_FILE, MAX_LINE_BYTES, MAX_NAME_CHARS,
+    MAX_NUMBERS_PER_RECORD, MAX_NUMBER_CHARS, MAX_TEXT_CHARS, MAX_TICKET_ID_CHARS, MAX_TITLE_CHARS,
+    MAX_URL_CHARS,
+};
 use crate::number::{extract, normalize, DefaultCountry, E164};
 
 /// One ticket as imported.
@@ -28,13 +34,16 @@ pub struct TicketRecord {
     pub customer_phone: Option<E164>,
     /// A link to the ticket in the help desk.
     pub url: Option<String>,
-    /// When the ticket last changed.
+    /// When the ticket last changed; always between [`limits::EARLIEST_TIME`] and
+    /// [`limits::LATEST_TIME`].
     pub updated_at: Option<OffsetDateTime>,
     /// The ticket's text, e.g. the customer's first message.
     pub text: Option<String>,
     /// Numbers found in the title and the text, other than `customer_phone`: callers that
-    /// may be this ticket's customer.
+    /// may be this ticket's customer; at most [`MAX_NUMBERS_PER_RECORD`].
     pub maybe_numbers: Vec<E164>,
+    /// What was cut to keep the ticket within [`crate::limits`].
+    pub warnings: Vec<ImportWarning>,
 }
 
 /// A ticket field and the column names or JSON keys that hold it.
@@ -111,55 +120,90 @@ impl TicketDraft {
         self.values[field as usize].take().map(|(_, value)| value)
     }
 
-    /// Checks the required fields and the time, normalizes the numbers.
+    /// Checks the required fields and the time, applies the bounds of [`crate::limits`],
+    /// normalizes the numbers.
     pub(super) fn finish(
         mut self,
         line: u64,
         country: &DefaultCountry,
     ) -> Result<TicketRecord, DirectoryError> {
         let invalid = |message: String| DirectoryError::Record { line, message };
+        let mut trim = Trimmer::new(line);
         let id = self
             .take(Field::Id)
             .ok_or_else(|| invalid("the ticket has no id".into()))?;
+        if limits::exceeds(&id, MAX_TICKET_ID_CHARS) {
+            return Err(invalid(format!(
+                "the ticket's id is longer than {MAX_TICKET_ID_CHARS} characters"
+            )));
+        }
         let title = self
             .take(Field::Title)
             .ok_or_else(|| invalid(format!("ticket {id} has no title")))?;
+        let title = trim.cut(title, MAX_TITLE_CHARS, "the title");
         let updated_at = match self.take(Field::UpdatedAt) {
-            Some(value) => Some(OffsetDateTime::parse(&value, &Rfc3339).map_err(|_| {
-                invalid(format!(
-                    "ticket {id}: updated_at {value:?} is not an RFC 3339 time such as \
-                     2024-05-01T10:00:00Z"
-                ))
+            Some(value) => Some(ticket_time(&value).map_err(|problem| {
+                let (shown, _) = limits::cut(&value, 40);
+                invalid(format!("ticket {id}: updated_at {shown:?} {problem}"))
             })?),
             None => None,
         };
         let customer_phone = self
             .take(Field::CustomerPhone)
+            .and_then(|phone| trim.whole(phone, MAX_NUMBER_CHARS, "the customer's phone"))
             .and_then(|phone| normalize(&phone, country));
-        let text = self.take(Field::Text);
+        let text = self
+            .take(Field::Text)
+            .map(|text| trim.cut(text, MAX_TEXT_CHARS, "the text"));
         let mut maybe_numbers: Vec<E164> = Vec::new();
         let found = extract(&title, country)
             .into_iter()
             .chain(text.iter().flat_map(|text| extract(text, country)));
         for number in found {
             if Some(&number) != customer_phone.as_ref() && !maybe_numbers.contains(&number) {
+                if maybe_numbers.len() == MAX_NUMBERS_PER_RECORD {
+                    trim.warn(format!(
+                        "only the first {MAX_NUMBERS_PER_RECORD} phone numbers in the title and \
+                         text were kept"
+                    ));
+                    break;
+                }
                 maybe_numbers.push(number);
             }
         }
+        let state = self
+            .take(Field::State)
+            .map(|state| trim.cut(state, MAX_NAME_CHARS, "the state"));
+        let customer_email = self
+            .take(Field::CustomerEmail)
+            .filter(|email| email.contains('@'))
+            .and_then(|email| trim.whole(email, MAX_EMAIL_CHARS, "the customer's e-mail address"));
+        let url = self
+            .take(Field::Url)
+            .and_then(|url| trim.whole(url, MAX_URL_CHARS, "the link"));
         Ok(TicketRecord {
             id,
             title,
-            state: self.take(Field::State),
-            customer_email: self
-                .take(Field::CustomerEmail)
-                .filter(|email| email.contains('@')),
+            state,
+            customer_email,
             customer_phone,
-            url: self.take(Field::Url),
+            url,
             updated_at,
             text,
             maybe_numbers,
+            warnings: trim.warnings,
         })
     }
+}
+
+/// A ticket's time: RFC 3339, and within the years the hub can store and write back.
+fn ticket_time(value: &str) -> Result<OffsetDateTime, &'static str> {
+    let at = OffsetDateTime::parse(value, &Rfc3339)
+        .map_err(|_| "is not an RFC 3339 time such as 2024-05-01T10:00:00Z")?;
+    if !limits::time_in_range(at) {
+        return Err("is outside the years 0001 to 9999 (in UTC)");
+    }
+    Ok(at)
 }
 
 /// Reads tickets from JSON lines: one object per line, blank lines skipped.
@@ -174,31 +218,28 @@ pub fn tickets_jsonl<R: BufRead>(
     country: &DefaultCountry,
 ) -> impl Iterator<Item = Result<TicketRecord, DirectoryError>> {
     let country = country.clone();
-    let mut lines = reader.lines();
-    let mut line: u64 = 0;
-    let mut stopped = false;
+    let mut lines = BoundedLines::new(reader);
     std::iter::from_fn(move || loop {
-        if stopped {
-            return None;
-        }
-        let read = lines.next()?;
-        line += 1;
+        let (line, read) = lines.next()?;
+        let syntax = |message: String| DirectoryError::Syntax { line, message };
         return Some(match read {
-            Ok(text) if text.trim_start_matches('\u{feff}').trim().is_empty() => continue,
-            Ok(text) => json_ticket(text.trim_start_matches('\u{feff}'), line, &country),
-            Err(err) if err.kind() == std::io::ErrorKind::InvalidData => {
-                Err(DirectoryError::Syntax {
-                    line,
-                    message: "not valid UTF-8; export the file as UTF-8".into(),
-                })
+            Ok(Line::Text(text)) if text.trim_start_matches('\u{feff}').trim().is_empty() => {
+                continue
             }
-            Err(err) => {
-                stopped = true;
-                Err(DirectoryError::Read {
-                    line,
-                    message: err.to_string(),
-                })
+            Ok(Line::Text(text)) => {
+                json_ticket(text.trim_start_matches('\u{feff}'), line, &country)
             }
+            Ok(Line::NotUtf8) => Err(syntax("not valid UTF-8; export the file as UTF-8".into())),
+            Ok(Line::TooLong) => Err(syntax(format!(
+                "the line is longer than {MAX_LINE_BYTES} bytes; it was skipped"
+            ))),
+            Ok(Line::TooMany) => Err(syntax(format!(
+                "the file has more than {MAX_LINES_PER_FILE} lines; split it"
+            ))),
+            Err(err) => Err(DirectoryError::Read {
+                line,
+                message: err.to_string(),
+            }),
         });
     })
 }
@@ -358,5 +399,69 @@ mod tests {
         let ticket = read(input).remove(0).unwrap();
         assert_eq!(ticket.customer_phone, Some(e164("+4930609854180")));
         assert_eq!(ticket.maybe_numbers, [e164("+4930609854181")]);
+    }
+
+    #[test]
+    fn times_the_store_cannot_write_are_refused_naming_the_line() {
+        for time in [
+            "0000-06-01T00:00:00Z",
+            "0001-01-01T00:30:00+01:00",
+            "9999-12-31T23:30:00-01:00",
+        ] {
+            let input = format!("{{\"id\":1,\"title\":\"a\"}}\n{{\"id\":2,\"title\":\"b\",\"updated_at\":\"{time}\"}}\n");
+            let results = read(&input);
+            assert!(results[0].is_ok());
+            assert_eq!(
+                results[1].as_ref().unwrap_err().to_string(),
+                format!(
+                    "line 2: ticket 2: updated_at {time:?} is outside the years 0001 to 9999 (in UTC)"
+                )
+            );
+        }
+        let edge = r#"{"id":3,"title":"c","updated_at":"0001-01-01T00:00:00Z"}"#;
+        assert!(read(edge)[0].is_ok());
+    }
+
+    #[test]
+    fn overlong_fields_are_cut_or_left_out_with_a_warning_naming_the_line() {
+        let title = "T".repeat(MAX_TITLE_CHARS + 1);
+        let email = format!("{}@example.com", "a".repeat(MAX_EMAIL_CHARS));
+        let numbers: Vec<String> = (0..60).map(|n| format!("030 6098541{n:02}")).collect();
+        let text = numbers.join(", ");
+        let input = format!(
+            "\n{{\"id\":1,\"title\":\"{title}\",\"email\":\"{email}\",\"text\":\"{text}\"}}\n"
+        );
+        let ticket = read(&input).remove(0).unwrap();
+        assert_eq!(ticket.title.chars().count(), MAX_TITLE_CHARS);
+        assert_eq!(ticket.customer_email, None);
+        assert_eq!(ticket.maybe_numbers.len(), MAX_NUMBERS_PER_RECORD);
+        let warnings: Vec<String> = ticket.warnings.iter().map(|w| w.to_string()).collect();
+        assert_eq!(
+            warnings,
+            [
+                "line 2: the title was cut to 1024 characters",
+                "line 2: only the first 50 phone numbers in the title and text were kept",
+                "line 2: the customer's e-mail address longer than 254 characters was left out",
+            ]
+        );
+        let long_id = format!("{{\"id\":\"{}\",\"title\":\"t\"}}", "9".repeat(257));
+        assert_eq!(
+            read(&long_id)[0].as_ref().unwrap_err().to_string(),
+            "line 1: the ticket's id is longer than 256 characters"
+        );
+    }
+
+    #[test]
+    fn an_overlong_line_is_an_error_naming_it_and_reading_goes_on() {
+        let input = format!(
+            "{{\"id\":1,\"title\":\"{}\"}}\n{{\"id\":2,\"title\":\"ok\"}}\n",
+            "x".repeat(MAX_LINE_BYTES)
+        );
+        let results = read(&input);
+        assert_eq!(
+            results[0].as_ref().unwrap_err().to_string(),
+            "line 1: the line is longer than 1048576 bytes; it was skipped"
+        );
+        assert_eq!(results[1].as_ref().unwrap().id, "2");
     }
 }

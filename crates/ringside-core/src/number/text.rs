@@ -1,5 +1,7 @@
 //! Numbers in free text: a contact's note, a ticket's body, an e-mail signature.
 
+use std::collections::HashSet;
+
 use super::{normalize, DefaultCountry, E164};
 
 /// Zammad's free-text runs: at least this many characters ...
@@ -17,10 +19,12 @@ const MAX_RUN: usize = 26;
 /// a run, so that two numbers on consecutive lines are not glued into one.
 pub fn extract(text: &str, country: &DefaultCountry) -> Vec<E164> {
     let mut found: Vec<E164> = Vec::new();
+    // What `found` holds, so that deduplicating stays linear in the text's length.
+    let mut seen: HashSet<E164> = HashSet::new();
     let mut keep = |run: &str| {
         if run.chars().count() >= MIN_RUN {
             if let Some(number) = normalize(run, country) {
-                if !found.contains(&number) {
+                if seen.insert(number.clone()) {
                     found.push(number);
                 }
             }

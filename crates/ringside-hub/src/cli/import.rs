@@ -36,14 +36,12 @@ pub async fn run(settings: Settings, command: ImportCommand) -> anyhow::Result<(
                     .with_context(|| format!("reading {}", file.display()))?;
                 let cards = directory::parse_vcards(&text, country)
                     .with_context(|| format!("{}", file.display()))?;
-                stored::import_contacts(
-                    &mut writer,
-                    cards.into_iter().map(Ok::<_, directory::DirectoryError>),
-                )
+                let cards = cards.into_iter().map(Ok::<_, directory::DirectoryError>);
+                stored::import_contacts(&mut writer, warn(&file, cards, |c| &c.warnings))
             } else {
                 let rows = directory::contacts_csv(open(&file)?, country)
                     .with_context(|| format!("{}", file.display()))?;
-                stored::import_contacts(&mut writer, rows)
+                stored::import_contacts(&mut writer, warn(&file, rows, |c| &c.warnings))
             };
             ("contacts", finish(&file, counts)?)
         }
@@ -51,10 +49,10 @@ pub async fn run(settings: Settings, command: ImportCommand) -> anyhow::Result<(
             let counts = if has_extension(&file, &["csv"]) {
                 let rows = directory::tickets_csv(open(&file)?, country)
                     .with_context(|| format!("{}", file.display()))?;
-                stored::import_tickets(&mut writer, rows)
+                stored::import_tickets(&mut writer, warn(&file, rows, |t| &t.warnings))
             } else {
                 let lines = directory::tickets_jsonl(BufReader::new(open(&file)?), country);
-                stored::import_tickets(&mut writer, lines)
+                stored::import_tickets(&mut writer, warn(&file, lines, |t| &t.warnings))
             };
             ("tickets", finish(&file, counts)?)
         }
@@ -64,6 +62,20 @@ pub async fn run(settings: Settings, command: ImportCommand) -> anyhow::Result<(
         counts.records, counts.numbers
     );
     Ok(())
+}
+
+/// The records, with each record's warnings (a field cut to its bound) printed to stderr
+/// as the import reads it.
+fn warn<'a, T: 'a, E: 'a>(
+    file: &'a Path,
+    records: impl Iterator<Item = Result<T, E>> + 'a,
+    warnings: fn(&T) -> &Vec<directory::ImportWarning>,
+) -> impl Iterator<Item = Result<T, E>> + 'a {
+    records.inspect(move |record| {
+        for warning in record.iter().flat_map(warnings) {
+            eprintln!("warning: {}: {warning}", file.display());
+        }
+    })
 }
 
 fn finish(

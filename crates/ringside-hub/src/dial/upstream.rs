@@ -20,6 +20,9 @@ const TOTAL_TIMEOUT: Duration = Duration::from_secs(10);
 /// The most characters of a provider's error text passed on to the agent.
 const MESSAGE_LIMIT: usize = 300;
 
+/// The most bytes read from a provider's answer: its JSON takes a few hundred.
+const BODY_LIMIT: usize = 1024 * 1024;
+
 /// The client every dial request goes through, so connections to a provider are reused.
 pub static CLIENT: LazyLock<reqwest::Client> =
     LazyLock::new(|| client(CONNECT_TIMEOUT, TOTAL_TIMEOUT));
@@ -113,9 +116,18 @@ pub async fn send(
             }
         }
     };
-    let response = request.send().await.map_err(failed)?;
+    let mut response = request.send().await.map_err(failed)?;
     let status = response.status();
-    let body = response.bytes().await.map_err(failed)?;
+    let mut body: Vec<u8> = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(failed)? {
+        if body.len() + chunk.len() > BODY_LIMIT {
+            return Err(ProviderError::NoCall {
+                provider,
+                detail: "its answer is larger than 1 MiB; check the API URL",
+            });
+        }
+        body.extend_from_slice(&chunk);
+    }
     if !status.is_success() {
         return Err(ProviderError::Refused {
             provider,
@@ -123,7 +135,7 @@ pub async fn send(
             message: message(&body, status),
         });
     }
-    Ok(body.to_vec())
+    Ok(body)
 }
 
 /// The innermost error, which names what actually failed ("Connection refused").

@@ -7,6 +7,7 @@ use ringside_core::caller::{
     CallerMatch, ContactCard, MatchLevel, TicketSummary, MAX_CONTACTS, MAX_TICKETS,
 };
 use ringside_core::directory::{ContactRecord, TicketRecord};
+use ringside_core::limits;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -184,7 +185,8 @@ enum Candidate {
 }
 
 /// Reads a ticket summary from columns `first..first + 5` of a row:
-/// external_id, title, state, updated_at, url.
+/// external_id, title, state, updated_at, url. A time that cannot be written as RFC 3339
+/// (stored before imports checked it) reads as none, so that it can never fail a lookup.
 fn ticket_summary(row: &Row, first: usize) -> rusqlite::Result<TicketSummary> {
     Ok(TicketSummary {
         id: row.get(first)?,
@@ -192,7 +194,8 @@ fn ticket_summary(row: &Row, first: usize) -> rusqlite::Result<TicketSummary> {
         state: row.get(first + 2)?,
         updated_at: row
             .get::<_, Option<i64>>(first + 3)?
-            .and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok()),
+            .and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok())
+            .filter(|at| limits::time_in_range(*at)),
         url: row.get(first + 4)?,
     })
 }
@@ -385,6 +388,7 @@ mod tests {
             note: None,
             profile_url: None,
             numbers: vec![E164::parse(number).expect("E.164")],
+            warnings: Vec::new(),
         }
     }
 

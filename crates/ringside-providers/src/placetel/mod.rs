@@ -6,12 +6,21 @@ mod signature;
 
 use ringside_core::call::{CallEvent, Direction, EventKind};
 use ringside_core::journal::JournalError;
+use ringside_core::limits::{MAX_CALL_ID_CHARS, MAX_NAME_CHARS, MAX_NUMBER_CHARS, MAX_WORD_CHARS};
 use ringside_core::routing::PbxAnswer;
 
-use crate::params::Params;
+use crate::params::{Bound, Params};
 use crate::xml;
 
 pub use signature::{sign, verify_signature, SIGNATURE_HEADER};
+
+/// The fields Ringside reads and their bounds.
+const BOUNDS: [Bound; 4] = [
+    (&["event", "direction", "type"], MAX_WORD_CHARS),
+    (&["call_id"], MAX_CALL_ID_CHARS),
+    (&["from", "to", "peer"], MAX_NUMBER_CHARS),
+    (&["user"], MAX_NAME_CHARS),
+];
 
 /// The content type of every Placetel answer, errors included.
 pub const CONTENT_TYPE: &str = xml::CONTENT_TYPE;
@@ -38,7 +47,9 @@ pub const CONTENT_TYPE: &str = xml::CONTENT_TYPE;
 ///   mapped onto the generic CTI causes whose status texts say the same, "busy", "not
 ///   reached", "not exist", so a failed outbound call reads as such in the journal). Any other
 ///   type gives no cause.
+/// - A field longer than any real one (see [`ringside_core::limits`]) is refused first.
 pub fn event(params: &Params) -> Result<CallEvent, JournalError> {
+    params.check_lengths(&BOUNDS)?;
     let name = params.get("event").unwrap_or_default();
     let (kind, forced_direction) = match name {
         "IncomingCall" => (EventKind::NewCall, Some(Direction::In)),

@@ -286,3 +286,41 @@ fn error_answer() {
 fn content_type_is_xml_utf8() {
     assert_eq!(CONTENT_TYPE, "application/xml; charset=UTF-8");
 }
+
+#[test]
+fn overlong_fields_are_refused_naming_the_field_and_the_bound() {
+    let long = |n: usize| "7".repeat(n);
+    let ok = format!(
+        "event=IncomingCall&from={}&to={}&call_id={}&peer={}&user={}&direction=in",
+        long(256),
+        long(256),
+        long(256),
+        long(256),
+        long(256)
+    );
+    assert!(event(&params(&ok)).is_ok());
+    for (field, limit) in [
+        ("from", 256),
+        ("to", 256),
+        ("call_id", 256),
+        ("peer", 256),
+        ("user", 256),
+        ("type", 64),
+        ("direction", 64),
+    ] {
+        let body = format!(
+            "event=HungUp&from=1&to=2&call_id=3&{field}={}",
+            long(limit + 1)
+        );
+        assert_eq!(
+            event(&params(&body)).unwrap_err().to_string(),
+            format!("\"{field}\" is longer than {limit} characters")
+        );
+    }
+    assert_eq!(
+        event(&params(&format!("event={}", long(65))))
+            .unwrap_err()
+            .to_string(),
+        "\"event\" is longer than 64 characters"
+    );
+}

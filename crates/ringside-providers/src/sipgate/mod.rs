@@ -7,12 +7,24 @@ mod signature;
 
 use ringside_core::call::{CallEvent, Direction, EventKind};
 use ringside_core::journal::JournalError;
+use ringside_core::limits::{
+    OverLimit, MAX_CALL_ID_CHARS, MAX_NAME_CHARS, MAX_NUMBER_CHARS, MAX_USERS_PER_EVENT,
+    MAX_WORD_CHARS,
+};
 use ringside_core::routing::PbxAnswer;
 
-use crate::params::Params;
+use crate::params::{Bound, Params};
 use crate::xml;
 
 pub use signature::{KeyError, SipgateVerifier, SIGNATURE_HEADER, SIPGATE_PUBLIC_KEY};
+
+/// The fields Ringside reads and their bounds.
+const BOUNDS: [Bound; 4] = [
+    (&["event", "direction", "cause"], MAX_WORD_CHARS),
+    (&["callId"], MAX_CALL_ID_CHARS),
+    (&["from", "to", "answeringNumber"], MAX_NUMBER_CHARS),
+    (&["user[]", "user", "userId[]", "userId"], MAX_NAME_CHARS),
+];
 
 /// The content type of every sipgate answer, errors included.
 pub const CONTENT_TYPE: &str = xml::CONTENT_TYPE;
@@ -35,7 +47,13 @@ pub const CONTENT_TYPE: &str = xml::CONTENT_TYPE;
 ///   `answering_user`; both are sipgate user ids (`w0`) the hub maps to agents.
 /// - `answeringNumber` and `cause` are taken as sent.
 /// - `origCallId`, `xcid`, `fullUserId[]` and `diversion` are accepted and ignored.
+///
+/// Before anything else, a field longer than any real one (see [`ringside_core::limits`]),
+/// or more than [`MAX_USERS_PER_EVENT`] `user[]` or `userId[]` entries, is refused.
 pub fn event(params: &Params) -> Result<Option<CallEvent>, JournalError> {
+    params.check_lengths(&BOUNDS)?;
+    params.check_count(&["user[]", "user"], MAX_USERS_PER_EVENT)?;
+    params.check_count(&["userId[]", "userId"], MAX_USERS_PER_EVENT)?;
     let name = params.get("event").unwrap_or_default();
     if name == "dtmf" {
         return Ok(None);
@@ -50,7 +68,7 @@ pub fn event(params: &Params) -> Result<Option<CallEvent>, JournalError> {
         .into_iter()
         .filter(|name| !name.is_empty())
         .collect();
-    let user_ids = user_ids(params);
+    let user_ids = user_ids(params)?;
     let (offered_users, answering_user) = match kind {
         EventKind::NewCall => (user_ids, None),
         EventKind::Answer => (Vec::new(), user_ids.into_iter().next()),
@@ -73,16 +91,25 @@ pub fn event(params: &Params) -> Result<Option<CallEvent>, JournalError> {
 }
 
 /// The sipgate user ids a request names, one per `userId[]` entry (or in one comma-joined
-/// entry, like `user[]`), for exact matching against the agents' sipgate ids.
-fn user_ids(params: &Params) -> Vec<String> {
-    params
+/// entry, like `user[]`), for exact matching against the agents' sipgate ids; at most
+/// [`MAX_USERS_PER_EVENT`], however they are written.
+fn user_ids(params: &Params) -> Result<Vec<String>, OverLimit> {
+    let ids: Vec<String> = params
         .all_of(&["userId[]", "userId"])
         .into_iter()
         .flat_map(|ids| ids.split(','))
         .map(str::trim)
         .filter(|id| !id.is_empty())
+        .take(MAX_USERS_PER_EVENT + 1)
         .map(str::to_owned)
-        .collect()
+        .collect();
+    if ids.len() > MAX_USERS_PER_EVENT {
+        return Err(OverLimit::TooMany {
+            field: "userId[]".into(),
+            limit: MAX_USERS_PER_EVENT,
+        });
+    }
+    Ok(ids)
 }
 
 /// The XML answer to a sipgate request, exactly as Zammad writes it: the root carries

@@ -283,3 +283,61 @@ fn error_answer_subscribes_to_nothing() {
 fn content_type_is_xml_utf8() {
     assert_eq!(CONTENT_TYPE, "application/xml; charset=UTF-8");
 }
+
+#[test]
+fn overlong_fields_are_refused_naming_the_field_and_the_bound() {
+    let long = |n: usize| "4".repeat(n);
+    let ok = format!(
+        "event=newCall&direction=in&from={}&to={}&callId={}&user%5B%5D={}&userId%5B%5D={}",
+        long(256),
+        long(256),
+        long(256),
+        long(256),
+        long(256)
+    );
+    assert!(event(&params(&ok)).is_ok());
+    for (field, limit) in [
+        ("from", 256),
+        ("to", 256),
+        ("callId", 256),
+        ("answeringNumber", 256),
+        ("user%5B%5D", 256),
+        ("userId%5B%5D", 256),
+        ("cause", 64),
+        ("direction", 64),
+    ] {
+        let body = format!(
+            "event=hangup&from=1&to=2&callId=3&{field}={}",
+            long(limit + 1)
+        );
+        let field = field.replace("%5B%5D", "[]");
+        assert_eq!(
+            event(&params(&body)).unwrap_err().to_string(),
+            format!("\"{field}\" is longer than {limit} characters")
+        );
+    }
+    // Checked before a dtmf event is ignored: the hub echoes its direction.
+    assert_eq!(
+        event(&params(&format!("event=dtmf&direction={}", long(65))))
+            .unwrap_err()
+            .to_string(),
+        "\"direction\" is longer than 64 characters"
+    );
+    let ids = "&userId%5B%5D=w0".repeat(101);
+    assert_eq!(
+        event(&params(&format!("event=newCall&direction=in{ids}")))
+            .unwrap_err()
+            .to_string(),
+        "more than 100 values of \"userId[]\""
+    );
+    // Comma-joined in one entry, as sipgate may send them, they count one by one.
+    let joined = vec!["7"; 101].join(",");
+    assert_eq!(
+        event(&params(&format!(
+            "event=newCall&direction=in&userId={joined}"
+        )))
+        .unwrap_err()
+        .to_string(),
+        "more than 100 values of \"userId[]\""
+    );
+}

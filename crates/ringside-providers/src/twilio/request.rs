@@ -38,10 +38,32 @@
 //! sids and keeps their requests out of the journal (their [`DialedLine`] still applies).
 
 use ringside_core::call::{CallEvent, Direction, EventKind};
+use ringside_core::limits::{
+    OverLimit, MAX_CALL_ID_CHARS, MAX_NAME_CHARS, MAX_NUMBER_CHARS, MAX_WORD_CHARS,
+};
 use thiserror::Error;
 
 use super::twiml::RingTarget;
-use crate::params::Params;
+use crate::params::{Bound, Params};
+
+/// The parameters Ringside reads and their bounds.
+const BOUNDS: [Bound; 4] = [
+    (
+        &["CallSid", "ParentCallSid", "DialCallSid", "DequeingCallSid"],
+        MAX_CALL_ID_CHARS,
+    ),
+    (
+        &[
+            "CallStatus",
+            "DialCallStatus",
+            "Direction",
+            "CallbackSource",
+        ],
+        MAX_WORD_CHARS,
+    ),
+    (&["From", "To", "Caller", "Called"], MAX_NUMBER_CHARS),
+    (&["CallerName"], MAX_NAME_CHARS),
+];
 
 /// Why a request is not one Twilio sends about calls. The messages are shown to the admin.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -57,6 +79,9 @@ pub enum RequestError {
         /// Its value.
         value: String,
     },
+    /// A parameter is longer than any real one (see [`ringside_core::limits`]).
+    #[error(transparent)]
+    OverLimit(#[from] OverLimit),
 }
 
 /// A call's or leg's `CallStatus`.
@@ -273,8 +298,10 @@ impl LineState {
 /// `Direction=outbound-dial` is a leg; otherwise `DialCallStatus` marks a `<Dial action>`
 /// and `DequeingCallSid` a `<Queue url>` request; otherwise an inbound call that is `queued` or `ringing`, without `CallbackSource`, is
 /// the voice URL request; everything else is about the call's own status. Directions other
-/// than `inbound`, `outbound-api` and `outbound-dial` (SIP trunking) are refused.
+/// than `inbound`, `outbound-api` and `outbound-dial` (SIP trunking) are refused, and so is
+/// a parameter longer than any real one, before anything else.
 pub fn classify(params: &Params) -> Result<TwilioRequest, RequestError> {
+    params.check_lengths(&BOUNDS)?;
     let call_sid = required(params, "CallSid")?;
     let status = parsed(params, "CallStatus", CallStatus::parse)?;
     let direction = required(params, "Direction")?;

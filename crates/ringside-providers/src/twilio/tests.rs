@@ -820,3 +820,50 @@ fn queued_caller_taken_by_an_agent_is_answered_when_dequeued() {
     assert_eq!(call.duration_waiting_time, Some(14));
     assert_eq!(call.duration_talking_time, Some(60));
 }
+
+#[test]
+fn overlong_parameters_are_refused_naming_the_parameter_and_the_bound() {
+    let classified = |pairs: &[(&str, &str)]| {
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish();
+        classify(&Params::from_form(body.as_bytes()).unwrap())
+    };
+    let base = [
+        ("CallSid", PARENT),
+        ("CallStatus", "ringing"),
+        ("Direction", "inbound"),
+        ("From", CUSTOMER),
+        ("To", SUPPORT_LINE),
+    ];
+    let at_bound = "1".repeat(256);
+    let mut ok = base.to_vec();
+    ok.extend([
+        ("CallerName", at_bound.as_str()),
+        ("Caller", at_bound.as_str()),
+    ]);
+    assert!(classified(&ok).is_ok());
+    for (param, limit) in [
+        ("CallSid", 256),
+        ("ParentCallSid", 256),
+        ("DialCallSid", 256),
+        ("DequeingCallSid", 256),
+        ("From", 256),
+        ("To", 256),
+        ("Caller", 256),
+        ("Called", 256),
+        ("CallerName", 256),
+        ("CallStatus", 64),
+        ("DialCallStatus", 64),
+        ("Direction", 64),
+    ] {
+        let long = "1".repeat(limit + 1);
+        let mut pairs: Vec<(&str, &str)> =
+            base.iter().filter(|(k, _)| *k != param).copied().collect();
+        pairs.push((param, &long));
+        assert_eq!(
+            classified(&pairs).unwrap_err().to_string(),
+            format!("\"{param}\" is longer than {limit} characters")
+        );
+    }
+}

@@ -48,7 +48,7 @@ pub fn parse_vcards(
                 )))
             }
             ("END", Some((begin, draft))) if is_vcard => {
-                let contact = draft.finish(country).ok_or(DirectoryError::Record {
+                let contact = draft.finish(begin, country).ok_or(DirectoryError::Record {
                     line: begin,
                     message: NOTHING_TO_CALL_IT_BY.into(),
                 })?;
