@@ -454,3 +454,29 @@ async fn an_answer_the_hub_cannot_store_is_an_error_not_twiml() {
     assert!(response.text().await.unwrap().contains("<Error>"));
     assert_eq!(entry(&hub.journal().await, "CA_x")["state"], "newCall");
 }
+
+/// Twilio's Calls API, were it to answer with more than any Call resource: a valid one
+/// padded past the hub's 1 MiB bound.
+async fn oversized_calls_api() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let app = axum::Router::new().fallback(|| async {
+        let body = json!({"sid": "CA_agent1", "status": "queued", "pad": "x".repeat(2 << 20)});
+        (StatusCode::CREATED, axum::Json(body))
+    });
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    url
+}
+
+#[tokio::test]
+async fn an_answer_larger_than_any_call_resource_offers_the_call_to_nobody() {
+    let api_url = oversized_calls_api().await;
+    let hub = TestHub::start(&config(&api_url)).await;
+    let _anna = online_agent(&hub, "anna", "+491701111111").await;
+
+    let twiml = voice(&hub, "CA_big", CUSTOMER).await;
+    assert!(
+        twiml.contains("<Say") && twiml.ends_with("<Hangup/></Response>"),
+        "no agent could be offered the call: {twiml}"
+    );
+}

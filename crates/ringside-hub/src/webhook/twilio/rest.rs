@@ -43,7 +43,13 @@ pub enum RestError {
     /// A created call's answer without its `sid`.
     #[error("Twilio's API answered without a call sid")]
     NoSid,
+    /// An answer larger than any Call resource: not Twilio's API at the configured URL.
+    #[error("Twilio's answer is larger than {ANSWER_LIMIT} bytes; check twilio.api_url")]
+    TooLarge,
 }
+
+/// The most bytes of an answer read from Twilio's API: a Call resource is a few KiB.
+const ANSWER_LIMIT: usize = 1024 * 1024;
 
 /// The Call resource Twilio answers with; only its sid matters.
 #[derive(Debug, Deserialize)]
@@ -86,7 +92,7 @@ async fn post(
     url: &str,
     form: &[(&str, String)],
 ) -> Result<Vec<u8>, RestError> {
-    let response = CLIENT
+    let mut response = CLIENT
         .post(url)
         .basic_auth(twilio.account_sid.trim(), Some(twilio.auth_token.trim()))
         .header(reqwest::header::ACCEPT, "application/json")
@@ -94,7 +100,13 @@ async fn post(
         .send()
         .await?;
     let status = response.status();
-    let body = response.bytes().await?;
+    let mut body: Vec<u8> = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        if body.len() + chunk.len() > ANSWER_LIMIT {
+            return Err(RestError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
     if !status.is_success() {
         return Err(RestError::Refused {
             status: status.as_u16(),
@@ -106,5 +118,5 @@ async fn post(
                 .collect(),
         });
     }
-    Ok(body.to_vec())
+    Ok(body)
 }
