@@ -54,6 +54,10 @@ pub const MAX_NUMBERS_PER_RECORD: usize = 50;
 /// record): a record whose every field is at its bound still fits.
 pub const MAX_LINE_BYTES: usize = 1024 * 1024;
 
+/// The most bytes of a vCard file: it is read whole before its cards are parsed, and a
+/// million contacts take about 300 MB.
+pub const MAX_VCARD_FILE_BYTES: u64 = 1 << 30;
+
 /// The most lines an import file may have: ten million contacts or tickets at one line each.
 pub const MAX_LINES_PER_FILE: u64 = 10_000_000;
 

@@ -316,3 +316,22 @@ async fn overlong_fields_are_cut_at_import_with_a_warning_naming_the_line() {
     assert_eq!(contact["name"], "N".repeat(256));
     assert_eq!(contact["tickets"][0]["title"], "T".repeat(1024));
 }
+
+#[test]
+fn a_vcard_file_larger_than_it_reads_is_refused_unread() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("ringside.toml");
+    std::fs::write(&config, common::config_text(&dir.path().join("data"), "")).unwrap();
+    let contacts = dir.path().join("contacts.vcf");
+    // A sparse file: one byte over the 1 GiB bound, without writing a gigabyte.
+    let file = std::fs::File::create(&contacts).unwrap();
+    file.set_len((1 << 30) + 1).unwrap();
+
+    let out = import(&config, "contacts", &contacts);
+    assert!(!out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("1073741825 bytes, more than the 1073741824"),
+        "{stderr}"
+    );
+}

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::Subcommand;
-use ringside_core::directory;
+use ringside_core::{directory, limits};
 use ringside_hub::config::Settings;
 use ringside_hub::store::directory::{self as stored, ImportError};
 use ringside_hub::store::{ImportCounts, Store};
@@ -32,8 +32,7 @@ pub async fn run(settings: Settings, command: ImportCommand) -> anyhow::Result<(
     let (what, counts) = match command {
         ImportCommand::Contacts { file } => {
             let counts = if is_vcard(&file)? {
-                let text = std::fs::read_to_string(&file)
-                    .with_context(|| format!("reading {}", file.display()))?;
+                let text = read_vcard_file(&file)?;
                 let cards = directory::parse_vcards(&text, country)
                     .with_context(|| format!("{}", file.display()))?;
                 let cards = cards.into_iter().map(Ok::<_, directory::DirectoryError>);
@@ -83,6 +82,35 @@ fn finish(
     counts: Result<ImportCounts, ImportError<directory::DirectoryError>>,
 ) -> anyhow::Result<ImportCounts> {
     counts.with_context(|| format!("{}: nothing was imported", file.display()))
+}
+
+/// A vCard file's text, refused unread when it is larger than
+/// [`limits::MAX_VCARD_FILE_BYTES`] (it is held in memory whole).
+fn read_vcard_file(file: &Path) -> anyhow::Result<String> {
+    let limit = limits::MAX_VCARD_FILE_BYTES;
+    let size = open(file)?
+        .metadata()
+        .with_context(|| format!("reading {}", file.display()))?
+        .len();
+    if size > limit {
+        anyhow::bail!(
+            "{}: the file has {size} bytes, more than the {limit} a vCard import reads; \
+             split it or export CSV",
+            file.display()
+        );
+    }
+    let mut text = String::new();
+    open(file)?
+        .take(limit + 1)
+        .read_to_string(&mut text)
+        .with_context(|| format!("reading {}", file.display()))?;
+    if text.len() as u64 > limit {
+        anyhow::bail!(
+            "{}: the file grew past {limit} bytes while read",
+            file.display()
+        );
+    }
+    Ok(text)
 }
 
 fn open(file: &Path) -> anyhow::Result<File> {
