@@ -257,42 +257,17 @@ fn ticket_card(conn: &Connection, id: i64) -> Result<Option<ContactCard>, StoreE
 
 /// Who has this number: known contacts, or else maybe-matches from ticket text.
 pub(crate) fn lookup(conn: &Connection, e164: &str) -> Result<Option<CallerMatch>, StoreError> {
-    let mut statement = conn.prepare_cached(
-        "SELECT level, contact_id, ticket_id FROM caller_numbers WHERE e164 = ?1 ORDER BY id DESC",
-    )?;
-    let rows = statement
-        .query_map([e164], |row| {
-            Ok((
-                row.get::<_, String>(0)?,
-                row.get::<_, Option<i64>>(1)?,
-                row.get::<_, Option<i64>>(2)?,
-            ))
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
-    let level = if rows.iter().any(|(level, _, _)| level == "known") {
-        MatchLevel::Known
-    } else if rows.is_empty() {
-        return Ok(None);
-    } else {
-        MatchLevel::Maybe
-    };
-    let mut candidates: Vec<Candidate> = Vec::new();
-    for (row_level, contact, ticket) in &rows {
-        if MatchLevel::parse(row_level) != Some(level) {
-            continue;
-        }
-        let candidate = match (contact, ticket) {
-            (Some(contact), _) => Candidate::Contact(*contact),
-            (None, Some(ticket)) => Candidate::Ticket(*ticket),
-            (None, None) => continue,
-        };
-        if !candidates.contains(&candidate) {
-            candidates.push(candidate);
-        }
-        if candidates.len() == MAX_CONTACTS {
+    let mut found = None;
+    for level in [MatchLevel::Known, MatchLevel::Maybe] {
+        let candidates = candidates(conn, e164, level)?;
+        if !candidates.is_empty() {
+            found = Some((level, candidates));
             break;
         }
     }
+    let Some((level, candidates)) = found else {
+        return Ok(None);
+    };
     let mut contacts = Vec::with_capacity(candidates.len());
     for candidate in candidates {
         let card = match candidate {
@@ -306,6 +281,40 @@ pub(crate) fn lookup(conn: &Connection, e164: &str) -> Result<Option<CallerMatch
         level,
         contacts,
     }))
+}
+
+/// The most index rows of one level of a number a lookup reads: a switchboard number that
+/// thousands of tickets mention costs no more than this, and rows naming one contact twice
+/// still leave room for [`MAX_CONTACTS`] of them.
+const LOOKUP_ROWS: i64 = 1_000;
+
+/// The contacts and tickets with `e164` at `level`, newest first, distinct, at most
+/// [`MAX_CONTACTS`], from at most [`LOOKUP_ROWS`] rows.
+const CANDIDATES_SQL: &str = "SELECT contact_id, ticket_id FROM caller_numbers \
+     WHERE e164 = ?1 AND level = ?2 ORDER BY id DESC LIMIT ?3";
+
+fn candidates(
+    conn: &Connection,
+    e164: &str,
+    level: MatchLevel,
+) -> Result<Vec<Candidate>, StoreError> {
+    let mut statement = conn.prepare_cached(CANDIDATES_SQL)?;
+    let mut rows = statement.query(params![e164, level.as_str(), LOOKUP_ROWS])?;
+    let mut candidates: Vec<Candidate> = Vec::new();
+    while let Some(row) = rows.next()? {
+        let candidate = match (row.get::<_, Option<i64>>(0)?, row.get::<_, Option<i64>>(1)?) {
+            (Some(contact), _) => Candidate::Contact(contact),
+            (None, Some(ticket)) => Candidate::Ticket(ticket),
+            (None, None) => continue,
+        };
+        if !candidates.contains(&candidate) {
+            candidates.push(candidate);
+        }
+        if candidates.len() == MAX_CONTACTS {
+            break;
+        }
+    }
+    Ok(candidates)
 }
 
 /// The full-text query for `query`: every word of it (runs of letters and digits) as a
@@ -397,6 +406,47 @@ mod tests {
         let (store, mut writer) = Store::open(dir.path()).expect("store");
         import_contacts(&mut writer, records.into_iter().map(Ok::<_, Infallible>)).expect("import");
         (dir, store, writer)
+    }
+
+    #[test]
+    fn a_lookup_reads_one_level_of_a_number_by_the_index() {
+        let (_dir, store, _writer) =
+            store_with(vec![contact("Carla Customer", None, "+4930609854180")]);
+        let plan: Vec<String> = store
+            .read_inline(|conn| {
+                let mut explain = conn.prepare(&format!("EXPLAIN QUERY PLAN {CANDIDATES_SQL}"))?;
+                let rows = explain
+                    .query_map(params!["+4930609854180", "known", LOOKUP_ROWS], |row| {
+                        row.get(3)
+                    })?;
+                Ok(rows.collect::<Result<Vec<String>, _>>()?)
+            })
+            .expect("plan");
+        assert_eq!(
+            plan,
+            ["SEARCH caller_numbers USING COVERING INDEX caller_numbers_e164 (e164=? AND level=?)"]
+        );
+    }
+
+    #[test]
+    fn a_known_contact_behind_thousands_of_maybe_rows_is_still_known() {
+        let (_dir, store, writer) =
+            store_with(vec![contact("Carla Customer", None, "+4930609854180")]);
+        let number = E164::parse("+4930609854180")
+            .expect("E.164")
+            .as_str()
+            .to_owned();
+        writer
+            .execute_batch(&format!(
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000) \
+                 INSERT INTO caller_numbers (e164, level, contact_id) \
+                 SELECT '{number}', 'maybe', (SELECT id FROM contacts) FROM n"
+            ))
+            .expect("maybe rows");
+        let found = store.lookup(&number).expect("lookup").expect("a match");
+        assert_eq!(found.level, MatchLevel::Known);
+        assert_eq!(found.contacts.len(), 1);
+        assert_eq!(found.contacts[0].name, "Carla Customer");
     }
 
     fn names(store: &Store, query: &str) -> Vec<String> {
