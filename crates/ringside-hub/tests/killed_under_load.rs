@@ -4,61 +4,19 @@
 mod common;
 
 use std::collections::HashMap;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::process::{free_port, hub_command, serve};
 use serde_json::Value;
 use tokio::sync::Notify;
-
-const BIN: &str = env!("CARGO_BIN_EXE_ringside-hub");
 
 /// Webhooks in the burst, and how many are on the way at once.
 const BURST: usize = 400;
 const CONCURRENT: usize = 32;
 /// The hub is killed once this many webhooks were answered 200.
 const KILL_AFTER: usize = 100;
-
-fn hub_command(config: &Path) -> Command {
-    let mut command = Command::new(BIN);
-    command.arg("--config").arg(config);
-    command
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Starts `ringside-hub serve` and waits until it answers.
-async fn serve(config: &Path, base: &str) -> Child {
-    let mut child = hub_command(config)
-        .arg("serve")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the hub starts");
-    let client = reqwest::Client::new();
-    for _ in 0..200 {
-        if client
-            .get(format!("{base}/api/v1/openapi.json"))
-            .send()
-            .await
-            .is_ok()
-        {
-            return child;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("the hub did not come up at {base}");
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_webhook_answered_before_a_kill_is_in_the_journal_once() {

@@ -3,57 +3,16 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use common::call_of;
+use common::process::{free_port, hub_command, serve};
 use futures_util::StreamExt;
 use ringside_core::call::CallState;
 use ringside_core::stream::{ServerMessage, SnapshotAssembly};
 use serde_json::Value;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
-
-const BIN: &str = env!("CARGO_BIN_EXE_ringside-hub");
-
-fn hub_command(config: &Path) -> Command {
-    let mut command = Command::new(BIN);
-    command.arg("--config").arg(config);
-    command
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-async fn serve(config: &Path, base: &str) -> Child {
-    let mut child = hub_command(config)
-        .arg("serve")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the hub starts");
-    let client = reqwest::Client::new();
-    for _ in 0..100 {
-        if client
-            .get(format!("{base}/api/v1/openapi.json"))
-            .send()
-            .await
-            .is_ok()
-        {
-            return child;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("the hub did not come up at {base}");
-}
 
 async fn post(base: &str, fields: &[(&str, &str)]) -> Value {
     let response = reqwest::Client::new()

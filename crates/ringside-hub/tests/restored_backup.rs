@@ -6,44 +6,13 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::Duration;
 
+use common::process::{free_port, hub_command, serve};
 use common::{call_of, position, Stream};
 use ringside_client::state::{ClientState, DEFAULT_POPUP_WINDOW};
 use ringside_core::stream::ServerMessage;
-
-const BIN: &str = env!("CARGO_BIN_EXE_ringside-hub");
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-async fn serve(config: &Path, addr: &str) -> Child {
-    let mut child = Command::new(BIN)
-        .arg("--config")
-        .arg(config)
-        .arg("serve")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the hub starts");
-    let client = reqwest::Client::new();
-    for _ in 0..200 {
-        let url = format!("http://{addr}/api/v1/openapi.json");
-        if client.get(url).send().await.is_ok() {
-            return child;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("the hub did not come up at {addr}");
-}
 
 fn kill(mut hub: Child) {
     hub.kill().unwrap();
@@ -112,9 +81,7 @@ async fn a_restored_backup_starts_a_new_epoch_that_replaces_the_clients_state() 
     let config = dir.path().join("ringside.toml");
     let text = common::config_text(&data, common::GENERIC_ON).replace("127.0.0.1:0", &addr);
     std::fs::write(&config, text).unwrap();
-    let added = Command::new(BIN)
-        .arg("--config")
-        .arg(&config)
+    let added = hub_command(&config)
         .args(["agent", "add", "anna", "--name", "Anna", "--admin"])
         .output()
         .unwrap();
@@ -123,13 +90,13 @@ async fn a_restored_backup_starts_a_new_epoch_that_replaces_the_clients_state() 
     let token = token.lines().last().unwrap().trim().to_owned();
 
     // The backup holds the first call.
-    let hub = serve(&config, &addr).await;
+    let hub = serve(&config, &format!("http://{addr}")).await;
     ring(&addr, "kept").await;
     kill(hub);
     copy_database(&data, &backup);
 
     // After the backup: two more calls, which the client sees.
-    let hub = serve(&config, &addr).await;
+    let hub = serve(&config, &format!("http://{addr}")).await;
     let mut state = ClientState::new("anna", DEFAULT_POPUP_WINDOW);
     let mut stream = Stream::connect(&addr, &token, None).await;
     apply(&mut state, stream.next().await);
@@ -147,7 +114,7 @@ async fn a_restored_backup_starts_a_new_epoch_that_replaces_the_clients_state() 
 
     // The database is restored from the backup: its last seq is behind the client's.
     copy_database(&backup, &data);
-    let hub = serve(&config, &addr).await;
+    let hub = serve(&config, &format!("http://{addr}")).await;
     // A client behind both positions resumes by replay, in the old epoch, and stays.
     let mut behind = Stream::connect(&addr, &token, Some((&epoch, 1))).await;
     while let Some(message) = behind.next_within(Duration::from_millis(500)).await {
@@ -192,7 +159,7 @@ async fn a_restored_backup_starts_a_new_epoch_that_replaces_the_clients_state() 
     };
     drop((stream, behind));
     kill(hub);
-    let hub = serve(&config, &addr).await;
+    let hub = serve(&config, &format!("http://{addr}")).await;
     let mut stream = Stream::connect(&addr, &token, Some((&new_epoch, seq))).await;
     ring(&addr, "after-restart").await;
     let event = loop {

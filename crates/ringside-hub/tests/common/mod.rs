@@ -2,6 +2,8 @@
 //! temporary directory, driven over HTTP and WebSocket like a PBX and an agent would.
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
+pub mod process;
+
 use std::path::Path;
 use std::time::Duration;
 
