@@ -103,8 +103,8 @@ impl HubClient {
             .await
     }
 
-    /// Contacts whose name or organization contains `query`, for the dial field's
-    /// suggestions (`GET /api/v1/contacts`).
+    /// Contacts with a word of their name or organization starting with each word of `query`,
+    /// for the dial field's suggestions (`GET /api/v1/contacts`).
     pub async fn search_contacts(&self, query: &str) -> Result<Vec<ContactHit>, ClientError> {
         let mut url = self.endpoint.api_url(&["contacts"]);
         url.query_pairs_mut().append_pair("q", query);

@@ -129,7 +129,13 @@ pub async fn run(settings: Settings, command: AgentCommand) -> anyhow::Result<()
             out_of_office,
             identities,
         } => {
+            // The same checks as the admin API's.
+            let name = name
+                .map(|name| state::agent_name(&name).map(str::to_owned))
+                .transpose()?;
+            state::check_numbers(&numbers)?;
             let mut given = identities.into_identities();
+            state::check_identities(&given)?;
             let identities = if given.is_empty() {
                 None
             } else {
