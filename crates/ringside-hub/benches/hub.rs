@@ -264,7 +264,7 @@ fn latency(args: &Args, data_dir: &Path, report: &mut Report) -> anyhow::Result<
         &scenario,
         &format!("per delivery ({} deliveries)", per_delivery.len()),
         deliveries.to_string(),
-        "p99 < 10 ms",
+        "p99 < 5 ms",
         Some(deliveries.p99 < Duration::from_millis(5)),
     );
     report.row(
