@@ -1,3 +1,5 @@
+//! The desktop app's entry point: starts Ringside (see the `ringside` library).
+
 // No console window on Windows release builds.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
