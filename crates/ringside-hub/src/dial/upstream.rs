@@ -95,13 +95,12 @@ impl IntoResponse for ProviderError {
     }
 }
 
-/// How providers are named to agents.
+/// How providers are named to agents: by their display name, the generic CTI API, which
+/// places no calls, as the PBX.
 fn name(provider: Provider) -> &'static str {
     match provider {
         Provider::Generic => "the PBX",
-        Provider::Placetel => "Placetel",
-        Provider::Sipgate => "sipgate",
-        Provider::Twilio => "Twilio",
+        other => other.display_name(),
     }
 }
 
