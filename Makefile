@@ -30,6 +30,7 @@ build: deps ui
 	$(CARGO) build --workspace --locked
 
 lint: ui
+	scripts/check-rust-version.sh
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 

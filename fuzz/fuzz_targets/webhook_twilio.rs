@@ -23,7 +23,6 @@ fuzz_target!(|data: &[u8]| {
     let Ok(request) = twilio::classify(&params) else {
         return;
     };
-    let _ = request.dialed_line();
     if let Some(event) = request.journal_event() {
         ringside_fuzz::check_event(&event);
         let now = datetime!(2026-01-05 09:00 UTC);

@@ -4,7 +4,8 @@ use ringside_client::dial_prompt::{DialPrompt, LinkOrigin};
 use ringside_client::links::{self, Link};
 use ringside_client::rest::{ContactHit, DialResult, JournalFilter, JournalPage, JournalQuery};
 use ringside_core::agent::Presence;
-use ringside_core::call::{Call, Provider};
+use ringside_core::api::WebhookUrl;
+use ringside_core::call::Call;
 use ringside_core::number;
 use serde::Serialize;
 use tauri::{AppHandle, Manager, State};
@@ -20,18 +21,7 @@ use crate::status::AppStatus;
 use crate::{phone_links, secret};
 
 /// How many journal entries a page holds.
-const JOURNAL_PAGE: u32 = 50;
-
-/// One webhook URL for the PBX, as Settings shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
-pub struct WebhookUrl {
-    /// Which provider posts to it.
-    pub provider: Provider,
-    /// Where it goes in the PBX's settings.
-    pub label: String,
-    /// The URL with its token.
-    pub url: String,
-}
+const JOURNAL_PAGE: i64 = 50;
 
 /// What Settings shows about the embedded hub.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
@@ -106,15 +96,7 @@ pub async fn embedded_info(desktop: State<'_, Desktop>) -> Result<Option<Embedde
     Ok(desktop
         .with_embedded(|hub| EmbeddedInfo {
             hub_url: hub.running.url(),
-            webhooks: hub
-                .webhooks()
-                .into_iter()
-                .map(|webhook| WebhookUrl {
-                    provider: webhook.provider,
-                    label: webhook.label,
-                    url: webhook.url,
-                })
-                .collect(),
+            webhooks: hub.webhooks(),
             notes: vec![
                 format!(
                     "The embedded hub listens on this computer only. Its settings \

@@ -138,20 +138,18 @@ impl PendingDials {
 
 /// What the agent is told once a provider took the call.
 pub fn placed_message(dialed: &DialResult) -> String {
-    let provider = match dialed.via.as_str() {
-        "placetel" => "Placetel",
-        "sipgate" => "sipgate",
-        "twilio" => "Twilio",
-        other => other,
-    };
-    let number = E164::parse(&dialed.number)
+    let provider = dialed
+        .provider()
+        .map_or("tel", |provider| provider.display_name());
+    let number = E164::parse(dialed.number())
         .map(|e164| number::pretty(&e164))
-        .unwrap_or_else(|_| dialed.number.clone());
+        .unwrap_or_else(|_| dialed.number().to_owned());
     format!("Calling {number}: {provider} is ringing your phone first.")
 }
 
 #[cfg(test)]
 mod tests {
+    use ringside_core::api::PlacedCall;
     use ringside_core::caller::{CallerMatch, ContactCard};
 
     use super::*;
@@ -300,11 +298,11 @@ mod tests {
 
     #[test]
     fn the_message_after_a_provider_dial_names_it_and_the_number() {
-        let dialed = DialResult {
-            via: "placetel".into(),
+        let dialed = DialResult::Placetel(PlacedCall {
             number: "+4930609854180".into(),
-            link: None,
-        };
+            caller_id: None,
+            call_id: None,
+        });
         assert_eq!(
             placed_message(&dialed),
             "Calling +49 30 609854180: Placetel is ringing your phone first."

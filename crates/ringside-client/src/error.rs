@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use serde::Deserialize;
+use ringside_core::api::ErrorBody;
 
 /// Why a call to the hub, or the stream connection, failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -136,12 +136,6 @@ impl ClientError {
             _ => ClientError::UnexpectedStatus { status, message },
         }
     }
-}
-
-/// The hub's error body.
-#[derive(Deserialize)]
-struct ErrorBody {
-    error: String,
 }
 
 fn hub_message(body: &[u8]) -> Option<String> {

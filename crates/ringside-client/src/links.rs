@@ -66,7 +66,7 @@ pub fn after_dial(
     dialed: &DialResult,
     app_handles_phone_links: bool,
 ) -> Result<AfterDial, LinkRefused> {
-    let Some(link) = dialed.link.as_deref() else {
+    let DialResult::Tel { link, number } = dialed else {
         return Ok(AfterDial::Placed);
     };
     let url = Url::parse(link)
@@ -74,7 +74,7 @@ pub fn after_dial(
         .filter(|url| phone_number(url).is_some())
         .ok_or_else(|| LinkRefused::NotPhone(link.to_owned()))?;
     if app_handles_phone_links {
-        return Err(LinkRefused::NoDialer(dialed.number.clone()));
+        return Err(LinkRefused::NoDialer(number.clone()));
     }
     Ok(AfterDial::OpenSoftphone(url))
 }
@@ -150,27 +150,35 @@ fn percent_decode(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use ringside_core::api::PlacedCall;
+
     use super::*;
 
-    fn dialed(via: &str, link: Option<&str>) -> DialResult {
-        DialResult {
-            via: via.into(),
+    fn tel(link: &str) -> DialResult {
+        DialResult::Tel {
             number: "+49301234567".into(),
-            link: link.map(str::to_owned),
+            link: link.into(),
         }
     }
 
     #[test]
     fn a_provider_dial_opens_nothing() {
         assert_eq!(
-            after_dial(&dialed("placetel", None), true),
+            after_dial(
+                &DialResult::Placetel(PlacedCall {
+                    number: "+49301234567".into(),
+                    caller_id: None,
+                    call_id: None,
+                }),
+                true
+            ),
             Ok(AfterDial::Placed)
         );
     }
 
     #[test]
     fn the_softphone_link_opens_unless_it_would_come_back_here() {
-        let tel = dialed("tel", Some("tel:+49301234567"));
+        let tel = tel("tel:+49301234567");
         assert_eq!(
             after_dial(&tel, false),
             Ok(AfterDial::OpenSoftphone(
@@ -184,7 +192,7 @@ mod tests {
 
     #[test]
     fn a_hub_link_that_is_not_a_phone_link_is_refused() {
-        let web = dialed("tel", Some("https://evil.example/"));
+        let web = tel("https://evil.example/");
         let refused = after_dial(&web, false).unwrap_err();
         assert_eq!(refused.code(), "link_refused");
         assert_eq!(

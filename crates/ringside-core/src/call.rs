@@ -26,14 +26,29 @@ pub enum Provider {
 }
 
 impl Provider {
+    /// Every provider, in the order of the enum.
+    pub const ALL: [Provider; 4] = [
+        Provider::Generic,
+        Provider::Placetel,
+        Provider::Sipgate,
+        Provider::Twilio,
+    ];
+
     /// Parses the database and configuration name.
     pub fn parse(value: &str) -> Option<Self> {
-        match value {
-            "generic" => Some(Provider::Generic),
-            "placetel" => Some(Provider::Placetel),
-            "sipgate" => Some(Provider::Sipgate),
-            "twilio" => Some(Provider::Twilio),
-            _ => None,
+        Provider::ALL
+            .into_iter()
+            .find(|provider| provider.as_str() == value)
+    }
+
+    /// How the provider is named to agents and admins, in messages and in the desktop UI
+    /// (whose TypeScript copy is generated from this).
+    pub fn display_name(self) -> &'static str {
+        match self {
+            Provider::Generic => "Generic CTI",
+            Provider::Placetel => "Placetel",
+            Provider::Sipgate => "sipgate",
+            Provider::Twilio => "Twilio",
         }
     }
 

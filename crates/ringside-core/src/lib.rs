@@ -10,9 +10,11 @@
 //! - [`directory`]: contacts and tickets read from vCard, CSV and JSON lines;
 //! - [`routing`]: blocking, outbound caller-ID rewrite and who is notified;
 //! - [`agent`]: agents and their presence;
-//! - [`stream`]: the messages of the hub's live event stream.
+//! - [`stream`]: the messages of the hub's live event stream;
+//! - [`api`]: the bodies and queries of the hub's agent and admin API.
 
 pub mod agent;
+pub mod api;
 pub mod call;
 pub mod caller;
 pub mod directory;

@@ -19,17 +19,6 @@ pub enum JournalFilter {
     Mine,
 }
 
-impl JournalFilter {
-    /// The `filter` query value.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            JournalFilter::All => "all",
-            JournalFilter::Missed => "missed",
-            JournalFilter::Mine => "mine",
-        }
-    }
-}
-
 /// One page of the journal, newest first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{bail, Context};
+use ringside_core::api::WebhookUrl;
 use ringside_core::call::Provider;
 
 use crate::config::{self, Config, Settings};
@@ -54,17 +55,6 @@ impl LocalAgent {
             login,
         }
     }
-}
-
-/// One webhook URL the PBX is given.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WebhookUrl {
-    /// Which provider posts to it.
-    pub provider: Provider,
-    /// What the admin pastes it into.
-    pub label: String,
-    /// The URL, token included.
-    pub url: String,
 }
 
 /// A running embedded hub and what the app needs to talk to it.

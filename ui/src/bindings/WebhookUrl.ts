@@ -2,7 +2,7 @@
 import type { Provider } from "./Provider";
 
 /**
- * One webhook URL for the PBX, as Settings shows it.
+ * One webhook URL a PBX is given, as the embedded hub lists them for Settings.
  */
 export type WebhookUrl = { 
 /**

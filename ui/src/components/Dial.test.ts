@@ -34,7 +34,7 @@ describe('Dial', () => {
   });
 
   it('dials a valid number and says who rings', async () => {
-    vi.mocked(ipc.dial).mockResolvedValue({ via: 'placetel', number: '+49 30 1234567', link: null });
+    vi.mocked(ipc.dial).mockResolvedValue({ via: 'placetel', number: '+49 30 1234567', caller_id: null, call_id: null });
     render(Dial);
     await type(' +49 (30) 123-45/67 ');
     await fireEvent.click(screen.getByTestId('dial-submit'));
@@ -89,7 +89,7 @@ describe('Dial', () => {
     expect(input().value).toBe('+49897654321');
     expect(screen.queryAllByTestId('dial-suggestion')).toHaveLength(0);
 
-    vi.mocked(ipc.dial).mockResolvedValue({ via: 'sipgate', number: '+49 89 7654321', link: null });
+    vi.mocked(ipc.dial).mockResolvedValue({ via: 'sipgate', number: '+49 89 7654321', caller_id: null, call_id: null });
     await fireEvent.click(screen.getByTestId('dial-submit'));
     expect(ipc.dial).toHaveBeenCalledWith('+49897654321');
   });

@@ -244,7 +244,7 @@ describe('Journal', () => {
 
   it('calls back the remote party', async () => {
     const oninfo = vi.fn();
-    vi.mocked(ipc.dial).mockResolvedValue({ via: 'placetel', number: '+49 30 12345670', link: null });
+    vi.mocked(ipc.dial).mockResolvedValue({ via: 'placetel', number: '+49 30 12345670', caller_id: null, call_id: null });
     await renderJournal(
       [
         makeMissedCall({ id: 1, from: '+493012345670' }),

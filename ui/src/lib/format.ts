@@ -1,4 +1,5 @@
-import type { Call, ConnectionState, DialResult, Provider } from './types';
+import type { Call, ConnectionState, DialResult } from './types';
+import { PROVIDER_NAMES } from './types';
 
 /** Status text of a call as Zammad's caller log shows it. */
 export function statusText(call: Pick<Call, 'state' | 'comment'>): string {
@@ -131,18 +132,10 @@ export function connectionText(state: ConnectionState | null | undefined, detail
   }
 }
 
-export const PROVIDER_NAMES: Record<Provider, string> = {
-  generic: 'Generic CTI',
-  placetel: 'Placetel',
-  sipgate: 'sipgate',
-  twilio: 'Twilio',
-};
-
 /** What happened after a click-to-dial. */
 export function dialResultText(result: DialResult): string {
   if (result.via === 'tel') {
-    return `Opened ${result.link ?? `tel:${result.number}`} in your phone app`;
+    return `Opened ${result.link} in your phone app`;
   }
-  const via = PROVIDER_NAMES[result.via as Provider] ?? result.via;
-  return `${via} is ringing your phone for ${result.number}`;
+  return `${PROVIDER_NAMES[result.via]} is ringing your phone for ${result.number}`;
 }

@@ -1,4 +1,5 @@
-// Every type shared with the desktop shell, generated from its Rust definitions.
+// Every type shared with the desktop shell, generated from its Rust definitions, and the
+// providers' display names.
 // Import types from this module only, never from the generated files directly.
 export type { Provider } from '../bindings/Provider';
 export type { Direction } from '../bindings/Direction';
@@ -29,3 +30,4 @@ export type { ContactHit } from '../bindings/ContactHit';
 export type { Notice } from '../bindings/Notice';
 export type { NoticeLevel } from '../bindings/NoticeLevel';
 export type { UiError } from '../bindings/UiError';
+export { PROVIDER_NAMES } from '../bindings/providerNames';

@@ -1,8 +1,6 @@
 //! Typed calls to the hub's agent REST API (`/api/v1/...`), one method per endpoint, with
 //! a request timeout and every failure mapped to a [`ClientError`].
 
-mod types;
-
 use std::time::Duration;
 
 use reqwest::{Method, RequestBuilder};
@@ -14,10 +12,10 @@ use url::Url;
 
 use crate::endpoint::HubEndpoint;
 use crate::error::{with_causes, ClientError};
+pub use ringside_core::api::{CallerLookup, DialResult, JournalQuery};
+use ringside_core::api::{ContactQuery, DialRequest, DndChange, DoneChange, DoneIds, Updated};
 pub use ringside_core::caller::ContactHit;
 pub use ringside_core::listing::{JournalFilter, JournalPage};
-pub use types::{CallerLookup, DialResult, JournalQuery};
-use types::{DialBody, DndBody, DoneBody, DoneIdsBody, Updated};
 
 /// A request timeout short enough for a UI action, long enough for a slow help-desk lookup
 /// behind the hub.
@@ -56,7 +54,7 @@ impl HubClient {
 
     /// Turns do-not-disturb on or off (`PUT /api/v1/me/dnd`).
     pub async fn set_dnd(&self, dnd: bool) -> Result<Presence, ClientError> {
-        self.fetch_with(Method::PUT, &["me", "dnd"], &DndBody { dnd })
+        self.fetch_with(Method::PUT, &["me", "dnd"], &DndChange { dnd })
             .await
     }
 
@@ -67,32 +65,30 @@ impl HubClient {
 
     /// One page of the journal, newest first (`GET /api/v1/journal`).
     pub async fn journal(&self, query: &JournalQuery) -> Result<JournalPage, ClientError> {
-        let mut url = self.endpoint.api_url(&["journal"]);
-        {
-            let mut pairs = url.query_pairs_mut();
-            if let Some(limit) = query.limit {
-                pairs.append_pair("limit", &limit.to_string());
-            }
-            if let Some(before) = query.before {
-                pairs.append_pair("before", &before.to_string());
-            }
-            pairs.append_pair("filter", query.filter.as_str());
-        }
-        self.fetch(self.request_url(Method::GET, url)).await
+        self.fetch(self.request(Method::GET, &["journal"]).query(query))
+            .await
     }
 
     /// Marks one journal entry done or not done (`POST /api/v1/journal/{id}/done`).
     pub async fn set_done(&self, id: i64, done: bool) -> Result<Call, ClientError> {
         let id = id.to_string();
-        self.fetch_with(Method::POST, &["journal", &id, "done"], &DoneBody { done })
-            .await
+        self.fetch_with(
+            Method::POST,
+            &["journal", &id, "done"],
+            &DoneChange { done },
+        )
+        .await
     }
 
     /// Marks several entries done at once (`POST /api/v1/journal/done`); returns how many
     /// the hub changed.
     pub async fn mark_done(&self, ids: &[i64]) -> Result<u64, ClientError> {
         let updated: Updated = self
-            .fetch_with(Method::POST, &["journal", "done"], &DoneIdsBody { ids })
+            .fetch_with(
+                Method::POST,
+                &["journal", "done"],
+                &DoneIds { ids: ids.to_vec() },
+            )
             .await?;
         Ok(updated.updated)
     }
@@ -106,16 +102,25 @@ impl HubClient {
     /// Contacts with a word of their name or organization starting with each word of `query`,
     /// for the dial field's suggestions (`GET /api/v1/contacts`).
     pub async fn search_contacts(&self, query: &str) -> Result<Vec<ContactHit>, ClientError> {
-        let mut url = self.endpoint.api_url(&["contacts"]);
-        url.query_pairs_mut().append_pair("q", query);
-        self.fetch(self.request_url(Method::GET, url)).await
+        let query = ContactQuery {
+            q: query.to_owned(),
+            limit: None,
+        };
+        self.fetch(self.request(Method::GET, &["contacts"]).query(&query))
+            .await
     }
 
     /// Places a call from this agent's phone to `number` (`POST /api/v1/dial`): through
     /// the provider's API, or as a `tel:` link for the agent's softphone.
     pub async fn dial(&self, number: &str) -> Result<DialResult, ClientError> {
-        self.fetch_with(Method::POST, &["dial"], &DialBody { number })
-            .await
+        self.fetch_with(
+            Method::POST,
+            &["dial"],
+            &DialRequest {
+                number: number.to_owned(),
+            },
+        )
+        .await
     }
 
     fn request(&self, method: Method, segments: &[&str]) -> RequestBuilder {

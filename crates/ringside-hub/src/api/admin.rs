@@ -6,9 +6,8 @@ use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use ringside_core::agent::{Identities, Presence, Role};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use ringside_core::agent::{Presence, Role};
+use ringside_core::api::{AgentCreated, AgentToken, AgentUpdate, NewAgent};
 
 use super::auth::Admin;
 use super::error::ApiError;
@@ -25,25 +24,12 @@ pub async fn agents(
     Ok(Json(hub.recorder.presence_list().await?))
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NewAgentBody {
-    login: String,
-    name: String,
-    #[serde(default)]
-    admin: bool,
-    #[serde(default)]
-    numbers: Vec<String>,
-    #[serde(default)]
-    identities: Identities,
-}
-
 /// `POST /api/v1/admin/agents`: creates an agent and returns its token, shown this once.
 pub async fn add_agent(
     State(hub): State<Arc<Hub>>,
     Admin(_): Admin,
-    body: Result<Json<NewAgentBody>, JsonRejection>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+    body: Result<Json<NewAgent>, JsonRejection>,
+) -> Result<(StatusCode, Json<AgentCreated>), ApiError> {
     let Json(body) = body?;
     let agent = state::new_agent(
         &body.login,
@@ -62,7 +48,10 @@ pub async fn add_agent(
         .ok_or_else(|| ApiError::conflict(format!("login {:?} is taken", body.login)))?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({ "agent": presence, "token": secret })),
+        Json(AgentCreated {
+            agent: presence,
+            token: secret,
+        }),
     ))
 }
 
@@ -71,7 +60,7 @@ pub async fn new_token(
     State(hub): State<Arc<Hub>>,
     Admin(_): Admin,
     login: Result<Path<String>, PathRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<AgentToken>, ApiError> {
     let Path(login) = login?;
     let secret = token::generate();
     if !hub
@@ -81,17 +70,10 @@ pub async fn new_token(
     {
         return Err(ApiError::not_found(format!("no agent {login:?}")));
     }
-    Ok(Json(json!({ "login": login, "token": secret })))
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AgentChangeBody {
-    name: Option<String>,
-    admin: Option<bool>,
-    numbers: Option<Vec<String>>,
-    identities: Option<Identities>,
-    out_of_office: Option<bool>,
+    Ok(Json(AgentToken {
+        login,
+        token: secret,
+    }))
 }
 
 /// `PATCH /api/v1/admin/agents/{login}`: changes name, role, numbers, provider ids or
@@ -100,7 +82,7 @@ pub async fn update_agent(
     State(hub): State<Arc<Hub>>,
     Admin(me): Admin,
     login: Result<Path<String>, PathRejection>,
-    body: Result<Json<AgentChangeBody>, JsonRejection>,
+    body: Result<Json<AgentUpdate>, JsonRejection>,
 ) -> Result<Json<Presence>, ApiError> {
     let Path(login) = login?;
     let Json(body) = body?;

@@ -4,7 +4,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::json;
+use ringside_core::api::ErrorBody;
 
 use crate::recorder::RecordError;
 use crate::store::StoreError;
@@ -72,7 +72,10 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         (
             self.status,
-            Json(json!({"error": self.message, "code": self.code})),
+            Json(ErrorBody {
+                error: self.message,
+                code: self.code.into(),
+            }),
         )
             .into_response()
     }

@@ -5,14 +5,13 @@ use std::sync::Arc;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::Json;
+use ringside_core::api::{DoneChange, DoneIds, JournalQuery, Updated};
 use ringside_core::call::Call;
-use serde::Deserialize;
-use serde_json::{json, Value};
 
 use super::auth::Agent;
 use super::error::ApiError;
 use crate::state::Hub;
-use ringside_core::listing::{JournalFilter, JournalPage};
+use ringside_core::listing::JournalPage;
 
 /// The largest page.
 const MAX_LIMIT: i64 = 500;
@@ -21,19 +20,11 @@ const MAX_LIMIT: i64 = 500;
 /// stays well inside the request size limit (64 KiB) whatever the ids.
 const MAX_IDS: usize = 1000;
 
-#[derive(Debug, Deserialize)]
-pub struct ListQuery {
-    limit: Option<i64>,
-    before: Option<i64>,
-    #[serde(default)]
-    filter: JournalFilter,
-}
-
 /// `GET /api/v1/journal?limit=&before=&filter=all|missed|mine`.
 pub async fn list(
     State(hub): State<Arc<Hub>>,
     Agent(agent): Agent,
-    query: Result<Query<ListQuery>, QueryRejection>,
+    query: Result<Query<JournalQuery>, QueryRejection>,
 ) -> Result<Json<JournalPage>, ApiError> {
     let Query(query) = query?;
     let limit = query.limit.unwrap_or(50);
@@ -49,17 +40,12 @@ pub async fn list(
     Ok(Json(page))
 }
 
-#[derive(Debug, Deserialize)]
-pub struct DoneBody {
-    done: bool,
-}
-
 /// `POST /api/v1/journal/{id}/done` with `{"done": true|false}`.
 pub async fn done_one(
     State(hub): State<Arc<Hub>>,
     Agent(_): Agent,
     id: Result<Path<i64>, PathRejection>,
-    body: Result<Json<DoneBody>, JsonRejection>,
+    body: Result<Json<DoneChange>, JsonRejection>,
 ) -> Result<Json<Call>, ApiError> {
     let Path(id) = id?;
     let Json(body) = body?;
@@ -71,43 +57,12 @@ pub async fn done_one(
         .ok_or_else(|| ApiError::not_found(format!("no journal entry {id}")))
 }
 
-#[derive(Debug, Deserialize)]
-pub struct DoneManyBody {
-    #[serde(deserialize_with = "integers")]
-    ids: Vec<i64>,
-}
-
-/// JSON integers, including those written with a zero fraction (`7.0`), which JSON Schema
-/// and so the API description count as integers. A number beyond `i64` is refused, also
-/// when it reads as a float at the edge of the range (-2^63 - 1 rounds to -2^63).
-fn integers<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<i64>, D::Error> {
-    let numbers = Vec::<serde_json::Number>::deserialize(deserializer)?;
-    numbers
-        .iter()
-        .map(|number| {
-            number
-                .as_i64()
-                .or_else(|| {
-                    number
-                        .as_f64()
-                        .filter(|f| {
-                            f.fract() == 0.0 && *f > i64::MIN as f64 && *f < i64::MAX as f64
-                        })
-                        .map(|f| f as i64)
-                })
-                .ok_or_else(|| {
-                    serde::de::Error::custom(format!("{number} is not a journal entry id"))
-                })
-        })
-        .collect()
-}
-
 /// `POST /api/v1/journal/done` with `{"ids": [..]}`: marks them all done.
 pub async fn done_many(
     State(hub): State<Arc<Hub>>,
     Agent(_): Agent,
-    body: Result<Json<DoneManyBody>, JsonRejection>,
-) -> Result<Json<Value>, ApiError> {
+    body: Result<Json<DoneIds>, JsonRejection>,
+) -> Result<Json<Updated>, ApiError> {
     let Json(body) = body?;
     if body.ids.len() > MAX_IDS {
         return Err(ApiError::bad_request(format!(
@@ -115,5 +70,7 @@ pub async fn done_many(
         )));
     }
     let changed = hub.recorder.set_done(&body.ids, true, Hub::now()).await?;
-    Ok(Json(json!({ "updated": changed.len() })))
+    Ok(Json(Updated {
+        updated: changed.len() as u64,
+    }))
 }

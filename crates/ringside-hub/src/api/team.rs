@@ -6,10 +6,9 @@ use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::Json;
 use ringside_core::agent::Presence;
+use ringside_core::api::{CallerLookup, ContactQuery, DndChange};
 use ringside_core::caller::ContactHit;
 use ringside_core::number::{self, E164};
-use serde::Deserialize;
-use serde_json::{json, Value};
 
 use super::auth::Agent;
 use super::error::ApiError;
@@ -27,16 +26,11 @@ pub async fn me(
         .ok_or_else(|| ApiError::not_found("the agent was removed"))
 }
 
-#[derive(Debug, Deserialize)]
-pub struct DndBody {
-    dnd: bool,
-}
-
 /// `PUT /api/v1/me/dnd` with `{"dnd": true|false}`.
 pub async fn set_dnd(
     State(hub): State<Arc<Hub>>,
     Agent(agent): Agent,
-    body: Result<Json<DndBody>, JsonRejection>,
+    body: Result<Json<DndChange>, JsonRejection>,
 ) -> Result<Json<Presence>, ApiError> {
     let Json(body) = body?;
     hub.recorder
@@ -59,7 +53,7 @@ pub async fn lookup(
     State(hub): State<Arc<Hub>>,
     Agent(_): Agent,
     raw: Result<Path<String>, PathRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<CallerLookup>, ApiError> {
     let Path(raw) = raw?;
     if raw.chars().count() > state::MAX_NUMBER_CHARS {
         return Err(ApiError::bad_request(format!(
@@ -73,7 +67,10 @@ pub async fn lookup(
         )));
     };
     let found = hub.store.lookup(e164.as_str())?;
-    Ok(Json(json!({ "number": e164.as_str(), "match": found })))
+    Ok(Json(CallerLookup {
+        number: e164.into(),
+        caller_match: found,
+    }))
 }
 
 /// The shortest contact search.
@@ -81,21 +78,11 @@ const MIN_QUERY_CHARS: usize = 2;
 /// The longest contact search.
 const MAX_QUERY_CHARS: usize = 100;
 
-/// Query of `GET /api/v1/contacts`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SearchQuery {
-    /// Starts of words of a name or organization.
-    q: String,
-    /// How many hits at most (1 to 50, default 10).
-    limit: Option<u32>,
-}
-
 /// `GET /api/v1/contacts?q=`: contacts by name or organization, for the dial field.
 pub async fn search_contacts(
     State(hub): State<Arc<Hub>>,
     Agent(_): Agent,
-    query: Result<Query<SearchQuery>, QueryRejection>,
+    query: Result<Query<ContactQuery>, QueryRejection>,
 ) -> Result<Json<Vec<ContactHit>>, ApiError> {
     let Query(query) = query?;
     let length = query.q.chars().count();

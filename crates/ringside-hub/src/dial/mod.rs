@@ -15,8 +15,8 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
+use ringside_core::api::{DialRequest, DialResult, PlacedCall};
 use ringside_core::call::Provider;
-use serde::{Deserialize, Serialize};
 
 use self::plan::Dialer;
 use crate::api::{Agent, ApiError};
@@ -28,57 +28,19 @@ pub fn routes() -> Router<Arc<Hub>> {
     Router::new().route("/api/v1/dial", post(dial))
 }
 
-/// What the agent asks to dial.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct DialRequest {
-    /// The number as typed or clicked, national or international.
-    number: String,
-}
-
-/// How the call was placed, tagged `via`.
-#[derive(Debug, Serialize)]
-#[serde(tag = "via", rename_all = "lowercase")]
-enum Dialed {
-    /// Placetel is ringing the agent's SIP user.
-    Placetel(Placed),
-    /// sipgate is ringing the agent's device.
-    Sipgate(Placed),
-    /// Twilio is calling the agent's phone or client.
-    Twilio(Placed),
-    /// No provider dials for this agent: the desktop opens `link` in the agent's softphone.
-    Tel {
-        /// The number in E.164.
-        number: String,
-        /// `tel:` and the number.
-        link: String,
-    },
-}
-
-/// A call a provider accepted.
-#[derive(Debug, Serialize)]
-struct Placed {
-    /// The customer's number in E.164.
-    number: String,
-    /// The caller ID sent to the provider; `None`: the provider's default for the agent.
-    caller_id: Option<String>,
-    /// The provider's id of the call, as its webhooks will name it, when it returns one.
-    call_id: Option<String>,
-}
-
 /// `POST /api/v1/dial`.
 async fn dial(
     State(hub): State<Arc<Hub>>,
     Agent(agent): Agent,
     body: Result<Json<DialRequest>, JsonRejection>,
-) -> Result<Json<Dialed>, Response> {
+) -> Result<Json<DialResult>, Response> {
     let Json(body) = body.map_err(|e| ApiError::from(e).into_response())?;
     let settings = &hub.settings;
     let config = &settings.config;
     let number = plan::number(&body.number, &settings.country)
         .map_err(|e| ApiError::bad_request(e.to_string()).into_response())?;
     let Some(dialer) = plan::dialer(config, &agent.identities) else {
-        return Ok(Json(Dialed::Tel {
+        return Ok(Json(DialResult::Tel {
             link: format!("tel:{number}"),
             number: number.into(),
         }));
@@ -94,7 +56,7 @@ async fn dial(
                 .map_err(fail)?;
             // Placetel's API takes no caller ID: the hub's answer to the `OutgoingCall`
             // webhook sets it, where Placetel routes calls through the hub.
-            Dialed::Placetel(Placed {
+            DialResult::Placetel(PlacedCall {
                 number: number.into(),
                 caller_id: None,
                 call_id: None,
@@ -110,7 +72,7 @@ async fn dial(
             )
             .await
             .map_err(fail)?;
-            Dialed::Sipgate(Placed {
+            DialResult::Sipgate(PlacedCall {
                 number: number.into(),
                 caller_id: caller_id_e164,
                 call_id: Some(session),
@@ -141,7 +103,7 @@ async fn dial(
             if let Err(e) = pipeline::process(&hub, Provider::Twilio, event).await {
                 tracing::error!("click-to-dial call {sid} placed but not recorded: {e}");
             }
-            Dialed::Twilio(Placed {
+            DialResult::Twilio(PlacedCall {
                 number: number.into(),
                 caller_id: Some(presented),
                 call_id: Some(sid),

@@ -8,8 +8,9 @@ use std::time::Duration;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use ringside_core::api::ErrorBody;
 use ringside_core::call::Provider;
-use serde_json::{json, Value};
+use serde_json::Value;
 use thiserror::Error;
 
 /// How long connecting to a provider may take.
@@ -86,18 +87,20 @@ impl IntoResponse for ProviderError {
             ProviderError::Timeout { .. } => (StatusCode::GATEWAY_TIMEOUT, "provider_timeout"),
             _ => (StatusCode::BAD_GATEWAY, "provider_error"),
         };
-        let body = json!({"error": self.to_string(), "code": code});
+        let body = ErrorBody {
+            code: code.into(),
+            error: self.to_string(),
+        };
         (status, Json(body)).into_response()
     }
 }
 
-/// How providers are named to agents.
+/// How providers are named to agents: by their display name, the generic CTI API, which
+/// places no calls, as the PBX.
 fn name(provider: Provider) -> &'static str {
     match provider {
         Provider::Generic => "the PBX",
-        Provider::Placetel => "Placetel",
-        Provider::Sipgate => "sipgate",
-        Provider::Twilio => "Twilio",
+        other => other.display_name(),
     }
 }
 

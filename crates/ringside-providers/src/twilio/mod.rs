@@ -15,8 +15,8 @@ mod signature;
 pub mod twiml;
 
 pub use request::{
-    classify, click_to_dial_new_call, CallInfo, CallStatus, DialStatus, DialedLine, Leg, LineState,
-    RequestError, TwilioRequest,
+    classify, click_to_dial_new_call, CallInfo, CallStatus, DialStatus, Leg, RequestError,
+    TwilioRequest,
 };
 pub use rest::{calls_url, click_to_dial_form, API_BASE, CLICK_TO_DIAL_TIMEOUT_SECS};
 pub use signature::{sign_form, verify_form, verify_json, SIGNATURE_HEADER};

@@ -10,7 +10,7 @@
 //! |---|---|
 //! | voice URL (`Direction=inbound`, `CallStatus` `ringing`/`queued`) | `newCall`, `in`, `From`/`To` as sent |
 //! | leg (`Direction=outbound-dial`) `in-progress` | `answer` of `ParentCallSid`, answered by the leg's `To` |
-//! | leg, any other status | none: only the leg's [`DialedLine`] |
+//! | leg, any other status | none |
 //! | `<Dial action>` (`DialCallStatus`) | `hangup`, cause from `DialCallStatus` |
 //! | `<Queue url>` (`DequeingCallSid`): an agent takes a queued caller | `answer`, the agent known by the dequeuing call |
 //! | the call's own status (callback or later request), final | `hangup`, cause from `CallStatus`; `completed`: none |
@@ -35,7 +35,7 @@
 //! the dial's outcome or the agent call's final status the `hangup`. Their `To` (the agent)
 //! is never passed as the journal's `to`. The calls the hub places to offer a queued caller
 //! to an agent ([`super::twiml::dial_queue`]) are `outbound-api` too: the hub knows their
-//! sids and keeps their requests out of the journal (their [`DialedLine`] still applies).
+//! sids and keeps their requests out of the journal.
 
 use ringside_core::call::{CallEvent, Direction, EventKind};
 use ringside_core::limits::{
@@ -261,39 +261,6 @@ pub enum TwilioRequest {
     },
 }
 
-/// A phone the hub had rung, and where it now stands, so that the hub can tell which agents
-/// are ringing, on a call, or free again, whatever the journal makes of the request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DialedLine<'a> {
-    /// The phone: an agent's number, Client identity or SIP address.
-    pub target: RingTarget,
-    /// The journal's call id (the parent's `CallSid`).
-    pub call_sid: &'a str,
-    /// Where the phone stands.
-    pub state: LineState,
-}
-
-/// Where a dialed phone stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LineState {
-    /// Being dialed or ringing.
-    Ringing,
-    /// Picked up.
-    Connected,
-    /// Hung up, or never picked up.
-    Released,
-}
-
-impl LineState {
-    fn of(status: CallStatus) -> Self {
-        match status {
-            CallStatus::Queued | CallStatus::Initiated | CallStatus::Ringing => LineState::Ringing,
-            CallStatus::InProgress => LineState::Connected,
-            _ => LineState::Released,
-        }
-    }
-}
-
 /// Tells which kind of request `params` are (see [`TwilioRequest`]):
 /// `Direction=outbound-dial` is a leg; otherwise `DialCallStatus` marks a `<Dial action>`
 /// and `DequeingCallSid` a `<Queue url>` request; otherwise an inbound call that is `queued` or `ringing`, without `CallbackSource`, is
@@ -395,27 +362,6 @@ impl TwilioRequest {
                 Some(about(call, EventKind::Hangup, Some(status.cause())))
             }
             TwilioRequest::Dequeued { call, .. } => Some(about(call, EventKind::Answer, None)),
-        }
-    }
-
-    /// The dialed phone this request reports on, if any: a leg's target (an agent's phone in
-    /// a ring-all, the customer's in a click-to-dial call), or the agent's phone a
-    /// click-to-dial call rings first.
-    pub fn dialed_line(&self) -> Option<DialedLine<'_>> {
-        match self {
-            TwilioRequest::LegStatus(leg) => Some(DialedLine {
-                target: leg.target.clone(),
-                call_sid: &leg.parent_call_sid,
-                state: LineState::of(leg.status),
-            }),
-            TwilioRequest::CallStatus(call) if call.direction == Direction::Out => {
-                call.to.as_deref().map(|agent| DialedLine {
-                    target: RingTarget::of(agent),
-                    call_sid: &call.call_sid,
-                    state: LineState::of(call.status),
-                })
-            }
-            _ => None,
         }
     }
 }

@@ -1,0 +1,312 @@
+//! The bodies and queries of the hub's agent and admin API (`/api/v1/...`) that are not
+//! domain types, defined once: the hub reads and answers with them, the client sends and
+//! reads them, ts-rs turns those the desktop UI sees into TypeScript, and a test of the hub
+//! checks every one against its OpenAPI description (`openapi.json`).
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::agent::{Identities, Presence};
+use crate::call::Provider;
+use crate::caller::CallerMatch;
+use crate::listing::JournalFilter;
+
+/// The hub's answer to a request it refused or could not carry out. The fields are in the
+/// order the hub has always sent them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// Stable machine-readable reason (`bad_request`, `not_found`, `busy`, …).
+    pub code: String,
+    /// What went wrong, written for the agent or admin.
+    pub error: String,
+}
+
+/// Body of `PUT /api/v1/me/dnd`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DndChange {
+    /// Do-not-disturb on or off.
+    pub dnd: bool,
+}
+
+/// Query of `GET /api/v1/journal`: one page, newest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JournalQuery {
+    /// How many entries at most (1 to 500); `None` lets the hub choose (50). Wider than
+    /// the range so that the hub can name the range when a value is outside it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+    /// Only entries older than this id: the previous page's `next_before`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<i64>,
+    /// Which entries.
+    #[serde(default)]
+    pub filter: JournalFilter,
+}
+
+/// Body of `POST /api/v1/journal/{id}/done`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DoneChange {
+    /// Done or not done.
+    pub done: bool,
+}
+
+/// Body of `POST /api/v1/journal/done`: entries to mark done.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DoneIds {
+    /// The journal entries' ids.
+    #[serde(deserialize_with = "integers")]
+    pub ids: Vec<i64>,
+}
+
+/// Answer of `POST /api/v1/journal/done`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Updated {
+    /// How many entries changed.
+    pub updated: u64,
+}
+
+/// JSON integers, including those written with a zero fraction (`7.0`), which JSON Schema
+/// and so the API description count as integers. A number beyond `i64` is refused, also
+/// when it reads as a float at the edge of the range (-2^63 - 1 rounds to -2^63).
+fn integers<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<i64>, D::Error> {
+    let numbers = Vec::<serde_json::Number>::deserialize(deserializer)?;
+    numbers
+        .iter()
+        .map(|number| {
+            number
+                .as_i64()
+                .or_else(|| {
+                    number
+                        .as_f64()
+                        .filter(|f| {
+                            f.fract() == 0.0 && *f > i64::MIN as f64 && *f < i64::MAX as f64
+                        })
+                        .map(|f| f as i64)
+                })
+                .ok_or_else(|| {
+                    serde::de::Error::custom(format!("{number} is not a journal entry id"))
+                })
+        })
+        .collect()
+}
+
+/// Answer of `GET /api/v1/callers/{number}`: who has a number. The fields are in the order
+/// the hub has always sent them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallerLookup {
+    /// Who it is; `None` when the directory does not know the number.
+    #[serde(rename = "match")]
+    pub caller_match: Option<CallerMatch>,
+    /// The number as the hub understood it, in E.164.
+    pub number: String,
+}
+
+/// Query of `GET /api/v1/contacts`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContactQuery {
+    /// Starts of words of a name or organization (2 to 100 characters).
+    pub q: String,
+    /// How many hits at most (1 to 50); `None`: 10.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+}
+
+/// Body of `POST /api/v1/dial`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DialRequest {
+    /// The number as typed or clicked, national or international.
+    pub number: String,
+}
+
+/// Answer of `POST /api/v1/dial`: how the call was placed, told by `via` (`placetel`,
+/// `sipgate`, `twilio`, or `tel` for the agent's own softphone).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(tag = "via", rename_all = "lowercase")]
+pub enum DialResult {
+    /// Placetel is ringing the agent's SIP user.
+    Placetel(PlacedCall),
+    /// sipgate is ringing the agent's device.
+    Sipgate(PlacedCall),
+    /// Twilio is calling the agent's phone or client.
+    Twilio(PlacedCall),
+    /// No provider dials for this agent: the desktop opens `link` in the agent's softphone.
+    Tel {
+        /// The number in E.164.
+        number: String,
+        /// `tel:` and the number.
+        link: String,
+    },
+}
+
+impl DialResult {
+    /// The number dialed, in E.164.
+    pub fn number(&self) -> &str {
+        match self {
+            DialResult::Placetel(placed)
+            | DialResult::Sipgate(placed)
+            | DialResult::Twilio(placed) => &placed.number,
+            DialResult::Tel { number, .. } => number,
+        }
+    }
+
+    /// The provider that placed the call; `None` for a `tel:` link.
+    pub fn provider(&self) -> Option<Provider> {
+        match self {
+            DialResult::Placetel(_) => Some(Provider::Placetel),
+            DialResult::Sipgate(_) => Some(Provider::Sipgate),
+            DialResult::Twilio(_) => Some(Provider::Twilio),
+            DialResult::Tel { .. } => None,
+        }
+    }
+}
+
+/// A call a provider accepted from `POST /api/v1/dial`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct PlacedCall {
+    /// The customer's number in E.164.
+    pub number: String,
+    /// The caller ID sent to the provider; `None`: the provider's default for the agent.
+    pub caller_id: Option<String>,
+    /// The provider's id of the call, as its webhooks will name it, when it returns one.
+    pub call_id: Option<String>,
+}
+
+/// Body of `POST /api/v1/admin/agents`: a new agent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewAgent {
+    /// Login, unique.
+    pub login: String,
+    /// Display name.
+    pub name: String,
+    /// Whether the agent may use the admin API.
+    #[serde(default)]
+    pub admin: bool,
+    /// The agent's own phone numbers, as written.
+    #[serde(default)]
+    pub numbers: Vec<String>,
+    /// The agent's ids at the providers.
+    #[serde(default)]
+    pub identities: Identities,
+}
+
+/// Answer of `POST /api/v1/admin/agents`: the agent and its token, shown this once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentCreated {
+    /// The new agent.
+    pub agent: Presence,
+    /// The agent's API token.
+    pub token: String,
+}
+
+/// Body of `PATCH /api/v1/admin/agents/{login}`: only the fields given change; `None`
+/// (absent or `null`) leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentUpdate {
+    /// New display name.
+    pub name: Option<String>,
+    /// Admin or not.
+    pub admin: Option<bool>,
+    /// Replaces the agent's numbers.
+    pub numbers: Option<Vec<String>>,
+    /// Replaces the agent's provider ids.
+    pub identities: Option<Identities>,
+    /// Out of office or back.
+    pub out_of_office: Option<bool>,
+}
+
+/// Answer of `POST /api/v1/admin/agents/{login}/token`: the agent's new token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentToken {
+    /// The agent.
+    pub login: String,
+    /// The new API token; the old one no longer works.
+    pub token: String,
+}
+
+/// One webhook URL a PBX is given, as the embedded hub lists them for Settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct WebhookUrl {
+    /// Which provider posts to it.
+    pub provider: Provider,
+    /// Where it goes in the PBX's settings.
+    pub label: String,
+    /// The URL with its token.
+    pub url: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dial_results_are_told_apart_by_via() {
+        let placed = DialResult::Sipgate(PlacedCall {
+            number: "+4930609854180".into(),
+            caller_id: None,
+            call_id: Some("abc".into()),
+        });
+        assert_eq!(
+            serde_json::to_value(&placed).unwrap(),
+            serde_json::json!({
+                "via": "sipgate",
+                "number": "+4930609854180",
+                "caller_id": null,
+                "call_id": "abc",
+            })
+        );
+        let tel = DialResult::Tel {
+            number: "+4930609854180".into(),
+            link: "tel:+4930609854180".into(),
+        };
+        assert_eq!(
+            serde_json::to_value(&tel).unwrap(),
+            serde_json::json!({
+                "via": "tel",
+                "number": "+4930609854180",
+                "link": "tel:+4930609854180",
+            })
+        );
+        for result in [placed, tel] {
+            let back: DialResult =
+                serde_json::from_value(serde_json::to_value(&result).unwrap()).unwrap();
+            assert_eq!(back, result);
+        }
+        assert_eq!(
+            DialResult::Twilio(PlacedCall {
+                number: "+1".into(),
+                caller_id: None,
+                call_id: None
+            })
+            .provider(),
+            Some(Provider::Twilio)
+        );
+    }
+
+    #[test]
+    fn ids_may_be_written_with_a_zero_fraction_but_not_beyond_i64() {
+        let ids: DoneIds = serde_json::from_str(r#"{"ids": [1, 7.0, -3]}"#).unwrap();
+        assert_eq!(ids.ids, [1, 7, -3]);
+        assert!(serde_json::from_str::<DoneIds>(r#"{"ids": [1.5]}"#).is_err());
+        assert!(serde_json::from_str::<DoneIds>(r#"{"ids": [-9223372036854775809]}"#).is_err());
+        assert!(serde_json::from_str::<DoneIds>(r#"{"ids": [9223372036854775808]}"#).is_err());
+    }
+
+    #[test]
+    fn a_journal_query_leaves_out_what_the_hub_chooses() {
+        let query = JournalQuery {
+            limit: None,
+            before: Some(42),
+            filter: JournalFilter::Missed,
+        };
+        assert_eq!(
+            serde_json::to_value(&query).unwrap(),
+            serde_json::json!({"before": 42, "filter": "missed"})
+        );
+    }
+}
