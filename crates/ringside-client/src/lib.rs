@@ -56,6 +56,7 @@
 
 pub mod backoff;
 pub mod call_notification;
+pub mod clock;
 pub mod dial_prompt;
 pub mod endpoint;
 pub mod error;
