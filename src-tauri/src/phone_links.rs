@@ -102,10 +102,8 @@ pub async fn place(
     origin: LinkOrigin,
 ) -> Result<DialResult, UiError> {
     let dialed = client.dial(number).await?;
-    // A link the desktop handed here came because this app is the tel: handler.
-    let app_handles_phone_links =
-        origin == LinkOrigin::Desktop || app.deep_link().is_registered("tel").unwrap_or(false);
-    if let AfterDial::OpenSoftphone(link) = links::after_dial(&dialed, app_handles_phone_links)? {
+    let handler = app.deep_link().is_registered("tel").unwrap_or(false);
+    if let AfterDial::OpenSoftphone(link) = links::after_dial(&dialed, origin, handler)? {
         app.opener()
             .open_url(link.as_str(), None::<&str>)
             .map_err(|e| UiError::new("desktop", format!("opening {link}: {e}")))?;
