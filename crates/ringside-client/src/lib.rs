@@ -62,6 +62,7 @@ pub mod endpoint;
 pub mod error;
 pub mod links;
 pub mod rest;
+pub mod session;
 pub mod state;
 pub mod stream;
 pub mod wake;
