@@ -7,22 +7,20 @@ use std::sync::{Arc, Mutex};
 
 use super::settings::EndpointLookup;
 use super::shared::{lock, Live, Shared};
-use super::status::{AppStatus, ConnectionState, HubMode};
+use super::status::ConnectionState;
 use crate::backoff::Backoff;
 use crate::error::ClientError;
 use crate::rest::HubClient;
 use crate::state::ClientState;
 use crate::stream::{subscribe, StreamUpdate};
 
-/// Runs connection `generation` in `mode` to the hub `endpoint` finds, until its stream
-/// ends or a newer connection starts.
+/// Runs connection `generation` to the hub `endpoint` finds, until its stream ends or a
+/// newer connection starts.
 pub(super) async fn run(
     shared: Arc<Shared>,
     generation: u64,
-    mode: HubMode,
     endpoint: impl Future<Output = EndpointLookup>,
 ) {
-    shared.update_status(|status| *status = AppStatus::starting(mode));
     let endpoint = match endpoint.await {
         EndpointLookup::Found(endpoint) => endpoint,
         EndpointLookup::Unconfigured => {

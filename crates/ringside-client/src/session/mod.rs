@@ -80,12 +80,12 @@ impl Session {
         if let Some(old) = task.take() {
             old.abort();
         }
-        let generation = self.shared.next_generation();
+        let generation = self.shared.next_generation(mode);
         let shared = Arc::clone(&self.shared);
         *task = Some(
             self.shared
                 .runtime
-                .spawn(connection::run(shared, generation, mode, endpoint)),
+                .spawn(connection::run(shared, generation, endpoint)),
         );
     }
 

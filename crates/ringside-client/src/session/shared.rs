@@ -13,7 +13,7 @@ use super::display::Display;
 use super::error::SessionError;
 use super::popups::{OpenPopups, PopupView, KEEP_WARM};
 use super::settings::{SessionConfig, SessionSettings};
-use super::status::AppStatus;
+use super::status::{AppStatus, HubMode};
 use crate::call_notification::CallNotifications;
 use crate::clock::Clock;
 use crate::dial_prompt::PendingDials;
@@ -130,11 +130,12 @@ impl Shared {
         }
     }
 
-    /// Starts a new generation: the live connection, the popups and their notifications go.
-    /// Returns the new generation's number.
-    pub(super) fn next_generation(self: &Arc<Self>) -> u64 {
+    /// Starts a new generation in `mode`: the live connection, the popups and their
+    /// notifications go, and the status starts over. Returns the new generation's number.
+    pub(super) fn next_generation(self: &Arc<Self>, mode: HubMode) -> u64 {
         let generation = self.generation.fetch_add(1, Ordering::SeqCst) + 1;
         lock(&self.live).take();
+        self.update_status(|status| *status = AppStatus::starting(mode));
         let mut screen = lock(&self.screen);
         screen.popups.clear();
         self.present(&mut screen);
