@@ -29,7 +29,7 @@ use tokio::task::JoinHandle;
 pub use display::Display;
 pub use error::SessionError;
 pub use notice::{Notice, NoticeLevel};
-pub use popups::{OpenPopups, PopupView, KEEP_WARM};
+pub use popups::{PopupView, KEEP_WARM};
 pub use settings::{EndpointLookup, SessionConfig, SessionSettings};
 pub use status::{AppStatus, ConnectionState, HubMode, TrayLook};
 
@@ -89,11 +89,6 @@ impl Session {
         );
     }
 
-    /// The current settings.
-    pub fn settings(&self) -> SessionSettings {
-        self.shared.settings()
-    }
-
     /// Applies new settings; none needs a reconnection.
     pub fn set_settings(&self, settings: SessionSettings) {
         self.shared.set_settings(settings);
@@ -112,11 +107,6 @@ impl Session {
     /// Shows the agent's own presence as the hub just returned it (after do-not-disturb).
     pub fn show_my_presence(&self, me: Presence) {
         self.shared.update_status(|status| status.me = Some(me));
-    }
-
-    /// Shows the status again (the tray after a failed toggle).
-    pub fn show_status(&self) {
-        self.shared.display.show_status(&self.shared.status());
     }
 
     /// The REST client of the live connection.

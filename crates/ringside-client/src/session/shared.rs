@@ -29,7 +29,9 @@ pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 /// A live connection: the REST client and the reduced state of the stream.
 pub(super) struct Live {
+    /// The agent API of the hub.
     pub(super) client: HubClient,
+    /// What the stream has told, shared with the stream task (which resumes from it).
     pub(super) state: Arc<Mutex<ClientState>>,
     /// Dropping it ends the stream.
     pub(super) stream: StreamHandle,
@@ -46,9 +48,13 @@ struct Screen {
 
 /// Everything the session's parts share.
 pub(super) struct Shared {
+    /// Where everything is shown.
     pub(super) display: Arc<dyn Display>,
+    /// The time and the sleeps.
     pub(super) clock: Arc<dyn Clock>,
+    /// Where the session's tasks run (the shell may call from a thread outside it).
     pub(super) runtime: Handle,
+    /// The timers and limits.
     pub(super) config: SessionConfig,
     settings: Mutex<SessionSettings>,
     status: watch::Sender<AppStatus>,
@@ -57,10 +63,12 @@ pub(super) struct Shared {
     /// instead of installing its connection or carrying out its updates.
     generation: AtomicU64,
     screen: Mutex<Screen>,
+    /// Phone links waiting for the agent's confirmation.
     pub(super) pending_dials: Mutex<PendingDials>,
 }
 
 impl Shared {
+    /// A session's state before its first connection.
     pub(super) fn new(
         display: Arc<dyn Display>,
         clock: Arc<dyn Clock>,
@@ -83,6 +91,7 @@ impl Shared {
         }
     }
 
+    /// The agent's settings as they are now.
     pub(super) fn settings(&self) -> SessionSettings {
         lock(&self.settings).clone()
     }
@@ -95,10 +104,12 @@ impl Shared {
         *lock(&self.settings) = settings;
     }
 
+    /// The status as it is now.
     pub(super) fn status(&self) -> AppStatus {
         self.status.borrow().clone()
     }
 
+    /// A receiver that wakes on every status change.
     pub(super) fn watch_status(&self) -> watch::Receiver<AppStatus> {
         self.status.subscribe()
     }
