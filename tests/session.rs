@@ -478,3 +478,37 @@ async fn the_hubs_phone_link_goes_to_the_softphone_unless_it_would_come_back() {
     assert_eq!(softphone_links, 1, "only the app window's link");
     hub.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_popup_the_agent_closes_gives_way_to_the_next_and_takes_its_notification() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = start_hub(dir.path(), loopback()).await.unwrap();
+    let token = add_agent(&hub, "anna", false).await.unwrap();
+    let mut app = Harness::new(SessionSettings::default(), false);
+    app.connect(&hub.url(), &token);
+    app.until_status(ConnectionState::Connected).await;
+    pbx(&hub, "newCall", "first", &[]).await;
+    app.until_shown("the first popup", |shown| popup_shown(shown, "first"))
+        .await;
+    pbx(&hub, "newCall", "second", &[]).await;
+    app.until_shown("the second popup", |shown| popup_shown(shown, "second"))
+        .await;
+    let second = app.session.current_popup().expect("the newest shows");
+    assert_eq!(second.call.call_id, "second");
+
+    let before = app.shown.borrow().len();
+    app.session.dismiss_popup(second.call.id);
+    let after: Vec<_> = app.shown.borrow()[before..].to_vec();
+    assert!(
+        matches!(&after[..], [
+            Shown::Popup(view),
+            Shown::Notify(NotificationAction::Withdraw { call_id }),
+        ] if view.call.call_id == "first" && *call_id == second.call.id),
+        "{after:#?}"
+    );
+    assert_eq!(
+        app.session.current_popup().map(|v| v.call.call_id),
+        Some("first".into())
+    );
+    hub.stop().await.unwrap();
+}
