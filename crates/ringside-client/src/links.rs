@@ -62,11 +62,12 @@ pub enum AfterDial {
 /// What to do with the hub's answer to a dial of a link from `origin`: the one policy for
 /// the hub's `tel:` link. It would come straight back to this app when the desktop handed
 /// the link here (the app is then the computer's handler of `tel:` links, whatever it
-/// reports) or when `app_is_phone_link_handler`; then it is refused with the reason instead.
+/// reports) or when `app_is_phone_link_handler` says so (asked only then: it may ask the
+/// desktop); then it is refused with the reason instead.
 pub fn after_dial(
     dialed: &DialResult,
     origin: LinkOrigin,
-    app_is_phone_link_handler: bool,
+    app_is_phone_link_handler: impl FnOnce() -> bool,
 ) -> Result<AfterDial, LinkRefused> {
     let Some(link) = dialed.link.as_deref() else {
         return Ok(AfterDial::Placed);
@@ -75,7 +76,7 @@ pub fn after_dial(
         .ok()
         .filter(|url| phone_number(url).is_some())
         .ok_or_else(|| LinkRefused::NotPhone(link.to_owned()))?;
-    if origin == LinkOrigin::Desktop || app_is_phone_link_handler {
+    if origin == LinkOrigin::Desktop || app_is_phone_link_handler() {
         return Err(LinkRefused::NoDialer(dialed.number.clone()));
     }
     Ok(AfterDial::OpenSoftphone(url))
@@ -165,7 +166,7 @@ mod tests {
     #[test]
     fn a_provider_dial_opens_nothing() {
         assert_eq!(
-            after_dial(&dialed("placetel", None), LinkOrigin::AppWindow, true),
+            after_dial(&dialed("placetel", None), LinkOrigin::AppWindow, || true),
             Ok(AfterDial::Placed)
         );
     }
@@ -174,16 +175,16 @@ mod tests {
     fn the_softphone_link_opens_unless_it_would_come_back_here() {
         let tel = dialed("tel", Some("tel:+49301234567"));
         assert_eq!(
-            after_dial(&tel, LinkOrigin::AppWindow, false),
+            after_dial(&tel, LinkOrigin::AppWindow, || false),
             Ok(AfterDial::OpenSoftphone(
                 Url::parse("tel:+49301234567").unwrap()
             ))
         );
-        let refused = after_dial(&tel, LinkOrigin::AppWindow, true).unwrap_err();
+        let refused = after_dial(&tel, LinkOrigin::AppWindow, || true).unwrap_err();
         assert_eq!(refused.code(), "no_dialer");
         assert!(refused.to_string().contains("+49301234567"), "{refused}");
         assert_eq!(
-            after_dial(&tel, LinkOrigin::Desktop, false),
+            after_dial(&tel, LinkOrigin::Desktop, || false),
             Err(refused),
             "a link the desktop handed here came because this app handles tel: links"
         );
@@ -192,7 +193,7 @@ mod tests {
     #[test]
     fn a_hub_link_that_is_not_a_phone_link_is_refused() {
         let web = dialed("tel", Some("https://evil.example/"));
-        let refused = after_dial(&web, LinkOrigin::AppWindow, false).unwrap_err();
+        let refused = after_dial(&web, LinkOrigin::AppWindow, || false).unwrap_err();
         assert_eq!(refused.code(), "link_refused");
         assert_eq!(
             refused,

@@ -111,7 +111,7 @@ pub(super) async fn place(
     origin: LinkOrigin,
 ) -> Result<DialResult, SessionError> {
     let dialed = client.dial(number).await?;
-    let handler = shared.display.is_phone_link_handler();
+    let handler = || shared.display.is_phone_link_handler();
     if let AfterDial::OpenSoftphone(link) = links::after_dial(&dialed, origin, handler)? {
         shared
             .display
