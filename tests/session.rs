@@ -144,19 +144,17 @@ impl Harness {
 
     /// Waits until the status is in `connection`; panics after 10 s.
     async fn until_status(&self, connection: ConnectionState) -> AppStatus {
+        self.until_status_is(|status| status.connection == connection)
+            .await
+    }
+
+    /// Waits until `done` holds for the status; panics after 10 s.
+    async fn until_status_is(&self, done: impl Fn(&AppStatus) -> bool) -> AppStatus {
         let mut status = self.session.watch_status();
-        let waited = tokio::time::timeout(
-            Duration::from_secs(10),
-            status.wait_for(|status| status.connection == connection),
-        )
-        .await;
-        match waited {
-            Ok(status) => status.expect("the session lives").clone(),
-            Err(_) => panic!(
-                "timed out waiting for {connection:?}: {:?}",
-                self.session.status()
-            ),
-        }
+        let waited = tokio::time::timeout(Duration::from_secs(10), status.wait_for(done))
+            .await
+            .map(|status| status.expect("the session lives").clone());
+        waited.unwrap_or_else(|_| panic!("timed out; the status: {:?}", self.session.status()))
     }
 
     fn statuses(&self) -> Vec<AppStatus> {
@@ -374,16 +372,30 @@ async fn a_new_connection_drops_the_old_one_with_its_popups() {
     app.until_shown("anna's popup", |shown| popup_shown(shown, "c1"))
         .await;
 
-    // Connecting anew (other settings) drops the old connection at once.
+    // Connecting anew (other settings) drops the old connection with its popup.
+    let before = app.shown.borrow().len();
     app.connect(&hub.url(), &ben);
+    let shown = app
+        .until_shown("the status starting over", |shown| {
+            statuses(&shown[before..]).iter().any(|s| s.me.is_none())
+        })
+        .await;
+    assert!(
+        matches!(&shown[before..], [
+            Shown::HidePopup,
+            Shown::Notify(NotificationAction::Withdraw { .. }),
+            Shown::Status(status),
+            ..
+        ] if status.connection == ConnectionState::Connecting),
+        "{:#?}",
+        &shown[before..]
+    );
     assert_eq!(app.session.current_popup(), None);
-    assert!(app
-        .shown
-        .borrow()
-        .iter()
-        .any(|s| matches!(s, Shown::HidePopup)));
-    let connected = app.until_status(ConnectionState::Connected).await;
-    assert_eq!(connected.me.map(|me| me.login).as_deref(), Some("ben"));
+    app.until_status_is(|status| {
+        status.connection == ConnectionState::Connected
+            && status.me.as_ref().is_some_and(|me| me.login == "ben")
+    })
+    .await;
 
     // Anna's old session no longer shows anything: her do-not-disturb reaches the team
     // view of ben's session, and the status stays ben's.
@@ -498,9 +510,16 @@ async fn a_popup_the_agent_closes_gives_way_to_the_next_and_takes_its_notificati
 
     let before = app.shown.borrow().len();
     app.session.dismiss_popup(second.call.id);
-    let after: Vec<_> = app.shown.borrow()[before..].to_vec();
+    let shown = app
+        .until_shown("the dismissal", |shown| {
+            shown[before..]
+                .iter()
+                .any(|s| matches!(s, Shown::Notify(NotificationAction::Withdraw { .. })))
+        })
+        .await;
+    let after = &shown[before..];
     assert!(
-        matches!(&after[..], [
+        matches!(after, [
             Shown::Popup(view),
             Shown::Notify(NotificationAction::Withdraw { call_id }),
         ] if view.call.call_id == "first" && *call_id == second.call.id),
