@@ -232,8 +232,9 @@ pub async fn open_link(app: AppHandle, url: String) -> Result<(), UiError> {
     }
 }
 
-/// What the popup shows now. (Async, like every command that takes a lock the session
-/// holds while it updates the windows: it must not run on the main thread.)
+/// What the popup shows now, as the session last published it. (Async, like the other
+/// commands over the session: none runs on the main thread, which the session's task may
+/// wait for while it updates the windows.)
 #[tauri::command]
 pub async fn popup_current(desktop: State<'_, Desktop>) -> Result<Option<PopupView>, UiError> {
     Ok(desktop.session.current_popup())

@@ -11,9 +11,10 @@ use super::status::AppStatus;
 use crate::call_notification::NotificationAction;
 use crate::dial_prompt::DialPrompt;
 
-/// The shell's side of the session. Every method returns quickly and never waits for the
-/// shell's main thread: the session calls some with its popup stack locked, so that the
-/// window follows the stack in order.
+/// The shell's side of the session. The popup, status, notification and window-event
+/// methods are called by the session's task, one at a time and in order, so the windows
+/// follow the session as it changed; each returns quickly (the task shows nothing else
+/// meanwhile). The phone-link methods are called beside it.
 pub trait Display: Send + Sync + 'static {
     /// The status changed: show it in the windows and the tray.
     fn show_status(&self, status: &AppStatus);
