@@ -13,12 +13,12 @@ use ts_rs::{Config, TS};
 fn export_typescript_bindings() {
     let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/src/bindings");
     let config = Config::new().with_large_int("number").with_out_dir(&out);
-    crate::status::AppStatus::export_all(&config).unwrap();
+    ringside_client::session::AppStatus::export_all(&config).unwrap();
     crate::preferences::Preferences::export_all(&config).unwrap();
     crate::preferences::PreferencesUpdate::export_all(&config).unwrap();
     crate::commands::EmbeddedInfo::export_all(&config).unwrap();
-    crate::popup::PopupView::export_all(&config).unwrap();
-    crate::desktop::Notice::export_all(&config).unwrap();
+    ringside_client::session::PopupView::export_all(&config).unwrap();
+    ringside_client::session::Notice::export_all(&config).unwrap();
     crate::error::UiError::export_all(&config).unwrap();
     ringside_core::api::DialResult::export_all(&config).unwrap();
     ringside_client::dial_prompt::DialPrompt::export_all(&config).unwrap();

@@ -1,8 +1,10 @@
-//! The commands the UI calls: a few lines each over [`Desktop`] and the hub client.
+//! The commands the UI calls: a few lines each over [`Desktop`], its session and the hub
+//! client.
 
-use ringside_client::dial_prompt::{DialPrompt, LinkOrigin};
+use ringside_client::dial_prompt::DialPrompt;
 use ringside_client::links::{self, Link};
 use ringside_client::rest::{ContactHit, DialResult, JournalFilter, JournalPage, JournalQuery};
+use ringside_client::session::{AppStatus, HubMode, PopupView};
 use ringside_core::agent::Presence;
 use ringside_core::api::WebhookUrl;
 use ringside_core::call::Call;
@@ -13,12 +15,10 @@ use tauri_plugin_autostart::ManagerExt;
 use tauri_plugin_opener::OpenerExt;
 use ts_rs::TS;
 
-use crate::desktop::{self, Desktop};
+use crate::desktop::Desktop;
 use crate::error::UiError;
-use crate::popup::PopupView;
-use crate::preferences::{HubMode, Preferences, PreferencesUpdate};
-use crate::status::AppStatus;
-use crate::{phone_links, secret};
+use crate::preferences::{Preferences, PreferencesUpdate};
+use crate::secret;
 
 /// How many journal entries a page holds.
 const JOURNAL_PAGE: i64 = 50;
@@ -37,7 +37,7 @@ pub struct EmbeddedInfo {
 /// The connection and this agent's presence.
 #[tauri::command]
 pub async fn status(desktop: State<'_, Desktop>) -> Result<AppStatus, UiError> {
-    Ok(desktop.status())
+    Ok(desktop.session.status())
 }
 
 /// The settings.
@@ -85,7 +85,7 @@ pub async fn save_preferences(
         next.mode != current.mode || next.hub_url != current.hub_url || new_token.is_some();
     desktop.set_preferences(next.clone())?;
     if reconnect {
-        desktop::reconnect(&app);
+        desktop.reconnect();
     }
     Ok(next)
 }
@@ -136,66 +136,56 @@ pub async fn journal(
         before,
         filter,
     };
-    Ok(desktop.client()?.journal(&query).await?)
+    Ok(desktop.session.client()?.journal(&query).await?)
 }
 
 /// Marks one entry done or not done.
 #[tauri::command]
 pub async fn set_done(desktop: State<'_, Desktop>, id: i64, done: bool) -> Result<Call, UiError> {
-    Ok(desktop.client()?.set_done(id, done).await?)
+    Ok(desktop.session.client()?.set_done(id, done).await?)
 }
 
 /// Marks several entries done; returns how many changed.
 #[tauri::command]
 pub async fn mark_all_done(desktop: State<'_, Desktop>, ids: Vec<i64>) -> Result<u64, UiError> {
-    Ok(desktop.client()?.mark_done(&ids).await?)
+    Ok(desktop.session.client()?.mark_done(&ids).await?)
 }
 
 /// Everyone's presence.
 #[tauri::command]
 pub async fn team(desktop: State<'_, Desktop>) -> Result<Vec<Presence>, UiError> {
-    Ok(desktop.client()?.agents().await?)
+    Ok(desktop.session.client()?.agents().await?)
 }
 
 /// Turns do-not-disturb on or off at the hub (which the other agents and the PBX see).
 #[tauri::command]
-pub async fn set_dnd(
-    app: AppHandle,
-    desktop: State<'_, Desktop>,
-    dnd: bool,
-) -> Result<Presence, UiError> {
-    let me = desktop.client()?.set_dnd(dnd).await?;
-    let shown = me.clone();
-    desktop.update_status(&app, |status| status.me = Some(shown));
+pub async fn set_dnd(desktop: State<'_, Desktop>, dnd: bool) -> Result<Presence, UiError> {
+    let me = desktop.session.client()?.set_dnd(dnd).await?;
+    desktop.session.show_my_presence(me.clone());
     Ok(me)
 }
 
 /// Dials a number the agent typed or picked in the window or the popup.
 #[tauri::command]
-pub async fn dial(
-    app: AppHandle,
-    desktop: State<'_, Desktop>,
-    number: String,
-) -> Result<DialResult, UiError> {
-    let client = desktop.client()?;
-    phone_links::place(&app, &client, &number, LinkOrigin::AppWindow).await
+pub async fn dial(desktop: State<'_, Desktop>, number: String) -> Result<DialResult, UiError> {
+    Ok(desktop.session.dial(&number).await?)
 }
 
 /// The phone link waiting for the agent's confirmation, for a main window that just opened.
 #[tauri::command]
 pub async fn pending_dial(desktop: State<'_, Desktop>) -> Result<Option<DialPrompt>, UiError> {
-    Ok(desktop.with_pending_dials(|pending| pending.current().cloned()))
+    Ok(desktop.session.pending_dial())
 }
 
 /// The agent's answer to dial prompt `id` (Enter: `dial`, Esc: not); returns the next
 /// prompt, if any.
 #[tauri::command]
 pub async fn answer_dial(
-    app: AppHandle,
+    desktop: State<'_, Desktop>,
     id: u64,
     dial: bool,
 ) -> Result<Option<DialPrompt>, UiError> {
-    Ok(phone_links::answer(&app, id, dial))
+    Ok(desktop.session.answer_dial(id, dial))
 }
 
 /// Contacts by name or organization, for the dial field.
@@ -204,7 +194,7 @@ pub async fn search_contacts(
     desktop: State<'_, Desktop>,
     query: String,
 ) -> Result<Vec<ContactHit>, UiError> {
-    Ok(desktop.client()?.search_contacts(&query).await?)
+    Ok(desktop.session.client()?.search_contacts(&query).await?)
 }
 
 /// Opens a help-desk link in the browser, or follows a phone link (asking the agent first
@@ -217,27 +207,25 @@ pub async fn open_link(app: AppHandle, url: String) -> Result<(), UiError> {
             .opener()
             .open_url(url.as_str(), None::<&str>)
             .map_err(|e| UiError::new("desktop", format!("opening {url}: {e}"))),
-        Link::Phone(number) => phone_links::follow(&app, number, LinkOrigin::AppWindow)
-            .await
-            .map(|_| ()),
+        Link::Phone(number) => {
+            desktop.session.follow_link(number).await?;
+            Ok(())
+        }
     }
 }
 
-/// What the popup shows now. (Async, like every command that takes a lock the stream's
-/// task holds while it updates the windows: it must not run on the main thread.)
+/// What the popup shows now, as the session last published it. (Async, like the other
+/// commands over the session: none runs on the main thread, which the session's task may
+/// wait for while it updates the windows.)
 #[tauri::command]
 pub async fn popup_current(desktop: State<'_, Desktop>) -> Result<Option<PopupView>, UiError> {
-    Ok(desktop.current_popup())
+    Ok(desktop.session.current_popup())
 }
 
 /// Closes the popup of call `call_id`, the one the agent saw.
 #[tauri::command]
-pub async fn popup_dismiss(
-    app: AppHandle,
-    desktop: State<'_, Desktop>,
-    call_id: i64,
-) -> Result<(), UiError> {
-    desktop.dismiss_popup(&app, call_id);
+pub async fn popup_dismiss(desktop: State<'_, Desktop>, call_id: i64) -> Result<(), UiError> {
+    desktop.session.dismiss_popup(call_id);
     Ok(())
 }
 

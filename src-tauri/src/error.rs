@@ -3,6 +3,7 @@
 
 use ringside_client::error::ClientError;
 use ringside_client::links::LinkRefused;
+use ringside_client::session::SessionError;
 use serde::Serialize;
 use ts_rs::TS;
 
@@ -26,18 +27,16 @@ impl UiError {
             message: message.into(),
         }
     }
-
-    /// The action needs the hub and there is no connection yet.
-    pub fn not_connected() -> UiError {
-        UiError::new(
-            "not_connected",
-            "Not connected to the hub yet: check Settings",
-        )
-    }
 }
 
 impl From<ClientError> for UiError {
     fn from(error: ClientError) -> UiError {
+        UiError::new(error.code(), error.to_string())
+    }
+}
+
+impl From<SessionError> for UiError {
+    fn from(error: SessionError) -> UiError {
         UiError::new(error.code(), error.to_string())
     }
 }

@@ -1,16 +1,17 @@
-//! Ringside's desktop app: a thin Tauri shell over `ringside-client` (the stream, the
-//! reducer, the REST client) and `ringside-hub` (embedded mode). It owns only what is
-//! desktop-specific: windows, tray, notifications, keyring, links and settings.
+//! Ringside's desktop app: a thin Tauri shell over `ringside-client` (its session with the
+//! hub: the stream, the reducer, the status, the popups, phone links) and `ringside-hub`
+//! (embedded mode). It owns only what is desktop-specific: windows, tray, notifications,
+//! keyring, deep links and settings.
 
 mod commands;
 mod desktop;
+mod display;
 mod error;
 mod notification;
 mod phone_links;
 mod popup;
 mod preferences;
 mod secret;
-mod status;
 mod tray;
 
 #[cfg(test)]
@@ -118,15 +119,15 @@ fn setup(app: &AppHandle) -> anyhow::Result<()> {
     } else {
         PlainHttp::LoopbackOnly
     };
-    app.manage(Desktop::new(app_dirs(app)?, plain_http));
+    app.manage(Desktop::new(app, app_dirs(app)?, plain_http));
     app.manage(popup::PopupPlace::measure(app));
     let items = tray::create(app, |app, dnd| {
         let app = app.clone();
         tauri::async_runtime::spawn(async move {
             let desktop = app.state::<Desktop>();
-            if let Err(e) = commands::set_dnd(app.clone(), desktop, dnd).await {
+            if let Err(e) = commands::set_dnd(desktop, dnd).await {
                 tracing::warn!("do-not-disturb from the tray: {e}");
-                let status = app.state::<Desktop>().status();
+                let status = app.state::<Desktop>().session.status();
                 tray::show(&app, &status);
             }
         });
@@ -146,7 +147,7 @@ fn setup(app: &AppHandle) -> anyhow::Result<()> {
     }
 
     watch_for_wake(app.clone());
-    desktop::reconnect(app);
+    app.state::<Desktop>().reconnect();
     if !std::env::args().any(|arg| arg == MINIMIZED) {
         show_main_window(app);
     }
@@ -161,7 +162,7 @@ fn watch_for_wake(app: AppHandle) {
             tokio::time::sleep(WAKE_CHECK_INTERVAL).await;
             if detector.woke(Instant::now(), SystemTime::now()) {
                 tracing::info!("the computer woke up: reconnecting");
-                app.state::<Desktop>().reconnect_stream_now();
+                app.state::<Desktop>().session.reconnect_stream_now();
             }
         }
     });

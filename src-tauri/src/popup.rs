@@ -1,73 +1,15 @@
-//! The caller popup: a small always-on-top window that never takes the keyboard focus. It
-//! is made for a call and kept hidden for a while after, so that a busy line pops at once
-//! and an idle app holds no web view.
+//! The caller popup window: small, always on top, never taking the keyboard focus. It is
+//! made for a call and, when the session hides it, kept for a while (the session closes
+//! it after `KEEP_WARM`), so that a busy line pops at once and an idle app holds no web view.
 
-use std::collections::BTreeMap;
-use std::time::Duration;
-
-use ringside_core::call::Call;
-use serde::Serialize;
+use ringside_client::session::PopupView;
 use tauri::{AppHandle, Emitter, Manager, WebviewUrl, WebviewWindowBuilder};
-use ts_rs::TS;
 
 /// The popup window's label.
 pub const LABEL: &str = "popup";
 const WIDTH: f64 = 380.0;
 const HEIGHT: f64 = 280.0;
 const MARGIN: f64 = 16.0;
-
-/// How long a hidden popup window waits for the next call before it is closed.
-pub const KEEP_WARM: Duration = Duration::from_secs(30);
-
-/// What the popup shows.
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
-pub struct PopupView {
-    /// The call as it now is.
-    pub call: Call,
-    /// The name of the agent who answered, when someone did.
-    pub answered_by_name: Option<String>,
-    /// Where "new ticket" leads, when a help desk is configured.
-    pub new_ticket_url: Option<String>,
-}
-
-/// The calls whose popup is open; the window shows the newest.
-#[derive(Debug, Default)]
-pub struct OpenPopups {
-    views: BTreeMap<i64, PopupView>,
-    /// Counts the popups opened, so that a hidden window's closing timer can tell that a
-    /// call came (and perhaps went) since it was set.
-    opened: u64,
-}
-
-impl OpenPopups {
-    /// Opens the popup of a call (or refreshes it).
-    pub fn open(&mut self, view: PopupView) {
-        self.opened += 1;
-        self.views.insert(view.call.id, view);
-    }
-
-    /// Refreshes the popup of a call if it is open: one the agent closed stays closed.
-    pub fn refresh(&mut self, view: PopupView) {
-        if let Some(open) = self.views.get_mut(&view.call.id) {
-            *open = view;
-        }
-    }
-
-    /// Closes the popup of a call.
-    pub fn remove(&mut self, id: i64) {
-        self.views.remove(&id);
-    }
-
-    /// Closes them all.
-    pub fn clear(&mut self) {
-        self.views.clear();
-    }
-
-    /// What the window shows: the newest call's popup.
-    pub fn current(&self) -> Option<&PopupView> {
-        self.views.values().next_back()
-    }
-}
 
 /// Makes the popup window, shown at once (its page asks for the call when it loads). Its
 /// place comes from the monitor the app saw at start: asking the main thread for it here
@@ -110,42 +52,34 @@ impl PopupPlace {
     }
 }
 
-/// Shows `popups`' current call in the popup window, making the window when there is none
-/// (about a quarter second), or hides it when there is nothing to show. A hidden window is
-/// kept [`KEEP_WARM`] for the next call (shown in a few milliseconds), then closed: an app
-/// idle in the tray keeps no web view alive. Called with the popups locked, so that the
-/// window follows them in order; nothing here waits for the main thread.
-pub fn present(app: &AppHandle, popups: &OpenPopups) {
-    let window = app.get_webview_window(LABEL);
-    let done = match (window, popups.current()) {
-        (Some(window), Some(view)) => app
+/// Shows `view` in the popup window, making the window when there is none (about a quarter
+/// second; its page asks for the call when it loads). A warm hidden window shows it in a
+/// few milliseconds. Nothing here waits for the main thread.
+pub fn show(app: &AppHandle, view: &PopupView) {
+    let done = match app.get_webview_window(LABEL) {
+        Some(window) => app
             .emit_to(LABEL, "popup", view)
             .and_then(|()| window.show()),
-        (None, Some(_)) => create(app),
-        (Some(window), None) => {
-            let _ = app.emit_to(LABEL, "popup", None::<PopupView>);
-            close_when_cold(app.clone(), popups.opened);
-            window.hide()
-        }
-        (None, None) => Ok(()),
+        None => create(app),
     };
     if let Err(e) = done {
         tracing::warn!("updating the popup window: {e}");
     }
 }
 
-/// Closes the hidden popup window after [`KEEP_WARM`] unless a popup opened meanwhile
-/// (`opened` is the count when the window was hidden).
-fn close_when_cold(app: AppHandle, opened: u64) {
-    tauri::async_runtime::spawn(async move {
-        tokio::time::sleep(KEEP_WARM).await;
-        let desktop = app.state::<crate::desktop::Desktop>();
-        desktop.with_popups(|popups| {
-            if popups.opened == opened && popups.current().is_none() {
-                if let Some(window) = app.get_webview_window(LABEL) {
-                    let _ = window.destroy();
-                }
-            }
-        });
-    });
+/// Empties and hides the popup window, when there is one.
+pub fn hide(app: &AppHandle) {
+    if let Some(window) = app.get_webview_window(LABEL) {
+        let _ = app.emit_to(LABEL, "popup", None::<PopupView>);
+        if let Err(e) = window.hide() {
+            tracing::warn!("hiding the popup window: {e}");
+        }
+    }
+}
+
+/// Closes the hidden popup window, when there is one.
+pub fn close(app: &AppHandle) {
+    if let Some(window) = app.get_webview_window(LABEL) {
+        let _ = window.destroy();
+    }
 }

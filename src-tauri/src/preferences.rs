@@ -7,23 +7,13 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use ringside_client::endpoint::{self, PlainHttp};
+use ringside_client::session::HubMode;
 use ringside_client::state::PopupOn;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use url::Url;
 
 use crate::error::UiError;
-
-/// Where the hub runs.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "lowercase")]
-pub enum HubMode {
-    /// In this app, on loopback: nothing else to install.
-    #[default]
-    Embedded,
-    /// On a server the team shares.
-    Remote,
-}
 
 /// The settings as stored and as the UI shows them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]

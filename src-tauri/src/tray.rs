@@ -6,7 +6,7 @@ use tauri::menu::{CheckMenuItem, Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::TrayIconBuilder;
 use tauri::{AppHandle, Manager, Wry};
 
-use crate::status::{AppStatus, TrayLook};
+use ringside_client::session::{AppStatus, TrayLook};
 
 const TRAY_ID: &str = "ringside";
 

@@ -1,5 +1,5 @@
 //! The client side of a Ringside hub, without any UI: the desktop app is a thin shell over
-//! this crate.
+//! this crate's [`session`].
 //!
 //! - [`endpoint`]: the hub's address and the agent token, checked once;
 //! - [`rest`]: [`rest::HubClient`], typed calls to the agent API (presence, do-not-disturb,
@@ -14,13 +14,24 @@
 //!   hub's softphone link);
 //! - [`dial_prompt`]: phone links the agent did not type wait for a confirmation;
 //! - [`call_notification`]: which desktop notification to show, replace or withdraw;
-//! - [`wake`]: noticing a sleep, so that the stream reconnects at once after it.
+//! - [`wake`]: noticing a sleep, so that the stream reconnects at once after it;
+//! - [`clock`]: the time the session reads and the sleeps it waits out, given to it
+//!   ([`clock::SystemClock`] in the app, [`clock::ManualClock`] in tests);
+//! - [`session`]: [`session::Session`], the app's whole life with its hub, built on the
+//!   modules above: the `GET /me` check with retry, the stream, the reducer, the connection
+//!   status, the popup stack, the notifications and phone links, shown through a
+//!   [`session::Display`] the shell implements.
 //!
-//! Typical wiring: share one `Arc<Mutex<ClientState>>` between the stream and the app; for
-//! each [`stream::StreamUpdate::Message`], lock the state, `apply` the message with the
-//! current time and carry out the returned effects. The stream resumes from the state's
-//! position, so a message received but not yet applied when the connection dropped is
-//! simply replayed.
+//! The desktop app uses [`session::Session`]: it finds the hub (the embedded one, or the
+//! remote one's token from the keyring), hands it to [`session::Session::connect`] and
+//! implements [`session::Display`] with its windows, tray and notifications; everything
+//! else happens here.
+//!
+//! Wiring the parts by hand, as the session does: share one `Arc<Mutex<ClientState>>`
+//! between the stream and the app; for each [`stream::StreamUpdate::Message`], lock the
+//! state, `apply` the message with the current time and carry out the returned effects.
+//! The stream resumes from the state's position, so a message received but not yet
+//! applied when the connection dropped is simply replayed.
 //!
 //! ```no_run
 //! use std::sync::{Arc, Mutex};
@@ -56,11 +67,13 @@
 
 pub mod backoff;
 pub mod call_notification;
+pub mod clock;
 pub mod dial_prompt;
 pub mod endpoint;
 pub mod error;
 pub mod links;
 pub mod rest;
+pub mod session;
 pub mod state;
 pub mod stream;
 pub mod wake;

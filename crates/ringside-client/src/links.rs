@@ -6,6 +6,7 @@
 
 use url::Url;
 
+use crate::dial_prompt::LinkOrigin;
 use crate::rest::DialResult;
 
 /// Why a link was not opened; the text is shown to the agent.
@@ -58,13 +59,15 @@ pub enum AfterDial {
     OpenSoftphone(Url),
 }
 
-/// What to do with the hub's answer to a dial. `app_handles_phone_links` tells whether this
-/// app is the computer's handler of `tel:` links (always so for a link the desktop handed
-/// to it): then the hub's `tel:` link would come straight back, and is refused with the
-/// reason instead.
+/// What to do with the hub's answer to a dial of a link from `origin`: the one policy for
+/// the hub's `tel:` link. It would come straight back to this app when the desktop handed
+/// the link here (the app is then the computer's handler of `tel:` links, whatever it
+/// reports) or when `app_is_phone_link_handler` says so (asked only then: it may ask the
+/// desktop); then it is refused with the reason instead.
 pub fn after_dial(
     dialed: &DialResult,
-    app_handles_phone_links: bool,
+    origin: LinkOrigin,
+    app_is_phone_link_handler: impl FnOnce() -> bool,
 ) -> Result<AfterDial, LinkRefused> {
     let DialResult::Tel { link, number } = dialed else {
         return Ok(AfterDial::Placed);
@@ -73,7 +76,7 @@ pub fn after_dial(
         .ok()
         .filter(|url| phone_number(url).is_some())
         .ok_or_else(|| LinkRefused::NotPhone(link.to_owned()))?;
-    if app_handles_phone_links {
+    if origin == LinkOrigin::Desktop || app_is_phone_link_handler() {
         return Err(LinkRefused::NoDialer(number.clone()));
     }
     Ok(AfterDial::OpenSoftphone(url))
@@ -170,7 +173,8 @@ mod tests {
                     caller_id: None,
                     call_id: None,
                 }),
-                true
+                LinkOrigin::AppWindow,
+                || true
             ),
             Ok(AfterDial::Placed)
         );
@@ -180,20 +184,25 @@ mod tests {
     fn the_softphone_link_opens_unless_it_would_come_back_here() {
         let tel = tel("tel:+49301234567");
         assert_eq!(
-            after_dial(&tel, false),
+            after_dial(&tel, LinkOrigin::AppWindow, || false),
             Ok(AfterDial::OpenSoftphone(
                 Url::parse("tel:+49301234567").unwrap()
             ))
         );
-        let refused = after_dial(&tel, true).unwrap_err();
+        let refused = after_dial(&tel, LinkOrigin::AppWindow, || true).unwrap_err();
         assert_eq!(refused.code(), "no_dialer");
         assert!(refused.to_string().contains("+49301234567"), "{refused}");
+        assert_eq!(
+            after_dial(&tel, LinkOrigin::Desktop, || false),
+            Err(refused),
+            "a link the desktop handed here came because this app handles tel: links"
+        );
     }
 
     #[test]
     fn a_hub_link_that_is_not_a_phone_link_is_refused() {
         let web = tel("https://evil.example/");
-        let refused = after_dial(&web, false).unwrap_err();
+        let refused = after_dial(&web, LinkOrigin::AppWindow, || false).unwrap_err();
         assert_eq!(refused.code(), "link_refused");
         assert_eq!(
             refused,

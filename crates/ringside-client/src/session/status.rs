@@ -2,13 +2,23 @@
 //! them.
 
 use ringside_core::agent::Presence;
-use serde::Serialize;
-use ts_rs::TS;
+use serde::{Deserialize, Serialize};
 
-use crate::preferences::HubMode;
+/// Where the hub runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "lowercase")]
+pub enum HubMode {
+    /// In this app, on loopback: nothing else to install.
+    #[default]
+    Embedded,
+    /// On a server the team shares.
+    Remote,
+}
 
 /// Where the connection to the hub stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum ConnectionState {
     /// Remote mode without a hub URL or token.
@@ -25,7 +35,8 @@ pub enum ConnectionState {
 }
 
 /// What the window's header and the tray show.
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AppStatus {
     /// Embedded or remote hub.
     pub mode: HubMode,
@@ -49,6 +60,14 @@ impl AppStatus {
             me: None,
             hub_url: None,
         }
+    }
+
+    /// Whether the app stopped trying: it will not connect without new settings.
+    pub fn given_up(&self) -> bool {
+        matches!(
+            self.connection,
+            ConnectionState::Offline | ConnectionState::Unconfigured
+        )
     }
 
     /// The tray's look for this status.

@@ -1,0 +1,163 @@
+//! Time as the session sees it: the wall clock it stamps stream messages with, and the
+//! sleeps it waits out (the `/me` retry, the popup window kept warm). The app gives it
+//! [`SystemClock`]; tests give it a [`ManualClock`] they advance by hand, so that a retry
+//! happens exactly when the test says, even while a real hub answers on real sockets
+//! (Tokio's paused time would jump ahead whenever every task waits on such a socket).
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use time::OffsetDateTime;
+use tokio::sync::{oneshot, watch};
+
+/// A sleep in progress, as a clock hands it out.
+pub type Sleep = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+
+/// The time and the sleeps of the session.
+pub trait Clock: Send + Sync + 'static {
+    /// The current wall-clock time.
+    fn now(&self) -> OffsetDateTime;
+    /// Resolves once `duration` has passed on this clock.
+    fn sleep(&self, duration: Duration) -> Sleep;
+}
+
+/// The computer's clock and Tokio's timer.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc()
+    }
+
+    fn sleep(&self, duration: Duration) -> Sleep {
+        Box::pin(tokio::time::sleep(duration))
+    }
+}
+
+/// A clock that stands still until [`ManualClock::advance`] moves it: for tests that decide
+/// when a retry or a timer fires. Cheap to clone; clones share the time.
+#[derive(Debug, Clone)]
+pub struct ManualClock {
+    inner: Arc<Mutex<Timeline>>,
+    /// The durations of the sleeps waiting now, for tests that wait for one to start.
+    waiting: watch::Sender<Vec<Duration>>,
+}
+
+#[derive(Debug)]
+struct Timeline {
+    now: OffsetDateTime,
+    /// Time passed since the clock was made.
+    elapsed: Duration,
+    /// Each waiting sleep: when it ends (on `elapsed`'s scale), how long it was, its waker.
+    sleepers: Vec<(Duration, Duration, oneshot::Sender<()>)>,
+}
+
+impl ManualClock {
+    /// A clock that reads `now` until advanced.
+    pub fn starting_at(now: OffsetDateTime) -> ManualClock {
+        ManualClock {
+            inner: Arc::new(Mutex::new(Timeline {
+                now,
+                elapsed: Duration::ZERO,
+                sleepers: Vec::new(),
+            })),
+            waiting: watch::Sender::new(Vec::new()),
+        }
+    }
+
+    /// Moves the clock `by` ahead and wakes every sleep that has ended.
+    pub fn advance(&self, by: Duration) {
+        let mut timeline = self.timeline();
+        timeline.now += by;
+        timeline.elapsed += by;
+        let elapsed = timeline.elapsed;
+        let (ended, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut timeline.sleepers)
+            .into_iter()
+            .partition(|(end, _, _)| *end <= elapsed);
+        timeline.sleepers = waiting;
+        self.publish(&timeline);
+        drop(timeline);
+        for (_, _, waker) in ended {
+            let _ = waker.send(());
+        }
+    }
+
+    /// Waits until a sleep is waiting on this clock and returns how long it is (the first
+    /// one started, when several wait).
+    pub async fn next_sleep(&self) -> Duration {
+        let mut waiting = self.waiting.subscribe();
+        let durations = waiting
+            .wait_for(|durations| !durations.is_empty())
+            .await
+            .expect("the clock holds its sender");
+        durations[0]
+    }
+
+    /// The durations of the sleeps waiting now, oldest first.
+    pub fn sleeping(&self) -> Vec<Duration> {
+        self.waiting.borrow().clone()
+    }
+
+    fn timeline(&self) -> std::sync::MutexGuard<'_, Timeline> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Tells the watchers which sleeps wait (dropped ones, whose sleep was cancelled, are
+    /// left out).
+    fn publish(&self, timeline: &Timeline) {
+        let durations = timeline
+            .sleepers
+            .iter()
+            .filter(|(_, _, waker)| !waker.is_closed())
+            .map(|(_, duration, _)| *duration)
+            .collect();
+        self.waiting.send_replace(durations);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> OffsetDateTime {
+        self.timeline().now
+    }
+
+    fn sleep(&self, duration: Duration) -> Sleep {
+        if duration.is_zero() {
+            return Box::pin(std::future::ready(()));
+        }
+        let (waker, woken) = oneshot::channel();
+        {
+            let mut timeline = self.timeline();
+            let end = timeline.elapsed + duration;
+            timeline.sleepers.push((end, duration, waker));
+            self.publish(&timeline);
+        }
+        Box::pin(async move {
+            // A dropped clock never wakes its sleepers; that ends nothing either.
+            if woken.await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_sleep_ends_only_when_the_clock_is_advanced_past_it() {
+        let start = OffsetDateTime::UNIX_EPOCH;
+        let clock = ManualClock::starting_at(start);
+        let mut sleep = clock.sleep(Duration::from_secs(2));
+        assert_eq!(clock.next_sleep().await, Duration::from_secs(2));
+        clock.advance(Duration::from_secs(1));
+        assert!(futures_util::FutureExt::now_or_never(&mut sleep).is_none());
+        clock.advance(Duration::from_secs(1));
+        sleep.await;
+        assert_eq!(clock.now(), start + Duration::from_secs(2));
+        assert!(clock.sleeping().is_empty());
+    }
+}
