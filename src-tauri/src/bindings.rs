@@ -14,8 +14,8 @@ fn export_typescript_bindings() {
     let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/src/bindings");
     let config = Config::new().with_large_int("number").with_out_dir(&out);
     ringside_client::session::AppStatus::export_all(&config).unwrap();
-    crate::preferences::Preferences::export_all(&config).unwrap();
-    crate::preferences::PreferencesUpdate::export_all(&config).unwrap();
+    ringside_client::preferences::Preferences::export_all(&config).unwrap();
+    ringside_client::preferences::PreferencesUpdate::export_all(&config).unwrap();
     crate::commands::EmbeddedInfo::export_all(&config).unwrap();
     ringside_client::session::PopupView::export_all(&config).unwrap();
     ringside_client::session::Notice::export_all(&config).unwrap();

@@ -17,8 +17,8 @@ use ts_rs::TS;
 
 use crate::desktop::Desktop;
 use crate::error::UiError;
-use crate::preferences::{Preferences, PreferencesUpdate};
 use crate::secret;
+use ringside_client::preferences::{Preferences, PreferencesUpdate};
 
 /// How many journal entries a page holds.
 const JOURNAL_PAGE: i64 = 50;

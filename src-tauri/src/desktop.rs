@@ -14,8 +14,8 @@ use tauri::AppHandle;
 
 use crate::display::TauriDisplay;
 use crate::error::UiError;
-use crate::preferences::{Preferences, PreferencesFile};
 use crate::secret;
+use ringside_client::preferences::{Preferences, PreferencesFile};
 
 /// Where the app keeps its files.
 #[derive(Debug, Clone)]

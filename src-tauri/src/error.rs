@@ -3,6 +3,7 @@
 
 use ringside_client::error::ClientError;
 use ringside_client::links::LinkRefused;
+use ringside_client::preferences::PreferencesError;
 use ringside_client::session::SessionError;
 use serde::Serialize;
 use ts_rs::TS;
@@ -43,6 +44,12 @@ impl From<SessionError> for UiError {
 
 impl From<LinkRefused> for UiError {
     fn from(error: LinkRefused) -> UiError {
+        UiError::new(error.code(), error.to_string())
+    }
+}
+
+impl From<PreferencesError> for UiError {
+    fn from(error: PreferencesError) -> UiError {
         UiError::new(error.code(), error.to_string())
     }
 }

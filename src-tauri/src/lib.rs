@@ -10,7 +10,6 @@ mod error;
 mod notification;
 mod phone_links;
 mod popup;
-mod preferences;
 mod secret;
 mod tray;
 

@@ -12,6 +12,7 @@
 //! - [`error`]: [`error::ClientError`], with a stable code for the UI;
 //! - [`links`]: which links the app may open (the help desk over https, phone links, the
 //!   hub's softphone link);
+//! - [`preferences`]: the agent's settings for the app, checked, and their file;
 //! - [`dial_prompt`]: phone links the agent did not type wait for a confirmation;
 //! - [`call_notification`]: which desktop notification to show, replace or withdraw;
 //! - [`wake`]: noticing a sleep, so that the stream reconnects at once after it;
@@ -72,6 +73,7 @@ pub mod dial_prompt;
 pub mod endpoint;
 pub mod error;
 pub mod links;
+pub mod preferences;
 pub mod rest;
 pub mod session;
 pub mod state;

@@ -1,22 +1,53 @@
-//! The agent's settings for this app, kept as JSON in the app's config directory, readable
-//! by its owner only. The remote hub's token is not among them: it lives in the OS keyring
-//! ([`crate::secret`]).
+//! The agent's settings for the desktop app, kept as JSON in the app's config directory,
+//! readable by its owner only, and checked before they are kept. The remote hub's token is
+//! not among them: the app keeps it in the OS keyring.
 
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use ringside_client::endpoint::{self, PlainHttp};
-use ringside_client::session::HubMode;
-use ringside_client::state::PopupOn;
 use serde::{Deserialize, Serialize};
-use ts_rs::TS;
 use url::Url;
 
-use crate::error::UiError;
+use crate::endpoint::{self, PlainHttp};
+use crate::error::ClientError;
+use crate::session::HubMode;
+use crate::state::PopupOn;
+
+/// Why settings were not kept, with a stable code for the UI.
+#[derive(Debug, thiserror::Error)]
+pub enum PreferencesError {
+    /// A setting the app cannot use; the message says which and what it should look like.
+    #[error("{0}")]
+    Invalid(String),
+    /// The hub URL is refused by the connection's own rules (e.g. plain http elsewhere).
+    #[error(transparent)]
+    Hub(#[from] ClientError),
+    /// The file could not be written.
+    #[error("saving {path}: {source}")]
+    Save {
+        /// The preferences file.
+        path: String,
+        /// What the system said.
+        source: std::io::Error,
+    },
+}
+
+impl PreferencesError {
+    /// The stable code the UI branches on: `invalid_input`, `preferences`, or the hub
+    /// client's code (`plain_http_hub`, …).
+    pub fn code(&self) -> &'static str {
+        match self {
+            PreferencesError::Invalid(_) => "invalid_input",
+            PreferencesError::Hub(error) => error.code(),
+            PreferencesError::Save { .. } => "preferences",
+        }
+    }
+}
 
 /// The settings as stored and as the UI shows them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(default)]
 pub struct Preferences {
     /// Embedded or remote hub.
@@ -54,7 +85,8 @@ impl Default for Preferences {
 }
 
 /// What the Settings form sends.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PreferencesUpdate {
     /// Embedded or remote hub.
     pub mode: HubMode,
@@ -82,14 +114,13 @@ impl PreferencesUpdate {
         &self,
         current: &Preferences,
         plain_http: PlainHttp,
-    ) -> Result<Preferences, UiError> {
+    ) -> Result<Preferences, PreferencesError> {
         let hub_url = self.hub_url.trim().trim_end_matches('/').to_owned();
         if self.mode == HubMode::Remote {
             if Url::parse(&hub_url).is_err() {
-                return Err(UiError::new(
-                    "invalid_input",
-                    format!("{hub_url:?} is not a hub URL (like https://ringside.example.com)"),
-                ));
+                return Err(PreferencesError::Invalid(format!(
+                    "{hub_url:?} is not a hub URL (like https://ringside.example.com)"
+                )));
             }
             endpoint::check_hub_url(&hub_url, plain_http)?;
         }
@@ -97,10 +128,9 @@ impl PreferencesUpdate {
         if !helpdesk_url.is_empty() {
             let parsed = Url::parse(&helpdesk_url).ok();
             if parsed.as_ref().map(Url::scheme) != Some("https") {
-                return Err(UiError::new(
-                    "invalid_input",
-                    format!("{helpdesk_url:?} is not an https address of a help desk"),
-                ));
+                return Err(PreferencesError::Invalid(format!(
+                    "{helpdesk_url:?} is not an https address of a help desk"
+                )));
             }
         }
         Ok(Preferences {
@@ -167,12 +197,10 @@ impl PreferencesFile {
 
     /// Writes the preferences (to a temporary file first, so a crash leaves the old ones),
     /// readable by the owner only.
-    pub fn save(&self, preferences: &Preferences) -> Result<(), UiError> {
-        let failed = |e: std::io::Error| {
-            UiError::new(
-                "preferences",
-                format!("saving {}: {e}", self.path.display()),
-            )
+    pub fn save(&self, preferences: &Preferences) -> Result<(), PreferencesError> {
+        let failed = |source: std::io::Error| PreferencesError::Save {
+            path: self.path.display().to_string(),
+            source,
         };
         if let Some(dir) = self.path.parent() {
             std::fs::create_dir_all(dir).map_err(failed)?;
@@ -254,8 +282,8 @@ mod tests {
         let error = bad_hub
             .apply_to(&Preferences::default(), LOOPBACK_ONLY)
             .unwrap_err();
-        assert_eq!(error.code, "invalid_input");
-        assert!(error.message.contains("not a hub URL"), "{error}");
+        assert_eq!(error.code(), "invalid_input");
+        assert!(error.to_string().contains("not a hub URL"), "{error}");
         let plain_http_desk = PreferencesUpdate {
             helpdesk_url: "http://support.example.com".into(),
             ..update()
@@ -296,8 +324,8 @@ mod tests {
         let error = lan
             .apply_to(&Preferences::default(), LOOPBACK_ONLY)
             .unwrap_err();
-        assert_eq!(error.code, "plain_http_hub");
-        assert!(error.message.contains("unencrypted"), "{error}");
+        assert_eq!(error.code(), "plain_http_hub");
+        assert!(error.to_string().contains("unencrypted"), "{error}");
         assert!(lan
             .apply_to(&Preferences::default(), PlainHttp::Allowed)
             .is_ok());
