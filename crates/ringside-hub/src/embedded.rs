@@ -14,6 +14,7 @@ use ringside_core::call::Provider;
 use crate::config::{self, Config, Settings};
 use crate::recorder::Recorder;
 use crate::store::Store;
+use crate::webhook_url::Webhook;
 use crate::{state, token, RunningHub};
 
 /// How long the test call rings before the caller gives up.
@@ -90,14 +91,14 @@ impl EmbeddedHub {
             urls.push(WebhookUrl {
                 provider: Provider::Generic,
                 label: "Generic CTI (Zammad-compatible) webhook".into(),
-                url: format!("{base}/api/v1/cti/{}", config.generic.token),
+                url: Webhook::Generic.url(&base, &config.generic.token),
             });
         }
         if config.placetel.enabled {
             urls.push(WebhookUrl {
                 provider: Provider::Placetel,
                 label: "Placetel notify URL".into(),
-                url: format!("{base}/api/v1/placetel/{}", config.placetel.token),
+                url: Webhook::Placetel.url(&base, &config.placetel.token),
             });
         }
         if config.sipgate.enabled {
@@ -105,7 +106,7 @@ impl EmbeddedHub {
                 urls.push(WebhookUrl {
                     provider: Provider::Sipgate,
                     label: format!("sipgate.io {route}going URL"),
-                    url: format!("{base}/api/v1/sipgate/{}/{route}", config.sipgate.token),
+                    url: Webhook::Sipgate(route).url(&base, &config.sipgate.token),
                 });
             }
         }
@@ -113,7 +114,7 @@ impl EmbeddedHub {
             urls.push(WebhookUrl {
                 provider: Provider::Twilio,
                 label: "Twilio voice URL".into(),
-                url: format!("{base}/api/v1/twilio/{}/voice", config.twilio.token),
+                url: Webhook::Twilio("voice").url(&base, &config.twilio.token),
             });
         }
         urls
@@ -129,7 +130,7 @@ impl EmbeddedHub {
                 self.config_path.display()
             );
         }
-        let url = format!("{}/api/v1/cti/{}", self.running.url(), config.generic.token);
+        let url = Webhook::Generic.url(&self.running.url(), &config.generic.token);
         let call_id = format!("ringside-test-{}", token::generate());
         let client = reqwest::Client::new();
         post_event(&client, &url, &call_id, "newCall", None).await?;

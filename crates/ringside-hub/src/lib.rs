@@ -3,14 +3,19 @@
 //! apps. Runs standalone (`ringside-hub serve`) or embedded in the desktop app ([`start`]).
 
 pub mod api;
+pub mod api_error;
 pub mod config;
 pub mod dial;
 pub mod embedded;
+pub mod extract;
+pub mod intake;
 pub mod janitor;
 pub mod online;
 pub mod owner_only;
 pub mod placetel_users;
 pub mod recorder;
+pub mod redact;
+pub mod routes;
 pub mod server;
 pub mod state;
 pub mod store;
@@ -18,6 +23,8 @@ pub mod stream;
 pub mod stream_slots;
 pub mod token;
 pub mod webhook;
+pub mod webhook_log;
+pub mod webhook_url;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -33,7 +40,7 @@ use crate::recorder::Recorder;
 use crate::state::Hub;
 use crate::store::Store;
 use crate::stream_slots::StreamSlots;
-use crate::webhook::log::WebhookLog;
+use crate::webhook_log::WebhookLog;
 
 /// A hub serving on a socket.
 #[derive(Debug)]
@@ -112,7 +119,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningHub> {
         placetel_users: Default::default(),
     });
     let (stop, stopped) = oneshot::channel::<()>();
-    let app = api::router(hub.clone());
+    let app = routes::router(hub.clone());
     let server = tokio::spawn(async move { server::serve(listener, app, &limits, stopped).await });
     let janitor = tokio::spawn(janitor::run(hub.clone()));
     Ok(RunningHub {

@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 use crate::config::Settings;
 use crate::recorder::Recorder;
 use crate::store::{NewAgent, Store};
-use crate::webhook::log::WebhookLog;
+use crate::webhook_log::WebhookLog;
 
 /// The running hub's shared state.
 #[derive(Debug)]

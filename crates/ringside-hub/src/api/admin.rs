@@ -10,12 +10,12 @@ use ringside_core::agent::{Identities, Presence, Role};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::auth::Admin;
-use super::error::ApiError;
+use crate::api_error::ApiError;
+use crate::extract::Admin;
 use crate::state::{self, Hub};
 use crate::store::AgentChange;
 use crate::token;
-use crate::webhook::log::WebhookLogEntry;
+use crate::webhook_log::WebhookLogEntry;
 
 /// `GET /api/v1/admin/agents`.
 pub async fn agents(

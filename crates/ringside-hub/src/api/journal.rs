@@ -9,8 +9,8 @@ use ringside_core::call::Call;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::auth::Agent;
-use super::error::ApiError;
+use crate::api_error::ApiError;
+use crate::extract::Agent;
 use crate::state::Hub;
 use ringside_core::listing::{JournalFilter, JournalPage};
 

@@ -11,8 +11,8 @@ use ringside_core::number::{self, E164};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::auth::Agent;
-use super::error::ApiError;
+use crate::api_error::ApiError;
+use crate::extract::Agent;
 use crate::state::{self, Hub};
 
 /// `GET /api/v1/me`.

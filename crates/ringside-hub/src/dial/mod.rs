@@ -13,25 +13,20 @@ use std::sync::Arc;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::{Json, Router};
+use axum::Json;
 use ringside_core::call::Provider;
 use serde::{Deserialize, Serialize};
 
 use self::plan::Dialer;
-use crate::api::{Agent, ApiError};
+use crate::api_error::ApiError;
+use crate::extract::Agent;
+use crate::intake;
 use crate::state::Hub;
-use crate::webhook::pipeline;
-
-/// `POST /api/v1/dial`, merged into the hub's router.
-pub fn routes() -> Router<Arc<Hub>> {
-    Router::new().route("/api/v1/dial", post(dial))
-}
 
 /// What the agent asks to dial.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct DialRequest {
+pub struct DialRequest {
     /// The number as typed or clicked, national or international.
     number: String,
 }
@@ -39,7 +34,7 @@ struct DialRequest {
 /// How the call was placed, tagged `via`.
 #[derive(Debug, Serialize)]
 #[serde(tag = "via", rename_all = "lowercase")]
-enum Dialed {
+pub enum Dialed {
     /// Placetel is ringing the agent's SIP user.
     Placetel(Placed),
     /// sipgate is ringing the agent's device.
@@ -57,7 +52,7 @@ enum Dialed {
 
 /// A call a provider accepted.
 #[derive(Debug, Serialize)]
-struct Placed {
+pub struct Placed {
     /// The customer's number in E.164.
     number: String,
     /// The caller ID sent to the provider; `None`: the provider's default for the agent.
@@ -67,7 +62,7 @@ struct Placed {
 }
 
 /// `POST /api/v1/dial`.
-async fn dial(
+pub async fn dial(
     State(hub): State<Arc<Hub>>,
     Agent(agent): Agent,
     body: Result<Json<DialRequest>, JsonRejection>,
@@ -138,7 +133,7 @@ async fn dial(
             event.user = Some(agent.name.clone());
             // The phone is already ringing: a journal failure must not make the agent
             // dial again, so it is logged, not answered.
-            if let Err(e) = pipeline::process(&hub, Provider::Twilio, event).await {
+            if let Err(e) = intake::process(&hub, Provider::Twilio, event).await {
                 tracing::error!("click-to-dial call {sid} placed but not recorded: {e}");
             }
             Dialed::Twilio(Placed {

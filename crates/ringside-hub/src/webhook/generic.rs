@@ -13,7 +13,7 @@ use ringside_providers::{generic, Params};
 use serde_json::Value;
 
 use super::gate::{self, Refusal};
-use super::pipeline;
+use crate::intake;
 use crate::recorder::RecordError;
 use crate::state::Hub;
 
@@ -31,7 +31,7 @@ pub async fn generic_cti(
     let endpoint = &hub.settings.config.generic;
     let gated = gate::open(endpoint.enabled, &endpoint.token, &path_token, body);
     let (status, answer) = handle(&hub, content_type.as_deref(), gated.body).await;
-    super::log::reply(
+    crate::webhook_log::reply(
         &hub.webhook_log,
         "generic",
         &headers,
@@ -59,11 +59,11 @@ async fn handle(
         Ok(event) => event,
         Err(e) => return fail(StatusCode::UNPROCESSABLE_ENTITY, &e.to_string()),
     };
-    match pipeline::process(hub, Provider::Generic, event).await {
+    match intake::process(hub, Provider::Generic, event).await {
         Ok(answer) => (StatusCode::OK, generic::answer(&answer)),
         Err(RecordError::Journal(e)) => fail(StatusCode::UNPROCESSABLE_ENTITY, &e.to_string()),
         Err(RecordError::Store(e)) => {
-            let (status, message) = pipeline::not_recorded("generic CTI", &e);
+            let (status, message) = intake::not_recorded("generic CTI", &e);
             fail(status, &message)
         }
     }

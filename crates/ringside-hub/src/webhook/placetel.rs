@@ -17,7 +17,7 @@ use ringside_core::journal::JournalError;
 use ringside_providers::{placetel, Params};
 
 use super::gate::{self, Refusal};
-use super::pipeline;
+use crate::intake;
 use crate::recorder::RecordError;
 use crate::state::Hub;
 
@@ -31,7 +31,7 @@ pub async fn placetel(
     let endpoint = &hub.settings.config.placetel;
     let gated = gate::open(endpoint.enabled, &endpoint.token, &path_token, body);
     let answered = handle(&hub, &headers, gated.body).await;
-    super::log::reply(
+    crate::webhook_log::reply(
         &hub.webhook_log,
         "placetel",
         &headers,
@@ -99,11 +99,11 @@ async fn handle(
             event.user = None;
         }
     }
-    match pipeline::process(hub, Provider::Placetel, event).await {
+    match intake::process(hub, Provider::Placetel, event).await {
         Ok(answer) => (StatusCode::OK, placetel::answer(&answer)),
         Err(RecordError::Journal(e)) => fail(StatusCode::UNPROCESSABLE_ENTITY, &e.to_string()),
         Err(RecordError::Store(e)) => {
-            let (status, message) = pipeline::not_recorded("Placetel", &e);
+            let (status, message) = intake::not_recorded("Placetel", &e);
             (status, placetel::error(&message))
         }
     }

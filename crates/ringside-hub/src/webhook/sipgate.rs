@@ -15,9 +15,10 @@ use ringside_core::routing::PbxAnswer;
 use ringside_providers::{sipgate, Params};
 
 use super::gate::{self, Refusal};
-use super::pipeline;
+use crate::intake;
 use crate::recorder::RecordError;
 use crate::state::Hub;
+use crate::webhook_url::Webhook;
 
 /// The handler; see the module documentation.
 pub async fn sipgate(
@@ -27,13 +28,13 @@ pub async fn sipgate(
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     if route != "in" && route != "out" {
-        return crate::api::ApiError::not_found("sipgate webhooks end in /in or /out")
+        return crate::api_error::ApiError::not_found("sipgate webhooks end in /in or /out")
             .into_response();
     }
     let endpoint = &hub.settings.config.sipgate;
     let gated = gate::open(endpoint.enabled, &endpoint.token, &path_token, body);
     let answered = handle(&hub, &headers, gated.body).await;
-    super::log::reply(
+    crate::webhook_log::reply(
         &hub.webhook_log,
         "sipgate",
         &headers,
@@ -67,11 +68,7 @@ async fn handle(
         Err(e) => return fail(StatusCode::BAD_REQUEST, &e.to_string()),
     };
     let callback = |direction: &str| {
-        format!(
-            "{}/api/v1/sipgate/{}/{direction}",
-            hub.settings.config.public_url.trim_end_matches('/'),
-            config.token
-        )
+        Webhook::Sipgate(direction).url(&hub.settings.config.public_url, &config.token)
     };
     let event = match sipgate::event(&params) {
         Ok(Some(event)) => event,
@@ -87,11 +84,11 @@ async fn handle(
     };
     let direction = event.direction.map(|d| d.as_str()).unwrap_or("in");
     let url = callback(direction);
-    match pipeline::process(hub, Provider::Sipgate, event).await {
+    match intake::process(hub, Provider::Sipgate, event).await {
         Ok(answer) => (StatusCode::OK, sipgate::answer(&answer, &url)),
         Err(RecordError::Journal(e)) => fail(StatusCode::UNPROCESSABLE_ENTITY, &e.to_string()),
         Err(RecordError::Store(e)) => {
-            let (status, message) = pipeline::not_recorded("sipgate", &e);
+            let (status, message) = intake::not_recorded("sipgate", &e);
             fail(status, &message)
         }
     }

@@ -35,7 +35,7 @@ pub enum Failure {
     #[error(transparent)]
     Journal(JournalError),
     /// The store failed, or is busy; nothing was stored.
-    #[error("{}", crate::webhook::pipeline::store_answer(.0).1)]
+    #[error("{}", crate::intake::store_answer(.0).1)]
     Store(StoreError),
 }
 

@@ -56,7 +56,7 @@ impl Inbound {
         if self.method == Method::GET {
             self.uri.query().unwrap_or_default().to_owned()
         } else {
-            crate::webhook::log::request_text(&self.body)
+            crate::webhook_log::request_text(&self.body)
         }
     }
 
@@ -80,7 +80,7 @@ impl Inbound {
             .map(str::to_owned);
         let checked = self.checked(&config.auth_token, &url, signature.as_deref());
         if let Err(Failure::Signature(e)) = &checked {
-            let url = crate::webhook::redact::tokens(&url);
+            let url = crate::redact::tokens(&url);
             tracing::warn!("Twilio request to {url} refused: {e}");
         }
         checked

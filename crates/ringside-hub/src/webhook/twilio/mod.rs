@@ -19,6 +19,7 @@ mod failure;
 mod inbound;
 mod offers;
 mod queue;
+mod replies;
 mod rest;
 mod studio;
 
@@ -27,28 +28,17 @@ use std::sync::Arc;
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Extension, Router};
+use axum::Extension;
 use ringside_providers::{generic, twilio};
 
 use self::failure::Failure;
 use self::inbound::Inbound;
-use self::offers::Offers;
-use super::log::WebhookLogEntry;
+pub use self::offers::Offers;
 use crate::state::Hub;
-
-/// The Twilio routes; see the module documentation.
-pub fn routes() -> Router<Arc<Hub>> {
-    Router::new()
-        .route("/api/v1/twilio/{token}/voice", get(calls).post(calls))
-        .route("/api/v1/twilio/{token}/status", post(calls))
-        .route("/api/v1/twilio/{token}/agents", get(agents).post(agents))
-        .route("/api/v1/twilio/{token}/events", post(events))
-        .layer(Extension(Arc::new(Offers::default())))
-}
+use crate::webhook_log::WebhookLogEntry;
 
 /// `voice` and `status`: TwiML in, TwiML out.
-async fn calls(
+pub async fn calls(
     State(hub): State<Arc<Hub>>,
     Extension(offers): Extension<Arc<Offers>>,
     Path(token): Path<String>,
@@ -64,7 +54,7 @@ async fn calls(
 }
 
 /// `agents`, for Studio.
-async fn agents(
+pub async fn agents(
     State(hub): State<Arc<Hub>>,
     Path(token): Path<String>,
     inbound: Inbound,
@@ -78,7 +68,7 @@ async fn agents(
 }
 
 /// `events`, for Studio.
-async fn events(
+pub async fn events(
     State(hub): State<Arc<Hub>>,
     Path(token): Path<String>,
     inbound: Inbound,
@@ -118,7 +108,7 @@ enum Format {
 /// Logs the request with its answer, and answers.
 fn reply(hub: &Hub, seen: Seen, format: Format, outcome: Result<String, Failure>) -> Response {
     let request = match &outcome {
-        Err(Failure::Gate(_)) => crate::webhook::log::NOT_KEPT.to_owned(),
+        Err(Failure::Gate(_)) => crate::webhook_log::NOT_KEPT.to_owned(),
         _ => seen.request,
     };
     let (status, body) = match outcome {

@@ -90,7 +90,7 @@ pub fn reply(
         .into_response()
 }
 
-/// What the log keeps of a request refused at the gate (see [`super::gate::Gated`]).
+/// What the log keeps of a request refused at the gate (see [`crate::webhook::gate::Gated`]).
 pub const NOT_KEPT: &str = "(body not kept: refused at the gate)";
 
 /// The body of a request as the log keeps it: its text, or why it could not be read.
