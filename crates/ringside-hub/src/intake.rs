@@ -67,7 +67,7 @@ pub async fn process_noting_repeats(
     let facts = enrich(hub, provider, &event, answer == PbxAnswer::Reject)?;
     let recorded = hub
         .recorder
-        .call_event(provider, &event, &facts, Hub::now())
+        .call_event(provider, &event, &facts, hub.clock.now())
         .await?;
     Ok(Processed {
         answer,

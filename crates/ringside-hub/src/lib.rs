@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod api_error;
+pub mod clock;
 pub mod config;
 pub mod dial;
 pub mod embedded;
@@ -35,6 +36,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::recorder::Recorder;
 use crate::state::Hub;
@@ -91,8 +93,17 @@ fn sipgate_verifier(settings: &Settings) -> anyhow::Result<Option<SipgateVerifie
     Ok(Some(verifier))
 }
 
-/// Opens the store, binds the listener and serves in the background.
+/// Opens the store, binds the listener and serves in the background, on the system's clock.
 pub async fn start(settings: Settings) -> anyhow::Result<RunningHub> {
+    start_with_clock(settings, Arc::new(SystemClock)).await
+}
+
+/// [`start`] on `clock`: a test's [`clock::ManualClock`] drives the janitor and the time of
+/// every change.
+pub async fn start_with_clock(
+    settings: Settings,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<RunningHub> {
     for warning in settings.warnings() {
         tracing::warn!("{warning}");
     }
@@ -109,7 +120,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningHub> {
     let addr = listener.local_addr()?;
     let limits = settings.config.limits.clone();
     let hub = Arc::new(Hub {
-        recorder: Recorder::with_queue(store.clone(), writer, limits.write_queue),
+        recorder: Recorder::with_queue(store.clone(), writer, limits.write_queue, clock.clone()),
         stream_slots: StreamSlots::new(limits.streams_per_agent),
         store,
         settings,
@@ -117,6 +128,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningHub> {
         stopping: tokio::sync::watch::Sender::new(false),
         sipgate_verifier,
         placetel_users: Default::default(),
+        clock,
     });
     let (stop, stopped) = oneshot::channel::<()>();
     let app = routes::router(hub.clone());

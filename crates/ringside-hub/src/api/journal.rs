@@ -63,7 +63,9 @@ pub async fn done_one(
 ) -> Result<Json<Call>, ApiError> {
     let Path(id) = id?;
     let Json(body) = body?;
-    hub.recorder.set_done(&[id], body.done, Hub::now()).await?;
+    hub.recorder
+        .set_done(&[id], body.done, hub.clock.now())
+        .await?;
     hub.store
         .call(id)
         .await?
@@ -114,6 +116,9 @@ pub async fn done_many(
             "at most {MAX_IDS} ids at once"
         )));
     }
-    let changed = hub.recorder.set_done(&body.ids, true, Hub::now()).await?;
+    let changed = hub
+        .recorder
+        .set_done(&body.ids, true, hub.clock.now())
+        .await?;
     Ok(Json(json!({ "updated": changed.len() })))
 }

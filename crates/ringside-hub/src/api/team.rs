@@ -40,7 +40,7 @@ pub async fn set_dnd(
 ) -> Result<Json<Presence>, ApiError> {
     let Json(body) = body?;
     hub.recorder
-        .set_dnd(&agent.login, body.dnd, Hub::now())
+        .set_dnd(&agent.login, body.dnd, hub.clock.now())
         .await?
         .map(Json)
         .ok_or_else(|| ApiError::not_found("the agent was removed"))

@@ -23,6 +23,7 @@ use tokio::sync::{broadcast, oneshot};
 use self::commit::{Change, Writer};
 pub use self::commit::{EventSink, Published};
 pub use self::presence::LiveStream;
+use crate::clock::{Clock, SystemClock};
 use crate::online::Online;
 use crate::store::{self, AgentChange, NewAgent, Store, StoreError};
 
@@ -67,20 +68,30 @@ pub struct Recorder {
     writer: Writer,
     store: Store,
     online: Arc<Online>,
+    /// The time of the presence events the settling write records.
+    clock: Arc<dyn Clock>,
 }
 
 impl Recorder {
-    /// Starts the writer thread on the store's writer connection, with the default queue.
+    /// Starts the writer thread on the store's writer connection, with the default queue and
+    /// the system's clock.
     pub fn new(store: Store, conn: Connection) -> Self {
-        Self::with_queue(store, conn, DEFAULT_QUEUE)
+        Self::with_queue(store, conn, DEFAULT_QUEUE, Arc::new(SystemClock))
     }
 
-    /// Starts the writer thread with room for `queue_capacity` waiting changes (at least 1).
-    pub fn with_queue(store: Store, conn: Connection, queue_capacity: usize) -> Self {
+    /// Starts the writer thread with room for `queue_capacity` waiting changes (at least 1),
+    /// timing the presence it records by `clock`.
+    pub fn with_queue(
+        store: Store,
+        conn: Connection,
+        queue_capacity: usize,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         Recorder {
             writer: Writer::start(conn, queue_capacity),
             store,
             online: Arc::default(),
+            clock,
         }
     }
 
@@ -96,10 +107,11 @@ impl Recorder {
         F: FnOnce(&Connection, &mut EventSink) -> Result<T, RecordError> + Send + 'static,
     {
         // Presence that a failed write left unsaid is said before anything else.
-        presence::settle(&self.writer, &self.online);
+        presence::settle(&self.writer, &self.online, &self.clock);
         let (answer, answered) = oneshot::channel();
         let online = self.online.clone();
         let writer = self.writer.clone();
+        let clock = self.clock.clone();
         let change: Change = Box::new(move |conn, sink| {
             let first = sink.len();
             match change(conn, sink) {
@@ -110,7 +122,7 @@ impl Recorder {
                         Box::new(move |committed| {
                             if committed.is_ok() && !said.is_empty() {
                                 online.said(said);
-                                presence::settle(&writer, &online);
+                                presence::settle(&writer, &online, &clock);
                             }
                             let _ =
                                 answer.send(committed.map(|()| value).map_err(RecordError::from));
@@ -337,7 +349,7 @@ impl Recorder {
     /// online from now on while it has one. The presence event that tells the team is
     /// written after; [`Recorder::settled`] waits for it.
     pub fn stream_opened(&self, login: &str) -> LiveStream {
-        LiveStream::open(login, &self.online, &self.writer)
+        LiveStream::open(login, &self.online, &self.writer, &self.clock)
     }
 
     /// Waits until the presence of every agent whose streams changed is recorded (or the

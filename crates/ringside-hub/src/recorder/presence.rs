@@ -11,6 +11,7 @@ use rusqlite::Connection;
 use time::OffsetDateTime;
 
 use super::commit::{Change, EventSink, Writer};
+use crate::clock::Clock;
 use crate::online::Online;
 use crate::store::{self, AgentRow, StoreError};
 
@@ -111,11 +112,11 @@ pub(super) fn said(events: &[StreamEvent]) -> Vec<(String, bool)> {
 
 /// Queues a write that records the presence of agents whose streams changed, unless one is
 /// queued already or nothing is unsaid; does not wait for it.
-pub(super) fn settle(writer: &Writer, online: &Arc<Online>) {
+pub(super) fn settle(writer: &Writer, online: &Arc<Online>, clock: &Arc<dyn Clock>) {
     if online.claim_settle() {
         // A full or closed queue drops the change unrun, which hands the claim back to the
         // next write (see `SettleTicket`).
-        let _ = writer.submit(settle_change(online.clone()));
+        let _ = writer.submit(settle_change(online.clone(), clock.clone()));
     }
 }
 
@@ -126,17 +127,24 @@ pub struct LiveStream {
     login: String,
     online: Arc<Online>,
     writer: Writer,
+    clock: Arc<dyn Clock>,
 }
 
 impl LiveStream {
     /// Counts a new live stream of `login` and queues the write that tells the team.
-    pub(super) fn open(login: &str, online: &Arc<Online>, writer: &Writer) -> Self {
+    pub(super) fn open(
+        login: &str,
+        online: &Arc<Online>,
+        writer: &Writer,
+        clock: &Arc<dyn Clock>,
+    ) -> Self {
         online.opened(login);
-        settle(writer, online);
+        settle(writer, online, clock);
         LiveStream {
             login: login.to_owned(),
             online: online.clone(),
             writer: writer.clone(),
+            clock: clock.clone(),
         }
     }
 }
@@ -144,12 +152,12 @@ impl LiveStream {
 impl Drop for LiveStream {
     fn drop(&mut self) {
         self.online.closed(&self.login);
-        settle(&self.writer, &self.online);
+        settle(&self.writer, &self.online, &self.clock);
     }
 }
 
 /// The write that records the presence of the agents whose live state the log does not say.
-fn settle_change(online: Arc<Online>) -> Change {
+fn settle_change(online: Arc<Online>, clock: Arc<dyn Clock>) -> Change {
     let mut ticket = SettleTicket {
         online,
         started: false,
@@ -162,11 +170,7 @@ fn settle_change(online: Arc<Online>) -> Change {
             for (login, is_online) in online.to_settle() {
                 if let Some(agent) = store::agents::by_login(conn, &login)? {
                     let presence = of_agent(conn, is_online, agent)?;
-                    sink.append(
-                        conn,
-                        OffsetDateTime::now_utc(),
-                        EventBody::Presence { presence },
-                    )?;
+                    sink.append(conn, clock.now(), EventBody::Presence { presence })?;
                 }
                 said.push((login, is_online));
             }

@@ -33,6 +33,7 @@ pub async fn generic_cti(
     let (status, answer) = handle(&hub, content_type.as_deref(), gated.body).await;
     crate::webhook_log::reply(
         &hub.webhook_log,
+        hub.clock.now(),
         "generic",
         &headers,
         gated.logged,

@@ -33,6 +33,7 @@ pub async fn placetel(
     let answered = handle(&hub, &headers, gated.body).await;
     crate::webhook_log::reply(
         &hub.webhook_log,
+        hub.clock.now(),
         "placetel",
         &headers,
         gated.logged,

@@ -36,6 +36,7 @@ pub async fn sipgate(
     let answered = handle(&hub, &headers, gated.body).await;
     crate::webhook_log::reply(
         &hub.webhook_log,
+        hub.clock.now(),
         "sipgate",
         &headers,
         gated.logged,

@@ -126,6 +126,7 @@ fn reply(hub: &Hub, seen: Seen, format: Format, outcome: Result<String, Failure>
         }
     };
     hub.webhook_log.push(WebhookLogEntry::new(
+        hub.clock.now(),
         "twilio",
         &seen.headers,
         request,
