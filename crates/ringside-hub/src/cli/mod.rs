@@ -100,12 +100,12 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         result = tokio::signal::ctrl_c() => {
             result.context("waiting for Ctrl-C")?;
             tracing::info!("stopping");
-            running.stop().await
+            Ok(running.stop().await?)
         }
         result = wait_for_term() => {
             result?;
             tracing::info!("stopping");
-            running.stop().await
+            Ok(running.stop().await?)
         }
     }
 }
