@@ -1,5 +1,6 @@
-//! Why a Twilio request was not acted on, with the status code it gets, so that every
-//! endpoint refuses the same way and the admin reads the reason in the webhook log.
+//! Why a PBX webhook request was not acted on, with the status code it gets, so that every
+//! provider's endpoint refuses the same way and the admin reads the reason in the webhook
+//! log. Each provider writes the message in its own format (JSON, XML, TwiML).
 
 use axum::extract::rejection::BytesRejection;
 use axum::http::StatusCode;
@@ -13,16 +14,20 @@ use crate::recorder::RecordError;
 use crate::store::StoreError;
 use crate::webhook::gate::Refusal;
 
-/// A refused or failed Twilio request; see the module documentation.
+/// The message the PBX gets when the store did not record its event and is not just busy.
+const NOT_RECORDED: &str = "the hub could not record the event; retry later";
+
+/// A refused or failed webhook request; see the module documentation.
 #[derive(Debug, Error)]
 pub enum Failure {
-    /// The endpoint is off, or the path's token is wrong (Zammad's texts).
+    /// The endpoint is off, the path's token is wrong (Zammad's texts), or the body could
+    /// not be read.
     #[error("{}", .0.message)]
     Gate(Refusal),
     /// The body could not be read (too large, cut off).
     #[error("{}", .0.body_text())]
     Body(BytesRejection),
-    /// `X-Twilio-Signature` is missing or wrong: the request may not come from Twilio.
+    /// The signature header is missing or wrong: the request may not come from the provider.
     #[error("{0}")]
     Signature(#[from] SignatureError),
     /// The body is not form data or JSON.
@@ -31,12 +36,20 @@ pub enum Failure {
     /// The parameters are not a Twilio request about a call.
     #[error(transparent)]
     Request(#[from] RequestError),
-    /// The event breaks the journal's rules; nothing was stored.
+    /// The event breaks the journal's rules or misses what they need; nothing was stored.
     #[error(transparent)]
-    Journal(JournalError),
-    /// The store failed, or is busy; nothing was stored.
-    #[error("{}", crate::intake::store_answer(.0).1)]
-    Store(StoreError),
+    Journal(#[from] JournalError),
+    /// The store failed, or is busy (503 with the reason, worth a retry in a moment);
+    /// nothing was stored.
+    #[error("{}", store_message(.0))]
+    Store(#[from] StoreError),
+}
+
+fn store_message(e: &StoreError) -> String {
+    match e {
+        StoreError::Busy(_) => e.to_string(),
+        _ => NOT_RECORDED.to_owned(),
+    }
 }
 
 impl From<RecordError> for Failure {
@@ -59,6 +72,30 @@ impl Failure {
             Failure::Request(_) | Failure::Journal(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Failure::Store(StoreError::Busy(_)) => StatusCode::SERVICE_UNAVAILABLE,
             Failure::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+/// The status and body a webhook of `provider` answers with: `body` when the request was
+/// acted on, else the failure's message written by `error` in the provider's format. A
+/// failure of the store is logged (the others are the sender's to fix, and the webhook log
+/// shows them).
+pub fn answer(
+    provider: &str,
+    outcome: Result<String, Failure>,
+    error: impl FnOnce(&str) -> String,
+) -> (StatusCode, String) {
+    match outcome {
+        Ok(body) => (StatusCode::OK, body),
+        Err(failure) => {
+            match &failure {
+                Failure::Store(e @ StoreError::Busy(_)) => {
+                    tracing::warn!("{provider} event refused: {e}")
+                }
+                Failure::Store(e) => tracing::error!("{provider} event not recorded: {e}"),
+                _ => {}
+            }
+            (failure.status(), error(&failure.to_string()))
         }
     }
 }

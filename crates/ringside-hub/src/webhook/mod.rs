@@ -2,6 +2,7 @@
 //! shared [`crate::intake`] applies the block list and the outbound routing table, identifies the
 //! caller, and records the event durably before the handler answers.
 
+pub mod failure;
 pub(crate) mod gate;
 mod generic;
 mod placetel;

@@ -15,13 +15,13 @@ use ringside_providers::twilio::{self, twiml, CallInfo, DialStatus, RingTarget, 
 use ringside_providers::Params;
 
 use super::available::{available, owner_of};
-use super::failure::Failure;
 use super::offers::Offers;
 use super::queue;
 use super::replies::{nobody, repeated, status_url};
 use crate::config::TwilioFlow;
 use crate::intake;
 use crate::state::Hub;
+use crate::webhook::failure::Failure;
 
 /// Records a request about a call and returns the TwiML for Twilio; `offer` is the
 /// caller's `CallSid` when the request is about an agent call of the queue flow. Every

@@ -11,8 +11,8 @@ use axum::extract::{FromRequest, OriginalUri, Request};
 use axum::http::{header, HeaderMap, Method, Uri};
 use ringside_providers::{twilio, Params};
 
-use super::failure::Failure;
 use crate::state::Hub;
+use crate::webhook::failure::Failure;
 use crate::webhook::gate;
 
 /// A request as it arrived, before anything in it is trusted.

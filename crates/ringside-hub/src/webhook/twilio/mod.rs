@@ -15,7 +15,6 @@
 
 mod available;
 mod calls;
-mod failure;
 mod inbound;
 mod offers;
 mod queue;
@@ -26,15 +25,16 @@ mod studio;
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
-use ringside_providers::{generic, twilio};
+use ringside_providers::generic;
+use ringside_providers::twilio::twiml;
 
-use self::failure::Failure;
 use self::inbound::Inbound;
 pub use self::offers::Offers;
 use crate::state::Hub;
+use crate::webhook::failure::{self, Failure};
 use crate::webhook_log::WebhookLogEntry;
 
 /// `voice` and `status`: TwiML in, TwiML out.
@@ -111,20 +111,10 @@ fn reply(hub: &Hub, seen: Seen, format: Format, outcome: Result<String, Failure>
         Err(Failure::Gate(_)) => crate::webhook_log::NOT_KEPT.to_owned(),
         _ => seen.request,
     };
-    let (status, body) = match outcome {
-        Ok(body) => (StatusCode::OK, body),
-        Err(failure) => {
-            if let Failure::Store(e) = &failure {
-                tracing::error!("Twilio request not recorded: {e}");
-            }
-            let message = failure.to_string();
-            let body = match format {
-                Format::Twiml => error_twiml(&message),
-                Format::Json => generic::error(&message).to_string(),
-            };
-            (failure.status(), body)
-        }
-    };
+    let (status, body) = failure::answer("Twilio", outcome, |message| match format {
+        Format::Twiml => twiml::error(message),
+        Format::Json => generic::error(message).to_string(),
+    });
     hub.webhook_log.push(WebhookLogEntry::new(
         hub.clock.now(),
         "twilio",
@@ -134,22 +124,8 @@ fn reply(hub: &Hub, seen: Seen, format: Format, outcome: Result<String, Failure>
         body.clone(),
     ));
     let content_type = match format {
-        Format::Twiml => twilio::twiml::CONTENT_TYPE,
+        Format::Twiml => twiml::CONTENT_TYPE,
         Format::Json => "application/json",
     };
     (status, [(header::CONTENT_TYPE, content_type)], body).into_response()
-}
-
-/// `<Response><Error>…</Error></Response>`, as Zammad's add-on refused requests.
-fn error_twiml(message: &str) -> String {
-    let mut text = String::with_capacity(message.len());
-    for c in message.chars() {
-        match c {
-            '&' => text.push_str("&amp;"),
-            '<' => text.push_str("&lt;"),
-            '>' => text.push_str("&gt;"),
-            c => text.push(c),
-        }
-    }
-    format!(r#"<?xml version="1.0" encoding="UTF-8"?><Response><Error>{text}</Error></Response>"#)
 }

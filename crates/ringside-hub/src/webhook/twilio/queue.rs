@@ -17,12 +17,12 @@ use ringside_core::routing::PbxAnswer;
 use ringside_providers::twilio::{twiml, CallInfo, CallStatus, TwilioRequest};
 
 use super::available::{available, line_of, Available};
-use super::failure::Failure;
 use super::offers::Offers;
 use super::replies::{nobody, repeated, status_url};
 use super::rest;
 use crate::intake;
 use crate::state::Hub;
+use crate::webhook::failure::Failure;
 
 /// The query parameter that marks an agent call's status callback, with the caller's
 /// `CallSid`.
