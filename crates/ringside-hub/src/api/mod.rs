@@ -2,9 +2,9 @@
 //! `/api/v1/…` that are neither PBX webhooks nor the live stream. [`crate::routes`] puts
 //! them on their paths.
 
-pub mod admin;
-pub mod journal;
-pub mod team;
+pub(crate) mod admin;
+pub(crate) mod journal;
+pub(crate) mod team;
 
 use axum::http::header;
 use axum::response::IntoResponse;
