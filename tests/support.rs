@@ -17,7 +17,7 @@ pub async fn start_hub(dir: &Path, listen: SocketAddr) -> anyhow::Result<Running
         dir.join("data")
     );
     let settings = Config::from_toml(&text, Path::new("test.toml"), std::iter::empty())?;
-    ringside_hub::start(settings).await
+    Ok(ringside_hub::start(settings).await?)
 }
 
 /// Creates an agent directly in a running hub and returns its token.

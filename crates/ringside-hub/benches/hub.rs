@@ -792,7 +792,7 @@ impl BenchHub {
             .block_on(async { tokio::time::timeout(Duration::from_secs(5), running.stop()).await });
         self.runtime.shutdown_timeout(Duration::from_secs(1));
         match stopped {
-            Ok(result) => result,
+            Ok(result) => Ok(result?),
             Err(_) => {
                 eprintln!("the hub did not stop within 5 s; abandoned");
                 Ok(())

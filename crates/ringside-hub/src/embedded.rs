@@ -8,14 +8,15 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::{bail, Context};
 use ringside_core::api::WebhookUrl;
 use ringside_core::call::Provider;
 
-use crate::config::{self, Config, Settings};
-use crate::recorder::Recorder;
-use crate::store::Store;
-use crate::{state, token, RunningHub};
+use crate::config::{self, Config, ConfigError, Settings};
+use crate::recorder::{RecordError, Recorder};
+use crate::state::AgentInputError;
+use crate::store::{Store, StoreError};
+use crate::webhook_url::Webhook;
+use crate::{state, token, HubError, RunningHub};
 
 /// How long the test call rings before the caller gives up.
 pub const TEST_CALL_RINGS_FOR: Duration = Duration::from_secs(15);
@@ -23,6 +24,75 @@ pub const TEST_CALL_RINGS_FOR: Duration = Duration::from_secs(15);
 /// The number the test call comes from: in Berlin's range kept for film and fiction
 /// (030 23125 xxx), so nobody is called back by mistake.
 pub const TEST_CALL_FROM: &str = "+493023125000";
+
+/// Why the embedded hub did not start or its test call was not sent. Each message names
+/// what failed and why, cause included.
+#[derive(Debug, thiserror::Error)]
+pub enum EmbeddedError {
+    /// A file or directory of the hub could not be created, written or resolved.
+    #[error("{what} {}: {cause}", path.display())]
+    File {
+        /// What was being done: "creating", "writing", "resolving".
+        what: &'static str,
+        /// The file or directory.
+        path: PathBuf,
+        /// Why.
+        cause: std::io::Error,
+    },
+    /// The configuration file could not be made private.
+    #[error("making {} private: {cause}", path.display())]
+    Private {
+        /// The configuration file.
+        path: PathBuf,
+        /// Why.
+        cause: std::io::Error,
+    },
+    /// No port was free on loopback for a new hub.
+    #[error("finding a free port on loopback: {0}")]
+    FreePort(std::io::Error),
+    /// The configuration file could not be loaded.
+    #[error("loading {}: {cause}", path.display())]
+    Config {
+        /// The configuration file.
+        path: PathBuf,
+        /// Why.
+        cause: ConfigError,
+    },
+    /// The store could not be opened to prepare the local agent.
+    #[error("opening the store: {0}")]
+    OpenStore(StoreError),
+    /// The store failed.
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    /// The local agent is not a valid agent.
+    #[error("{0}")]
+    Agent(#[from] AgentInputError),
+    /// A write failed.
+    #[error("{0}")]
+    Record(#[from] RecordError),
+    /// The hub did not start or stop cleanly.
+    #[error("{0}")]
+    Hub(#[from] HubError),
+    /// The local agent was removed while the hub started.
+    #[error("the local agent {0:?} vanished")]
+    AgentVanished(String),
+    /// The test call needs the generic webhook, which the configuration switches off.
+    #[error("the generic CTI webhook is disabled in {}", .0.display())]
+    GenericDisabled(PathBuf),
+    /// The test call's webhook request failed.
+    #[error("posting to the generic webhook: {0}")]
+    Post(reqwest::Error),
+    /// The generic webhook refused the test call's event.
+    #[error("the webhook answered {0}")]
+    Refused(reqwest::StatusCode),
+}
+
+impl EmbeddedError {
+    fn file(what: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> Self {
+        let path = path.to_owned();
+        move |cause| EmbeddedError::File { what, path, cause }
+    }
+}
 
 /// Who the embedded hub's own agent is.
 #[derive(Debug, Clone)]
@@ -80,14 +150,14 @@ impl EmbeddedHub {
             urls.push(WebhookUrl {
                 provider: Provider::Generic,
                 label: "Generic CTI (Zammad-compatible) webhook".into(),
-                url: format!("{base}/api/v1/cti/{}", config.generic.token),
+                url: Webhook::Generic.url(&base, &config.generic.token),
             });
         }
         if config.placetel.enabled {
             urls.push(WebhookUrl {
                 provider: Provider::Placetel,
                 label: "Placetel notify URL".into(),
-                url: format!("{base}/api/v1/placetel/{}", config.placetel.token),
+                url: Webhook::Placetel.url(&base, &config.placetel.token),
             });
         }
         if config.sipgate.enabled {
@@ -95,7 +165,7 @@ impl EmbeddedHub {
                 urls.push(WebhookUrl {
                     provider: Provider::Sipgate,
                     label: format!("sipgate.io {route}going URL"),
-                    url: format!("{base}/api/v1/sipgate/{}/{route}", config.sipgate.token),
+                    url: Webhook::Sipgate(route).url(&base, &config.sipgate.token),
                 });
             }
         }
@@ -103,7 +173,7 @@ impl EmbeddedHub {
             urls.push(WebhookUrl {
                 provider: Provider::Twilio,
                 label: "Twilio voice URL".into(),
-                url: format!("{base}/api/v1/twilio/{}/voice", config.twilio.token),
+                url: Webhook::Twilio("voice").url(&base, &config.twilio.token),
             });
         }
         urls
@@ -111,15 +181,12 @@ impl EmbeddedHub {
 
     /// Plays a short inbound call from [`TEST_CALL_FROM`] through the generic webhook, as a
     /// PBX would: it rings, and after [`TEST_CALL_RINGS_FOR`] the caller gives up.
-    pub async fn send_test_call(&self) -> anyhow::Result<()> {
+    pub async fn send_test_call(&self) -> Result<(), EmbeddedError> {
         let config = &self.running.hub.settings.config;
         if !config.generic.enabled {
-            bail!(
-                "the generic CTI webhook is disabled in {}",
-                self.config_path.display()
-            );
+            return Err(EmbeddedError::GenericDisabled(self.config_path.clone()));
         }
-        let url = format!("{}/api/v1/cti/{}", self.running.url(), config.generic.token);
+        let url = Webhook::Generic.url(&self.running.url(), &config.generic.token);
         let call_id = format!("ringside-test-{}", token::generate());
         let client = reqwest::Client::new();
         post_event(&client, &url, &call_id, "newCall", None).await?;
@@ -133,7 +200,7 @@ impl EmbeddedHub {
     }
 
     /// Stops the server.
-    pub async fn stop(self) -> anyhow::Result<()> {
+    pub async fn stop(self) -> Result<(), HubError> {
         self.running.stop().await
     }
 }
@@ -145,7 +212,7 @@ async fn post_event(
     call_id: &str,
     event: &str,
     cause: Option<&str>,
-) -> anyhow::Result<()> {
+) -> Result<(), EmbeddedError> {
     let mut form = vec![
         ("event", event),
         ("direction", "in"),
@@ -162,34 +229,36 @@ async fn post_event(
         .send()
         .await
         // A reqwest error names the URL, which carries the webhook's token.
-        .map_err(reqwest::Error::without_url)
-        .context("posting to the generic webhook")?;
+        .map_err(|e| EmbeddedError::Post(e.without_url()))?;
     if !response.status().is_success() {
-        bail!("the webhook answered {}", response.status());
+        return Err(EmbeddedError::Refused(response.status()));
     }
     Ok(())
 }
 
 /// Starts the hub whose files live in `data_dir`, writing a configuration on first start,
 /// and makes sure `agent` exists as an admin with a fresh token.
-pub async fn start(data_dir: &Path, agent: &LocalAgent) -> anyhow::Result<EmbeddedHub> {
-    crate::owner_only::create_dir(data_dir)
-        .with_context(|| format!("creating {}", data_dir.display()))?;
+pub async fn start(data_dir: &Path, agent: &LocalAgent) -> Result<EmbeddedHub, EmbeddedError> {
+    crate::owner_only::create_dir(data_dir).map_err(EmbeddedError::file("creating", data_dir))?;
     let config_path = data_dir.join("ringside.toml");
     if config_path.exists() {
-        crate::owner_only::tighten(&config_path)
-            .with_context(|| format!("making {} private", config_path.display()))?;
+        crate::owner_only::tighten(&config_path).map_err(|cause| EmbeddedError::Private {
+            path: config_path.clone(),
+            cause,
+        })?;
     } else {
         let text = first_config(data_dir)?;
         crate::owner_only::write(&config_path, text.as_bytes())
-            .with_context(|| format!("writing {}", config_path.display()))?;
+            .map_err(EmbeddedError::file("writing", &config_path))?;
     }
-    let mut settings =
-        Config::load(&config_path).with_context(|| format!("loading {}", config_path.display()))?;
+    let mut settings = Config::load(&config_path).map_err(|cause| EmbeddedError::Config {
+        path: config_path.clone(),
+        cause,
+    })?;
     prepare_agent(&settings, agent).await?;
     let running = match crate::start(settings.clone()).await {
         Ok(running) => running,
-        Err(e) if is_addr_in_use(&e) => {
+        Err(e) if e.is_addr_in_use() => {
             // Another program took the port since the first start: any free one will do
             // for now, and Settings shows the URL it is on.
             tracing::warn!(
@@ -199,7 +268,7 @@ pub async fn start(data_dir: &Path, agent: &LocalAgent) -> anyhow::Result<Embedd
             settings.config.listen = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
             crate::start(settings).await?
         }
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.into()),
     };
     let token = token::generate();
     if !running
@@ -208,7 +277,7 @@ pub async fn start(data_dir: &Path, agent: &LocalAgent) -> anyhow::Result<Embedd
         .set_token(&agent.login, &token::hash(&token))
         .await?
     {
-        bail!("the local agent {:?} vanished", agent.login);
+        return Err(EmbeddedError::AgentVanished(agent.login.clone()));
     }
     Ok(EmbeddedHub {
         running,
@@ -219,8 +288,9 @@ pub async fn start(data_dir: &Path, agent: &LocalAgent) -> anyhow::Result<Embedd
 }
 
 /// Adds the local agent as an admin unless it exists.
-async fn prepare_agent(settings: &Settings, agent: &LocalAgent) -> anyhow::Result<()> {
-    let (store, writer) = Store::open(&settings.config.data_dir).context("opening the store")?;
+async fn prepare_agent(settings: &Settings, agent: &LocalAgent) -> Result<(), EmbeddedError> {
+    let (store, writer) =
+        Store::open(&settings.config.data_dir).map_err(EmbeddedError::OpenStore)?;
     if store.agent(&agent.login)?.is_some() {
         return Ok(());
     }
@@ -246,14 +316,14 @@ async fn prepare_agent(settings: &Settings, agent: &LocalAgent) -> anyhow::Resul
 
 /// The configuration of a new embedded hub: loopback on a port free now (kept from then on,
 /// so that the URLs given to the PBX stay valid), the database next to the file.
-fn first_config(data_dir: &Path) -> anyhow::Result<String> {
-    let probe = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .context("finding a free port on loopback")?;
-    let addr = probe.local_addr()?;
+fn first_config(data_dir: &Path) -> Result<String, EmbeddedError> {
+    let probe =
+        std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).map_err(EmbeddedError::FreePort)?;
+    let addr = probe.local_addr().map_err(EmbeddedError::FreePort)?;
     drop(probe);
     let data_dir = data_dir
         .canonicalize()
-        .with_context(|| format!("resolving {}", data_dir.display()))?;
+        .map_err(EmbeddedError::file("resolving", data_dir))?;
     let quoted_dir = toml::Value::String(data_dir.display().to_string()).to_string();
     let text = config::template(token::generate)
         .replacen(
@@ -272,12 +342,4 @@ fn first_config(data_dir: &Path) -> anyhow::Result<String> {
             1,
         );
     Ok(text)
-}
-
-fn is_addr_in_use(error: &anyhow::Error) -> bool {
-    error.chain().any(|cause| {
-        cause
-            .downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::AddrInUse)
-    })
 }

@@ -5,8 +5,11 @@
 
 use std::future::Future;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use time::OffsetDateTime;
+
+use crate::clock::Clock;
 use crate::state::Hub;
 
 /// After this long an answered call whose hangup never came is closed, so that its agent is
@@ -20,20 +23,22 @@ const EVENTS_KEPT: i64 = 10_000;
 /// How often the event log is pruned.
 const PRUNE_EVERY: Duration = Duration::from_secs(60 * 60);
 
-/// Runs forever; spawn it.
+/// Runs forever, on the hub's clock; spawn it.
 pub async fn run(hub: Arc<Hub>) {
     let timeout = hub.settings.config.ring_timeout_secs;
     let every = Duration::from_secs((timeout / 4).clamp(1, 5));
     // One pass at a time, so that the janitor never has more than one change waiting for
     // the writer.
-    let pruned: Arc<Mutex<Option<Instant>>> = Arc::default();
-    repeat(every, move || {
+    let pruned: Arc<Mutex<Option<OffsetDateTime>>> = Arc::default();
+    let clock = hub.clock.clone();
+    repeat(&*clock, every, move || {
         let (hub, pruned) = (hub.clone(), pruned.clone());
         async move {
             close_forgotten_calls(&hub).await;
-            let due = lock(&pruned).is_none_or(|at| at.elapsed() >= PRUNE_EVERY);
+            let now = hub.clock.now();
+            let due = lock(&pruned).is_none_or(|at| now - at >= PRUNE_EVERY);
             if due {
-                *lock(&pruned) = Some(Instant::now());
+                *lock(&pruned) = Some(now);
                 prune_events(&hub).await;
             }
         }
@@ -48,25 +53,30 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// Runs `pass` now and then every `every` (at least a millisecond), forever. Each pass runs as
-/// a task of its own: one that panics is logged, and the next runs on time.
-async fn repeat<F, P>(every: Duration, mut pass: F)
+/// Runs `pass` now and then every `every` (at least a millisecond) on `clock`, forever: the
+/// next pass starts `every` after the last one started, or at once when that one took
+/// longer. Each pass runs as a task of its own: one that panics is logged, and the next runs
+/// on time.
+async fn repeat<F, P>(clock: &dyn Clock, every: Duration, mut pass: F)
 where
     F: FnMut() -> P,
     P: Future<Output = ()> + Send + 'static,
 {
-    let mut tick = tokio::time::interval(every.max(Duration::from_millis(1)));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let every = every.max(Duration::from_millis(1));
     loop {
-        tick.tick().await;
+        let started = clock.now();
         if let Err(e) = tokio::spawn(pass()).await {
             tracing::error!("a janitor pass failed: {e}");
         }
+        let spent = clock.now() - started;
+        // A clock set back counts as no time spent.
+        let spent = Duration::try_from(spent).unwrap_or(Duration::ZERO);
+        clock.sleep(every.saturating_sub(spent)).await;
     }
 }
 
 async fn close_forgotten_calls(hub: &Hub) {
-    let now = Hub::now();
+    let now = hub.clock.now();
     let ringing = now - time::Duration::seconds(hub.settings.config.ring_timeout_secs as i64);
     match hub
         .recorder
@@ -80,7 +90,7 @@ async fn close_forgotten_calls(hub: &Hub) {
 }
 
 async fn prune_events(hub: &Hub) {
-    let cutoff = Hub::now() - EVENT_RETENTION;
+    let cutoff = hub.clock.now() - EVENT_RETENTION;
     if let Err(e) = hub.recorder.prune_events(cutoff, EVENTS_KEPT).await {
         tracing::error!("janitor could not prune the event log: {e}");
     }
@@ -91,49 +101,77 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use super::*;
+    use crate::clock::ManualClock;
+
+    /// A janitor of `pass`es every `every` on a manual clock, and how many passes started.
+    fn counted(
+        every: Duration,
+        pass: impl Fn(usize) + Send + Sync + 'static,
+    ) -> (ManualClock, Arc<AtomicUsize>, tokio::task::JoinHandle<()>) {
+        let clock = ManualClock::new(OffsetDateTime::UNIX_EPOCH);
+        let runs = Arc::new(AtomicUsize::new(0));
+        let (counted, pass) = (runs.clone(), Arc::new(pass));
+        let ticking = clock.clone();
+        let janitor = tokio::spawn(async move {
+            repeat(&ticking, every, move || {
+                let (counted, pass) = (counted.clone(), pass.clone());
+                async move { pass(counted.fetch_add(1, Ordering::SeqCst)) }
+            })
+            .await
+        });
+        (clock, runs, janitor)
+    }
 
     #[tokio::test]
     async fn a_failing_pass_does_not_stop_the_next() {
-        let runs = Arc::new(AtomicUsize::new(0));
-        let counted = runs.clone();
-        let janitor = tokio::spawn(repeat(Duration::from_millis(10), move || {
-            let counted = counted.clone();
-            async move {
-                if counted.fetch_add(1, Ordering::SeqCst) == 0 {
-                    panic!("the first pass fails");
-                }
+        let every = Duration::from_secs(5);
+        let (clock, runs, janitor) = counted(every, |n| {
+            if n == 0 {
+                panic!("the first pass fails");
             }
-        }));
-        let three_passes = async {
-            while runs.load(Ordering::SeqCst) < 3 {
-                tokio::task::yield_now().await;
-            }
-        };
-        tokio::time::timeout(Duration::from_secs(10), three_passes)
-            .await
-            .expect("passes go on after one failed");
+        });
+        for passes in 1..3 {
+            clock.begun(passes).await;
+            clock.advance(every);
+        }
+        clock.begun(3).await;
+        assert_eq!(
+            runs.load(Ordering::SeqCst),
+            3,
+            "passes go on after one failed"
+        );
         assert!(!janitor.is_finished());
         janitor.abort();
     }
 
     #[tokio::test]
+    async fn the_next_pass_waits_for_its_time() {
+        let every = Duration::from_secs(5);
+        let (clock, runs, janitor) = counted(every, |_| {});
+        clock.begun(1).await;
+        assert_eq!(
+            runs.load(Ordering::SeqCst),
+            1,
+            "the first pass runs at once"
+        );
+        clock.advance(every - Duration::from_millis(1));
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(runs.load(Ordering::SeqCst), 1, "not before its time");
+        clock.advance(Duration::from_millis(1));
+        clock.begun(2).await;
+        assert_eq!(runs.load(Ordering::SeqCst), 2);
+        janitor.abort();
+    }
+
+    #[tokio::test]
     async fn a_zero_period_does_not_panic() {
-        let runs = Arc::new(AtomicUsize::new(0));
-        let counted = runs.clone();
-        let janitor = tokio::spawn(repeat(Duration::ZERO, move || {
-            let counted = counted.clone();
-            async move {
-                counted.fetch_add(1, Ordering::SeqCst);
-            }
-        }));
-        let two_passes = async {
-            while runs.load(Ordering::SeqCst) < 2 {
-                tokio::task::yield_now().await;
-            }
-        };
-        tokio::time::timeout(Duration::from_secs(10), two_passes)
-            .await
-            .expect("passes run");
+        let (clock, runs, janitor) = counted(Duration::ZERO, |_| {});
+        clock.begun(1).await;
+        clock.advance(Duration::from_millis(1));
+        clock.begun(2).await;
+        assert_eq!(runs.load(Ordering::SeqCst), 2);
         assert!(!janitor.is_finished());
         janitor.abort();
     }

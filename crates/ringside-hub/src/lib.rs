@@ -3,14 +3,20 @@
 //! apps. Runs standalone (`ringside-hub serve`) or embedded in the desktop app ([`start`]).
 
 pub mod api;
+pub mod api_error;
+pub mod clock;
 pub mod config;
 pub mod dial;
 pub mod embedded;
+pub mod extract;
+pub mod intake;
 pub mod janitor;
 pub mod online;
 pub mod owner_only;
 pub mod placetel_users;
 pub mod recorder;
+pub mod redact;
+pub mod routes;
 pub mod server;
 pub mod state;
 pub mod store;
@@ -18,22 +24,67 @@ pub mod stream;
 pub mod stream_slots;
 pub mod token;
 pub mod webhook;
+pub mod webhook_log;
+pub mod webhook_url;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use anyhow::Context;
-use ringside_providers::sipgate::SipgateVerifier;
+use std::path::PathBuf;
+
+use ringside_providers::sipgate::{KeyError, SipgateVerifier};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::recorder::Recorder;
 use crate::state::Hub;
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 use crate::stream_slots::StreamSlots;
-use crate::webhook::log::WebhookLog;
+use crate::webhook_log::WebhookLog;
+
+/// Why the hub did not start, or ended with an error. Each message names what failed and
+/// why, cause included.
+#[derive(Debug, thiserror::Error)]
+pub enum HubError {
+    /// The store could not be opened.
+    #[error("opening the store in {}: {cause}", dir.display())]
+    Store {
+        /// The data directory.
+        dir: PathBuf,
+        /// Why.
+        cause: StoreError,
+    },
+    /// The configured sipgate key is not a public key.
+    #[error("sipgate.public_key: {0}")]
+    SipgateKey(KeyError),
+    /// The listening socket could not be bound.
+    #[error("listening on {addr}: {cause}")]
+    Listen {
+        /// The configured address.
+        addr: SocketAddr,
+        /// Why.
+        cause: std::io::Error,
+    },
+    /// The bound socket's address could not be read.
+    #[error("{0}")]
+    LocalAddr(std::io::Error),
+    /// The server task panicked or was cancelled.
+    #[error("server task: {0}")]
+    Task(tokio::task::JoinError),
+    /// The server's accept loop failed.
+    #[error("{0}")]
+    Serve(std::io::Error),
+}
+
+impl HubError {
+    /// Whether another program holds the address the hub was to listen on.
+    pub fn is_addr_in_use(&self) -> bool {
+        matches!(self, HubError::Listen { cause, .. } if cause.kind() == std::io::ErrorKind::AddrInUse)
+    }
+}
 
 /// A hub serving on a socket.
 #[derive(Debug)]
@@ -54,23 +105,27 @@ impl RunningHub {
     }
 
     /// Stops accepting, closes the live streams and lets requests in flight finish.
-    pub async fn stop(self) -> anyhow::Result<()> {
+    pub async fn stop(self) -> Result<(), HubError> {
         self.janitor.abort();
         self.hub.stopping.send_replace(true);
         let _ = self.stop.send(());
-        self.server.await.context("server task")??;
-        Ok(())
+        self.server
+            .await
+            .map_err(HubError::Task)?
+            .map_err(HubError::Serve)
     }
 
     /// Waits until the server ends by itself (it does not, unless it fails).
-    pub async fn wait(self) -> anyhow::Result<()> {
-        self.server.await.context("server task")??;
-        Ok(())
+    pub async fn wait(self) -> Result<(), HubError> {
+        self.server
+            .await
+            .map_err(HubError::Task)?
+            .map_err(HubError::Serve)
     }
 }
 
 /// The checker of sipgate's signatures, from the configured key or the published one.
-fn sipgate_verifier(settings: &Settings) -> anyhow::Result<Option<SipgateVerifier>> {
+fn sipgate_verifier(settings: &Settings) -> Result<Option<SipgateVerifier>, HubError> {
     let sipgate = &settings.config.sipgate;
     if !sipgate.enabled || !sipgate.verify_signature {
         return Ok(None);
@@ -80,29 +135,40 @@ fn sipgate_verifier(settings: &Settings) -> anyhow::Result<Option<SipgateVerifie
     } else {
         sipgate.public_key.as_str()
     };
-    let verifier = SipgateVerifier::from_pem(pem).context("sipgate.public_key")?;
+    let verifier = SipgateVerifier::from_pem(pem).map_err(HubError::SipgateKey)?;
     Ok(Some(verifier))
 }
 
-/// Opens the store, binds the listener and serves in the background.
-pub async fn start(settings: Settings) -> anyhow::Result<RunningHub> {
+/// Opens the store, binds the listener and serves in the background, on the system's clock.
+pub async fn start(settings: Settings) -> Result<RunningHub, HubError> {
+    start_with_clock(settings, Arc::new(SystemClock)).await
+}
+
+/// [`start`] on `clock`: a test's [`clock::ManualClock`] drives the janitor and the time of
+/// every change.
+pub async fn start_with_clock(
+    settings: Settings,
+    clock: Arc<dyn Clock>,
+) -> Result<RunningHub, HubError> {
     for warning in settings.warnings() {
         tracing::warn!("{warning}");
     }
-    let (store, writer) = Store::open(&settings.config.data_dir).with_context(|| {
-        format!(
-            "opening the store in {}",
-            settings.config.data_dir.display()
-        )
-    })?;
+    let (store, writer) =
+        Store::open(&settings.config.data_dir).map_err(|cause| HubError::Store {
+            dir: settings.config.data_dir.clone(),
+            cause,
+        })?;
     let sipgate_verifier = sipgate_verifier(&settings)?;
     let listener = TcpListener::bind(settings.config.listen)
         .await
-        .with_context(|| format!("listening on {}", settings.config.listen))?;
-    let addr = listener.local_addr()?;
+        .map_err(|cause| HubError::Listen {
+            addr: settings.config.listen,
+            cause,
+        })?;
+    let addr = listener.local_addr().map_err(HubError::LocalAddr)?;
     let limits = settings.config.limits.clone();
     let hub = Arc::new(Hub {
-        recorder: Recorder::with_queue(store.clone(), writer, limits.write_queue),
+        recorder: Recorder::with_queue(store.clone(), writer, limits.write_queue, clock.clone()),
         stream_slots: StreamSlots::new(limits.streams_per_agent),
         store,
         settings,
@@ -110,9 +176,10 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningHub> {
         stopping: tokio::sync::watch::Sender::new(false),
         sipgate_verifier,
         placetel_users: Default::default(),
+        clock,
     });
     let (stop, stopped) = oneshot::channel::<()>();
-    let app = api::router(hub.clone());
+    let app = routes::router(hub.clone());
     let server = tokio::spawn(async move { server::serve(listener, app, &limits, stopped).await });
     let janitor = tokio::spawn(janitor::run(hub.clone()));
     Ok(RunningHub {

@@ -1,14 +1,17 @@
-//! What every request handler shares: the settings, the store, the writer and the webhook log.
+//! What every request handler shares: the settings, the store, the writer, the webhook log
+//! and the clock.
+
+use std::sync::Arc;
 
 use ringside_core::agent::{Identities, Role};
 use ringside_core::call::Provider;
 use ringside_core::number;
-use time::OffsetDateTime;
 
+use crate::clock::Clock;
 use crate::config::Settings;
 use crate::recorder::Recorder;
 use crate::store::{NewAgent, Store};
-use crate::webhook::log::WebhookLog;
+use crate::webhook_log::WebhookLog;
 
 /// The running hub's shared state.
 #[derive(Debug)]
@@ -29,13 +32,9 @@ pub struct Hub {
     pub sipgate_verifier: Option<ringside_providers::sipgate::SipgateVerifier>,
     /// The live streams each agent has open, bounded by `limits.streams_per_agent`.
     pub stream_slots: crate::stream_slots::StreamSlots,
-}
-
-impl Hub {
-    /// The hub's clock; the domain never reads it itself.
-    pub fn now() -> OffsetDateTime {
-        OffsetDateTime::now_utc()
-    }
+    /// The hub's clock: every time the hub records and every wait of the janitor come from
+    /// it (the domain never reads one itself).
+    pub clock: Arc<dyn Clock>,
 }
 
 /// Why an agent cannot be created as asked.

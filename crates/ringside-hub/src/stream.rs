@@ -30,7 +30,8 @@ use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
 
-use crate::api::{Agent, ApiError};
+use crate::api_error::ApiError;
+use crate::extract::Agent;
 use crate::recorder::Published;
 use crate::server::ConnectionSlot;
 use crate::state::Hub;

@@ -258,8 +258,9 @@ async fn an_agent_gets_no_more_streams_than_allowed() {
 
 #[tokio::test]
 async fn a_full_writer_queue_answers_503_with_the_reason_and_loses_nothing_answered() {
-    // Two: room for the janitor's change and one more, whatever the janitor does meanwhile.
-    let hub = TestHub::start("[limits]\nwrite_queue = 2\n").await;
+    // On a clock that stands still the janitor queues nothing after its first pass: the
+    // queue holds exactly the webhooks'.
+    let (hub, _clock) = TestHub::start_on_manual_clock("[limits]\nwrite_queue = 2\n").await;
     // Another writer holds the database: the hub's writer waits, and its queue fills.
     let database = hub.dir.path().join("data").join("ringside.sqlite");
     let blocker = rusqlite::Connection::open(&database).unwrap();

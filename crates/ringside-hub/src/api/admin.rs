@@ -9,12 +9,12 @@ use axum::Json;
 use ringside_core::agent::{Presence, Role};
 use ringside_core::api::{AgentCreated, AgentToken, AgentUpdate, NewAgent};
 
-use super::auth::Admin;
-use super::error::ApiError;
+use crate::api_error::ApiError;
+use crate::extract::Admin;
 use crate::state::{self, Hub};
 use crate::store::AgentChange;
 use crate::token;
-use crate::webhook::log::WebhookLogEntry;
+use crate::webhook_log::WebhookLogEntry;
 
 /// `GET /api/v1/admin/agents`.
 pub async fn agents(
@@ -43,7 +43,7 @@ pub async fn add_agent(
     let secret = token::generate();
     let presence = hub
         .recorder
-        .add_agent(&agent, &token::hash(&secret), Hub::now())
+        .add_agent(&agent, &token::hash(&secret), hub.clock.now())
         .await?
         .ok_or_else(|| ApiError::conflict(format!("login {:?} is taken", body.login)))?;
     Ok((
@@ -113,7 +113,7 @@ pub async fn update_agent(
         out_of_office: body.out_of_office,
     };
     hub.recorder
-        .update_agent(&login, &change, Hub::now())
+        .update_agent(&login, &change, hub.clock.now())
         .await?
         .map(Json)
         .ok_or_else(|| ApiError::not_found(format!("no agent {login:?}")))
@@ -129,7 +129,7 @@ pub async fn remove_agent(
     if login == me {
         return Err(ApiError::conflict("you cannot remove yourself"));
     }
-    if !hub.recorder.remove_agent(&login, Hub::now()).await? {
+    if !hub.recorder.remove_agent(&login, hub.clock.now()).await? {
         return Err(ApiError::not_found(format!("no agent {login:?}")));
     }
     Ok(StatusCode::NO_CONTENT)

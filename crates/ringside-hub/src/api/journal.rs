@@ -8,8 +8,8 @@ use axum::Json;
 use ringside_core::api::{DoneChange, DoneIds, JournalQuery, Updated};
 use ringside_core::call::Call;
 
-use super::auth::Agent;
-use super::error::ApiError;
+use crate::api_error::ApiError;
+use crate::extract::Agent;
 use crate::state::Hub;
 use ringside_core::listing::JournalPage;
 
@@ -49,7 +49,9 @@ pub async fn done_one(
 ) -> Result<Json<Call>, ApiError> {
     let Path(id) = id?;
     let Json(body) = body?;
-    hub.recorder.set_done(&[id], body.done, Hub::now()).await?;
+    hub.recorder
+        .set_done(&[id], body.done, hub.clock.now())
+        .await?;
     hub.store
         .call(id)
         .await?
@@ -69,7 +71,10 @@ pub async fn done_many(
             "at most {MAX_IDS} ids at once"
         )));
     }
-    let changed = hub.recorder.set_done(&body.ids, true, Hub::now()).await?;
+    let changed = hub
+        .recorder
+        .set_done(&body.ids, true, hub.clock.now())
+        .await?;
     Ok(Json(Updated {
         updated: changed.len() as u64,
     }))

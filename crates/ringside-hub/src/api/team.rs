@@ -10,8 +10,8 @@ use ringside_core::api::{CallerLookup, ContactQuery, DndChange};
 use ringside_core::caller::ContactHit;
 use ringside_core::number::{self, E164};
 
-use super::auth::Agent;
-use super::error::ApiError;
+use crate::api_error::ApiError;
+use crate::extract::Agent;
 use crate::state::{self, Hub};
 
 /// `GET /api/v1/me`.
@@ -34,7 +34,7 @@ pub async fn set_dnd(
 ) -> Result<Json<Presence>, ApiError> {
     let Json(body) = body?;
     hub.recorder
-        .set_dnd(&agent.login, body.dnd, Hub::now())
+        .set_dnd(&agent.login, body.dnd, hub.clock.now())
         .await?
         .map(Json)
         .ok_or_else(|| ApiError::not_found("the agent was removed"))

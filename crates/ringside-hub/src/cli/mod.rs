@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use ringside_hub::config::{self, Config, Settings};
+use ringside_hub::webhook_url::Webhook;
 use ringside_hub::{owner_only, token};
 
 /// Ringside's hub: the call journal, caller identification and live stream for your team.
@@ -92,18 +93,19 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     let running = ringside_hub::start(settings).await?;
     tracing::info!("hub listening on {}", running.addr);
     if generic.enabled {
-        tracing::info!("generic CTI webhook: {public_url}/api/v1/cti/<generic.token>");
+        let url = Webhook::Generic.url(&public_url, "<generic.token>");
+        tracing::info!("generic CTI webhook: {url}");
     }
     tokio::select! {
         result = tokio::signal::ctrl_c() => {
             result.context("waiting for Ctrl-C")?;
             tracing::info!("stopping");
-            running.stop().await
+            Ok(running.stop().await?)
         }
         result = wait_for_term() => {
             result?;
             tracing::info!("stopping");
-            running.stop().await
+            Ok(running.stop().await?)
         }
     }
 }

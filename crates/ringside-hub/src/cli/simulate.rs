@@ -10,7 +10,8 @@ use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
 use ringside_hub::config::{Config, Settings};
 // What the simulator prints about a failed request names the endpoint, never its token.
-use ringside_hub::webhook::redact::tokens;
+use ringside_hub::redact::tokens;
+use ringside_hub::webhook_url::Webhook;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Direction {
@@ -123,8 +124,7 @@ pub async fn run(config_path: &Path, args: SimulateArgs) -> anyhow::Result<()> {
             .as_ref()
             .map(|s| s.config.twilio.auth_token.clone())
             .unwrap_or_default();
-        let base = format!("{}/api/v1/twilio/{token}", url.trim_end_matches('/'));
-        return twilio_call(&args, &base, &auth_token).await;
+        return twilio_call(&args, &url, &token, &auth_token).await;
     }
     let call_id = args
         .call_id
@@ -134,11 +134,10 @@ pub async fn run(config_path: &Path, args: SimulateArgs) -> anyhow::Result<()> {
         Direction::Inbound => "in",
         Direction::Outbound => "out",
     };
-    let base = url.trim_end_matches('/');
     let endpoint = match args.via {
-        Via::Generic => format!("{base}/api/v1/cti/{token}"),
-        Via::Placetel => format!("{base}/api/v1/placetel/{token}"),
-        Via::Sipgate => format!("{base}/api/v1/sipgate/{token}/{route}"),
+        Via::Generic => Webhook::Generic.url(&url, &token),
+        Via::Placetel => Webhook::Placetel.url(&url, &token),
+        Via::Sipgate => Webhook::Sipgate(route).url(&url, &token),
         Via::Twilio => unreachable!("Twilio calls are played by twilio_call"),
     };
     let steps = match args.via {
@@ -340,8 +339,14 @@ fn placetel(args: &SimulateArgs, call_id: &str) -> anyhow::Result<Vec<Step>> {
 }
 
 /// Plays Twilio's side of an inbound call: the voice request, then, for the phone the hub's
-/// TwiML rings first, the leg's callbacks, the `<Dial action>` and the call's final status.
-async fn twilio_call(args: &SimulateArgs, base: &str, auth_token: &str) -> anyhow::Result<()> {
+/// TwiML rings first, the leg's callbacks, the `<Dial action>` and the call's final status,
+/// to the hub at `base` whose Twilio token is `token`.
+async fn twilio_call(
+    args: &SimulateArgs,
+    base: &str,
+    token: &str,
+    auth_token: &str,
+) -> anyhow::Result<()> {
     if args.direction == Direction::Outbound {
         bail!("Twilio calls out through click-to-dial (POST /api/v1/dial), not a webhook");
     }
@@ -373,7 +378,7 @@ async fn twilio_call(args: &SimulateArgs, base: &str, auth_token: &str) -> anyho
         ]
     };
     let post = |path: &'static str, name: &'static str, fields: Vec<(&'static str, String)>| {
-        let url = format!("{base}/{path}");
+        let url = Webhook::Twilio(path).url(base, token);
         let params = ringside_providers::Params::from_form(
             url::form_urlencoded::Serializer::new(String::new())
                 .extend_pairs(&fields)

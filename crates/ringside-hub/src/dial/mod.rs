@@ -13,23 +13,18 @@ use std::sync::Arc;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::{Json, Router};
+use axum::Json;
 use ringside_core::api::{DialRequest, DialResult, PlacedCall};
 use ringside_core::call::Provider;
 
 use self::plan::Dialer;
-use crate::api::{Agent, ApiError};
+use crate::api_error::ApiError;
+use crate::extract::Agent;
+use crate::intake;
 use crate::state::Hub;
-use crate::webhook::pipeline;
-
-/// `POST /api/v1/dial`, merged into the hub's router.
-pub fn routes() -> Router<Arc<Hub>> {
-    Router::new().route("/api/v1/dial", post(dial))
-}
 
 /// `POST /api/v1/dial`.
-async fn dial(
+pub async fn dial(
     State(hub): State<Arc<Hub>>,
     Agent(agent): Agent,
     body: Result<Json<DialRequest>, JsonRejection>,
@@ -100,7 +95,7 @@ async fn dial(
             event.user = Some(agent.name.clone());
             // The phone is already ringing: a journal failure must not make the agent
             // dial again, so it is logged, not answered.
-            if let Err(e) = pipeline::process(&hub, Provider::Twilio, event).await {
+            if let Err(e) = intake::process(&hub, Provider::Twilio, event).await {
                 tracing::error!("click-to-dial call {sid} placed but not recorded: {e}");
             }
             DialResult::Twilio(PlacedCall {

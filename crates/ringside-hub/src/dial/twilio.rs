@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use super::upstream::{self, ProviderError};
 use crate::config;
+use crate::webhook_url::Webhook;
 
 /// Twilio's answer to a created call (the Call resource; only its sid matters here).
 #[derive(Debug, Deserialize)]
@@ -27,11 +28,7 @@ pub async fn dial(
     number: &E164,
     caller_id: &str,
 ) -> Result<String, ProviderError> {
-    let status_callback = format!(
-        "{}/api/v1/twilio/{}/status",
-        public_url.trim_end_matches('/'),
-        twilio.token
-    );
+    let status_callback = Webhook::Twilio("status").url(public_url, &twilio.token);
     let form = click_to_dial_form(agent, number.as_str(), caller_id, &status_callback);
     let request = client
         .post(calls_url(&twilio.api_url, twilio.account_sid.trim()))

@@ -168,7 +168,7 @@ fn message(body: &[u8], status: StatusCode) -> String {
     let message = from_json
         .or_else(text)
         .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_owned());
-    let message = crate::webhook::redact::tokens(&message).into_owned();
+    let message = crate::redact::tokens(&message).into_owned();
     match message.char_indices().nth(MESSAGE_LIMIT) {
         Some((cut, _)) => format!("{}…", &message[..cut]),
         None => message,

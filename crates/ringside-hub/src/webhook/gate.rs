@@ -67,11 +67,11 @@ pub fn open(
     if let Err(refusal) = admit(enabled, configured, presented) {
         return Gated {
             body: Err(refusal),
-            logged: super::log::NOT_KEPT.to_owned(),
+            logged: crate::webhook_log::NOT_KEPT.to_owned(),
         };
     }
     Gated {
-        logged: super::log::request_text(&body),
+        logged: crate::webhook_log::request_text(&body),
         body: body.map_err(|e| Refusal {
             status: e.status(),
             message: e.body_text(),

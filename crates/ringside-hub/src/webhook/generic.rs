@@ -6,15 +6,14 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap};
 use axum::response::Response;
 use ringside_core::call::Provider;
 use ringside_providers::{generic, Params};
-use serde_json::Value;
 
+use super::failure::{self, Failure};
 use super::gate::{self, Refusal};
-use super::pipeline;
-use crate::recorder::RecordError;
+use crate::intake;
 use crate::state::Hub;
 
 /// The handler; see the module documentation.
@@ -30,13 +29,17 @@ pub async fn generic_cti(
         .map(str::to_owned);
     let endpoint = &hub.settings.config.generic;
     let gated = gate::open(endpoint.enabled, &endpoint.token, &path_token, body);
-    let (status, answer) = handle(&hub, content_type.as_deref(), gated.body).await;
-    super::log::reply(
+    let outcome = handle(&hub, content_type.as_deref(), gated.body).await;
+    let answered = failure::answer("generic CTI", outcome, |message| {
+        generic::error(message).to_string()
+    });
+    crate::webhook_log::reply(
         &hub.webhook_log,
+        hub.clock.now(),
         "generic",
         &headers,
         gated.logged,
-        (status, answer.to_string()),
+        answered,
         "application/json",
     )
 }
@@ -45,26 +48,10 @@ async fn handle(
     hub: &Hub,
     content_type: Option<&str>,
     body: Result<Bytes, Refusal>,
-) -> (StatusCode, Value) {
-    let fail = |status: StatusCode, message: &str| (status, generic::error(message));
-    let body = match body {
-        Ok(body) => body,
-        Err(refusal) => return fail(refusal.status, &refusal.message),
-    };
-    let params = match Params::from_body(content_type, &body) {
-        Ok(params) => params,
-        Err(e) => return fail(StatusCode::BAD_REQUEST, &e.to_string()),
-    };
-    let event = match generic::event(&params) {
-        Ok(event) => event,
-        Err(e) => return fail(StatusCode::UNPROCESSABLE_ENTITY, &e.to_string()),
-    };
-    match pipeline::process(hub, Provider::Generic, event).await {
-        Ok(answer) => (StatusCode::OK, generic::answer(&answer)),
-        Err(RecordError::Journal(e)) => fail(StatusCode::UNPROCESSABLE_ENTITY, &e.to_string()),
-        Err(RecordError::Store(e)) => {
-            let (status, message) = pipeline::not_recorded("generic CTI", &e);
-            fail(status, &message)
-        }
-    }
+) -> Result<String, Failure> {
+    let body = body.map_err(Failure::Gate)?;
+    let params = Params::from_body(content_type, &body)?;
+    let event = generic::event(&params)?;
+    let answer = intake::process(hub, Provider::Generic, event).await?;
+    Ok(generic::answer(&answer).to_string())
 }

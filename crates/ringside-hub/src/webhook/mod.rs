@@ -1,13 +1,11 @@
 //! PBX webhooks. Each provider's handler reads its wire format into a core event; the
-//! shared [`pipeline`] applies the block list and the outbound routing table, identifies the
+//! shared [`crate::intake`] applies the block list and the outbound routing table, identifies the
 //! caller, and records the event durably before the handler answers.
 
+pub mod failure;
 pub(crate) mod gate;
 mod generic;
-pub mod log;
-pub mod pipeline;
 mod placetel;
-pub mod redact;
 mod sipgate;
 pub mod twilio;
 

@@ -8,16 +8,17 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use ringside_core::call::Provider;
 use ringside_core::routing::PbxAnswer;
 use ringside_providers::{sipgate, Params};
 
+use super::failure::{self, Failure};
 use super::gate::{self, Refusal};
-use super::pipeline;
-use crate::recorder::RecordError;
+use crate::intake;
 use crate::state::Hub;
+use crate::webhook_url::Webhook;
 
 /// The handler; see the module documentation.
 pub async fn sipgate(
@@ -27,14 +28,16 @@ pub async fn sipgate(
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     if route != "in" && route != "out" {
-        return crate::api::ApiError::not_found("sipgate webhooks end in /in or /out")
+        return crate::api_error::ApiError::not_found("sipgate webhooks end in /in or /out")
             .into_response();
     }
     let endpoint = &hub.settings.config.sipgate;
     let gated = gate::open(endpoint.enabled, &endpoint.token, &path_token, body);
-    let answered = handle(&hub, &headers, gated.body).await;
-    super::log::reply(
+    let outcome = handle(&hub, &headers, gated.body).await;
+    let answered = failure::answer("sipgate", outcome, sipgate::error);
+    crate::webhook_log::reply(
         &hub.webhook_log,
+        hub.clock.now(),
         "sipgate",
         &headers,
         gated.logged,
@@ -47,52 +50,26 @@ async fn handle(
     hub: &Hub,
     headers: &HeaderMap,
     body: Result<Bytes, Refusal>,
-) -> (StatusCode, String) {
+) -> Result<String, Failure> {
     let config = &hub.settings.config.sipgate;
-    let fail = |status: StatusCode, message: &str| (status, sipgate::error(message));
-    let body = match body {
-        Ok(body) => body,
-        Err(refusal) => return fail(refusal.status, &refusal.message),
-    };
+    let body = body.map_err(Failure::Gate)?;
     if let Some(verifier) = &hub.sipgate_verifier {
         let signature = headers
             .get(sipgate::SIGNATURE_HEADER)
             .and_then(|v| v.to_str().ok());
-        if let Err(e) = verifier.verify(&body, signature) {
-            return fail(StatusCode::UNAUTHORIZED, &e.to_string());
-        }
+        verifier.verify(&body, signature)?;
     }
-    let params = match Params::from_form(&body) {
-        Ok(params) => params,
-        Err(e) => return fail(StatusCode::BAD_REQUEST, &e.to_string()),
-    };
+    let params = Params::from_form(&body)?;
     let callback = |direction: &str| {
-        format!(
-            "{}/api/v1/sipgate/{}/{direction}",
-            hub.settings.config.public_url.trim_end_matches('/'),
-            config.token
-        )
+        Webhook::Sipgate(direction).url(&hub.settings.config.public_url, &config.token)
     };
-    let event = match sipgate::event(&params) {
-        Ok(Some(event)) => event,
+    let Some(event) = sipgate::event(&params)? else {
         // dtmf: accepted, nothing to record.
-        Ok(None) => {
-            let direction = params.get("direction").unwrap_or("in");
-            return (
-                StatusCode::OK,
-                sipgate::answer(&PbxAnswer::Proceed, &callback(direction)),
-            );
-        }
-        Err(e) => return fail(StatusCode::UNPROCESSABLE_ENTITY, &e.to_string()),
+        let direction = params.get("direction").unwrap_or("in");
+        return Ok(sipgate::answer(&PbxAnswer::Proceed, &callback(direction)));
     };
     let direction = event.direction.map(|d| d.as_str()).unwrap_or("in");
     let url = callback(direction);
-    match pipeline::process(hub, Provider::Sipgate, event).await {
-        Ok(answer) => (StatusCode::OK, sipgate::answer(&answer, &url)),
-        Err(RecordError::Journal(e)) => fail(StatusCode::UNPROCESSABLE_ENTITY, &e.to_string()),
-        Err(RecordError::Store(e)) => {
-            let (status, message) = pipeline::not_recorded("sipgate", &e);
-            fail(status, &message)
-        }
-    }
+    let answer = intake::process(hub, Provider::Sipgate, event).await?;
+    Ok(sipgate::answer(&answer, &url))
 }

@@ -5,10 +5,12 @@
 pub mod process;
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use ringside_core::stream::{ServerMessage, SnapshotAssembly, StreamFrame};
+use ringside_hub::clock::{Clock, ManualClock, SystemClock};
 use ringside_hub::config::Config;
 use ringside_hub::RunningHub;
 use serde_json::Value;
@@ -52,10 +54,33 @@ impl TestHub {
 
     /// A hub on an existing directory with exactly this extra configuration.
     pub async fn start_in(dir: tempfile::TempDir, extra: &str) -> TestHub {
+        Self::start_on(dir, extra, Arc::new(SystemClock)).await
+    }
+
+    /// [`TestHub::start`] on a clock that moves only when the test moves it, once the
+    /// janitor's first pass is done: the janitor's next pass comes when the test advances
+    /// the clock by its period (`ring_timeout_secs / 4`, 1 to 5 s).
+    pub async fn start_on_manual_clock(extra: &str) -> (TestHub, ManualClock) {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = ManualClock::new(time::OffsetDateTime::now_utc());
+        let hub = Self::start_on(
+            dir,
+            &format!("{extra}\n{GENERIC_ON}"),
+            Arc::new(clock.clone()),
+        )
+        .await;
+        clock.begun(1).await;
+        (hub, clock)
+    }
+
+    /// A hub on an existing directory with exactly this extra configuration, on `clock`.
+    pub async fn start_on(dir: tempfile::TempDir, extra: &str, clock: Arc<dyn Clock>) -> TestHub {
         let text = config_text(&dir.path().join("data"), extra);
         let settings = Config::from_toml(&text, Path::new("test.toml"), std::iter::empty())
             .expect("test configuration loads");
-        let running = ringside_hub::start(settings).await.expect("hub starts");
+        let running = ringside_hub::start_with_clock(settings, clock)
+            .await
+            .expect("hub starts");
         let mut hub = TestHub {
             running,
             dir,
@@ -82,7 +107,11 @@ impl TestHub {
             self.running
                 .hub
                 .recorder
-                .add_agent(&agent, &ringside_hub::token::hash(&secret), time_now())
+                .add_agent(
+                    &agent,
+                    &ringside_hub::token::hash(&secret),
+                    self.running.hub.clock.now(),
+                )
                 .await
                 .unwrap()
                 .expect("new login");

@@ -123,6 +123,13 @@ pub fn reject_busy() -> String {
     response(r#"<Reject reason="busy"/>"#)
 }
 
+/// Refuses a request with `message` for the admin: `<Response><Error>…</Error></Response>`,
+/// as Zammad's add-on refused requests. Not a TwiML verb: Twilio treats the answer as an
+/// application error, and the webhook log shows the reason.
+pub fn error(message: &str) -> String {
+    response(&format!("<Error>{}</Error>", xml::text(message)))
+}
+
 /// Does nothing: the answer to status callbacks, and to a `<Dial action>` after which the
 /// call is to end.
 pub fn empty() -> String {
@@ -184,6 +191,14 @@ fn element(name: &str, attributes: &[(&str, &str)], content: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_error_escapes_markup_but_not_quotes() {
+        assert_eq!(
+            error(r#"Tom & Jerry's <"tag">"#),
+            r#"<?xml version="1.0" encoding="UTF-8"?><Response><Error>Tom &amp; Jerry's &lt;"tag"&gt;</Error></Response>"#
+        );
+    }
 
     const HEAD: &str = r#"<?xml version="1.0" encoding="UTF-8"?>"#;
     const LEG_URL: &str = "https://hub.example/api/v1/twilio/T0KEN/leg";

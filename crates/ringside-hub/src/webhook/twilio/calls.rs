@@ -15,12 +15,13 @@ use ringside_providers::twilio::{self, twiml, CallInfo, DialStatus, RingTarget, 
 use ringside_providers::Params;
 
 use super::available::{available, owner_of};
-use super::failure::Failure;
 use super::offers::Offers;
 use super::queue;
+use super::replies::{nobody, repeated, status_url};
 use crate::config::TwilioFlow;
+use crate::intake;
 use crate::state::Hub;
-use crate::webhook::pipeline;
+use crate::webhook::failure::Failure;
 
 /// Records a request about a call and returns the TwiML for Twilio; `offer` is the
 /// caller's `CallSid` when the request is about an agent call of the queue flow. Every
@@ -87,7 +88,7 @@ async fn record_event(
     if let TwilioRequest::LegStatus(leg) = request {
         name_the_agent(hub, &leg.target, &mut event).await?;
     }
-    Ok(pipeline::process(hub, Provider::Twilio, event).await?)
+    Ok(intake::process(hub, Provider::Twilio, event).await?)
 }
 
 /// The answer to the voice URL, by flow. A request for a call the journal already has (a
@@ -110,17 +111,15 @@ async fn incoming(
             call.call_sid,
             config.flow
         );
-        return Ok(
-            match pipeline::process(hub, Provider::Twilio, event).await? {
-                PbxAnswer::Reject => twiml::reject_busy(),
-                _ => nobody(hub),
-            },
-        );
+        return Ok(match intake::process(hub, Provider::Twilio, event).await? {
+            PbxAnswer::Reject => twiml::reject_busy(),
+            _ => nobody(hub),
+        });
     }
     let mut agents = available(hub, call.from.as_deref()).await?;
     agents.truncate(twiml::MAX_DIAL_TARGETS);
     event.offered_users = agents.iter().map(|a| a.identity.clone()).collect();
-    let processed = pipeline::process_noting_repeats(hub, Provider::Twilio, event).await?;
+    let processed = intake::process_noting_repeats(hub, Provider::Twilio, event).await?;
     if processed.answer == PbxAnswer::Reject {
         return Ok(twiml::reject_busy());
     }
@@ -136,21 +135,6 @@ async fn incoming(
     )
 }
 
-/// The answer to a voice URL request for a call the hub already answered: `<Reject
-/// reason="busy"/>`, which rings nobody. Twilio acts only on the answer to the request it
-/// is waiting for, so a replay's answer goes nowhere; and if Twilio itself asks again (it
-/// retries a request whose answer did not reach it), `<Reject>` as the first verb ends the
-/// call as busy without answering or billing it (reference §1.5), the caller can call
-/// again, and the call's final status callback closes the journal entry.
-pub fn repeated(call: &CallInfo) -> String {
-    tracing::warn!(
-        "Twilio voice request for call {} repeated: the call was already offered, nobody \
-         is rung again",
-        call.call_sid
-    );
-    twiml::reject_busy()
-}
-
 /// Names the agent who answered by the identity they are stored with, so the pipeline
 /// finds them whether Twilio wrote the phone as dialed or reformatted it, and shows the
 /// agent's name as the journal's `to_comment`.
@@ -164,19 +148,4 @@ async fn name_the_agent(
         event.user = Some(agent.name);
     }
     Ok(())
-}
-
-/// Tells the caller nobody is available and hangs up.
-pub fn nobody(hub: &Hub) -> String {
-    let config = &hub.settings.config.twilio;
-    twiml::say_and_hang_up(&config.no_agent_message, &config.language)
-}
-
-/// Where Twilio reports legs, the end of a dial or of a wait in a queue, and a dequeue.
-pub fn status_url(hub: &Hub) -> String {
-    format!(
-        "{}/api/v1/twilio/{}/status",
-        hub.settings.config.public_url.trim_end_matches('/'),
-        hub.settings.config.twilio.token
-    )
 }

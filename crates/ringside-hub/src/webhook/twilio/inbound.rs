@@ -11,8 +11,8 @@ use axum::extract::{FromRequest, OriginalUri, Request};
 use axum::http::{header, HeaderMap, Method, Uri};
 use ringside_providers::{twilio, Params};
 
-use super::failure::Failure;
 use crate::state::Hub;
+use crate::webhook::failure::Failure;
 use crate::webhook::gate;
 
 /// A request as it arrived, before anything in it is trusted.
@@ -56,7 +56,7 @@ impl Inbound {
         if self.method == Method::GET {
             self.uri.query().unwrap_or_default().to_owned()
         } else {
-            crate::webhook::log::request_text(&self.body)
+            crate::webhook_log::request_text(&self.body)
         }
     }
 
@@ -80,7 +80,7 @@ impl Inbound {
             .map(str::to_owned);
         let checked = self.checked(&config.auth_token, &url, signature.as_deref());
         if let Err(Failure::Signature(e)) = &checked {
-            let url = crate::webhook::redact::tokens(&url);
+            let url = crate::redact::tokens(&url);
             tracing::warn!("Twilio request to {url} refused: {e}");
         }
         checked

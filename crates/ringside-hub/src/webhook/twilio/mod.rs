@@ -15,40 +15,30 @@
 
 mod available;
 mod calls;
-mod failure;
 mod inbound;
 mod offers;
 mod queue;
+mod replies;
 mod rest;
 mod studio;
 
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Extension, Router};
-use ringside_providers::{generic, twilio};
+use axum::Extension;
+use ringside_providers::generic;
+use ringside_providers::twilio::twiml;
 
-use self::failure::Failure;
 use self::inbound::Inbound;
-use self::offers::Offers;
-use super::log::WebhookLogEntry;
+pub use self::offers::Offers;
 use crate::state::Hub;
-
-/// The Twilio routes; see the module documentation.
-pub fn routes() -> Router<Arc<Hub>> {
-    Router::new()
-        .route("/api/v1/twilio/{token}/voice", get(calls).post(calls))
-        .route("/api/v1/twilio/{token}/status", post(calls))
-        .route("/api/v1/twilio/{token}/agents", get(agents).post(agents))
-        .route("/api/v1/twilio/{token}/events", post(events))
-        .layer(Extension(Arc::new(Offers::default())))
-}
+use crate::webhook::failure::{self, Failure};
+use crate::webhook_log::WebhookLogEntry;
 
 /// `voice` and `status`: TwiML in, TwiML out.
-async fn calls(
+pub async fn calls(
     State(hub): State<Arc<Hub>>,
     Extension(offers): Extension<Arc<Offers>>,
     Path(token): Path<String>,
@@ -64,7 +54,7 @@ async fn calls(
 }
 
 /// `agents`, for Studio.
-async fn agents(
+pub async fn agents(
     State(hub): State<Arc<Hub>>,
     Path(token): Path<String>,
     inbound: Inbound,
@@ -78,7 +68,7 @@ async fn agents(
 }
 
 /// `events`, for Studio.
-async fn events(
+pub async fn events(
     State(hub): State<Arc<Hub>>,
     Path(token): Path<String>,
     inbound: Inbound,
@@ -118,24 +108,15 @@ enum Format {
 /// Logs the request with its answer, and answers.
 fn reply(hub: &Hub, seen: Seen, format: Format, outcome: Result<String, Failure>) -> Response {
     let request = match &outcome {
-        Err(Failure::Gate(_)) => crate::webhook::log::NOT_KEPT.to_owned(),
+        Err(Failure::Gate(_)) => crate::webhook_log::NOT_KEPT.to_owned(),
         _ => seen.request,
     };
-    let (status, body) = match outcome {
-        Ok(body) => (StatusCode::OK, body),
-        Err(failure) => {
-            if let Failure::Store(e) = &failure {
-                tracing::error!("Twilio request not recorded: {e}");
-            }
-            let message = failure.to_string();
-            let body = match format {
-                Format::Twiml => error_twiml(&message),
-                Format::Json => generic::error(&message).to_string(),
-            };
-            (failure.status(), body)
-        }
-    };
+    let (status, body) = failure::answer("Twilio", outcome, |message| match format {
+        Format::Twiml => twiml::error(message),
+        Format::Json => generic::error(message).to_string(),
+    });
     hub.webhook_log.push(WebhookLogEntry::new(
+        hub.clock.now(),
         "twilio",
         &seen.headers,
         request,
@@ -143,22 +124,8 @@ fn reply(hub: &Hub, seen: Seen, format: Format, outcome: Result<String, Failure>
         body.clone(),
     ));
     let content_type = match format {
-        Format::Twiml => twilio::twiml::CONTENT_TYPE,
+        Format::Twiml => twiml::CONTENT_TYPE,
         Format::Json => "application/json",
     };
     (status, [(header::CONTENT_TYPE, content_type)], body).into_response()
-}
-
-/// `<Response><Error>…</Error></Response>`, as Zammad's add-on refused requests.
-fn error_twiml(message: &str) -> String {
-    let mut text = String::with_capacity(message.len());
-    for c in message.chars() {
-        match c {
-            '&' => text.push_str("&amp;"),
-            '<' => text.push_str("&lt;"),
-            '>' => text.push_str("&gt;"),
-            c => text.push(c),
-        }
-    }
-    format!(r#"<?xml version="1.0" encoding="UTF-8"?><Response><Error>{text}</Error></Response>"#)
 }

@@ -17,12 +17,12 @@ use ringside_core::routing::PbxAnswer;
 use ringside_providers::twilio::{twiml, CallInfo, CallStatus, TwilioRequest};
 
 use super::available::{available, line_of, Available};
-use super::calls::{nobody, repeated, status_url};
-use super::failure::Failure;
 use super::offers::Offers;
+use super::replies::{nobody, repeated, status_url};
 use super::rest;
+use crate::intake;
 use crate::state::Hub;
-use crate::webhook::pipeline;
+use crate::webhook::failure::Failure;
 
 /// The query parameter that marks an agent call's status callback, with the caller's
 /// `CallSid`.
@@ -53,7 +53,7 @@ pub async fn incoming(
 ) -> Result<String, Failure> {
     let agents = available(hub, call.from.as_deref()).await?;
     event.offered_users = agents.iter().map(|a| a.identity.clone()).collect();
-    let processed = pipeline::process_noting_repeats(hub, Provider::Twilio, event).await?;
+    let processed = intake::process_noting_repeats(hub, Provider::Twilio, event).await?;
     if processed.answer == PbxAnswer::Reject {
         return Ok(twiml::reject_busy());
     }
@@ -103,7 +103,7 @@ pub async fn dequeued(
         event.answering_user = Some(agent.identity);
         event.user = Some(agent.name);
     }
-    pipeline::process(hub, Provider::Twilio, event).await?;
+    intake::process(hub, Provider::Twilio, event).await?;
     Ok(twiml::empty())
 }
 

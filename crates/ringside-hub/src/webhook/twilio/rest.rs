@@ -112,7 +112,7 @@ async fn post(
             status: status.as_u16(),
             // Twilio's error texts quote the request, such as a callback URL with the
             // hub's webhook token.
-            body: crate::webhook::redact::tokens(&String::from_utf8_lossy(&body))
+            body: crate::redact::tokens(&String::from_utf8_lossy(&body))
                 .chars()
                 .take(300)
                 .collect(),

@@ -7,8 +7,8 @@ use serde_json::{json, Value};
 
 use super::available::{available, line_of};
 use super::calls::record;
-use super::failure::Failure;
 use crate::state::Hub;
+use crate::webhook::failure::Failure;
 
 /// `{"agents":[{"login","name","target"}]}`: the agents available now, leaving out the
 /// caller when the request names one (`From`). `target` is what a `Connect Call To` widget

@@ -7,32 +7,8 @@ use ringside_core::journal::Enrichment;
 use ringside_core::number;
 use ringside_core::routing::{self, PbxAnswer};
 
-use axum::http::StatusCode;
-
 use crate::recorder::{RecordError, Recorded};
 use crate::state::Hub;
-use crate::store::StoreError;
-
-/// What the PBX is told when the store did not record its event: 503 with the reason when
-/// the writer's queue is full (worth a retry in a moment), else 500 (the cause is logged).
-pub fn store_answer(e: &StoreError) -> (StatusCode, String) {
-    match e {
-        StoreError::Busy(_) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
-        _ => (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "the hub could not record the event; retry later".to_owned(),
-        ),
-    }
-}
-
-/// Logs why `provider`'s event was not recorded and returns [`store_answer`].
-pub fn not_recorded(provider: &str, e: &StoreError) -> (StatusCode, String) {
-    match e {
-        StoreError::Busy(_) => tracing::warn!("{provider} event refused: {e}"),
-        _ => tracing::error!("{provider} event not recorded: {e}"),
-    }
-    store_answer(e)
-}
 
 /// What [`process_noting_repeats`] did with an event.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,7 +43,7 @@ pub async fn process_noting_repeats(
     let facts = enrich(hub, provider, &event, answer == PbxAnswer::Reject)?;
     let recorded = hub
         .recorder
-        .call_event(provider, &event, &facts, Hub::now())
+        .call_event(provider, &event, &facts, hub.clock.now())
         .await?;
     Ok(Processed {
         answer,

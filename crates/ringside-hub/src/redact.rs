@@ -6,13 +6,7 @@
 
 use std::borrow::Cow;
 
-/// The path prefixes whose next segment is a webhook token.
-const TOKEN_PREFIXES: [&str; 4] = [
-    "/api/v1/cti/",
-    "/api/v1/placetel/",
-    "/api/v1/sipgate/",
-    "/api/v1/twilio/",
-];
+use crate::webhook_url::TOKEN_PREFIXES;
 
 /// What stands in for a token.
 pub const HIDDEN: &str = "<token>";

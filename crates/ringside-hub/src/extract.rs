@@ -6,7 +6,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use ringside_core::agent::Role;
 
-use super::error::ApiError;
+use crate::api_error::ApiError;
 use crate::state::Hub;
 use crate::store::AgentRow;
 use crate::token;

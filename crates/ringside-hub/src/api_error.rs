@@ -50,7 +50,7 @@ impl ApiError {
 
     /// 500 `internal`; the cause is logged, not shown.
     pub fn internal(cause: &dyn std::fmt::Display) -> Self {
-        let cause = crate::webhook::redact::tokens(&cause.to_string()).into_owned();
+        let cause = crate::redact::tokens(&cause.to_string()).into_owned();
         tracing::error!("internal error: {cause}");
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,

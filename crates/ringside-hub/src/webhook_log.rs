@@ -43,8 +43,9 @@ pub struct WebhookLogEntry {
 }
 
 impl WebhookLogEntry {
-    /// An entry for a request that arrives now.
+    /// An entry for a request that arrived `at`.
     pub fn new(
+        at: OffsetDateTime,
         endpoint: &'static str,
         headers: &axum::http::HeaderMap,
         request: String,
@@ -52,7 +53,7 @@ impl WebhookLogEntry {
         response: String,
     ) -> Self {
         WebhookLogEntry {
-            at: OffsetDateTime::now_utc(),
+            at,
             endpoint,
             content_type: headers
                 .get(axum::http::header::CONTENT_TYPE)
@@ -68,6 +69,7 @@ impl WebhookLogEntry {
 /// Answers a webhook with `answer` as `content_type`, remembering the exchange in the log.
 pub fn reply(
     log: &WebhookLog,
+    at: OffsetDateTime,
     endpoint: &'static str,
     headers: &axum::http::HeaderMap,
     request: String,
@@ -76,6 +78,7 @@ pub fn reply(
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
     log.push(WebhookLogEntry::new(
+        at,
         endpoint,
         headers,
         request,
@@ -90,7 +93,7 @@ pub fn reply(
         .into_response()
 }
 
-/// What the log keeps of a request refused at the gate (see [`super::gate::Gated`]).
+/// What the log keeps of a request refused at the gate (see [`crate::webhook::gate::Gated`]).
 pub const NOT_KEPT: &str = "(body not kept: refused at the gate)";
 
 /// The body of a request as the log keeps it: its text, or why it could not be read.

@@ -1,0 +1,277 @@
+//! The commit engine: a dedicated thread owns the writer connection. Changes queue up for
+//! it; it takes every change waiting and applies them in one transaction (group commit: one
+//! `fsync` for all of them), each inside its own savepoint so that a change that fails leaves
+//! the others alone. A change appends its events to the event log; only after the commit are
+//! the events published to live stream clients and the callers answered. One thread, so seq
+//! order, commit order and publish order are the same.
+//!
+//! The queue is bounded: when the writer falls that far behind, a change is refused at once
+//! with [`StoreError::Busy`] (answered 503) instead of piling up memory and latency. A change
+//! that panics is rolled back alone; its answer is dropped unsent, and the thread and the rest
+//! of the batch carry on.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::mpsc::{self, TrySendError};
+use std::sync::Arc;
+
+use ringside_core::stream::{EventBody, StreamEvent, StreamFrame};
+use rusqlite::Connection;
+use time::OffsetDateTime;
+use tokio::sync::broadcast;
+
+use crate::store::{self, StoreError};
+
+/// How many published events a slow stream client may fall behind before it is dropped (it
+/// resumes from the log when it connects again).
+const LIVE_CAPACITY: usize = 4096;
+
+/// The most changes committed together.
+const MAX_BATCH: usize = 512;
+
+/// An event as live stream clients receive it: serialized once for all of them.
+#[derive(Debug)]
+pub struct Published {
+    /// The event's epoch; a stream that sent another one needs a snapshot instead.
+    pub epoch: String,
+    /// The event's seq.
+    pub seq: u64,
+    /// The JSON text of the [`StreamFrame::Event`].
+    pub json: String,
+}
+
+/// Where a change appends its events; the writer publishes them after the commit.
+pub struct EventSink<'a> {
+    events: &'a mut Vec<StreamEvent>,
+}
+
+impl EventSink<'_> {
+    /// Appends an event to the log, to be published once the batch commits.
+    pub fn append(
+        &mut self,
+        conn: &Connection,
+        at: OffsetDateTime,
+        body: EventBody,
+    ) -> Result<(), StoreError> {
+        self.events.push(store::events::append(conn, at, body)?);
+        Ok(())
+    }
+
+    /// How many events the batch has appended so far.
+    pub(super) fn len(&self) -> usize {
+        self.events.len()
+    }
+
+    /// The events appended since the batch had `from`.
+    pub(super) fn since(&self, from: usize) -> &[StreamEvent] {
+        &self.events[from..]
+    }
+}
+
+/// Answers the caller of a change once the batch's commit is known.
+pub(super) type Deliver = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
+/// A change: applied on the writer thread; says whether it succeeded and how to answer.
+pub(super) type Change = Box<dyn FnOnce(&Connection, &mut EventSink) -> (bool, Deliver) + Send>;
+
+/// The queue to the writer thread and the channel it publishes on.
+#[derive(Debug, Clone)]
+pub(super) struct Writer {
+    changes: mpsc::SyncSender<Change>,
+    queue_capacity: usize,
+    live: broadcast::Sender<Arc<Published>>,
+}
+
+impl Writer {
+    /// Starts the writer thread on `conn` with room for `queue_capacity` waiting changes (at
+    /// least 1).
+    pub(super) fn start(conn: Connection, queue_capacity: usize) -> Self {
+        let queue_capacity = queue_capacity.max(1);
+        let (live, _) = broadcast::channel(LIVE_CAPACITY);
+        let (changes, queue) = mpsc::sync_channel::<Change>(queue_capacity);
+        let publisher = live.clone();
+        std::thread::Builder::new()
+            .name("ringside-writer".into())
+            .spawn(move || write_batches(conn, queue, &publisher))
+            .expect("the writer thread starts");
+        Writer {
+            changes,
+            queue_capacity,
+            live,
+        }
+    }
+
+    /// Live events from now on.
+    pub(super) fn subscribe(&self) -> broadcast::Receiver<Arc<Published>> {
+        self.live.subscribe()
+    }
+
+    /// Queues a change, or refuses it at once when the queue is full or the writer is gone.
+    pub(super) fn submit(&self, change: Change) -> Result<(), StoreError> {
+        self.changes.try_send(change).map_err(|e| match e {
+            TrySendError::Full(_) => StoreError::Busy(self.queue_capacity),
+            TrySendError::Disconnected(_) => StoreError::Closed,
+        })
+    }
+}
+
+/// The writer thread: takes every waiting change, commits them together, then publishes
+/// their events and answers their callers. Ends when the recorder is dropped.
+fn write_batches(
+    conn: Connection,
+    queue: mpsc::Receiver<Change>,
+    live: &broadcast::Sender<Arc<Published>>,
+) {
+    // Changes written by another process (the command line) take seqs the live stream has
+    // not seen; they are published from the log before the next batch.
+    let mut published = store::events::last_seq(&conn).unwrap_or(0);
+    while let Ok(first) = queue.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(change) => batch.push(change),
+                Err(_) => break,
+            }
+        }
+        let mut events = Vec::new();
+        let mut answers = Vec::with_capacity(batch.len());
+        let committed = apply_batch(&conn, batch, &mut events, &mut answers);
+        match committed {
+            Ok(()) => {
+                if let Some(next) = events.first().map(|e| e.seq) {
+                    if next > published + 1 {
+                        let missed = (next - published - 1) as i64;
+                        match store::events::events_after(&conn, published, missed) {
+                            Ok(Some(written_elsewhere)) => publish(live, written_elsewhere),
+                            Ok(None) => {}
+                            Err(e) => tracing::error!("events written elsewhere not read: {e}"),
+                        }
+                    }
+                    published = events.last().map_or(published, |e| e.seq);
+                }
+                publish(live, events);
+                for answer in answers {
+                    answer(Ok(()));
+                }
+            }
+            Err(e) => {
+                tracing::error!("writer transaction failed: {e}");
+                let message = e.to_string();
+                for answer in answers {
+                    answer(Err(StoreError::Batch(message.clone())));
+                }
+            }
+        }
+    }
+}
+
+fn apply_batch(
+    conn: &Connection,
+    batch: Vec<Change>,
+    events: &mut Vec<StreamEvent>,
+    answers: &mut Vec<Deliver>,
+) -> Result<(), StoreError> {
+    // IMMEDIATE: take the write lock now, waiting for another writer (the command line)
+    // instead of failing on a snapshot that went stale.
+    let tx = rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)?;
+    for change in batch {
+        tx.execute_batch("SAVEPOINT change")?;
+        let kept = events.len();
+        let mut sink = EventSink { events };
+        // A panicking change drops its answer while unwinding: its caller gets `Abandoned`.
+        let applied = std::panic::catch_unwind(AssertUnwindSafe(|| change(&tx, &mut sink)));
+        match applied {
+            Ok((true, answer)) => {
+                tx.execute_batch("RELEASE change")?;
+                answers.push(answer);
+            }
+            Ok((false, answer)) => {
+                tx.execute_batch("ROLLBACK TO change; RELEASE change")?;
+                events.truncate(kept);
+                answers.push(answer);
+            }
+            Err(panic) => {
+                let what = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                tracing::error!("a change panicked in the writer and was rolled back: {what}");
+                tx.execute_batch("ROLLBACK TO change; RELEASE change")?;
+                events.truncate(kept);
+            }
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+fn publish(live: &broadcast::Sender<Arc<Published>>, events: Vec<StreamEvent>) {
+    for event in events {
+        let seq = event.seq;
+        let epoch = event.epoch.clone();
+        let json =
+            serde_json::to_string(&StreamFrame::Event(event)).expect("stream events serialize");
+        // No receivers is fine: nobody is connected.
+        let _ = live.send(Arc::new(Published { epoch, seq, json }));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::sync::oneshot;
+
+    use super::*;
+    use crate::store::{NewAgent, Store};
+
+    fn agent(login: &str) -> NewAgent {
+        NewAgent {
+            login: login.into(),
+            name: login.into(),
+            role: ringside_core::agent::Role::Agent,
+            numbers: vec![],
+            normalized: vec![],
+            identities: Default::default(),
+        }
+    }
+
+    /// A change that adds the agent `login` and reports success to `done`.
+    fn add(login: &'static str, done: mpsc::Sender<(&'static str, bool)>) -> Change {
+        Box::new(move |conn, _| {
+            let added = store::agents::add(conn, &agent(login), login).is_ok();
+            (
+                added,
+                Box::new(move |committed| {
+                    let _ = done.send((login, added && committed.is_ok()));
+                }),
+            )
+        })
+    }
+
+    #[test]
+    fn a_panicking_change_is_rolled_back_alone_and_the_batch_commits() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, conn) = Store::open(dir.path()).unwrap();
+        let (done, results) = mpsc::channel();
+        let (answer, answered) = oneshot::channel::<()>();
+        let panicking: Change = Box::new(move |conn, _| {
+            let _keep_until_unwound = answer;
+            store::agents::add(conn, &agent("bert"), "bert").unwrap();
+            panic!("a bug in one change");
+        });
+        let batch = vec![add("anna", done.clone()), panicking, add("carl", done)];
+        let (mut events, mut answers) = (Vec::new(), Vec::new());
+        apply_batch(&conn, batch, &mut events, &mut answers).unwrap();
+        for answer in answers {
+            answer(Ok(()));
+        }
+        let mut committed: Vec<_> = results.try_iter().collect();
+        committed.sort();
+        assert_eq!(committed, vec![("anna", true), ("carl", true)]);
+        assert!(
+            answered.blocking_recv().is_err(),
+            "the panicking change is never answered as done"
+        );
+        assert!(store.agent("anna").unwrap().is_some());
+        assert!(store.agent("bert").unwrap().is_none(), "rolled back");
+        assert!(store.agent("carl").unwrap().is_some());
+    }
+}

@@ -1,0 +1,460 @@
+//! The one writer of everything the stream reports: the changes the hub makes to the
+//! journal, the agents and the event log, each applied on the writer thread and committed
+//! durably before its caller hears back.
+//!
+//! [`commit`] is the engine (the writer thread, its bounded queue, group commit, publishing
+//! after the commit); [`presence`] says what a change does to the agents' availability; this
+//! module holds the changes themselves.
+
+mod commit;
+mod presence;
+
+use std::sync::Arc;
+
+use ringside_core::agent::Presence;
+use ringside_core::call::{Call, CallEvent, CallState, Provider};
+use ringside_core::journal::{self, Enrichment, JournalError, Outcome};
+use ringside_core::stream::{EventBody, Snapshot};
+use rusqlite::Connection;
+use thiserror::Error;
+use time::OffsetDateTime;
+use tokio::sync::{broadcast, oneshot};
+
+use self::commit::{Change, Writer};
+pub use self::commit::{EventSink, Published};
+pub use self::presence::LiveStream;
+use crate::clock::{Clock, SystemClock};
+use crate::online::Online;
+use crate::store::{self, AgentChange, NewAgent, Store, StoreError};
+
+/// The most open missed calls a snapshot carries.
+const SNAPSHOT_MISSED_LIMIT: i64 = 500;
+
+/// The most active calls a snapshot carries, newest first: far more than a team talks on.
+const SNAPSHOT_ACTIVE_LIMIT: i64 = 5_000;
+
+/// The most changes waiting for the writer, unless configured otherwise.
+pub const DEFAULT_QUEUE: usize = 4096;
+
+/// Why a change was not recorded.
+#[derive(Debug, Error)]
+pub enum RecordError {
+    /// The event breaks the journal's rules; nothing was stored.
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    /// The store failed; nothing was stored.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<rusqlite::Error> for RecordError {
+    fn from(e: rusqlite::Error) -> Self {
+        RecordError::Store(StoreError::Database(e))
+    }
+}
+
+/// What a call event did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Recorded {
+    /// The call was created or changed; this is it now.
+    Changed(Box<Call>),
+    /// A repeated or out-of-order event: nothing changed.
+    Unchanged,
+}
+
+/// The writer; see the module documentation.
+#[derive(Debug)]
+pub struct Recorder {
+    writer: Writer,
+    store: Store,
+    online: Arc<Online>,
+    /// The time of the presence events the settling write records.
+    clock: Arc<dyn Clock>,
+}
+
+impl Recorder {
+    /// Starts the writer thread on the store's writer connection, with the default queue and
+    /// the system's clock.
+    pub fn new(store: Store, conn: Connection) -> Self {
+        Self::with_queue(store, conn, DEFAULT_QUEUE, Arc::new(SystemClock))
+    }
+
+    /// Starts the writer thread with room for `queue_capacity` waiting changes (at least 1),
+    /// timing the presence it records by `clock`.
+    pub fn with_queue(
+        store: Store,
+        conn: Connection,
+        queue_capacity: usize,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Recorder {
+            writer: Writer::start(conn, queue_capacity),
+            store,
+            online: Arc::default(),
+            clock,
+        }
+    }
+
+    /// Live events from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Published>> {
+        self.writer.subscribe()
+    }
+
+    /// Runs a change on the writer thread and waits until it is committed.
+    async fn write<T, F>(&self, change: F) -> Result<T, RecordError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection, &mut EventSink) -> Result<T, RecordError> + Send + 'static,
+    {
+        // Presence that a failed write left unsaid is said before anything else.
+        presence::settle(&self.writer, &self.online, &self.clock);
+        let (answer, answered) = oneshot::channel();
+        let online = self.online.clone();
+        let writer = self.writer.clone();
+        let clock = self.clock.clone();
+        let change: Change = Box::new(move |conn, sink| {
+            let first = sink.len();
+            match change(conn, sink) {
+                Ok(value) => {
+                    let said = presence::said(sink.since(first));
+                    (
+                        true,
+                        Box::new(move |committed| {
+                            if committed.is_ok() && !said.is_empty() {
+                                online.said(said);
+                                presence::settle(&writer, &online, &clock);
+                            }
+                            let _ =
+                                answer.send(committed.map(|()| value).map_err(RecordError::from));
+                        }),
+                    )
+                }
+                Err(e) => (
+                    false,
+                    Box::new(move |_| {
+                        let _ = answer.send(Err(e));
+                    }),
+                ),
+            }
+        });
+        self.writer.submit(change)?;
+        // The writer took the change; an answer dropped unsent means the change panicked.
+        answered
+            .await
+            .map_err(|_| RecordError::Store(StoreError::Abandoned))?
+    }
+
+    /// Starts a new epoch if the event log is still in `from` (see
+    /// [`store::events::rotate_epoch`]); returns the epoch now.
+    pub async fn rotate_epoch(&self, from: &str) -> Result<String, RecordError> {
+        let from = from.to_owned();
+        self.write(move |conn, _| Ok(store::events::rotate_epoch(conn, &from)?))
+            .await
+    }
+
+    /// Applies one PBX event to the journal, durably.
+    pub async fn call_event(
+        &self,
+        provider: Provider,
+        event: &CallEvent,
+        facts: &Enrichment,
+        now: OffsetDateTime,
+    ) -> Result<Recorded, RecordError> {
+        let event = event.clone();
+        let facts = facts.clone();
+        let online = self.online.clone();
+        self.write(move |conn, sink| {
+            let existing = store::calls::find(conn, provider, &event.call_id)?;
+            let call = match journal::apply(provider, existing.as_ref(), &event, &facts, now)? {
+                Outcome::Unchanged => return Ok(Recorded::Unchanged),
+                Outcome::Created(mut call) => {
+                    store::calls::insert(conn, &mut call)?;
+                    call
+                }
+                Outcome::Changed(call) => {
+                    store::calls::update(conn, &call)?;
+                    call
+                }
+            };
+            append_call(conn, sink, &online, existing.as_ref(), &call, now)?;
+            Ok(Recorded::Changed(Box::new(call)))
+        })
+        .await
+    }
+
+    /// Marks journal entries done or not done; returns the entries that changed.
+    pub async fn set_done(
+        &self,
+        ids: &[i64],
+        done: bool,
+        now: OffsetDateTime,
+    ) -> Result<Vec<Call>, RecordError> {
+        let ids = ids.to_vec();
+        self.write(move |conn, sink| {
+            let mut changed = Vec::new();
+            for mut call in store::calls::by_ids(conn, &ids)? {
+                if call.done != done {
+                    call.done = done;
+                    call.updated_at = now;
+                    store::calls::update(conn, &call)?;
+                    sink.append(
+                        conn,
+                        now,
+                        EventBody::Call {
+                            call: Box::new(call.clone()),
+                        },
+                    )?;
+                    changed.push(call);
+                }
+            }
+            Ok(changed)
+        })
+        .await
+    }
+
+    /// Closes the calls the PBX never ended: ringing since before `ringing_cutoff` (as missed)
+    /// or answered and started before `talking_cutoff`; returns how many.
+    pub async fn expire_calls(
+        &self,
+        ringing_cutoff: OffsetDateTime,
+        talking_cutoff: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<usize, RecordError> {
+        let online = self.online.clone();
+        self.write(move |conn, sink| {
+            let mut left = store::calls::left_in(conn, CallState::Ringing, ringing_cutoff)?;
+            left.extend(store::calls::left_in(
+                conn,
+                CallState::Answered,
+                talking_cutoff,
+            )?);
+            for call in &left {
+                let expired = journal::expire(call, now);
+                store::calls::update(conn, &expired)?;
+                append_call(conn, sink, &online, Some(call), &expired, now)?;
+            }
+            Ok(left.len())
+        })
+        .await
+    }
+
+    /// Deletes stream events older than `cutoff`, keeping at least the newest `keep`.
+    pub async fn prune_events(
+        &self,
+        cutoff: OffsetDateTime,
+        keep: i64,
+    ) -> Result<usize, RecordError> {
+        self.write(move |conn, _| Ok(store::events::prune(conn, cutoff, keep)?))
+            .await
+    }
+
+    /// Sets an agent's do-not-disturb flag; `None` when there is no such agent.
+    pub async fn set_dnd(
+        &self,
+        login: &str,
+        dnd: bool,
+        now: OffsetDateTime,
+    ) -> Result<Option<Presence>, RecordError> {
+        let login = login.to_owned();
+        let online = self.online.clone();
+        self.write(move |conn, sink| {
+            let Some(before) = store::agents::by_login(conn, &login)? else {
+                return Ok(None);
+            };
+            if before.dnd == dnd {
+                return Ok(presence::of_login(conn, &online, &login)?);
+            }
+            store::agents::set_dnd(conn, &login, dnd)?;
+            Ok(presence::record(conn, sink, &online, &login, now)?)
+        })
+        .await
+    }
+
+    /// Creates an agent; `None` when the login is taken.
+    pub async fn add_agent(
+        &self,
+        agent: &NewAgent,
+        token_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<Presence>, RecordError> {
+        let agent = agent.clone();
+        let token_hash = token_hash.to_owned();
+        let online = self.online.clone();
+        self.write(move |conn, sink| {
+            if store::agents::add(conn, &agent, &token_hash)?.is_none() {
+                return Ok(None);
+            }
+            Ok(presence::record(conn, sink, &online, &agent.login, now)?)
+        })
+        .await
+    }
+
+    /// Changes an agent's details; `None` when there is no such agent.
+    pub async fn update_agent(
+        &self,
+        login: &str,
+        change: &AgentChange,
+        now: OffsetDateTime,
+    ) -> Result<Option<Presence>, RecordError> {
+        let login = login.to_owned();
+        let change = change.clone();
+        let online = self.online.clone();
+        self.write(move |conn, sink| {
+            if store::agents::update(conn, &login, &change)?.is_none() {
+                return Ok(None);
+            }
+            Ok(presence::record(conn, sink, &online, &login, now)?)
+        })
+        .await
+    }
+
+    /// Removes an agent (its token stops working); false when there is no such agent.
+    pub async fn remove_agent(
+        &self,
+        login: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, RecordError> {
+        let login = login.to_owned();
+        let online = self.online.clone();
+        let removed = self
+            .write(move |conn, sink| {
+                if !store::agents::remove(conn, &login)? {
+                    return Ok(None);
+                }
+                sink.append(
+                    conn,
+                    now,
+                    EventBody::AgentRemoved {
+                        login: login.clone(),
+                    },
+                )?;
+                Ok(Some(login))
+            })
+            .await?;
+        if let Some(login) = &removed {
+            online.forget(login);
+        }
+        Ok(removed.is_some())
+    }
+
+    /// Replaces an agent's token; false when there is no such agent.
+    pub async fn set_token(&self, login: &str, token_hash: &str) -> Result<bool, RecordError> {
+        let login = login.to_owned();
+        let token_hash = token_hash.to_owned();
+        self.write(move |conn, _| Ok(store::agents::set_token(conn, &login, &token_hash)?))
+            .await
+    }
+
+    /// Counts a live stream of `login` until the returned guard is dropped: the agent is
+    /// online from now on while it has one. The presence event that tells the team is
+    /// written after; [`Recorder::settled`] waits for it.
+    pub fn stream_opened(&self, login: &str) -> LiveStream {
+        LiveStream::open(login, &self.online, &self.writer, &self.clock)
+    }
+
+    /// Waits until the presence of every agent whose streams changed is recorded (or the
+    /// write failed; the next write tries again).
+    pub async fn settled(&self) -> Result<(), RecordError> {
+        self.write(|_, _| Ok(())).await
+    }
+
+    /// The current state for a client that cannot be brought up to date by replay.
+    pub async fn snapshot(&self) -> Result<Snapshot, RecordError> {
+        let online = self.online.clone();
+        Ok(self
+            .store
+            .read(move |conn| {
+                let tx = conn.unchecked_transaction()?;
+                let snapshot = Snapshot {
+                    epoch: store::events::epoch(&tx)?,
+                    seq: store::events::last_seq(&tx)?,
+                    recovered: false,
+                    active_calls: store::calls::active(&tx, SNAPSHOT_ACTIVE_LIMIT)?,
+                    open_missed_calls: store::calls::open_missed(&tx, SNAPSHOT_MISSED_LIMIT)?,
+                    presence: presence::all(&tx, &online)?,
+                };
+                tx.finish()?;
+                Ok(snapshot)
+            })
+            .await?)
+    }
+
+    /// Every agent's availability.
+    pub async fn presence_list(&self) -> Result<Vec<Presence>, RecordError> {
+        let online = self.online.clone();
+        Ok(self
+            .store
+            .read(move |conn| presence::all(conn, &online))
+            .await?)
+    }
+
+    /// One agent's availability.
+    pub async fn presence(&self, login: &str) -> Result<Option<Presence>, RecordError> {
+        let login = login.to_owned();
+        let online = self.online.clone();
+        Ok(self
+            .store
+            .read(move |conn| presence::of_login(conn, &online, &login))
+            .await?)
+    }
+}
+
+/// Appends a call's event, then the presence events of the agents whose on-a-call status
+/// the change from `before` to `call` changed.
+fn append_call(
+    conn: &Connection,
+    sink: &mut EventSink,
+    online: &Online,
+    before: Option<&Call>,
+    call: &Call,
+    now: OffsetDateTime,
+) -> Result<(), StoreError> {
+    sink.append(
+        conn,
+        now,
+        EventBody::Call {
+            call: Box::new(call.clone()),
+        },
+    )?;
+    for login in presence::on_call_changes(before, call) {
+        if let Some(presence) = presence::of_login(conn, online, &login)? {
+            sink.append(conn, now, EventBody::Presence { presence })?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn agent(login: &str) -> NewAgent {
+        NewAgent {
+            login: login.into(),
+            name: login.into(),
+            role: ringside_core::agent::Role::Agent,
+            numbers: vec![],
+            normalized: vec![],
+            identities: Default::default(),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_writer_survives_a_panicking_change_and_its_caller_gets_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, conn) = Store::open(dir.path()).unwrap();
+        let recorder = Recorder::new(store.clone(), conn);
+        let failed = recorder
+            .write(|_, _| -> Result<(), RecordError> { panic!("a bug in one change") })
+            .await;
+        assert!(
+            matches!(failed, Err(RecordError::Store(StoreError::Abandoned))),
+            "{failed:?}"
+        );
+        let added = recorder
+            .add_agent(&agent("anna"), "hash", OffsetDateTime::UNIX_EPOCH)
+            .await
+            .unwrap();
+        assert!(added.is_some(), "later changes are still written");
+    }
+}
