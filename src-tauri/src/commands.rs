@@ -55,11 +55,7 @@ pub async fn save_preferences(
 ) -> Result<Preferences, UiError> {
     let current = desktop.preferences();
     let mut next = update.apply_to(&current, desktop.plain_http())?;
-    let new_token = update
-        .token
-        .as_deref()
-        .map(str::trim)
-        .filter(|t| !t.is_empty());
+    let new_token = update.new_token();
     if next.mode == HubMode::Remote {
         let url = next.hub_url.clone();
         let token = new_token.map(str::to_owned);
@@ -81,8 +77,7 @@ pub async fn save_preferences(
         };
         changed.map_err(|e| UiError::new("desktop", format!("start at login: {e}")))?;
     }
-    let reconnect =
-        next.mode != current.mode || next.hub_url != current.hub_url || new_token.is_some();
+    let reconnect = update.reconnects(&current);
     desktop.set_preferences(next.clone())?;
     if reconnect {
         desktop.reconnect();

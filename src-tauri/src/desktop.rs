@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use ringside_client::clock::SystemClock;
 use ringside_client::endpoint::{HubEndpoint, PlainHttp};
-use ringside_client::session::{EndpointLookup, HubMode, Session, SessionConfig, SessionSettings};
+use ringside_client::session::{EndpointLookup, HubMode, Session, SessionConfig};
 use ringside_hub::embedded::{self, EmbeddedHub, LocalAgent};
 use tauri::AppHandle;
 
@@ -46,16 +46,6 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// The part of the preferences the session follows.
-fn session_settings(preferences: &Preferences) -> SessionSettings {
-    SessionSettings {
-        popup_on: preferences.popup_on,
-        notifications: preferences.notifications,
-        new_ticket_url: preferences.new_ticket_url(),
-        confirm_app_links: preferences.confirm_app_links,
-    }
-}
-
 impl Desktop {
     /// The state for an app whose files live in `dirs`; `plain_http` is the agent's choice
     /// about plain `http://` hubs on other machines.
@@ -67,7 +57,7 @@ impl Desktop {
             Arc::new(SystemClock),
             tauri::async_runtime::handle().inner().clone(),
             SessionConfig::default(),
-            session_settings(&preferences),
+            preferences.session_settings(),
             preferences.mode,
         );
         Desktop {
@@ -93,7 +83,7 @@ impl Desktop {
     /// Stores new preferences and applies those that need no reconnection.
     pub fn set_preferences(&self, preferences: Preferences) -> Result<(), UiError> {
         self.preferences_file.save(&preferences)?;
-        self.session.set_settings(session_settings(&preferences));
+        self.session.set_settings(preferences.session_settings());
         *lock(&self.preferences) = preferences;
         Ok(())
     }

@@ -11,7 +11,7 @@ use url::Url;
 
 use crate::endpoint::{self, PlainHttp};
 use crate::error::ClientError;
-use crate::session::HubMode;
+use crate::session::{HubMode, SessionSettings};
 use crate::state::PopupOn;
 
 /// Why settings were not kept, with a stable code for the UI.
@@ -107,6 +107,23 @@ pub struct PreferencesUpdate {
 }
 
 impl PreferencesUpdate {
+    /// The new remote token the form carries, trimmed; `None` when the field was left
+    /// empty (the stored token stays).
+    pub fn new_token(&self) -> Option<&str> {
+        self.token
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+    }
+
+    /// Whether saving this update must drop the connection and connect anew: the mode,
+    /// the hub or its token changed. Everything else applies to the live session.
+    pub fn reconnects(&self, current: &Preferences) -> bool {
+        self.mode != current.mode
+            || self.hub_url.trim().trim_end_matches('/') != current.hub_url
+            || self.new_token().is_some()
+    }
+
     /// The preferences this update makes, checked: a remote hub needs an https URL (or
     /// http on this computer, or anywhere when `plain_http` allows it), the help desk an
     /// https one. `has_token` is left as it was.
@@ -150,6 +167,16 @@ impl Preferences {
     /// The help desk's address, when one is set.
     pub fn helpdesk(&self) -> Option<Url> {
         Url::parse(&self.helpdesk_url).ok()
+    }
+
+    /// The part of the preferences the session follows while it runs.
+    pub fn session_settings(&self) -> SessionSettings {
+        SessionSettings {
+            popup_on: self.popup_on,
+            notifications: self.notifications,
+            new_ticket_url: self.new_ticket_url(),
+            confirm_app_links: self.confirm_app_links,
+        }
     }
 
     /// Where a new ticket is opened: Zammad's ticket form on the help desk.
@@ -271,6 +298,41 @@ mod tests {
             next.new_ticket_url().as_deref(),
             Some("https://support.example.com/#ticket/create")
         );
+    }
+
+    #[test]
+    fn only_the_hub_its_token_or_the_mode_make_the_app_reconnect() {
+        let current = update()
+            .apply_to(&Preferences::default(), LOOPBACK_ONLY)
+            .unwrap();
+        let same_hub = PreferencesUpdate {
+            token: Some("  ".into()),
+            notifications: true,
+            popup_on: PopupOn::Ring,
+            ..update()
+        };
+        assert_eq!(
+            same_hub.new_token(),
+            None,
+            "a blank token keeps the stored one"
+        );
+        assert!(!same_hub.reconnects(&current));
+        let new_token = PreferencesUpdate {
+            token: Some(" secret ".into()),
+            ..update()
+        };
+        assert_eq!(new_token.new_token(), Some("secret"));
+        assert!(new_token.reconnects(&current));
+        let other_hub = PreferencesUpdate {
+            hub_url: "https://other.example.com".into(),
+            ..update()
+        };
+        assert!(other_hub.reconnects(&current));
+        let embedded = PreferencesUpdate {
+            mode: HubMode::Embedded,
+            ..update()
+        };
+        assert!(embedded.reconnects(&current));
     }
 
     #[test]
