@@ -42,8 +42,8 @@ impl TauriDisplay {
 
     /// Brings the main window forward and sends it `event`.
     fn tell_main_window(&self, event: &str, payload: impl Serialize + Clone) {
-        crate::show_main_window(&self.app);
-        if let Err(e) = self.app.emit_to(crate::MAIN, event, payload) {
+        crate::main_window::show(&self.app);
+        if let Err(e) = self.app.emit_to(crate::main_window::MAIN, event, payload) {
             tracing::warn!("sending {event} to the main window: {e}");
         }
     }

@@ -7,6 +7,7 @@ mod commands;
 mod desktop;
 mod display;
 mod error;
+mod main_window;
 mod notification;
 mod phone_links;
 mod popup;
@@ -17,17 +18,12 @@ mod tray;
 mod bindings;
 
 use std::path::PathBuf;
-use std::time::{Instant, SystemTime};
 
 use ringside_client::endpoint::PlainHttp;
-use ringside_client::wake::{WakeDetector, WAKE_CHECK_INTERVAL};
 use tauri::{AppHandle, Manager, RunEvent};
 use tauri_plugin_deep_link::DeepLinkExt;
 
 use crate::desktop::{AppDirs, Desktop};
-
-/// The main window's label.
-pub(crate) const MAIN: &str = "main";
 
 /// The environment variable that allows a plain `http://` hub on another machine (a
 /// trusted network): set to `1`. Without it, remote mode refuses such a hub, so that the
@@ -48,7 +44,7 @@ pub fn run() {
     tauri::Builder::default()
         // First: a second start (or a clicked tel: link) goes to the running app.
         .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
-            show_main_window(app);
+            main_window::show(app);
         }))
         .plugin(tauri_plugin_deep_link::init())
         .plugin(tauri_plugin_opener::init())
@@ -145,47 +141,11 @@ fn setup(app: &AppHandle) -> anyhow::Result<()> {
         phone_links::open(app, urls);
     }
 
-    watch_for_wake(app.clone());
-    app.state::<Desktop>().reconnect();
+    let desktop = app.state::<Desktop>();
+    desktop.session.watch_for_wake();
+    desktop.reconnect();
     if !std::env::args().any(|arg| arg == MINIMIZED) {
-        show_main_window(app);
+        main_window::show(app);
     }
     Ok(())
-}
-
-/// Reconnects the stream as soon as the computer wakes from sleep.
-fn watch_for_wake(app: AppHandle) {
-    tauri::async_runtime::spawn(async move {
-        let mut detector = WakeDetector::new(Instant::now(), SystemTime::now());
-        loop {
-            tokio::time::sleep(WAKE_CHECK_INTERVAL).await;
-            if detector.woke(Instant::now(), SystemTime::now()) {
-                tracing::info!("the computer woke up: reconnecting");
-                app.state::<Desktop>().session.reconnect_stream_now();
-            }
-        }
-    });
-}
-
-/// Brings the main window to the front, making it anew when it was closed.
-pub(crate) fn show_main_window(app: &AppHandle) {
-    if let Some(window) = app.get_webview_window(MAIN) {
-        let _ = window.unminimize();
-        let _ = window.show();
-        let _ = window.set_focus();
-        return;
-    }
-    let config = app
-        .config()
-        .app
-        .windows
-        .iter()
-        .find(|window| window.label == MAIN)
-        .cloned();
-    let made = config
-        .ok_or_else(|| tauri::Error::WindowNotFound)
-        .and_then(|config| tauri::WebviewWindowBuilder::from_config(app, &config)?.build());
-    if let Err(e) = made {
-        tracing::error!("opening the main window: {e}");
-    }
 }

@@ -55,7 +55,7 @@ pub fn create(
         .menu(&menu)
         .on_menu_event(move |app, event| match event.id().as_ref() {
             "dnd" => on_dnd(app, dnd_item.is_checked().unwrap_or(false)),
-            "open" => crate::show_main_window(app),
+            "open" => crate::main_window::show(app),
             "quit" => app.exit(0),
             _ => {}
         })

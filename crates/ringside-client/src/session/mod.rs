@@ -23,6 +23,7 @@ mod status;
 
 use std::future::Future;
 use std::sync::{Arc, Mutex};
+use std::time::{Instant, SystemTime};
 
 use ringside_core::agent::Presence;
 use tokio::runtime::Handle;
@@ -32,6 +33,7 @@ use crate::call_notification::CallNotifications;
 use crate::clock::Clock;
 use crate::dial_prompt::{DialPrompt, LinkOrigin, PendingDials};
 use crate::rest::{DialResult, HubClient};
+use crate::wake::{WakeDetector, WAKE_CHECK_INTERVAL};
 use dial::Dialer;
 pub use display::Display;
 pub use error::SessionError;
@@ -161,6 +163,27 @@ impl Session {
     /// Asks the stream to reconnect now (after a sleep of the computer).
     pub fn reconnect_stream_now(&self) {
         self.ask(Command::ReconnectStreamNow);
+    }
+
+    /// Reconnects the stream as soon as the computer wakes from sleep (the wall clock ran
+    /// ahead of the monotonic one, [`crate::wake`]), instead of waiting for the heartbeat to
+    /// time out. Reads the computer's two clocks, which no other clock can stand in for;
+    /// ends with the session.
+    pub fn watch_for_wake(&self) {
+        let commands = self.commands.downgrade();
+        self.dialer.runtime.spawn(async move {
+            let mut detector = WakeDetector::new(Instant::now(), SystemTime::now());
+            loop {
+                tokio::time::sleep(WAKE_CHECK_INTERVAL).await;
+                let Some(commands) = commands.upgrade() else {
+                    return;
+                };
+                if detector.woke(Instant::now(), SystemTime::now()) {
+                    tracing::info!("the computer woke up: reconnecting");
+                    let _ = commands.send(Command::ReconnectStreamNow);
+                }
+            }
+        });
     }
 
     /// The popup the window shows now.
