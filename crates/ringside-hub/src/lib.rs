@@ -26,6 +26,7 @@ pub mod token;
 pub mod webhook;
 pub mod webhook_log;
 pub mod webhook_url;
+pub mod zammad;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
