@@ -5,6 +5,7 @@
 
 use std::fmt;
 
+pub use ringside_core::api::ZammadSyncMode as SyncMode;
 use ringside_core::number::DefaultCountry;
 use ringside_providers::zammad::records;
 
@@ -13,29 +14,17 @@ use super::client::{Permission, ZammadClient, ZammadError, USER_READ};
 /// Reading ticket states and tickets, which the ticket history needs.
 pub const TICKET_READ: Permission = Permission("ticket.agent");
 
-/// How the hub keeps its copy of Zammad's users current.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SyncMode {
-    /// Elasticsearch answers field queries: users changed since the last pass are searched
-    /// every `incremental_sync_secs`, and full passes notice deletions and merges.
-    Incremental,
-    /// No Elasticsearch: Zammad's user list takes no filter, so every pass pages through
-    /// all users and organizations, every `full_sync_secs`.
-    FullPasses,
-}
-
-impl fmt::Display for SyncMode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            SyncMode::Incremental => {
-                "incremental: users changed since the last pass, every incremental_sync_secs, \
-                 and a full pass every full_sync_secs for deletions and merges"
-            }
-            SyncMode::FullPasses => {
-                "full passes: all users and organizations every full_sync_secs (Zammad's user \
-                 list takes no filter without Elasticsearch)"
-            }
-        })
+/// The sync mode in words, as the check prints it.
+pub fn mode_in_words(mode: SyncMode) -> &'static str {
+    match mode {
+        SyncMode::Incremental => {
+            "incremental: users changed since the last pass, every incremental_sync_secs, \
+             and a full pass every full_sync_secs for deletions and merges"
+        }
+        SyncMode::FullPasses => {
+            "full passes: all users and organizations every full_sync_secs (Zammad's user \
+             list takes no filter without Elasticsearch)"
+        }
     }
 }
 
@@ -66,7 +55,7 @@ impl fmt::Display for CheckReport {
             writeln!(f, "missing: {line}")?;
         }
         match self.mode {
-            Some(mode) => writeln!(f, "sync mode: {mode}"),
+            Some(mode) => writeln!(f, "sync mode: {}", mode_in_words(mode)),
             None => writeln!(f, "sync mode: none, callers cannot be synced"),
         }
     }
