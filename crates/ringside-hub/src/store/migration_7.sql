@@ -10,6 +10,7 @@ CREATE UNIQUE INDEX contacts_zammad_organization ON contacts (zammad_organizatio
     WHERE zammad_organization_id IS NOT NULL;
 
 -- The state of the Zammad sync, one row: readable by the admin API and the command line.
+-- Times are Unix milliseconds.
 CREATE TABLE zammad_sync (
     id                  INTEGER PRIMARY KEY CHECK (id = 1),
     mode                TEXT,

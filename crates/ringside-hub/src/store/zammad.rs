@@ -120,7 +120,7 @@ pub enum Pass {
 /// Records a pass that succeeded at `at`, with the directory's Zammad counts, and clears
 /// the last error.
 pub fn record_pass(conn: &Connection, pass: Pass, at: OffsetDateTime) -> Result<(), StoreError> {
-    let at = at.unix_timestamp();
+    let at = millis(at);
     match pass {
         Pass::Full(mode) => conn.execute(
             "UPDATE zammad_sync SET mode = ?1, last_full_at = ?2, last_error = NULL,
@@ -150,7 +150,7 @@ pub fn record_pass(conn: &Connection, pass: Pass, at: OffsetDateTime) -> Result<
 pub fn record_error(conn: &Connection, error: &str, at: OffsetDateTime) -> Result<(), StoreError> {
     conn.execute(
         "UPDATE zammad_sync SET last_error = ?1, last_error_at = ?2 WHERE id = 1",
-        params![error, at.unix_timestamp()],
+        params![error, millis(at)],
     )?;
     Ok(())
 }
@@ -163,14 +163,12 @@ pub fn last_pass_at(conn: &Connection) -> Result<Option<OffsetDateTime>, StoreEr
         [],
         |row| row.get(0),
     )?;
-    Ok(at
-        .filter(|at| *at > 0)
-        .and_then(|at| OffsetDateTime::from_unix_timestamp(at).ok()))
+    Ok(at.filter(|at| *at > 0).and_then(from_millis))
 }
 
 /// The stored state; `enabled` and `syncing` are the running hub's to fill in.
 pub fn state(conn: &Connection) -> Result<ZammadSyncState, StoreError> {
-    let time = |at: Option<i64>| at.and_then(|at| OffsetDateTime::from_unix_timestamp(at).ok());
+    let time = |at: Option<i64>| at.and_then(from_millis);
     Ok(conn.query_row(
         "SELECT mode, last_full_at, last_incremental_at, users, organizations, numbers,
            last_error, last_error_at FROM zammad_sync WHERE id = 1",
@@ -194,6 +192,16 @@ pub fn state(conn: &Connection) -> Result<ZammadSyncState, StoreError> {
             })
         },
     )?)
+}
+
+/// Times of passes are kept in milliseconds, so that two passes within a second (one at
+/// start, one asked for) are told apart by whoever waits for the second one to end.
+fn millis(at: OffsetDateTime) -> i64 {
+    (at.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+fn from_millis(ms: i64) -> Option<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok()
 }
 
 fn mode_name(mode: ZammadSyncMode) -> &'static str {
