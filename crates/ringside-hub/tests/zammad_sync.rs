@@ -195,3 +195,76 @@ async fn without_zammad_the_state_says_so_and_a_sync_is_refused() {
     let (status, _) = hub.get("/api/v1/admin/zammad", &agent).await;
     assert_eq!(status, 403);
 }
+
+/// Runs `ringside-hub zammad sync` with `args`, off the async threads that serve the fakes.
+async fn sync_command(config: &std::path::Path, args: &[&str]) -> std::process::Output {
+    let config = config.to_owned();
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    tokio::task::spawn_blocking(move || {
+        common::process::hub_command(&config)
+            .args(["zammad", "sync"])
+            .args(&args)
+            .env_remove("RINGSIDE_ADMIN_TOKEN")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn the_sync_command_asks_the_running_hub_or_syncs_the_store_itself() {
+    let fake = zammad_with_nicole(false).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("ringside.toml");
+    let port = common::process::free_port();
+    let text = common::config_text(
+        &dir.path().join("data"),
+        &format!(
+            "listen = \"127.0.0.1:{port}\"\npublic_url = \"http://127.0.0.1:{port}\"\n{}",
+            fake.config()
+        ),
+    );
+    std::fs::write(&config, &text).unwrap();
+
+    let out = sync_command(&config, &[]).await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("no hub runs"), "{stdout}");
+    assert!(
+        stdout.contains("synced 2 users and 1 organizations"),
+        "{stdout}"
+    );
+
+    let hub = TestHub::start_in(dir, &format!("{}\n{}", fake.config(), common::GENERIC_ON)).await;
+    let (_, found) = hub
+        .get("/api/v1/callers/+4930123456", &hub.admin_token)
+        .await;
+    assert_eq!(found["match"]["contacts"][0]["name"], "Nicole Braun");
+    let sync = hub.running.hub.zammad.clone().unwrap();
+    sync.passes(1).await;
+
+    fake.put_user(5, json!({"firstname": "Fünf", "phone": "040 5555555"}));
+    let url = hub.running.url();
+    let out = sync_command(&config, &["--url", &url]).await;
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("give an admin's token"),
+        "{out:?}"
+    );
+    let out = sync_command(&config, &["--url", &url, "--token", &hub.admin_token]).await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("synced 3 users and 1 organizations"),
+        "{stdout}"
+    );
+}
