@@ -75,6 +75,7 @@ async fn a_synced_customer_is_the_callers_candidate_and_changes_show_after_the_n
     assert_eq!(names(&call), ["Nicole Braun"]);
     let nicole = &call["caller"]["contacts"][0];
     assert_eq!(nicole["organization"], "Zammad Foundation");
+    assert_eq!(nicole["source"], "zammad");
     assert_eq!(
         nicole["profile_url"],
         format!("{}/#user/profile/2", fake.url)
