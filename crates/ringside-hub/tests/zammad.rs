@@ -12,9 +12,7 @@ use common::fake_zammad::{FakeZammad, PER_PAGE_CAP, ZAMMAD_TOKEN};
 use ringside_core::number::DefaultCountry;
 use ringside_hub::config::Config;
 use ringside_hub::zammad::check::{self, SyncMode};
-use ringside_hub::zammad::client::{
-    each_page, PageSeen, Retry, ZammadClient, ZammadError, USER_READ,
-};
+use ringside_hub::zammad::client::{PageSeen, Pager, Retry, ZammadClient, ZammadError, USER_READ};
 use ringside_providers::zammad::records;
 use serde_json::json;
 
@@ -129,19 +127,17 @@ async fn paging_reads_every_user_past_the_servers_cap() {
     }
     let client = client(&fake);
     let mut ids = Vec::new();
-    each_page(&client, "users", &[], 100, USER_READ, |body| {
-        let users = records::users(&body, &de()).map_err(|cause| ZammadError::Wire {
-            what: "users".into(),
-            cause,
-        })?;
+    let mut pager = Pager::new(&client, "users", &[], 100, USER_READ);
+    while let Some(body) = pager.next().await.unwrap() {
+        let users = records::users(&body, &de()).unwrap();
+        pager
+            .seen(PageSeen {
+                records: users.len(),
+                first_id: users.first().map(|u| u.id),
+            })
+            .unwrap();
         ids.extend(users.iter().map(|u| u.id));
-        Ok(PageSeen {
-            records: users.len(),
-            first_id: users.first().map(|u| u.id),
-        })
-    })
-    .await
-    .unwrap();
+    }
     assert_eq!(ids, (1..=120).collect::<Vec<u64>>());
     let pages: Vec<String> = fake.requests().into_iter().map(|r| r.uri).collect();
     assert_eq!(pages.len(), 3, "50, 50, then 20 ends it: {pages:?}");

@@ -315,40 +315,74 @@ fn message(body: &[u8], status: StatusCode) -> String {
 
 /// Pages through a list until Zammad has no more: an empty page, or one shorter than an
 /// earlier one (Zammad caps `per_page` on its side, so a page shorter than asked is not
-/// yet the end; a page shorter than the cap seen is). `each` gets every page's body and
-/// says how many records it held and the first record's id.
-pub async fn each_page<F>(
-    client: &ZammadClient,
-    path: &str,
-    extra: &[(&str, String)],
+/// yet the end; a page shorter than the cap seen is). The caller reads a page with
+/// [`Pager::next`], then says what it held with [`Pager::seen`], so that only one page is
+/// in memory at a time.
+#[derive(Debug)]
+pub struct Pager<'a> {
+    client: &'a ZammadClient,
+    path: &'a str,
+    extra: &'a [(&'a str, String)],
     per_page: u32,
     needs: Permission,
-    mut each: F,
-) -> Result<(), ZammadError>
-where
-    F: FnMut(Vec<u8>) -> Result<PageSeen, ZammadError>,
-{
-    let mut largest = 0usize;
-    let mut previous_first: Option<u64> = None;
-    for page in 1.. {
-        let body = client.page(path, extra, page, per_page, needs).await?;
-        let seen = each(body)?;
-        if seen.records == 0 {
-            break;
-        }
-        if seen.first_id.is_some() && seen.first_id == previous_first {
-            return Err(ZammadError::PagingIgnored { page });
-        }
-        previous_first = seen.first_id;
-        if seen.records < largest {
-            break;
-        }
-        largest = largest.max(seen.records);
-    }
-    Ok(())
+    page: u32,
+    largest: usize,
+    previous_first: Option<u64>,
+    done: bool,
 }
 
-/// What one page held, for [`each_page`] to know when the list ends.
+impl<'a> Pager<'a> {
+    /// A pager over `path` with `extra` query parameters, asking `per_page` records.
+    pub fn new(
+        client: &'a ZammadClient,
+        path: &'a str,
+        extra: &'a [(&'a str, String)],
+        per_page: u32,
+        needs: Permission,
+    ) -> Self {
+        Pager {
+            client,
+            path,
+            extra,
+            per_page,
+            needs,
+            page: 0,
+            largest: 0,
+            previous_first: None,
+            done: false,
+        }
+    }
+
+    /// The next page's body; `None` after the last.
+    pub async fn next(&mut self) -> Result<Option<Vec<u8>>, ZammadError> {
+        if self.done {
+            return Ok(None);
+        }
+        self.page += 1;
+        let body = self
+            .client
+            .page(self.path, self.extra, self.page, self.per_page, self.needs)
+            .await?;
+        Ok(Some(body))
+    }
+
+    /// What the page just read held; ends the paging when it was the last, and fails when
+    /// Zammad ignores `page` (the same first record again).
+    pub fn seen(&mut self, seen: PageSeen) -> Result<(), ZammadError> {
+        if seen.records == 0 || seen.records < self.largest {
+            self.done = true;
+            return Ok(());
+        }
+        if seen.first_id.is_some() && seen.first_id == self.previous_first {
+            return Err(ZammadError::PagingIgnored { page: self.page });
+        }
+        self.previous_first = seen.first_id;
+        self.largest = seen.records;
+        Ok(())
+    }
+}
+
+/// What one page held, for [`Pager`] to know when the list ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PageSeen {
     /// Records on the page.

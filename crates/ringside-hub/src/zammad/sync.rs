@@ -14,7 +14,7 @@ use thiserror::Error;
 use time::OffsetDateTime;
 
 use super::check::{self, SyncMode};
-use super::client::{each_page, PageSeen, ZammadClient, ZammadError, USER_READ};
+use super::client::{PageSeen, Pager, ZammadClient, ZammadError, USER_READ};
 use crate::store::zammad::{self as stored, Pass};
 use crate::store::StoreError;
 
@@ -102,23 +102,26 @@ impl Syncer {
             .mode
             .ok_or_else(|| SyncError::CannotSync(report.missing.join("; ")))?;
         let mut organizations = Vec::new();
-        let pages = self.pages("organizations", &[], |body, country| {
-            records::organizations(body, country).map(|orgs| {
-                let ids = orgs.iter().map(|o| o.id).collect::<Vec<_>>();
-                (ids, Page::Organizations(orgs))
+        let mut pager = Pager::new(&self.client, "organizations", &[], PER_PAGE, USER_READ);
+        while let Some(body) = pager.next().await? {
+            let orgs = records::organizations(&body, &self.country).map_err(|cause| {
+                ZammadError::Wire {
+                    what: "GET /api/v1/organizations".into(),
+                    cause,
+                }
+            })?;
+            pager.seen(PageSeen {
+                records: orgs.len(),
+                first_id: orgs.first().map(|o| o.id),
+            })?;
+            organizations.extend(orgs.iter().map(|o| o.id));
+            self.write(move |tx| {
+                for org in &orgs {
+                    stored::put_organization(tx, org)?;
+                }
+                Ok(())
             })
-        });
-        for page in pages.await? {
-            if let Page::Organizations(orgs) = page {
-                organizations.extend(orgs.iter().map(|o| o.id));
-                self.write(move |tx| {
-                    for org in &orgs {
-                        stored::put_organization(tx, org)?;
-                    }
-                    Ok(())
-                })
-                .await?;
-            }
+            .await?;
         }
         let users = self.write_users("users", &[]).await?;
         let (user_count, org_count) = (users.len() as u64, organizations.len() as u64);
@@ -175,64 +178,34 @@ impl Syncer {
         }
     }
 
-    /// Pages through users at `path`, writing each page; the ids written.
+    /// Pages through users at `path`, writing each page as it comes; the ids written.
     async fn write_users(
         &self,
         path: &str,
         extra: &[(&str, String)],
     ) -> Result<Vec<u64>, SyncError> {
         let mut ids = Vec::new();
-        let pages = self
-            .pages(path, extra, |body, country| {
-                records::users(body, country).map(|users| {
-                    let ids = users.iter().map(|u| u.id).collect::<Vec<_>>();
-                    (ids, Page::Users(users))
-                })
+        let mut pager = Pager::new(&self.client, path, extra, PER_PAGE, USER_READ);
+        while let Some(body) = pager.next().await? {
+            let users =
+                records::users(&body, &self.country).map_err(|cause| ZammadError::Wire {
+                    what: format!("GET /api/v1/{path}"),
+                    cause,
+                })?;
+            pager.seen(PageSeen {
+                records: users.len(),
+                first_id: users.first().map(|u| u.id),
+            })?;
+            ids.extend(users.iter().map(|u| u.id));
+            let urls: Vec<String> = users.iter().map(|u| self.profile_url(u.id)).collect();
+            self.write(move |tx| {
+                for (user, url) in users.iter().zip(&urls) {
+                    stored::put_user(tx, user, url)?;
+                }
+                Ok(())
             })
             .await?;
-        for page in pages {
-            if let Page::Users(users) = page {
-                ids.extend(users.iter().map(|u| u.id));
-                let urls: Vec<String> = users.iter().map(|u| self.profile_url(u.id)).collect();
-                self.write(move |tx| {
-                    for (user, url) in users.iter().zip(&urls) {
-                        stored::put_user(tx, user, url)?;
-                    }
-                    Ok(())
-                })
-                .await?;
-            }
         }
         Ok(ids)
     }
-
-    /// Reads every page at `path` with `parse`.
-    async fn pages(
-        &self,
-        path: &str,
-        extra: &[(&str, String)],
-        parse: impl Fn(&[u8], &DefaultCountry) -> Result<(Vec<u64>, Page), zammad::ZammadWireError>,
-    ) -> Result<Vec<Page>, SyncError> {
-        let mut pages = Vec::new();
-        let what = format!("GET /api/v1/{path}");
-        each_page(&self.client, path, extra, PER_PAGE, USER_READ, |body| {
-            let (ids, page) = parse(&body, &self.country).map_err(|cause| ZammadError::Wire {
-                what: what.clone(),
-                cause,
-            })?;
-            pages.push(page);
-            Ok(PageSeen {
-                records: ids.len(),
-                first_id: ids.first().copied(),
-            })
-        })
-        .await?;
-        Ok(pages)
-    }
-}
-
-/// One page read.
-enum Page {
-    Users(Vec<zammad::User>),
-    Organizations(Vec<zammad::Organization>),
 }
