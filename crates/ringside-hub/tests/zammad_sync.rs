@@ -135,9 +135,9 @@ async fn without_elasticsearch_full_passes_notice_changes_and_deletions() {
 }
 
 #[tokio::test]
-async fn a_full_pass_on_demand_and_errors_in_the_state() {
+async fn a_full_pass_on_demand_records_errors_and_a_failed_one_is_tried_again() {
     let fake = zammad_with_nicole(true).await;
-    let (hub, _clock) = TestHub::start_on_manual_clock(&fake.config()).await;
+    let (hub, clock) = TestHub::start_on_manual_clock(&fake.config()).await;
     let sync = hub.running.hub.zammad.clone().expect("the sync runs");
     sync.passes(1).await;
 
@@ -163,14 +163,12 @@ async fn a_full_pass_on_demand_and_errors_in_the_state() {
 
     fake.data.lock().unwrap().permissions = vec!["ticket.agent"];
     fake.put_user(4, json!({"firstname": "Neu", "phone": "089 4444444"}));
-    hub.send(
-        "POST",
-        "/api/v1/admin/zammad/sync",
-        &hub.admin_token,
-        json!({}),
-    )
-    .await;
-    sync.passes(3).await;
+    clock.advance(Duration::from_secs(60));
+    let progress = sync.passes(3).await;
+    assert_eq!(
+        progress.full_passes, 3,
+        "a failed full pass is tried again soon"
+    );
     let (_, state) = hub.get("/api/v1/admin/zammad", &hub.admin_token).await;
     assert_eq!(state["last_error"], Value::Null);
     assert_eq!(state["users"], 3);

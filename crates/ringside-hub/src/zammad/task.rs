@@ -1,6 +1,7 @@
 //! The sync's own task beside the hub: a full pass at start and on demand, then
 //! incremental passes every `incremental_sync_secs` (with Elasticsearch) and full passes
-//! every `full_sync_secs`. Its waits come from the hub's clock, so that tests drive the
+//! every `full_sync_secs`; a full pass that failed is tried again after
+//! `incremental_sync_secs`. Its waits come from the hub's clock, so that tests drive the
 //! passes by moving a `ManualClock`. A webhook never waits for it: lookups read the local
 //! directory.
 
@@ -108,6 +109,9 @@ async fn run(
                 Err(e) => {
                     tracing::warn!("zammad sync: {e}");
                     syncer.record_error(&e, now).await;
+                    // Zammad down or a token being fixed: try again as often as an
+                    // incremental pass would run, not only at the next full pass.
+                    next_full = now + full_every.min(incremental_every);
                 }
             }
         } else if mode == Some(SyncMode::Incremental) {
