@@ -146,6 +146,34 @@ async fn paging_reads_every_user_past_the_servers_cap() {
 }
 
 #[tokio::test]
+async fn a_zammad_that_ignores_paging_is_caught() {
+    let fake = FakeZammad::start(false).await;
+    for id in 1..=60 {
+        fake.put_user(id, json!({"firstname": format!("U{id}")}));
+    }
+    fake.data.lock().unwrap().ignores_paging = true;
+    let client = client(&fake);
+    let mut pager = Pager::new(&client, "users", &[], 100, USER_READ);
+    let mut result = Ok(());
+    while let Some(body) = pager.next().await.unwrap() {
+        let users = records::users(&body, &de()).unwrap();
+        result = pager.seen(PageSeen {
+            records: users.len(),
+            first_id: users.first().map(|u| u.id),
+        });
+        if result.is_err() {
+            break;
+        }
+    }
+    let err = result.unwrap_err();
+    assert!(
+        matches!(err, ZammadError::PagingIgnored { page: 2 }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("ignores paging"), "{err}");
+}
+
+#[tokio::test]
 async fn failures_on_zammads_side_are_tried_again_then_reported() {
     let fake = fake_with_nicole(true).await;
     fake.data.lock().unwrap().fail_next =

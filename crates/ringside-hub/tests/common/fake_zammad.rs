@@ -52,6 +52,9 @@ pub struct ZammadData {
     pub requests: Vec<Recorded>,
     /// Status codes the next requests get instead of their answer (a failing Zammad).
     pub fail_next: Vec<StatusCode>,
+    /// Whether lists answer the first page whatever `page` says (a proxy that drops the
+    /// query string, say).
+    pub ignores_paging: bool,
 }
 
 /// A running fake Zammad.
@@ -76,6 +79,7 @@ impl FakeZammad {
             permissions: vec!["ticket.agent"],
             requests: Vec::new(),
             fail_next: Vec::new(),
+            ignores_paging: false,
         }));
         let app = Router::new()
             .route("/api/v1/users", get(users))
@@ -236,6 +240,10 @@ async fn users(State(data): Shared, uri: Uri, headers: HeaderMap, Query(q): Para
         return refused;
     }
     // The index action ignores unknown parameters such as `phone`: it only pages.
+    let mut q = q;
+    if data.ignores_paging {
+        q.remove("page");
+    }
     Json(paged(data.users.clone(), &q)).into_response()
 }
 
