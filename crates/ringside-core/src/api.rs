@@ -4,6 +4,7 @@
 //! checks every one against its OpenAPI description (`openapi.json`).
 
 use serde::{Deserialize, Deserializer, Serialize};
+use time::OffsetDateTime;
 
 use crate::agent::{Identities, Presence};
 use crate::call::Provider;
@@ -238,6 +239,47 @@ pub struct WebhookUrl {
     pub label: String,
     /// The URL with its token.
     pub url: String,
+}
+
+/// How the hub keeps its copy of Zammad's users current.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ZammadSyncMode {
+    /// Zammad has Elasticsearch: users changed since the last pass are searched often, and
+    /// full passes notice deletions and merges.
+    Incremental,
+    /// No Elasticsearch (Zammad's user list takes no filter): every pass pages through all
+    /// users and organizations.
+    FullPasses,
+}
+
+/// The state of the sync from Zammad (`GET /api/v1/admin/zammad`), for the admin and
+/// Settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ZammadSyncState {
+    /// Whether `[zammad] url` is set.
+    pub enabled: bool,
+    /// The mode of the last full pass; `None` before the first one.
+    pub mode: Option<ZammadSyncMode>,
+    /// Whether a pass is running now.
+    pub syncing: bool,
+    /// When the last full pass ended.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_full_sync: Option<OffsetDateTime>,
+    /// When the last incremental pass ended.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_incremental_sync: Option<OffsetDateTime>,
+    /// Zammad users in the directory.
+    pub users: u64,
+    /// Zammad organizations in the directory.
+    pub organizations: u64,
+    /// Caller numbers of those users and organizations.
+    pub numbers: u64,
+    /// Why the last pass failed, if it did and none succeeded since.
+    pub last_error: Option<String>,
+    /// When it failed.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_error_at: Option<OffsetDateTime>,
 }
 
 #[cfg(test)]

@@ -88,6 +88,20 @@ impl CallerMatch {
     }
 }
 
+/// Where a candidate came from, so that the popup and the admin can tell a help desk's
+/// customer from a contact someone imported.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "lowercase")]
+pub enum ContactSource {
+    /// A file imported with `ringside-hub import` (also what calls recorded before the
+    /// sources were known say).
+    #[default]
+    Import,
+    /// Zammad's users and organizations, synced.
+    Zammad,
+}
+
 /// One candidate for who is calling.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -102,6 +116,9 @@ pub struct ContactCard {
     pub email: Option<String>,
     /// A link to the contact's profile in the help desk.
     pub profile_url: Option<String>,
+    /// Where the contact came from.
+    #[serde(default)]
+    pub source: ContactSource,
     /// The contact's most recent tickets, newest first, at most [`MAX_TICKETS`].
     pub tickets: Vec<TicketSummary>,
 }
@@ -150,6 +167,7 @@ mod tests {
             organization: None,
             email: None,
             profile_url: None,
+            source: ContactSource::Import,
             tickets: vec![],
         }
     }

@@ -94,6 +94,115 @@ pub struct Config {
     /// What clients may hold of the hub: time, connections, queued writes.
     #[serde(default)]
     pub limits: Limits,
+    /// The Zammad help desk whose customers the hub keeps in its directory.
+    #[serde(default)]
+    pub zammad: ZammadSettings,
+}
+
+/// `[zammad]`: the help desk whose customers and organizations the hub copies into its
+/// directory. Off while `url` is empty. Its `Debug` hides the token, so that logging the
+/// configuration never leaks it.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ZammadSettings {
+    /// Zammad's base URL (`https://zammad.example.com`); http only on loopback; empty: off.
+    #[serde(default)]
+    pub url: String,
+    /// An API access token (Profile → Token Access) with `ticket.agent` or `admin.user`.
+    #[serde(default)]
+    pub token: String,
+    /// The group call tickets go to.
+    #[serde(default)]
+    pub ticket_group: String,
+    /// Seconds between full paging passes over users and organizations when Zammad has no
+    /// Elasticsearch (its user list takes no filter); with it, how often deletions and
+    /// merges are looked for.
+    #[serde(default = "default_full_sync")]
+    pub full_sync_secs: u64,
+    /// Seconds between incremental passes (`users/search` by `updated_at`), with
+    /// Elasticsearch.
+    #[serde(default = "default_incremental_sync")]
+    pub incremental_sync_secs: u64,
+    /// Whether numbers in the first customer-written article of recent tickets become
+    /// `maybe` numbers, as in Zammad's own caller ID.
+    #[serde(default)]
+    pub maybe_numbers_from_tickets: bool,
+    /// How many days back a ticket counts as recent for those `maybe` numbers.
+    #[serde(default = "default_maybe_ticket_days")]
+    pub maybe_ticket_days: u64,
+}
+
+impl ZammadSettings {
+    /// Whether the hub connects to Zammad at all.
+    pub fn enabled(&self) -> bool {
+        !self.url.trim().is_empty()
+    }
+}
+
+impl Default for ZammadSettings {
+    fn default() -> Self {
+        ZammadSettings {
+            url: String::new(),
+            token: String::new(),
+            ticket_group: String::new(),
+            full_sync_secs: default_full_sync(),
+            incremental_sync_secs: default_incremental_sync(),
+            maybe_numbers_from_tickets: false,
+            maybe_ticket_days: default_maybe_ticket_days(),
+        }
+    }
+}
+
+impl std::fmt::Debug for ZammadSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let token = if self.token.is_empty() {
+            ""
+        } else {
+            "<redacted>"
+        };
+        f.debug_struct("ZammadSettings")
+            .field("url", &self.url)
+            .field("token", &token)
+            .field("ticket_group", &self.ticket_group)
+            .field("full_sync_secs", &self.full_sync_secs)
+            .field("incremental_sync_secs", &self.incremental_sync_secs)
+            .field(
+                "maybe_numbers_from_tickets",
+                &self.maybe_numbers_from_tickets,
+            )
+            .field("maybe_ticket_days", &self.maybe_ticket_days)
+            .finish()
+    }
+}
+
+fn default_full_sync() -> u64 {
+    15 * 60
+}
+fn default_incremental_sync() -> u64 {
+    60
+}
+fn default_maybe_ticket_days() -> u64 {
+    30
+}
+
+/// Whether `url` may carry the Zammad token: https anywhere, http only to this computer.
+fn check_zammad_url(url: &str) -> Result<(), String> {
+    let parsed = url::Url::parse(url).map_err(|e| format!("{url:?} is not a URL: {e}"))?;
+    let loopback = match parsed.host() {
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => return Err(format!("{url:?} has no host")),
+    };
+    match parsed.scheme() {
+        "https" => Ok(()),
+        "http" if loopback => Ok(()),
+        "http" => Err(format!(
+            "{url:?} is plain http to another computer, which would send the API token \
+             in the clear: use https (http is accepted on loopback only)"
+        )),
+        other => Err(format!("{url:?}: scheme {other:?} is not https")),
+    }
 }
 
 /// `[limits]`: how long a client may take and how much of the hub it may hold, so that a slow
@@ -493,6 +602,24 @@ impl Config {
                 1,
                 1_000_000,
             ),
+            (
+                "zammad.full_sync_secs",
+                self.zammad.full_sync_secs,
+                60,
+                7 * DAY,
+            ),
+            (
+                "zammad.incremental_sync_secs",
+                self.zammad.incremental_sync_secs,
+                10,
+                HOUR,
+            ),
+            (
+                "zammad.maybe_ticket_days",
+                self.zammad.maybe_ticket_days,
+                1,
+                3650,
+            ),
         ] {
             if !(min..=max).contains(&value) {
                 return Err(ConfigError::Invalid {
@@ -541,6 +668,20 @@ impl Config {
                 key: "twilio.auth_token",
                 message: "is needed to check the signature of Twilio's requests".into(),
             });
+        }
+        if self.zammad.enabled() {
+            check_zammad_url(&self.zammad.url).map_err(|message| ConfigError::Invalid {
+                key: "zammad.url",
+                message,
+            })?;
+            if self.zammad.token.trim().is_empty() {
+                return Err(ConfigError::Invalid {
+                    key: "zammad.token",
+                    message: "is needed with zammad.url: an API access token (Profile → Token \
+                              Access in Zammad) with ticket.agent or admin.user"
+                        .into(),
+                });
+            }
         }
         for rule in &mut self.inbound.block {
             rule.e164 = number::normalize(&rule.caller_id, &country).map(|n| n.as_str().to_owned());
@@ -647,6 +788,25 @@ const ENV_KEYS: &[(&str, &[&str])] = &[
         &["limits", "streams_per_agent"],
     ),
     ("RINGSIDE_LIMITS_WRITE_QUEUE", &["limits", "write_queue"]),
+    ("RINGSIDE_ZAMMAD_URL", &["zammad", "url"]),
+    ("RINGSIDE_ZAMMAD_TOKEN", &["zammad", "token"]),
+    ("RINGSIDE_ZAMMAD_TICKET_GROUP", &["zammad", "ticket_group"]),
+    (
+        "RINGSIDE_ZAMMAD_FULL_SYNC_SECS",
+        &["zammad", "full_sync_secs"],
+    ),
+    (
+        "RINGSIDE_ZAMMAD_INCREMENTAL_SYNC_SECS",
+        &["zammad", "incremental_sync_secs"],
+    ),
+    (
+        "RINGSIDE_ZAMMAD_MAYBE_NUMBERS_FROM_TICKETS",
+        &["zammad", "maybe_numbers_from_tickets"],
+    ),
+    (
+        "RINGSIDE_ZAMMAD_MAYBE_TICKET_DAYS",
+        &["zammad", "maybe_ticket_days"],
+    ),
 ];
 
 /// The keys an environment variable sets to a whole number.
@@ -660,6 +820,9 @@ const NUMBER_KEYS: &[&str] = &[
     "streams_per_agent",
     "write_queue",
     "ring_secs",
+    "full_sync_secs",
+    "incremental_sync_secs",
+    "maybe_ticket_days",
 ];
 
 fn apply_env(
@@ -677,7 +840,7 @@ fn apply_env(
                     message: format!("{value:?} is not a whole number"),
                 })?)
             }
-            Some(&"enabled" | &"verify_signature") => {
+            Some(&"enabled" | &"verify_signature" | &"maybe_numbers_from_tickets") => {
                 toml::Value::Boolean(value.parse().map_err(|_| ConfigError::Env {
                     name: name.clone(),
                     message: format!("{value:?} is neither true nor false"),
@@ -800,6 +963,30 @@ max_connections = 512
 streams_per_agent = 8
 # Changes waiting for the database writer at most; beyond, requests are answered 503.
 write_queue = 4096
+
+# Zammad: the hub keeps a copy of its customers and organizations, so that every number in
+# their phone, mobile and fax fields (and in their other text fields, as Zammad's own caller
+# ID finds them) names the caller without asking Zammad during a call.
+[zammad]
+# Zammad's address, e.g. "https://zammad.example.com"; http only on loopback; "" is off.
+url = ""
+# An API access token (Profile > Token Access; the admin must turn on API Token Access under
+# Settings > System > API) with the ticket.agent or admin.user permission.
+# RINGSIDE_ZAMMAD_TOKEN keeps it out of this file.
+token = ""
+# The group that call tickets go to.
+ticket_group = ""
+# Seconds between full passes over users and organizations, 60 to 604800. Without
+# Elasticsearch these are the only sync; with it they notice deletions and merges.
+full_sync_secs = 900
+# Seconds between incremental passes (users changed since the last one), with
+# Elasticsearch, 10 to 3600.
+incremental_sync_secs = 60
+# Numbers in the first customer-written article of recent tickets as "maybe" numbers
+# (not taken by the sync yet).
+maybe_numbers_from_tickets = false
+# How many days back a ticket counts as recent for those, 1 to 3650.
+maybe_ticket_days = 30
 "#
     )
 }
@@ -1050,6 +1237,86 @@ map = [{ queue = "4930600000000", agents = ["anna"] }]
             template_says_placetel_is_unchecked(),
             "the template warns next to the key"
         );
+    }
+
+    #[test]
+    fn zammad_is_off_by_default_and_checked_when_on() {
+        let zammad = load(&template(|| "0123456789abcdef0123".into()), &[])
+            .unwrap()
+            .config
+            .zammad;
+        assert!(!zammad.enabled());
+        assert_eq!(
+            (zammad.full_sync_secs, zammad.incremental_sync_secs),
+            (900, 60)
+        );
+        assert!(!zammad.maybe_numbers_from_tickets);
+        let on = "[zammad]\nurl = \"https://zammad.example.com\"\ntoken = \"t0k3n\"\n";
+        let zammad = load(on, &[]).unwrap().config.zammad;
+        assert!(zammad.enabled());
+        assert_eq!(zammad.token, "t0k3n");
+        let loopback = "[zammad]\nurl = \"http://127.0.0.1:3000\"\ntoken = \"t\"\n";
+        assert!(load(loopback, &[]).is_ok());
+        let localhost = "[zammad]\nurl = \"http://localhost:3000\"\ntoken = \"t\"\n";
+        assert!(load(localhost, &[]).is_ok());
+        for (text, key) in [
+            (
+                "[zammad]\nurl = \"http://zammad.example.com\"\ntoken = \"t\"\n",
+                "zammad.url:",
+            ),
+            ("[zammad]\nurl = \"zammad\"\ntoken = \"t\"\n", "zammad.url:"),
+            (
+                "[zammad]\nurl = \"https://zammad.example.com\"\n",
+                "zammad.token:",
+            ),
+            ("[zammad]\nfull_sync_secs = 59", "zammad.full_sync_secs:"),
+            (
+                "[zammad]\nincremental_sync_secs = 0",
+                "zammad.incremental_sync_secs:",
+            ),
+            (
+                "[zammad]\nmaybe_ticket_days = 0",
+                "zammad.maybe_ticket_days:",
+            ),
+            ("[zammad]\ntokn = \"t\"", "ringside.toml:"),
+        ] {
+            let err = load(text, &[]).expect_err(text);
+            assert!(err.to_string().starts_with(key), "{text}: {err}");
+        }
+    }
+
+    #[test]
+    fn zammad_keys_come_from_the_environment_and_the_token_is_never_shown() {
+        let config = load(
+            "",
+            &[
+                ("RINGSIDE_ZAMMAD_URL", "https://zammad.example.com"),
+                ("RINGSIDE_ZAMMAD_TOKEN", "s3cr3t-t0k3n"),
+                ("RINGSIDE_ZAMMAD_TICKET_GROUP", "Users"),
+                ("RINGSIDE_ZAMMAD_FULL_SYNC_SECS", "600"),
+                ("RINGSIDE_ZAMMAD_INCREMENTAL_SYNC_SECS", "30"),
+                ("RINGSIDE_ZAMMAD_MAYBE_NUMBERS_FROM_TICKETS", "true"),
+                ("RINGSIDE_ZAMMAD_MAYBE_TICKET_DAYS", "7"),
+            ],
+        )
+        .unwrap()
+        .config;
+        let zammad = &config.zammad;
+        assert_eq!(zammad.url, "https://zammad.example.com");
+        assert_eq!(zammad.token, "s3cr3t-t0k3n");
+        assert_eq!(zammad.ticket_group, "Users");
+        assert_eq!(
+            (
+                zammad.full_sync_secs,
+                zammad.incremental_sync_secs,
+                zammad.maybe_ticket_days
+            ),
+            (600, 30, 7)
+        );
+        assert!(zammad.maybe_numbers_from_tickets);
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("s3cr3t"), "{shown}");
+        assert!(shown.contains("<redacted>"), "{shown}");
     }
 
     fn template_says_placetel_is_unchecked() -> bool {

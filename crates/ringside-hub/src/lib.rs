@@ -26,6 +26,7 @@ pub mod token;
 pub mod webhook;
 pub mod webhook_log;
 pub mod webhook_url;
+pub mod zammad;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -77,6 +78,9 @@ pub enum HubError {
     /// The server's accept loop failed.
     #[error("{0}")]
     Serve(std::io::Error),
+    /// The Zammad sync could not start.
+    #[error("zammad: {0}")]
+    Zammad(#[from] zammad::client::ZammadError),
 }
 
 impl HubError {
@@ -96,6 +100,7 @@ pub struct RunningHub {
     stop: oneshot::Sender<()>,
     server: JoinHandle<std::io::Result<()>>,
     janitor: JoinHandle<()>,
+    zammad: Option<JoinHandle<()>>,
 }
 
 impl RunningHub {
@@ -107,6 +112,9 @@ impl RunningHub {
     /// Stops accepting, closes the live streams and lets requests in flight finish.
     pub async fn stop(self) -> Result<(), HubError> {
         self.janitor.abort();
+        if let Some(zammad) = &self.zammad {
+            zammad.abort();
+        }
         self.hub.stopping.send_replace(true);
         let _ = self.stop.send(());
         self.server
@@ -167,6 +175,7 @@ pub async fn start_with_clock(
         })?;
     let addr = listener.local_addr().map_err(HubError::LocalAddr)?;
     let limits = settings.config.limits.clone();
+    let zammad = zammad_sync(&settings, clock.clone())?;
     let hub = Arc::new(Hub {
         recorder: Recorder::with_queue(store.clone(), writer, limits.write_queue, clock.clone()),
         stream_slots: StreamSlots::new(limits.streams_per_agent),
@@ -177,6 +186,7 @@ pub async fn start_with_clock(
         sipgate_verifier,
         placetel_users: Default::default(),
         clock,
+        zammad: zammad.as_ref().map(|(sync, _)| sync.clone()),
     });
     let (stop, stopped) = oneshot::channel::<()>();
     let app = routes::router(hub.clone());
@@ -188,5 +198,26 @@ pub async fn start_with_clock(
         stop,
         server,
         janitor,
+        zammad: zammad.map(|(_, task)| task),
     })
+}
+
+/// Starts the Zammad sync's task, with a database connection of its own, when
+/// `[zammad] url` is set.
+#[allow(clippy::type_complexity)]
+fn zammad_sync(
+    settings: &Settings,
+    clock: Arc<dyn Clock>,
+) -> Result<Option<(Arc<zammad::task::ZammadSync>, JoinHandle<()>)>, HubError> {
+    let config = &settings.config.zammad;
+    if !config.enabled() {
+        return Ok(None);
+    }
+    let client = zammad::client::ZammadClient::new(config, Default::default())?;
+    let (_, db) = Store::open(&settings.config.data_dir).map_err(|cause| HubError::Store {
+        dir: settings.config.data_dir.clone(),
+        cause,
+    })?;
+    let syncer = zammad::sync::Syncer::new(client, settings.country.clone(), db);
+    Ok(Some(zammad::task::spawn(syncer, config, clock)))
 }

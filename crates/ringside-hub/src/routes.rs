@@ -7,7 +7,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, patch, post, put};
 use axum::{Extension, Router};
 
-use crate::api::{self, admin, journal, team};
+use crate::api::{self, admin, journal, team, zammad};
 use crate::state::Hub;
 use crate::webhook::{self, twilio};
 use crate::webhook_url::Webhook;
@@ -45,6 +45,8 @@ pub fn router(hub: Arc<Hub>) -> Router {
         )
         .route("/api/v1/admin/agents/{login}/token", post(admin::new_token))
         .route("/api/v1/admin/webhook-log", get(admin::webhook_log))
+        .route("/api/v1/admin/zammad", get(zammad::state))
+        .route("/api/v1/admin/zammad/sync", post(zammad::sync))
         .route("/api/v1/openapi.json", get(api::openapi))
         .fallback(api::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

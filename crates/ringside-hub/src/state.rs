@@ -35,6 +35,8 @@ pub struct Hub {
     /// The hub's clock: every time the hub records and every wait of the janitor come from
     /// it (the domain never reads one itself).
     pub clock: Arc<dyn Clock>,
+    /// The sync from Zammad; `None` when `[zammad] url` is empty.
+    pub zammad: Option<Arc<crate::zammad::task::ZammadSync>>,
 }
 
 /// Why an agent cannot be created as asked.

@@ -82,6 +82,7 @@ async fn imported_contacts_and_tickets_identify_callers() {
     );
     let carla = &found["contacts"][1];
     assert_eq!(carla["organization"], "Acme GmbH");
+    assert_eq!(carla["source"], "import");
     assert_eq!(carla["profile_url"], "https://desk.example/customers/7");
     let titles: Vec<&str> = carla["tickets"]
         .as_array()

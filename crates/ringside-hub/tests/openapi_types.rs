@@ -13,6 +13,7 @@ use ringside_core::agent::{Identities, Presence};
 use ringside_core::api::{
     AgentCreated, AgentToken, AgentUpdate, CallerLookup, ContactQuery, DialRequest, DialResult,
     DndChange, DoneChange, DoneIds, ErrorBody, JournalQuery, NewAgent, PlacedCall, Updated,
+    ZammadSyncMode, ZammadSyncState,
 };
 use ringside_core::call::Provider;
 use ringside_core::caller::CallerMatch;
@@ -530,5 +531,46 @@ fn the_admin_api_types_are_the_description_of_the_admin_api() {
             login: "anna".into(),
             token: "secret".into(),
         }],
+    );
+    let synced = ZammadSyncState {
+        enabled: true,
+        mode: Some(ZammadSyncMode::Incremental),
+        syncing: true,
+        last_full_sync: Some(time::macros::datetime!(2026-12-03 10:00 UTC)),
+        last_incremental_sync: Some(time::macros::datetime!(2026-12-03 10:01 UTC)),
+        users: 100_000,
+        organizations: 20,
+        numbers: 150_000,
+        last_error: Some("Zammad at https://zammad.example.com/ could not be reached".into()),
+        last_error_at: Some(time::macros::datetime!(2026-12-03 10:02 UTC)),
+    };
+    let never = ZammadSyncState {
+        enabled: false,
+        mode: None,
+        syncing: false,
+        last_full_sync: None,
+        last_incremental_sync: None,
+        users: 0,
+        organizations: 0,
+        numbers: 0,
+        last_error: None,
+        last_error_at: None,
+    };
+    let full_passes = ZammadSyncState {
+        mode: Some(ZammadSyncMode::FullPasses),
+        ..never.clone()
+    };
+    let states = [synced, never, full_passes];
+    check_answer(
+        &root,
+        "GET /admin/zammad answer",
+        &body(&root, "/api/v1/admin/zammad", "get", Some("200")),
+        &states,
+    );
+    check_answer(
+        &root,
+        "POST /admin/zammad/sync answer",
+        &body(&root, "/api/v1/admin/zammad/sync", "post", Some("202")),
+        &states,
     );
 }

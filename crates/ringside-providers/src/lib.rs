@@ -6,6 +6,7 @@
 //! - [`placetel`]: Placetel's notify API, form-encoded in, XML out, HMAC-signed.
 //! - [`sipgate`]: sipgate.io's push API, form-encoded in, XML out, RSA-signed.
 //! - [`twilio`]: Twilio Programmable Voice, form-encoded in, TwiML out, HMAC-signed.
+//! - [`zammad`]: Zammad's REST API (users, organizations, tickets), JSON in.
 //! - [`signature`]: why a signed webhook was refused, shared by the signing providers.
 
 pub mod generic;
@@ -15,5 +16,6 @@ pub mod signature;
 pub mod sipgate;
 pub mod twilio;
 mod xml;
+pub mod zammad;
 
 pub use params::{Params, WireError};

@@ -68,6 +68,7 @@ export function makeContact(overrides: Partial<ContactCard> = {}): ContactCard {
     organization: 'Kunde GmbH',
     email: 'bettina@kunde.example',
     profile_url: 'https://support.example.com/#user/profile/7',
+    source: 'zammad',
     tickets: [],
     ...overrides,
   };

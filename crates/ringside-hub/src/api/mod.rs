@@ -1,10 +1,11 @@
-//! The agent API, the admin API and the OpenAPI description: the handlers behind
+//! The agent API, the admin API (with the Zammad sync's state) and the OpenAPI description: the handlers behind
 //! `/api/v1/…` that are neither PBX webhooks nor the live stream. [`crate::routes`] puts
 //! them on their paths.
 
 pub(crate) mod admin;
 pub(crate) mod journal;
 pub(crate) mod team;
+pub(crate) mod zammad;
 
 use axum::http::header;
 use axum::response::IntoResponse;

@@ -1,8 +1,9 @@
-//! The command line: `init`, `serve`, `agent`, `import`, `simulate`.
+//! The command line: `init`, `serve`, `agent`, `import`, `simulate`, `zammad`.
 
 mod agent;
 mod import;
 mod simulate;
+mod zammad;
 
 use std::path::{Path, PathBuf};
 
@@ -46,6 +47,9 @@ enum Command {
     Import(import::ImportCommand),
     /// Play a realistic call against a hub's generic CTI endpoint.
     Simulate(simulate::SimulateArgs),
+    /// Check the connection to the Zammad help desk.
+    #[command(subcommand)]
+    Zammad(zammad::ZammadCommand),
 }
 
 /// Runs one command.
@@ -56,6 +60,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         Command::Agent(command) => agent::run(load(&args.config)?, command).await,
         Command::Import(command) => import::run(load(&args.config)?, command).await,
         Command::Simulate(sim) => simulate::run(&args.config, sim).await,
+        Command::Zammad(command) => zammad::run(load(&args.config)?, command).await,
     }
 }
 

@@ -4,7 +4,7 @@
 //! search on the E.164 string.
 
 use ringside_core::caller::{
-    CallerMatch, ContactCard, MatchLevel, TicketSummary, MAX_CONTACTS, MAX_TICKETS,
+    CallerMatch, ContactCard, ContactSource, MatchLevel, TicketSummary, MAX_CONTACTS, MAX_TICKETS,
 };
 use ringside_core::directory::{ContactRecord, TicketRecord};
 use ringside_core::limits;
@@ -204,7 +204,8 @@ fn ticket_summary(row: &Row, first: usize) -> rusqlite::Result<TicketSummary> {
 fn contact_card(conn: &Connection, id: i64) -> Result<Option<ContactCard>, StoreError> {
     let Some(mut card) = conn
         .prepare_cached(
-            "SELECT id, name, organization, email, profile_url FROM contacts WHERE id = ?1",
+            "SELECT id, name, organization, email, profile_url, source FROM contacts
+             WHERE id = ?1",
         )?
         .query_row([id], |row| {
             Ok(ContactCard {
@@ -213,6 +214,10 @@ fn contact_card(conn: &Connection, id: i64) -> Result<Option<ContactCard>, Store
                 organization: row.get(2)?,
                 email: row.get(3)?,
                 profile_url: row.get(4)?,
+                source: match row.get_ref(5)?.as_str()? {
+                    "zammad" => ContactSource::Zammad,
+                    _ => ContactSource::Import,
+                },
                 tickets: Vec::new(),
             })
         })
@@ -251,6 +256,7 @@ fn ticket_card(conn: &Connection, id: i64) -> Result<Option<ContactCard>, StoreE
         organization: None,
         email,
         profile_url: None,
+        source: ContactSource::Import,
         tickets: vec![ticket],
     }))
 }
@@ -551,10 +557,16 @@ mod tests {
                 .into_iter(),
             )
             .expect("import");
-            // Back to the schema before the search index.
+            // Back to the schema before the search index (and before the contacts'
+            // sources, which came later).
             writer
                 .execute_batch(
-                    "DROP TABLE contacts_search; DROP TRIGGER IF EXISTS contacts_search_insert;
+                    "DROP INDEX contacts_zammad_user; DROP INDEX contacts_zammad_organization;
+                     ALTER TABLE contacts DROP COLUMN source;
+                     ALTER TABLE contacts DROP COLUMN zammad_user_id;
+                     ALTER TABLE contacts DROP COLUMN zammad_organization_id;
+                     DROP TABLE zammad_sync;
+                     DROP TABLE contacts_search; DROP TRIGGER IF EXISTS contacts_search_insert;
                      DROP TRIGGER IF EXISTS contacts_search_delete;
                      DROP TRIGGER IF EXISTS contacts_search_update;
                      UPDATE meta SET value = '4' WHERE key = 'schema_version';",

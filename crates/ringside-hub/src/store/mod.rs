@@ -12,6 +12,7 @@ pub(crate) mod agents;
 pub(crate) mod calls;
 pub mod directory;
 pub(crate) mod events;
+pub mod zammad;
 
 pub use agents::{AgentChange, AgentRow, NewAgent};
 pub use directory::ImportCounts;
@@ -33,6 +34,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migration_4.sql"),
     include_str!("migration_5.sql"),
     include_str!("migration_6.sql"),
+    include_str!("migration_7.sql"),
 ];
 
 const SCHEMA_VERSION: i64 = 1 + MIGRATIONS.len() as i64;

@@ -1,0 +1,146 @@
+//! `ringside-hub zammad check`: tests the connection to the configured Zammad and says
+//! what is missing and which sync mode follows. `ringside-hub zammad sync`: a full pass
+//! now, by the running hub (through the admin API, showing its progress) or, with no hub
+//! running, straight into the store.
+
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use clap::Subcommand;
+use ringside_core::api::ZammadSyncState;
+use ringside_hub::config::Settings;
+use ringside_hub::store::Store;
+use ringside_hub::zammad::check;
+use ringside_hub::zammad::client::{Retry, ZammadClient};
+use ringside_hub::zammad::sync::Syncer;
+
+/// How often the progress of a running hub's pass is asked for.
+const POLL: Duration = Duration::from_millis(500);
+
+/// What to do with Zammad.
+#[derive(Debug, Subcommand)]
+pub enum ZammadCommand {
+    /// Test the connection, the token and its permissions, and look for Elasticsearch.
+    Check,
+    /// Sync all users and organizations now: by the running hub, else into the store.
+    Sync {
+        /// The running hub (default: public_url).
+        #[arg(long)]
+        url: Option<String>,
+        /// An admin's API token, to ask the running hub.
+        #[arg(long, env = "RINGSIDE_ADMIN_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+    },
+}
+
+/// Runs a Zammad command; a check that finds the sync impossible fails.
+pub async fn run(settings: Settings, command: ZammadCommand) -> anyhow::Result<()> {
+    let zammad = &settings.config.zammad;
+    if !zammad.enabled() {
+        bail!("zammad.url is empty: set it and zammad.token in the configuration");
+    }
+    match command {
+        ZammadCommand::Check => {
+            let client = ZammadClient::new(zammad, Retry::default())?;
+            let report = check::run(&client, &settings.country)
+                .await
+                .context("checking Zammad")?;
+            print!("{report}");
+            if !report.can_sync() {
+                bail!("callers cannot be synced from Zammad: see what is missing above");
+            }
+            Ok(())
+        }
+        ZammadCommand::Sync { url, token } => {
+            let url = url.unwrap_or_else(|| settings.config.public_url.clone());
+            let url = url.trim_end_matches('/').to_owned();
+            let http = reqwest::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .build()?;
+            let running = http
+                .get(format!("{url}/api/v1/openapi.json"))
+                .send()
+                .await
+                .is_ok();
+            match (running, token) {
+                (true, Some(token)) => by_the_hub(&http, &url, &token).await,
+                (true, None) => bail!(
+                    "a hub runs at {url}: give an admin's token (--token or \
+                     RINGSIDE_ADMIN_TOKEN) so that it syncs"
+                ),
+                (false, _) => into_the_store(&settings).await,
+            }
+        }
+    }
+}
+
+/// Asks the running hub for a full pass and follows it until it ends.
+async fn by_the_hub(http: &reqwest::Client, url: &str, token: &str) -> anyhow::Result<()> {
+    let response = http
+        .post(format!("{url}/api/v1/admin/zammad/sync"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .with_context(|| format!("asking the hub at {url}"))?;
+    let status = response.status();
+    if status != reqwest::StatusCode::ACCEPTED {
+        let body: serde_json::Value = response.json().await.unwrap_or_default();
+        bail!(
+            "the hub refused (HTTP {status}): {}",
+            body["error"].as_str().unwrap_or("no reason given")
+        );
+    }
+    let before: ZammadSyncState = response.json().await?;
+    println!("the hub at {url} is syncing from Zammad");
+    loop {
+        tokio::time::sleep(POLL).await;
+        let state: ZammadSyncState = http
+            .get(format!("{url}/api/v1/admin/zammad"))
+            .bearer_auth(token)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let ended = !state.syncing
+            && (state.last_full_sync != before.last_full_sync
+                || state.last_error_at != before.last_error_at);
+        if !ended {
+            println!(
+                "… {} users, {} organizations so far",
+                state.users, state.organizations
+            );
+            continue;
+        }
+        if state.last_error_at != before.last_error_at {
+            bail!("the sync failed: {}", state.last_error.unwrap_or_default());
+        }
+        println!(
+            "synced {} users and {} organizations with {} numbers",
+            state.users, state.organizations, state.numbers
+        );
+        return Ok(());
+    }
+}
+
+/// No hub runs: syncs straight into the store.
+async fn into_the_store(settings: &Settings) -> anyhow::Result<()> {
+    let (_, db) = Store::open(&settings.config.data_dir).context("opening the store")?;
+    let client = ZammadClient::new(&settings.config.zammad, Retry::default())?;
+    let syncer = Syncer::new(client, settings.country.clone(), db);
+    let now = time::OffsetDateTime::now_utc();
+    println!("no hub runs: syncing from Zammad into the store");
+    match syncer.full(now).await {
+        Ok(pass) => {
+            println!(
+                "synced {} users and {} organizations ({} removed)",
+                pass.users, pass.organizations, pass.removed
+            );
+            Ok(())
+        }
+        Err(e) => {
+            syncer.record_error(&e, now).await;
+            Err(e).context("syncing from Zammad")
+        }
+    }
+}

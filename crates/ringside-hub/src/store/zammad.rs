@@ -1,0 +1,212 @@
+//! Zammad's users and organizations in the caller directory: contacts whose `source` is
+//! `zammad`, keyed by their id in Zammad, with their numbers as `known` numbers; and the
+//! sync's state (one row of `zammad_sync`).
+
+use ringside_core::api::{ZammadSyncMode, ZammadSyncState};
+use ringside_providers::zammad::{Organization, User};
+use rusqlite::{params, Connection, OptionalExtension};
+use time::OffsetDateTime;
+
+use super::StoreError;
+
+/// The contacts key of a Zammad user: distinct from imported keys (e-mail addresses and
+/// `name|number`) and stable across syncs.
+fn user_key(id: u64) -> String {
+    format!("zammad:user:{id}")
+}
+
+fn organization_key(id: u64) -> String {
+    format!("zammad:organization:{id}")
+}
+
+/// Writes a user as a contact (its organization's name from the organizations synced),
+/// replacing its numbers; returns how many numbers it has.
+pub fn put_user(conn: &Connection, user: &User, profile_url: &str) -> Result<u64, StoreError> {
+    let organization: Option<String> = match user.organization_id {
+        Some(org) => conn
+            .prepare_cached("SELECT name FROM contacts WHERE zammad_organization_id = ?1")?
+            .query_row([org as i64], |row| row.get(0))
+            .optional()?,
+        None => None,
+    };
+    let id: i64 = conn
+        .prepare_cached(
+            "INSERT INTO contacts (key, name, organization, email, profile_url, source,
+               zammad_user_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, 'zammad', ?6)
+             ON CONFLICT (key) DO UPDATE SET name = excluded.name,
+               organization = excluded.organization, email = excluded.email,
+               profile_url = excluded.profile_url
+             RETURNING id",
+        )?
+        .query_row(
+            params![
+                user_key(user.id),
+                user.name,
+                organization,
+                user.email.as_ref().map(|e| e.to_lowercase()),
+                profile_url,
+                user.id as i64
+            ],
+            |row| row.get(0),
+        )?;
+    replace_numbers(conn, id, user.numbers.iter().map(|n| n.as_str()))
+}
+
+/// Writes an organization as a contact, replacing its numbers; returns how many it has.
+pub fn put_organization(conn: &Connection, org: &Organization) -> Result<u64, StoreError> {
+    let id: i64 = conn
+        .prepare_cached(
+            "INSERT INTO contacts (key, name, organization, source, zammad_organization_id)
+             VALUES (?1, ?2, ?2, 'zammad', ?3)
+             ON CONFLICT (key) DO UPDATE SET name = excluded.name,
+               organization = excluded.organization
+             RETURNING id",
+        )?
+        .query_row(
+            params![organization_key(org.id), org.name, org.id as i64],
+            |row| row.get(0),
+        )?;
+    replace_numbers(conn, id, org.numbers.iter().map(|n| n.as_str()))
+}
+
+fn replace_numbers<'a>(
+    conn: &Connection,
+    contact: i64,
+    numbers: impl Iterator<Item = &'a str>,
+) -> Result<u64, StoreError> {
+    conn.prepare_cached("DELETE FROM caller_numbers WHERE contact_id = ?1 AND level = 'known'")?
+        .execute([contact])?;
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO caller_numbers (e164, level, contact_id) VALUES (?1, 'known', ?2)",
+    )?;
+    let mut count = 0;
+    for number in numbers {
+        insert.execute(params![number, contact])?;
+        count += 1;
+    }
+    Ok(count)
+}
+
+/// Removes the Zammad users and organizations a full pass did not see (deleted in Zammad,
+/// or merged into another user); returns how many contacts went.
+pub fn remove_unseen(
+    conn: &Connection,
+    users: &[u64],
+    organizations: &[u64],
+) -> Result<u64, StoreError> {
+    let users = serde_json::to_string(users)?;
+    let organizations = serde_json::to_string(organizations)?;
+    let removed = conn.execute(
+        "DELETE FROM contacts WHERE source = 'zammad' AND (
+           (zammad_user_id IS NOT NULL
+              AND zammad_user_id NOT IN (SELECT value FROM json_each(?1)))
+           OR (zammad_organization_id IS NOT NULL
+              AND zammad_organization_id NOT IN (SELECT value FROM json_each(?2))))",
+        params![users, organizations],
+    )?;
+    Ok(removed as u64)
+}
+
+/// Which pass ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pass {
+    /// All users and organizations.
+    Full(ZammadSyncMode),
+    /// Users changed since the last pass.
+    Incremental,
+}
+
+/// Records a pass that succeeded at `at`, with the directory's Zammad counts, and clears
+/// the last error.
+pub fn record_pass(conn: &Connection, pass: Pass, at: OffsetDateTime) -> Result<(), StoreError> {
+    let at = millis(at);
+    match pass {
+        Pass::Full(mode) => conn.execute(
+            "UPDATE zammad_sync SET mode = ?1, last_full_at = ?2, last_error = NULL,
+               last_error_at = NULL WHERE id = 1",
+            params![mode_name(mode), at],
+        )?,
+        Pass::Incremental => conn.execute(
+            "UPDATE zammad_sync SET last_incremental_at = ?1, last_error = NULL,
+               last_error_at = NULL WHERE id = 1",
+            [at],
+        )?,
+    };
+    conn.execute(
+        "UPDATE zammad_sync SET
+           users = (SELECT count(*) FROM contacts WHERE zammad_user_id IS NOT NULL),
+           organizations = (SELECT count(*) FROM contacts
+                              WHERE zammad_organization_id IS NOT NULL),
+           numbers = (SELECT count(*) FROM caller_numbers WHERE contact_id IN
+                        (SELECT id FROM contacts WHERE source = 'zammad'))
+         WHERE id = 1",
+        [],
+    )?;
+    Ok(())
+}
+
+/// Records why a pass failed.
+pub fn record_error(conn: &Connection, error: &str, at: OffsetDateTime) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE zammad_sync SET last_error = ?1, last_error_at = ?2 WHERE id = 1",
+        params![error, millis(at)],
+    )?;
+    Ok(())
+}
+
+/// The time of the last pass of either kind, from which an incremental pass searches.
+pub fn last_pass_at(conn: &Connection) -> Result<Option<OffsetDateTime>, StoreError> {
+    let at: Option<i64> = conn.query_row(
+        "SELECT max(coalesce(last_full_at, 0), coalesce(last_incremental_at, 0))
+         FROM zammad_sync WHERE id = 1",
+        [],
+        |row| row.get(0),
+    )?;
+    Ok(at.filter(|at| *at > 0).and_then(from_millis))
+}
+
+/// The stored state; `enabled` and `syncing` are the running hub's to fill in.
+pub fn state(conn: &Connection) -> Result<ZammadSyncState, StoreError> {
+    let time = |at: Option<i64>| at.and_then(from_millis);
+    Ok(conn.query_row(
+        "SELECT mode, last_full_at, last_incremental_at, users, organizations, numbers,
+           last_error, last_error_at FROM zammad_sync WHERE id = 1",
+        [],
+        |row| {
+            Ok(ZammadSyncState {
+                enabled: false,
+                mode: match row.get::<_, Option<String>>(0)?.as_deref() {
+                    Some("incremental") => Some(ZammadSyncMode::Incremental),
+                    Some("full_passes") => Some(ZammadSyncMode::FullPasses),
+                    _ => None,
+                },
+                syncing: false,
+                last_full_sync: time(row.get(1)?),
+                last_incremental_sync: time(row.get(2)?),
+                users: row.get(3)?,
+                organizations: row.get(4)?,
+                numbers: row.get(5)?,
+                last_error: row.get(6)?,
+                last_error_at: time(row.get(7)?),
+            })
+        },
+    )?)
+}
+
+/// Times of passes are kept in milliseconds, so that two passes within a second (one at
+/// start, one asked for) are told apart by whoever waits for the second one to end.
+fn millis(at: OffsetDateTime) -> i64 {
+    (at.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+fn from_millis(ms: i64) -> Option<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok()
+}
+
+fn mode_name(mode: ZammadSyncMode) -> &'static str {
+    match mode {
+        ZammadSyncMode::Incremental => "incremental",
+        ZammadSyncMode::FullPasses => "full_passes",
+    }
+}

@@ -1,0 +1,211 @@
+//! One pass of the sync from Zammad into the caller directory. A full pass pages through
+//! all organizations and users (each page written in a transaction of its own, so that
+//! webhooks never wait long for the database) and then removes those Zammad no longer has
+//! (deleted, or merged into another user); an incremental pass searches the users changed
+//! since the last pass, which needs Elasticsearch.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use ringside_core::number::DefaultCountry;
+use ringside_providers::zammad::{self, records};
+use rusqlite::{Connection, TransactionBehavior};
+use thiserror::Error;
+use time::OffsetDateTime;
+
+use super::check::{self, SyncMode};
+use super::client::{PageSeen, Pager, ZammadClient, ZammadError, USER_READ};
+use crate::store::zammad::{self as stored, Pass};
+use crate::store::StoreError;
+
+/// Records asked for per page; Zammad may send fewer (its caps cannot be raised).
+const PER_PAGE: u32 = 100;
+
+/// How far before the last pass an incremental pass searches, for the difference between
+/// Zammad's clock and the hub's and for changes indexed late.
+const OVERLAP: Duration = Duration::from_secs(60);
+
+/// Why a pass failed. The directory keeps what earlier passes wrote.
+#[derive(Debug, Error)]
+pub enum SyncError {
+    /// Zammad failed or refused.
+    #[error("{0}")]
+    Zammad(#[from] ZammadError),
+    /// The directory could not be written.
+    #[error("the directory: {0}")]
+    Store(#[from] StoreError),
+    /// Zammad answers, but users cannot be read with this token.
+    #[error("callers cannot be synced from Zammad: {0}")]
+    CannotSync(String),
+}
+
+/// What a full pass did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FullPass {
+    /// The mode that follows (Elasticsearch or not).
+    pub mode: SyncMode,
+    /// Users written.
+    pub users: u64,
+    /// Organizations written.
+    pub organizations: u64,
+    /// Contacts removed because Zammad no longer has them.
+    pub removed: u64,
+}
+
+/// The sync's side of Zammad and of the directory.
+#[derive(Debug, Clone)]
+pub struct Syncer {
+    client: ZammadClient,
+    country: DefaultCountry,
+    db: Arc<Mutex<Connection>>,
+}
+
+impl Syncer {
+    /// A syncer writing through `db`, a writer connection of its own.
+    pub fn new(client: ZammadClient, country: DefaultCountry, db: Connection) -> Self {
+        Syncer {
+            client,
+            country,
+            db: Arc::new(Mutex::new(db)),
+        }
+    }
+
+    /// Runs `write` in a transaction off the async threads.
+    async fn write<T: Send + 'static>(
+        &self,
+        write: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let db = self.db.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = db.lock().unwrap_or_else(|e| e.into_inner());
+            // Immediate: the write lock up front, waiting for the hub's writer (busy
+            // timeout) rather than failing when a read would have to become a write.
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let result = write(&tx)?;
+            tx.commit()?;
+            Ok(result)
+        })
+        .await
+        .map_err(|_| StoreError::Closed)?
+    }
+
+    /// The link to a user's profile in Zammad.
+    fn profile_url(&self, id: u64) -> String {
+        format!("{}#user/profile/{id}", self.client.url())
+    }
+
+    /// Checks the connection and the mode, then writes every organization and user and
+    /// removes the ones Zammad no longer has. Records the pass at `now`.
+    pub async fn full(&self, now: OffsetDateTime) -> Result<FullPass, SyncError> {
+        let report = check::run(&self.client, &self.country).await?;
+        let mode = report
+            .mode
+            .ok_or_else(|| SyncError::CannotSync(report.missing.join("; ")))?;
+        let mut organizations = Vec::new();
+        let mut pager = Pager::new(&self.client, "organizations", &[], PER_PAGE, USER_READ);
+        while let Some(body) = pager.next().await? {
+            let orgs = records::organizations(&body, &self.country).map_err(|cause| {
+                ZammadError::Wire {
+                    what: "GET /api/v1/organizations".into(),
+                    cause,
+                }
+            })?;
+            pager.seen(PageSeen {
+                records: orgs.len(),
+                first_id: orgs.first().map(|o| o.id),
+            })?;
+            organizations.extend(orgs.iter().map(|o| o.id));
+            self.write(move |tx| {
+                for org in &orgs {
+                    stored::put_organization(tx, org)?;
+                }
+                Ok(())
+            })
+            .await?;
+        }
+        let users = self.write_users("users", &[]).await?;
+        let (user_count, org_count) = (users.len() as u64, organizations.len() as u64);
+        let removed = self
+            .write(move |tx| {
+                let removed = stored::remove_unseen(tx, &users, &organizations)?;
+                stored::record_pass(tx, Pass::Full(mode), now)?;
+                Ok(removed)
+            })
+            .await?;
+        Ok(FullPass {
+            mode,
+            users: user_count,
+            organizations: org_count,
+            removed,
+        })
+    }
+
+    /// Writes the users changed since the last pass (with [`OVERLAP`]), found by
+    /// `users/search`; returns how many. Records the pass at `now`.
+    pub async fn incremental(&self, now: OffsetDateTime) -> Result<u64, SyncError> {
+        let since = {
+            let db = self.db.clone();
+            tokio::task::spawn_blocking(move || {
+                let conn = db.lock().unwrap_or_else(|e| e.into_inner());
+                stored::last_pass_at(&conn)
+            })
+            .await
+            .map_err(|_| StoreError::Closed)??
+        };
+        let secs = since
+            .map(|since| (now - since).whole_seconds().max(0) as u64)
+            .unwrap_or(0)
+            + OVERLAP.as_secs();
+        let query = [
+            ("query", zammad::updated_within_query(secs)),
+            ("sort_by", "updated_at".to_owned()),
+            ("order_by", "asc".to_owned()),
+        ];
+        let users = self.write_users("users/search", &query).await?;
+        self.write(move |tx| stored::record_pass(tx, Pass::Incremental, now))
+            .await?;
+        Ok(users.len() as u64)
+    }
+
+    /// Records why a pass failed.
+    pub async fn record_error(&self, error: &SyncError, now: OffsetDateTime) {
+        let text = error.to_string();
+        if let Err(e) = self
+            .write(move |tx| stored::record_error(tx, &text, now))
+            .await
+        {
+            tracing::warn!("zammad sync: recording the error: {e}");
+        }
+    }
+
+    /// Pages through users at `path`, writing each page as it comes; the ids written.
+    async fn write_users(
+        &self,
+        path: &str,
+        extra: &[(&str, String)],
+    ) -> Result<Vec<u64>, SyncError> {
+        let mut ids = Vec::new();
+        let mut pager = Pager::new(&self.client, path, extra, PER_PAGE, USER_READ);
+        while let Some(body) = pager.next().await? {
+            let users =
+                records::users(&body, &self.country).map_err(|cause| ZammadError::Wire {
+                    what: format!("GET /api/v1/{path}"),
+                    cause,
+                })?;
+            pager.seen(PageSeen {
+                records: users.len(),
+                first_id: users.first().map(|u| u.id),
+            })?;
+            ids.extend(users.iter().map(|u| u.id));
+            let urls: Vec<String> = users.iter().map(|u| self.profile_url(u.id)).collect();
+            self.write(move |tx| {
+                for (user, url) in users.iter().zip(&urls) {
+                    stored::put_user(tx, user, url)?;
+                }
+                Ok(())
+            })
+            .await?;
+        }
+        Ok(ids)
+    }
+}

@@ -1,0 +1,140 @@
+//! The sync's own task beside the hub: a full pass at start and on demand, then
+//! incremental passes every `incremental_sync_secs` (with Elasticsearch) and full passes
+//! every `full_sync_secs`; a full pass that failed is tried again after
+//! `incremental_sync_secs`. Its waits come from the hub's clock, so that tests drive the
+//! passes by moving a `ManualClock`. A webhook never waits for it: lookups read the local
+//! directory.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{watch, Notify};
+use tokio::task::JoinHandle;
+
+use super::check::SyncMode;
+use super::sync::Syncer;
+use crate::clock::Clock;
+use crate::config::ZammadSettings;
+
+/// What the task has done so far, for the admin API and for tests that wait on a pass.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Progress {
+    /// Passes ended, failed ones included.
+    pub passes: u64,
+    /// Full passes ended, failed ones included.
+    pub full_passes: u64,
+    /// Whether a pass runs now.
+    pub syncing: bool,
+}
+
+/// The running sync: ask it for a full pass, watch its progress.
+#[derive(Debug)]
+pub struct ZammadSync {
+    demand: Notify,
+    progress: watch::Sender<Progress>,
+}
+
+impl ZammadSync {
+    /// Asks for a full pass now (or right after the one running).
+    pub fn demand_full_pass(&self) {
+        self.demand.notify_one();
+    }
+
+    /// What the task has done so far.
+    pub fn progress(&self) -> Progress {
+        *self.progress.borrow()
+    }
+
+    /// Waits until `passes` passes have ended.
+    pub async fn passes(&self, passes: u64) -> Progress {
+        let mut progress = self.progress.subscribe();
+        let seen = progress
+            .wait_for(|p| p.passes >= passes)
+            .await
+            .map(|p| *p)
+            .unwrap_or_default();
+        seen
+    }
+}
+
+/// Starts the task; the handle asks it for passes, the join handle ends it.
+pub fn spawn(
+    syncer: Syncer,
+    settings: &ZammadSettings,
+    clock: Arc<dyn Clock>,
+) -> (Arc<ZammadSync>, JoinHandle<()>) {
+    let sync = Arc::new(ZammadSync {
+        demand: Notify::new(),
+        progress: watch::Sender::new(Progress::default()),
+    });
+    let full_every = Duration::from_secs(settings.full_sync_secs);
+    let incremental_every = Duration::from_secs(settings.incremental_sync_secs);
+    let task = tokio::spawn(run(
+        sync.clone(),
+        syncer,
+        clock,
+        full_every,
+        incremental_every,
+    ));
+    (sync, task)
+}
+
+async fn run(
+    sync: Arc<ZammadSync>,
+    syncer: Syncer,
+    clock: Arc<dyn Clock>,
+    full_every: Duration,
+    incremental_every: Duration,
+) {
+    let mut mode: Option<SyncMode> = None;
+    let mut next_full = clock.now();
+    let mut demanded = true;
+    loop {
+        let now = clock.now();
+        let full = demanded || now >= next_full;
+        sync.progress.send_modify(|p| p.syncing = true);
+        if full {
+            demanded = false;
+            next_full = now + full_every;
+            match syncer.full(now).await {
+                Ok(pass) => {
+                    tracing::info!(
+                        "zammad sync: {} users, {} organizations, {} removed",
+                        pass.users,
+                        pass.organizations,
+                        pass.removed
+                    );
+                    mode = Some(pass.mode);
+                }
+                Err(e) => {
+                    tracing::warn!("zammad sync: {e}");
+                    syncer.record_error(&e, now).await;
+                    // Zammad down or a token being fixed: try again as often as an
+                    // incremental pass would run, not only at the next full pass.
+                    next_full = now + full_every.min(incremental_every);
+                }
+            }
+        } else if mode == Some(SyncMode::Incremental) {
+            if let Err(e) = syncer.incremental(now).await {
+                tracing::warn!("zammad sync: {e}");
+                syncer.record_error(&e, now).await;
+            }
+        }
+        sync.progress.send_modify(|p| {
+            p.syncing = false;
+            p.passes += 1;
+            if full {
+                p.full_passes += 1;
+            }
+        });
+        let until_full: Duration = (next_full - clock.now()).try_into().unwrap_or_default();
+        let wait = match mode {
+            Some(SyncMode::Incremental) => until_full.min(incremental_every),
+            _ => until_full,
+        };
+        tokio::select! {
+            _ = clock.sleep(wait) => {}
+            _ = sync.demand.notified() => demanded = true,
+        }
+    }
+}

@@ -1,0 +1,455 @@
+//! A fake Zammad: a real HTTP server on `127.0.0.1:0` built from Zammad's documented REST
+//! API (token authentication, paged users and organizations with a hard `per_page` cap,
+//! user search with and without Elasticsearch, ticket states, a customer's tickets, ticket
+//! search). It refuses what the real one refuses (401 for a missing or wrong token or API
+//! token access off, 403 for a permission the token lacks) and records every request.
+#![allow(dead_code)] // each test binary uses a different part of the fake
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{json, Map, Value};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+/// The token the fake accepts.
+pub const ZAMMAD_TOKEN: &str = "zammad-api-token-0123456789";
+
+/// The most records a page holds, whatever `per_page` asks (Zammad's caps cannot be raised).
+pub const PER_PAGE_CAP: usize = 50;
+
+/// One request the fake received.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    /// The path and query.
+    pub uri: String,
+    /// The `Authorization` header, if any.
+    pub authorization: Option<String>,
+}
+
+/// What the fake holds and how it behaves; tests change it between requests.
+#[derive(Debug)]
+pub struct ZammadData {
+    /// Users by id, as Zammad sends them.
+    pub users: Vec<Map<String, Value>>,
+    /// Organizations, as Zammad sends them.
+    pub organizations: Vec<Map<String, Value>>,
+    /// Tickets, as Zammad sends them (without expansion).
+    pub tickets: Vec<Map<String, Value>>,
+    /// Whether Elasticsearch is configured.
+    pub elasticsearch: bool,
+    /// Whether the admin turned on API Token Access.
+    pub api_token_access: bool,
+    /// The permissions of the token.
+    pub permissions: Vec<&'static str>,
+    /// Every request received, in order.
+    pub requests: Vec<Recorded>,
+    /// Status codes the next requests get instead of their answer (a failing Zammad).
+    pub fail_next: Vec<StatusCode>,
+    /// Whether lists answer the first page whatever `page` says (a proxy that drops the
+    /// query string, say).
+    pub ignores_paging: bool,
+}
+
+/// A running fake Zammad.
+#[derive(Clone)]
+pub struct FakeZammad {
+    /// Its base URL (`http://127.0.0.1:PORT`).
+    pub url: String,
+    /// Its data, shared with the server.
+    pub data: Arc<Mutex<ZammadData>>,
+}
+
+impl FakeZammad {
+    /// Starts a fake with Elasticsearch or without, a token with `ticket.agent`, and the
+    /// three ticket states `new`, `open`, `closed`.
+    pub async fn start(elasticsearch: bool) -> FakeZammad {
+        let data = Arc::new(Mutex::new(ZammadData {
+            users: Vec::new(),
+            organizations: Vec::new(),
+            tickets: Vec::new(),
+            elasticsearch,
+            api_token_access: true,
+            permissions: vec!["ticket.agent"],
+            requests: Vec::new(),
+            fail_next: Vec::new(),
+            ignores_paging: false,
+        }));
+        let app = Router::new()
+            .route("/api/v1/users", get(users))
+            .route("/api/v1/users/search", get(users_search))
+            .route("/api/v1/organizations", get(organizations))
+            .route("/api/v1/ticket_states", get(ticket_states))
+            .route("/api/v1/ticket_customer", get(ticket_customer))
+            .route("/api/v1/tickets/search", get(tickets_search))
+            .with_state(data.clone());
+        let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+            .await
+            .unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        FakeZammad {
+            url: format!("http://{addr}"),
+            data,
+        }
+    }
+
+    /// The `[zammad]` section that points a hub at this fake.
+    pub fn config(&self) -> String {
+        format!("[zammad]\nurl = {:?}\ntoken = {ZAMMAD_TOKEN:?}\n", self.url)
+    }
+
+    /// Adds or replaces a user; `fields` are merged over Zammad's defaults and
+    /// `updated_at` is set to now, as Zammad does on every change.
+    pub fn put_user(&self, id: u64, fields: Value) {
+        let mut user = json!({
+            "id": id, "organization_id": null, "login": format!("user{id}@example.com"),
+            "firstname": "", "lastname": "", "email": format!("user{id}@example.com"),
+            "image": null, "web": "", "phone": "", "fax": "", "mobile": "", "department": "",
+            "street": "", "zip": "", "city": "", "country": "", "address": "", "vip": false,
+            "verified": false, "active": true, "note": "", "last_login": null,
+            "out_of_office": false, "preferences": {}, "updated_by_id": 1,
+            "created_by_id": 1, "created_at": now(), "role_ids": [3],
+            "organization_ids": []
+        });
+        merge(&mut user, fields);
+        user["updated_at"] = Value::String(now());
+        let user = user.as_object().unwrap().clone();
+        let mut data = self.data.lock().unwrap();
+        data.users.retain(|u| u["id"] != id);
+        data.users.push(user);
+        data.users.sort_by_key(|u| u["id"].as_u64());
+    }
+
+    /// Removes a user, as deleting or merging it away does.
+    pub fn remove_user(&self, id: u64) {
+        self.data.lock().unwrap().users.retain(|u| u["id"] != id);
+    }
+
+    /// Adds or replaces an organization.
+    pub fn put_organization(&self, id: u64, name: &str, note: &str) {
+        let org = json!({"id": id, "name": name, "shared": true, "domain": "",
+            "domain_assignment": false, "active": true, "note": note, "member_ids": [],
+            "created_at": now(), "updated_at": now()});
+        let mut data = self.data.lock().unwrap();
+        data.organizations.retain(|o| o["id"] != id);
+        data.organizations.push(org.as_object().unwrap().clone());
+        data.organizations.sort_by_key(|o| o["id"].as_u64());
+    }
+
+    /// Adds a ticket of `customer_id` in state `state_id`.
+    pub fn put_ticket(&self, id: u64, customer_id: u64, title: &str, state_id: u64) {
+        let ticket = json!({"id": id, "group_id": 1, "priority_id": 2, "state_id": state_id,
+            "organization_id": null, "number": format!("{}", 53000 + id), "title": title,
+            "owner_id": 1, "customer_id": customer_id, "article_count": 1,
+            "created_at": now(), "updated_at": now()});
+        let mut data = self.data.lock().unwrap();
+        data.tickets.retain(|t| t["id"] != id);
+        data.tickets.push(ticket.as_object().unwrap().clone());
+    }
+
+    /// The requests received so far.
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.data.lock().unwrap().requests.clone()
+    }
+}
+
+fn now() -> String {
+    OffsetDateTime::now_utc().format(&Rfc3339).unwrap()
+}
+
+fn merge(target: &mut Value, fields: Value) {
+    if let (Value::Object(target), Value::Object(fields)) = (target, fields) {
+        for (k, v) in fields {
+            target.insert(k, v);
+        }
+    }
+}
+
+type Shared = State<Arc<Mutex<ZammadData>>>;
+type Params = Query<HashMap<String, String>>;
+
+fn error(status: StatusCode, text: &str) -> Response {
+    (status, Json(json!({ "error": text, "error_human": text }))).into_response()
+}
+
+/// Records the request and checks the token and a permission (any of `needs`); the
+/// refusal, if any.
+fn admit(
+    data: &mut ZammadData,
+    uri: &Uri,
+    headers: &HeaderMap,
+    needs: &[&str],
+) -> Option<Response> {
+    let authorization = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    data.requests.push(Recorded {
+        uri: uri.to_string(),
+        authorization: authorization.clone(),
+    });
+    if let Some(status) = (!data.fail_next.is_empty()).then(|| data.fail_next.remove(0)) {
+        return Some(error(status, "internal error"));
+    }
+    let expected = format!("Token token={ZAMMAD_TOKEN}");
+    if authorization.as_deref() != Some(expected.as_str()) {
+        return Some(error(StatusCode::UNAUTHORIZED, "Invalid token!"));
+    }
+    if !data.api_token_access {
+        return Some(error(
+            StatusCode::UNAUTHORIZED,
+            "API token access disabled!",
+        ));
+    }
+    if !needs.iter().any(|p| data.permissions.contains(p)) {
+        return Some(error(StatusCode::FORBIDDEN, "Not authorized (token)!"));
+    }
+    None
+}
+
+/// `page` (from 1) and `per_page` (capped) of a list.
+fn paged(items: Vec<Map<String, Value>>, params: &HashMap<String, String>) -> Vec<Value> {
+    let page: usize = params
+        .get("page")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(1)
+        .max(1);
+    let per_page: usize = params
+        .get("per_page")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(100)
+        .clamp(1, PER_PAGE_CAP);
+    items
+        .into_iter()
+        .skip((page - 1) * per_page)
+        .take(per_page)
+        .map(Value::Object)
+        .collect()
+}
+
+async fn users(State(data): Shared, uri: Uri, headers: HeaderMap, Query(q): Params) -> Response {
+    let mut data = data.lock().unwrap();
+    if let Some(refused) = admit(&mut data, &uri, &headers, &["ticket.agent", "admin.user"]) {
+        return refused;
+    }
+    // The index action ignores unknown parameters such as `phone`: it only pages.
+    let mut q = q;
+    if data.ignores_paging {
+        q.remove("page");
+    }
+    Json(paged(data.users.clone(), &q)).into_response()
+}
+
+async fn organizations(
+    State(data): Shared,
+    uri: Uri,
+    headers: HeaderMap,
+    Query(q): Params,
+) -> Response {
+    let mut data = data.lock().unwrap();
+    if let Some(refused) = admit(&mut data, &uri, &headers, &["ticket.agent", "admin.user"]) {
+        return refused;
+    }
+    Json(paged(data.organizations.clone(), &q)).into_response()
+}
+
+async fn users_search(
+    State(data): Shared,
+    uri: Uri,
+    headers: HeaderMap,
+    Query(q): Params,
+) -> Response {
+    let mut data = data.lock().unwrap();
+    if let Some(refused) = admit(&mut data, &uri, &headers, &["ticket.agent", "admin.user"]) {
+        return refused;
+    }
+    let query = q.get("query").cloned().unwrap_or_default();
+    let found: Vec<Map<String, Value>> = if data.elasticsearch {
+        data.users
+            .iter()
+            .filter(|u| es_matches(u, &query))
+            .cloned()
+            .collect()
+    } else {
+        // Zammad's SQL fallback: firstname, lastname, email and login LIKE %query%; phone
+        // fields are not searched and field syntax is plain text.
+        let needle = query.to_lowercase();
+        data.users
+            .iter()
+            .filter(|u| {
+                ["firstname", "lastname", "email", "login"].iter().any(|f| {
+                    u[*f]
+                        .as_str()
+                        .is_some_and(|v| v.to_lowercase().contains(&needle))
+                })
+            })
+            .cloned()
+            .collect()
+    };
+    let mut params = q.clone();
+    if let (Some(limit), None) = (q.get("limit"), q.get("per_page")) {
+        params.insert("per_page".into(), limit.clone());
+    }
+    Json(paged(found, &params)).into_response()
+}
+
+/// The few query forms of Elasticsearch's `query_string` the hub sends: `field:value`
+/// terms joined by ` OR `, `updated_at:>now-Ns`, and plain text as a prefix of any text.
+fn es_matches(record: &Map<String, Value>, query: &str) -> bool {
+    query.split(" OR ").any(|term| match term.split_once(':') {
+        Some(("updated_at", range)) => {
+            let Some(secs) = range
+                .strip_prefix(">now-")
+                .and_then(|s| s.strip_suffix('s'))
+                .and_then(|s| s.parse::<i64>().ok())
+            else {
+                return false;
+            };
+            let since = OffsetDateTime::now_utc() - time::Duration::seconds(secs);
+            record["updated_at"]
+                .as_str()
+                .and_then(|at| OffsetDateTime::parse(at, &Rfc3339).ok())
+                .is_some_and(|at| at > since)
+        }
+        Some((field, value)) => match &record.get(field) {
+            Some(Value::Number(n)) => n.to_string() == value,
+            Some(Value::String(s)) => s == value,
+            _ => false,
+        },
+        None => {
+            let prefix = term.to_lowercase();
+            record.values().any(|v| {
+                v.as_str().is_some_and(|s| {
+                    s.to_lowercase()
+                        .split_whitespace()
+                        .any(|w| w.starts_with(&prefix))
+                })
+            })
+        }
+    })
+}
+
+fn states() -> Vec<Value> {
+    vec![
+        json!({"id": 1, "name": "new", "state_type_id": 1, "active": true}),
+        json!({"id": 2, "name": "open", "state_type_id": 2, "active": true}),
+        json!({"id": 4, "name": "closed", "state_type_id": 5, "active": true}),
+    ]
+}
+
+async fn ticket_states(State(data): Shared, uri: Uri, headers: HeaderMap) -> Response {
+    let mut data = data.lock().unwrap();
+    if let Some(refused) = admit(&mut data, &uri, &headers, &["ticket.agent"]) {
+        return refused;
+    }
+    Json(states()).into_response()
+}
+
+async fn ticket_customer(
+    State(data): Shared,
+    uri: Uri,
+    headers: HeaderMap,
+    Query(q): Params,
+) -> Response {
+    let mut data = data.lock().unwrap();
+    if let Some(refused) = admit(&mut data, &uri, &headers, &["ticket.agent"]) {
+        return refused;
+    }
+    let Some(customer) = q.get("customer_id").and_then(|c| c.parse::<u64>().ok()) else {
+        return error(StatusCode::UNPROCESSABLE_ENTITY, "Need customer_id!");
+    };
+    let mut tickets: Vec<&Map<String, Value>> = data
+        .tickets
+        .iter()
+        .filter(|t| t["customer_id"] == customer)
+        .collect();
+    tickets.sort_by_key(|t| std::cmp::Reverse(t["id"].as_u64()));
+    let closed = |t: &&Map<String, Value>| t["state_id"] == 4;
+    let ids = |open: bool| -> Vec<u64> {
+        tickets
+            .iter()
+            .filter(|t| closed(t) != open)
+            .take(15)
+            .filter_map(|t| t["id"].as_u64())
+            .collect()
+    };
+    let assets: Map<String, Value> = tickets
+        .iter()
+        .map(|t| (t["id"].to_string(), Value::Object((*t).clone())))
+        .collect();
+    Json(json!({
+        "ticket_ids_open": ids(true),
+        "ticket_ids_closed": ids(false),
+        "assets": { "Ticket": assets },
+    }))
+    .into_response()
+}
+
+async fn tickets_search(
+    State(data): Shared,
+    uri: Uri,
+    headers: HeaderMap,
+    Query(q): Params,
+) -> Response {
+    let mut data = data.lock().unwrap();
+    if let Some(refused) = admit(&mut data, &uri, &headers, &["ticket.agent"]) {
+        return refused;
+    }
+    let query = q.get("query").cloned().unwrap_or_default();
+    let mut found: Vec<Map<String, Value>> = if data.elasticsearch {
+        data.tickets
+            .iter()
+            .filter(|t| es_matches(t, &query))
+            .cloned()
+            .collect()
+    } else {
+        let needle = query.to_lowercase();
+        data.tickets
+            .iter()
+            .filter(|t| {
+                t["title"]
+                    .as_str()
+                    .is_some_and(|v| v.to_lowercase().contains(&needle))
+            })
+            .cloned()
+            .collect()
+    };
+    if q.get("sort_by").map(String::as_str) == Some("updated_at") {
+        found.sort_by(|a, b| a["updated_at"].as_str().cmp(&b["updated_at"].as_str()));
+        if q.get("order_by").map(String::as_str) == Some("desc") {
+            found.reverse();
+        }
+    }
+    let limit: usize = q.get("limit").and_then(|l| l.parse().ok()).unwrap_or(100);
+    found.truncate(limit.min(PER_PAGE_CAP));
+    if q.get("expand").map(String::as_str) == Some("true") {
+        let names = states();
+        let expanded: Vec<Value> = found
+            .into_iter()
+            .map(|mut t| {
+                let state = names
+                    .iter()
+                    .find(|s| s["id"] == t["state_id"])
+                    .map(|s| s["name"].clone())
+                    .unwrap_or(Value::Null);
+                t.insert("state".into(), state);
+                Value::Object(t)
+            })
+            .collect();
+        return Json(expanded).into_response();
+    }
+    let ids: Vec<Value> = found.iter().map(|t| t["id"].clone()).collect();
+    let assets: Map<String, Value> = found
+        .into_iter()
+        .map(|t| (t["id"].to_string(), Value::Object(t)))
+        .collect();
+    Json(json!({"tickets": ids, "tickets_count": ids.len(), "assets": {"Ticket": assets}}))
+        .into_response()
+}
