@@ -94,6 +94,114 @@ pub struct Config {
     /// What clients may hold of the hub: time, connections, queued writes.
     #[serde(default)]
     pub limits: Limits,
+    /// The Zammad instance the hub talks to.
+    #[serde(default)]
+    pub zammad: ZammadSettings,
+}
+
+/// `[zammad]`: the help desk whose caller log the hub keeps current by forwarding every call
+/// event it accepts to Zammad's generic CTI endpoint (the relay).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ZammadSettings {
+    /// Zammad's base URL, e.g. `https://desk.example.com` (plain http only on loopback).
+    #[serde(default)]
+    pub url: String,
+    /// The token of Zammad's generic CTI endpoint (Integrations → CTI (generic)); a secret,
+    /// never logged.
+    #[serde(default)]
+    pub cti_token: String,
+    /// Whether call events are forwarded to Zammad's caller log.
+    #[serde(default)]
+    pub relay: bool,
+    /// The most relay items kept waiting or failed; beyond, new ones are dropped and logged.
+    #[serde(default = "default_relay_outbox_max")]
+    pub relay_outbox_max: u64,
+}
+
+fn default_relay_outbox_max() -> u64 {
+    100_000
+}
+
+impl Default for ZammadSettings {
+    fn default() -> Self {
+        ZammadSettings {
+            url: String::new(),
+            cti_token: String::new(),
+            relay: false,
+            relay_outbox_max: default_relay_outbox_max(),
+        }
+    }
+}
+
+impl ZammadSettings {
+    /// The URL call events are posted to, with the token in its path (never log it).
+    pub fn cti_endpoint(&self) -> String {
+        format!(
+            "{}/api/v1/cti/{}",
+            self.url.trim_end_matches('/'),
+            self.cti_token
+        )
+    }
+
+    /// Checks the section: a relay needs an https URL (http on loopback) and a token.
+    fn check(&self) -> Result<(), ConfigError> {
+        if !(1..=10_000_000).contains(&self.relay_outbox_max) {
+            return Err(ConfigError::Invalid {
+                key: "zammad.relay_outbox_max",
+                message: format!(
+                    "must be between 1 and 10000000, not {}",
+                    self.relay_outbox_max
+                ),
+            });
+        }
+        if !self.url.is_empty() {
+            check_zammad_url(&self.url)?;
+        }
+        if self.relay {
+            if self.url.is_empty() {
+                return Err(ConfigError::Invalid {
+                    key: "zammad.url",
+                    message: "is needed by zammad.relay".into(),
+                });
+            }
+            if self.cti_token.trim().is_empty() {
+                return Err(ConfigError::Invalid {
+                    key: "zammad.cti_token",
+                    message: "is needed by zammad.relay: copy it from Zammad's admin page \
+                              Integrations → CTI (generic)"
+                        .into(),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Zammad's URL must be https, or http to a loopback address (a Zammad on the same machine):
+/// the CTI token travels in the URL's path.
+fn check_zammad_url(raw: &str) -> Result<(), ConfigError> {
+    let invalid = |message: String| ConfigError::Invalid {
+        key: "zammad.url",
+        message,
+    };
+    let url = url::Url::parse(raw).map_err(|e| invalid(format!("{raw:?} is not a URL: {e}")))?;
+    let loopback = match url.host() {
+        Some(url::Host::Domain(name)) => name == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if loopback => Ok(()),
+        "http" => Err(invalid(
+            "must be https (plain http only to a Zammad on loopback): the CTI token is \
+             part of the URL"
+                .into(),
+        )),
+        other => Err(invalid(format!("must be an https URL, not {other}:"))),
+    }
 }
 
 /// `[limits]`: how long a client may take and how much of the hub it may hold, so that a slow
@@ -542,6 +650,7 @@ impl Config {
                 message: "is needed to check the signature of Twilio's requests".into(),
             });
         }
+        self.zammad.check()?;
         for rule in &mut self.inbound.block {
             rule.e164 = number::normalize(&rule.caller_id, &country).map(|n| n.as_str().to_owned());
         }
@@ -647,6 +756,13 @@ const ENV_KEYS: &[(&str, &[&str])] = &[
         &["limits", "streams_per_agent"],
     ),
     ("RINGSIDE_LIMITS_WRITE_QUEUE", &["limits", "write_queue"]),
+    ("RINGSIDE_ZAMMAD_URL", &["zammad", "url"]),
+    ("RINGSIDE_ZAMMAD_CTI_TOKEN", &["zammad", "cti_token"]),
+    ("RINGSIDE_ZAMMAD_RELAY", &["zammad", "relay"]),
+    (
+        "RINGSIDE_ZAMMAD_RELAY_OUTBOX_MAX",
+        &["zammad", "relay_outbox_max"],
+    ),
 ];
 
 /// The keys an environment variable sets to a whole number.
@@ -660,6 +776,7 @@ const NUMBER_KEYS: &[&str] = &[
     "streams_per_agent",
     "write_queue",
     "ring_secs",
+    "relay_outbox_max",
 ];
 
 fn apply_env(
@@ -677,7 +794,7 @@ fn apply_env(
                     message: format!("{value:?} is not a whole number"),
                 })?)
             }
-            Some(&"enabled" | &"verify_signature") => {
+            Some(&"enabled" | &"verify_signature" | &"relay") => {
                 toml::Value::Boolean(value.parse().map_err(|_| ConfigError::Env {
                     name: name.clone(),
                     message: format!("{value:?} is neither true nor false"),
@@ -800,6 +917,19 @@ max_connections = 512
 streams_per_agent = 8
 # Changes waiting for the database writer at most; beyond, requests are answered 503.
 write_queue = 4096
+
+# The Zammad help desk.
+[zammad]
+# Zammad's base URL; https (plain http only to a Zammad on this machine).
+url = ""
+# The token of Zammad's generic CTI endpoint (Admin → Integrations → CTI (generic)).
+# A secret: prefer the environment variable RINGSIDE_ZAMMAD_CTI_TOKEN.
+cti_token = ""
+# Forward every call event to Zammad's caller log (needs url and cti_token).
+relay = false
+# Relay items kept waiting or failed at most (1 to 10000000); beyond, new ones are dropped
+# with an error in the log.
+relay_outbox_max = 100000
 "#
     )
 }
@@ -825,6 +955,31 @@ mod tests {
         assert!(config.generic.enabled);
         assert_eq!(config.generic.token, "0123456789abcdef0123");
         assert_eq!(settings.country.iso(), "DE");
+    }
+
+    #[test]
+    fn the_zammad_relay_needs_an_https_url_and_a_token_from_the_file_or_the_environment() {
+        let with = |zammad: &str, env: &[(&str, &str)]| {
+            load(&format!("[zammad]\n{zammad}"), env).map(|s| s.config.zammad)
+        };
+        let relay = with(
+            "url = \"https://desk.example.com/\"\nrelay = true",
+            &[("RINGSIDE_ZAMMAD_CTI_TOKEN", "cti-secret")],
+        )
+        .unwrap();
+        assert!(relay.relay);
+        assert_eq!(
+            relay.cti_endpoint(),
+            "https://desk.example.com/api/v1/cti/cti-secret"
+        );
+        assert!(!with("", &[]).unwrap().relay, "off by default");
+        let refused = |zammad: &str| with(zammad, &[]).unwrap_err().to_string();
+        assert!(refused("url = \"http://desk.example.com\"").contains("https"));
+        assert!(refused("url = \"https://d.example\"\nrelay = true").contains("cti_token"));
+        assert!(refused("relay = true\ncti_token = \"x\"").contains("zammad.url"));
+        assert!(refused("relay_outbox_max = 0").contains("relay_outbox_max"));
+        assert!(with("url = \"http://127.0.0.1:3000\"", &[]).is_ok());
+        assert!(with("url = \"http://localhost:3000\"", &[]).is_ok());
     }
 
     #[test]
