@@ -7,6 +7,7 @@
 //! - [`sipgate`]: sipgate.io's push API, form-encoded in, XML out, RSA-signed.
 //! - [`twilio`]: Twilio Programmable Voice, form-encoded in, TwiML out, HMAC-signed.
 //! - [`signature`]: why a signed webhook was refused, shared by the signing providers.
+//! - [`zammad_relay`]: what the hub forwards to Zammad's generic CTI endpoint, JSON out.
 
 pub mod generic;
 mod params;
@@ -15,5 +16,6 @@ pub mod signature;
 pub mod sipgate;
 pub mod twilio;
 mod xml;
+pub mod zammad_relay;
 
 pub use params::{Params, WireError};
