@@ -26,6 +26,7 @@ pub mod token;
 pub mod webhook;
 pub mod webhook_log;
 pub mod webhook_url;
+pub mod zammad_relay;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -39,7 +40,7 @@ use tokio::task::JoinHandle;
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
-use crate::recorder::Recorder;
+use crate::recorder::{Recorder, RelayOutbox};
 use crate::state::Hub;
 use crate::store::{Store, StoreError};
 use crate::stream_slots::StreamSlots;
@@ -96,6 +97,7 @@ pub struct RunningHub {
     stop: oneshot::Sender<()>,
     server: JoinHandle<std::io::Result<()>>,
     janitor: JoinHandle<()>,
+    relay: Option<JoinHandle<()>>,
 }
 
 impl RunningHub {
@@ -107,6 +109,9 @@ impl RunningHub {
     /// Stops accepting, closes the live streams and lets requests in flight finish.
     pub async fn stop(self) -> Result<(), HubError> {
         self.janitor.abort();
+        if let Some(relay) = &self.relay {
+            relay.abort();
+        }
         self.hub.stopping.send_replace(true);
         let _ = self.stop.send(());
         self.server
@@ -167,8 +172,17 @@ pub async fn start_with_clock(
         })?;
     let addr = listener.local_addr().map_err(HubError::LocalAddr)?;
     let limits = settings.config.limits.clone();
+    let mut recorder =
+        Recorder::with_queue(store.clone(), writer, limits.write_queue, clock.clone());
+    let zammad = &settings.config.zammad;
+    if zammad.relay {
+        recorder = recorder.relaying_to(RelayOutbox {
+            country: settings.country.clone(),
+            cap: zammad.relay_outbox_max,
+        });
+    }
     let hub = Arc::new(Hub {
-        recorder: Recorder::with_queue(store.clone(), writer, limits.write_queue, clock.clone()),
+        recorder,
         stream_slots: StreamSlots::new(limits.streams_per_agent),
         store,
         settings,
@@ -182,11 +196,18 @@ pub async fn start_with_clock(
     let app = routes::router(hub.clone());
     let server = tokio::spawn(async move { server::serve(listener, app, &limits, stopped).await });
     let janitor = tokio::spawn(janitor::run(hub.clone()));
+    let relay = hub
+        .settings
+        .config
+        .zammad
+        .relay
+        .then(|| tokio::spawn(zammad_relay::run(hub.clone())));
     Ok(RunningHub {
         addr,
         hub,
         stop,
         server,
         janitor,
+        relay,
     })
 }

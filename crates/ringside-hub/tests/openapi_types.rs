@@ -12,7 +12,8 @@ use std::collections::BTreeSet;
 use ringside_core::agent::{Identities, Presence};
 use ringside_core::api::{
     AgentCreated, AgentToken, AgentUpdate, CallerLookup, ContactQuery, DialRequest, DialResult,
-    DndChange, DoneChange, DoneIds, ErrorBody, JournalQuery, NewAgent, PlacedCall, Updated,
+    DndChange, DoneChange, DoneIds, ErrorBody, JournalQuery, NewAgent, PlacedCall, RelayBacklog,
+    RelayFailure, Updated,
 };
 use ringside_core::call::Provider;
 use ringside_core::caller::CallerMatch;
@@ -530,5 +531,34 @@ fn the_admin_api_types_are_the_description_of_the_admin_api() {
             login: "anna".into(),
             token: "secret".into(),
         }],
+    );
+    check_answer(
+        &root,
+        "GET /admin/zammad/relay answer",
+        &body(&root, "/api/v1/admin/zammad/relay", "get", Some("200")),
+        &[
+            RelayBacklog {
+                enabled: true,
+                pending: 3,
+                failed: 1,
+                dropped: 0,
+                oldest_pending_secs: Some(42),
+                last_error: Some("Zammad unreachable: connection refused".into()),
+                recent_failures: vec![RelayFailure {
+                    call_id: "placetel-abc".into(),
+                    event: "newCall".into(),
+                    error: "Zammad answered newCall with HTTP 401: Invalid token".into(),
+                }],
+            },
+            RelayBacklog {
+                enabled: false,
+                pending: 0,
+                failed: 0,
+                dropped: 0,
+                oldest_pending_secs: None,
+                last_error: None,
+                recent_failures: vec![],
+            },
+        ],
     );
 }

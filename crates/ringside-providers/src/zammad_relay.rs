@@ -286,7 +286,10 @@ mod tests {
 
     #[test]
     fn numbers_are_international_digits_and_identifiers_stay_as_sent() {
-        assert_eq!(zammad_number("+49 30 609811111", &germany()), "4930609811111");
+        assert_eq!(
+            zammad_number("+49 30 609811111", &germany()),
+            "4930609811111"
+        );
         assert_eq!(zammad_number("030609811111", &germany()), "4930609811111");
         assert_eq!(zammad_number("4930609811111", &germany()), "4930609811111");
         assert_eq!(zammad_number("anonymous", &germany()), "anonymous");
