@@ -49,7 +49,7 @@ pub async fn post(endpoint: &str, item: &OutboxItem) -> Outcome {
     let response = match sent {
         Ok(response) => response,
         // Without the URL: it holds the token.
-        Err(e) => return Outcome::Retry(format!("Zammad unreachable: {}", e.without_url())),
+        Err(e) => return Outcome::Retry(format!("Zammad unreachable: {}", with_causes(e))),
     };
     let status = response.status().as_u16();
     let body = match response.text().await {
@@ -64,6 +64,20 @@ pub async fn post(endpoint: &str, item: &OutboxItem) -> Outcome {
         Err(_) => String::new(),
     };
     classify(&item.event, status, &body)
+}
+
+/// A transport error with its causes ("connection refused" is a cause of "error sending
+/// request"), without the URL: it holds the token.
+fn with_causes(e: reqwest::Error) -> String {
+    let e = e.without_url();
+    let mut text = e.to_string();
+    let mut cause = std::error::Error::source(&e);
+    while let Some(inner) = cause {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        cause = inner.source();
+    }
+    text
 }
 
 /// What an answer with `status` and `body` to an `event` means. Zammad answers a second
