@@ -320,3 +320,27 @@ async fn a_hub_killed_mid_backlog_delivers_the_rest_once_after_restart() {
     let repeats = fake.accepted().len() - 2 * KILLED_CALLS;
     assert!(repeats <= 32, "{repeats} repeated hangups");
 }
+
+#[tokio::test]
+async fn a_call_the_hub_closes_at_the_ring_timeout_is_hung_up_in_zammad_as_not_answered() {
+    let fake = FakeZammadCti::start(CTI_TOKEN).await;
+    let (hub, clock) =
+        TestHub::start_on_manual_clock(&format!("ring_timeout_secs = 4\n{}", relaying_to(&fake)))
+            .await;
+    generic(&hub, "newCall", "forgotten").await;
+    assert!(fake.wait_accepted(1, Duration::from_secs(10)).await);
+    for _ in 0..100 {
+        clock.advance(Duration::from_secs(1));
+        if fake.wait_accepted(2, Duration::from_millis(50)).await {
+            break;
+        }
+    }
+    let accepted = fake.accepted();
+    assert_eq!(accepted.len(), 2, "{accepted:?}");
+    assert_eq!(accepted[1]["event"], "hangup");
+    assert_eq!(accepted[1]["cause"], "noAnswer");
+    assert_eq!(
+        fake.log_state("generic-forgotten").as_deref(),
+        Some("hangup")
+    );
+}
