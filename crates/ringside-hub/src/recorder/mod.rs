@@ -301,6 +301,13 @@ impl Recorder {
             .await
     }
 
+    /// Posts of these outbox items begin (see [`store::outbox::sending`]).
+    pub async fn relay_sending(&self, ids: &[i64]) -> Result<(), RecordError> {
+        let ids = ids.to_vec();
+        self.write(move |conn, _| Ok(store::outbox::sending(conn, &ids)?))
+            .await
+    }
+
     /// Zammad took an outbox item: it leaves the outbox.
     pub async fn relay_delivered(&self, id: i64) -> Result<(), RecordError> {
         self.write(move |conn, _| Ok(store::outbox::delivered(conn, id)?))

@@ -14,6 +14,8 @@ CREATE TABLE IF NOT EXISTS zammad_outbox (
     -- Not to be tried before (milliseconds since the epoch).
     next_at INTEGER NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 0,
+    -- 1 once a post of it has begun: Zammad may have it even if the hub never heard back.
+    sent INTEGER NOT NULL DEFAULT 0,
     attempted_at INTEGER,
     -- 1 when Zammad refused it for good (or it waited too long); kept for the admin.
     failed INTEGER NOT NULL DEFAULT 0,

@@ -29,6 +29,8 @@ pub struct OutboxItem {
     pub created_at: OffsetDateTime,
     /// How often it was tried before.
     pub attempts: u32,
+    /// Whether a post of it had begun before: Zammad may already have it.
+    pub sent_before: bool,
 }
 
 /// Queues `events` in the current transaction unless the outbox holds `cap` items; returns
@@ -73,7 +75,7 @@ pub(crate) fn due(
     limit: i64,
 ) -> Result<Vec<OutboxItem>, StoreError> {
     let mut statement = conn.prepare_cached(
-        "SELECT id, call_id, event, body, created_at, attempts FROM zammad_outbox o
+        "SELECT id, call_id, event, body, created_at, attempts, sent FROM zammad_outbox o
          WHERE failed = 0 AND next_at <= ?1
            AND id = (SELECT MIN(id) FROM zammad_outbox p WHERE p.call_id = o.call_id AND p.failed = 0)
          ORDER BY id LIMIT ?2",
@@ -86,6 +88,7 @@ pub(crate) fn due(
             body: row.get(3)?,
             created_at: from_millis(row.get(4)?),
             attempts: row.get(5)?,
+            sent_before: row.get(6)?,
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
@@ -101,6 +104,16 @@ pub(crate) fn next_due(conn: &Connection) -> Result<Option<OffsetDateTime>, Stor
         )?
         .query_row([], |row| row.get(0))?;
     Ok(next.map(from_millis))
+}
+
+/// Posts of these items begin: from now on Zammad may have them, whatever becomes of the
+/// hub.
+pub(crate) fn sending(conn: &Connection, ids: &[i64]) -> Result<(), StoreError> {
+    let mut mark = conn.prepare_cached("UPDATE zammad_outbox SET sent = 1 WHERE id = ?1")?;
+    for id in ids {
+        mark.execute([id])?;
+    }
+    Ok(())
 }
 
 /// Zammad took the item: it leaves the outbox.
@@ -305,6 +318,9 @@ mod tests {
             "a's answer waits behind a's newCall; b goes on"
         );
         assert_eq!(next_due(&conn).unwrap(), Some(t0), "b is due");
+        assert!(!due(&conn, t0, 10).unwrap()[0].sent_before);
+        sending(&conn, &[due_now[1].id]).unwrap();
+        assert!(due(&conn, t0, 10).unwrap()[0].sent_before);
         delivered(&conn, due_now[1].id).unwrap();
         assert_eq!(next_due(&conn).unwrap(), Some(later));
 

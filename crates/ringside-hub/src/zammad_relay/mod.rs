@@ -6,7 +6,8 @@
 //! Each call's events go in order, one at a time; calls go side by side, and a call waiting
 //! for a retry holds back only its own later events. An item leaves the outbox only once
 //! Zammad has answered it ([`delivery`] says what the answer means): after a crash the item
-//! is sent again, and Zammad's "already exists!" to a second `newCall` counts as delivered.
+//! is sent again, and Zammad's 500 to a `newCall` sent before ("already exists!", a text
+//! Zammad masks in production) counts as delivered.
 //! What can succeed later (Zammad unreachable, 5xx, 429) is retried with backoff on the
 //! hub's clock, for at most [`GIVE_UP_AFTER`]; what never will (401, 422, "No such call_id")
 //! is marked failed with Zammad's reason, and a refused `newCall` fails its call's later
@@ -99,6 +100,13 @@ pub async fn run(hub: Arc<Hub>) {
 
 /// Delivers one item of each call in `due` side by side and records each outcome.
 async fn deliver_all(hub: &Arc<Hub>, endpoint: &str, due: Vec<OutboxItem>) {
+    // Noted before anything is posted, so that after a crash a newCall sent again is known
+    // to be one Zammad may have.
+    let ids: Vec<i64> = due.iter().map(|item| item.id).collect();
+    if let Err(e) = hub.recorder.relay_sending(&ids).await {
+        tracing::error!("noting the Zammad relay's deliveries: {e}");
+        return;
+    }
     let mut deliveries = JoinSet::new();
     for item in due {
         let (hub, endpoint) = (hub.clone(), endpoint.to_owned());

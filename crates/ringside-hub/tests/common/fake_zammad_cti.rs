@@ -4,7 +4,8 @@
 //! configuration first (422), then the token in the path (401), the direction (422), and
 //! its caller log by call id: a second `newCall` is 500 "call_id … already exists!", an
 //! `answer` or `hangup` for an unknown call is 500 "No such call_id …", an `answer` after
-//! the `hangup` changes nothing. It records every request it is sent, can answer 503 or
+//! the `hangup` changes nothing; like Zammad in production it can mask the text of a 500
+//! ("Error ID …"). It records every request it is sent, can answer 503 or
 //! refuse connections (its listener and every open connection closed), and come back on
 //! the same port.
 
@@ -52,6 +53,9 @@ struct Inner {
     mode: Mode,
     /// How long each answer takes.
     delay: Duration,
+    /// Whether a 500's text is masked, as production Zammad does for callers without admin
+    /// rights.
+    masked: bool,
     /// Cti::Log: the state of each call id.
     log: HashMap<String, String>,
     received: Vec<Received>,
@@ -75,6 +79,7 @@ impl FakeZammadCti {
                 token: token.into(),
                 mode: Mode::Up,
                 delay: Duration::ZERO,
+                masked: false,
                 log: HashMap::new(),
                 received: Vec::new(),
             })),
@@ -93,6 +98,11 @@ impl FakeZammadCti {
     /// Answers as `mode` from now on.
     pub fn set_mode(&self, mode: Mode) {
         self.inner.lock().unwrap().mode = mode;
+    }
+
+    /// Masks the text of every 500 from now on, as production Zammad does.
+    pub fn mask_errors(&self) {
+        self.inner.lock().unwrap().masked = true;
     }
 
     /// Takes `delay` to answer each request from now on.
@@ -192,7 +202,10 @@ async fn cti(State(fake): State<Fake>, Path(token): Path<String>, body: String) 
     let body: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
     let (status, answer) = {
         let mut inner = fake.inner.lock().unwrap();
-        let (status, answer) = process(&mut inner, &token, &body);
+        let (status, mut answer) = process(&mut inner, &token, &body);
+        if inner.masked && status == StatusCode::INTERNAL_SERVER_ERROR {
+            answer = json!({"error": "Error ID 0a1b2c3d: Please contact your administrator."});
+        }
         inner.received.push(Received {
             body,
             status: status.as_u16(),
