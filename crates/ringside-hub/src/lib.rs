@@ -179,6 +179,7 @@ pub async fn start_with_clock(
         recorder = recorder.relaying_to(RelayOutbox {
             country: settings.country.clone(),
             cap: zammad.relay_outbox_max,
+            wake: Arc::default(),
         });
     }
     let hub = Arc::new(Hub {

@@ -534,6 +534,25 @@ fn the_admin_api_types_are_the_description_of_the_admin_api() {
     );
     check_answer(
         &root,
+        "POST /admin/zammad/relay/retry answer",
+        &body(
+            &root,
+            "/api/v1/admin/zammad/relay/retry",
+            "post",
+            Some("200"),
+        ),
+        &[RelayBacklog {
+            enabled: true,
+            pending: 2,
+            failed: 0,
+            dropped: 0,
+            oldest_pending_secs: Some(0),
+            last_error: Some("Zammad answered newCall with HTTP 401: Invalid token".into()),
+            recent_failures: vec![],
+        }],
+    );
+    check_answer(
+        &root,
         "GET /admin/zammad/relay answer",
         &body(&root, "/api/v1/admin/zammad/relay", "get", Some("200")),
         &[

@@ -215,7 +215,7 @@ async fn zammad_down_then_back_gets_every_event_once_in_order() {
 }
 
 #[tokio::test]
-async fn a_refused_token_shows_as_failed_with_zammads_reason() {
+async fn a_refused_token_shows_as_failed_with_zammads_reason_until_the_admin_retries() {
     let fake = FakeZammadCti::start("another-token").await;
     let hub = TestHub::start(&relaying_to(&fake)).await;
     generic(&hub, "newCall", "r1").await;
@@ -239,6 +239,26 @@ async fn a_refused_token_shows_as_failed_with_zammads_reason() {
         1,
         "the hangup is not sent without its newCall"
     );
+
+    // The admin puts the hub's token into Zammad and sends the failed events again.
+    fake.set_token(CTI_TOKEN);
+    let (status, retried) = hub
+        .send(
+            "POST",
+            "/api/v1/admin/zammad/relay/retry",
+            &hub.admin_token,
+            Value::Null,
+        )
+        .await;
+    assert_eq!(status, 200, "{retried}");
+    assert_eq!(retried["failed"], 0);
+    assert!(fake.wait_accepted(2, Duration::from_secs(10)).await);
+    assert_eq!(
+        by_call(&fake.accepted())["generic-r1"],
+        events(&["newCall", "hangup"])
+    );
+    let after = backlog_when(&hub, |b| b["pending"] == 0).await;
+    assert_eq!(after["failed"], 0);
 }
 
 /// Calls in the backlog the hub is killed in the middle of.

@@ -154,3 +154,15 @@ pub async fn zammad_relay(
         hub.store.relay_backlog(enabled, hub.clock.now()).await?,
     ))
 }
+
+/// `POST /api/v1/admin/zammad/relay/retry`: sends the events Zammad refused again (after
+/// the admin fixed the token or switched the integration on); answers the backlog.
+pub async fn retry_zammad_relay(
+    State(hub): State<Arc<Hub>>,
+    Admin(_): Admin,
+) -> Result<Json<RelayBacklog>, ApiError> {
+    let now = hub.clock.now();
+    hub.recorder.relay_retry_failed(now).await?;
+    let enabled = hub.settings.config.zammad.relay;
+    Ok(Json(hub.store.relay_backlog(enabled, now).await?))
+}

@@ -85,6 +85,9 @@ pub struct RelayOutbox {
     pub country: DefaultCountry,
     /// The most items the outbox holds; beyond, new ones are dropped and logged.
     pub cap: u64,
+    /// Wakes the relay when items become due without a published event (failed items
+    /// made pending again).
+    pub wake: Arc<tokio::sync::Notify>,
 }
 
 impl RelayOutbox {
@@ -339,6 +342,23 @@ impl Recorder {
         let (item, error) = (item.clone(), error.to_owned());
         self.write(move |conn, _| Ok(store::outbox::fail(conn, &item, whole_call, &error, now)?))
             .await
+    }
+
+    /// Makes every failed outbox item pending again and wakes the relay; returns how many.
+    pub async fn relay_retry_failed(&self, now: OffsetDateTime) -> Result<usize, RecordError> {
+        let retried = self
+            .write(move |conn, _| Ok(store::outbox::retry_failed(conn, now)?))
+            .await?;
+        if let Some(relay) = &self.relay {
+            relay.wake.notify_one();
+        }
+        Ok(retried)
+    }
+
+    /// What wakes the relay when failed items are made pending again; `None` when the
+    /// recorder does not relay.
+    pub fn relay_wake(&self) -> Option<Arc<tokio::sync::Notify>> {
+        self.relay.as_ref().map(|relay| relay.wake.clone())
     }
 
     /// Deletes failed outbox items queued before `cutoff`.

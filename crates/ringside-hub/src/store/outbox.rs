@@ -169,6 +169,17 @@ pub(crate) fn fail(
     Ok(())
 }
 
+/// Makes every failed item pending again, due at `now` (the admin fixed what Zammad
+/// refused); returns how many.
+pub(crate) fn retry_failed(conn: &Connection, now: OffsetDateTime) -> Result<usize, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "UPDATE zammad_outbox SET failed = 0, attempts = 0, next_at = ?1, created_at = ?1
+             WHERE failed = 1",
+        )?
+        .execute([millis(now)])?)
+}
+
 /// Deletes failed items queued before `cutoff`; returns how many.
 pub(crate) fn prune_failed(conn: &Connection, cutoff: OffsetDateTime) -> Result<usize, StoreError> {
     Ok(conn
@@ -336,7 +347,28 @@ mod tests {
         );
         assert_eq!(backlog.recent_failures.len(), 2);
         assert!(backlog.last_error.unwrap().contains("Invalid token"));
-        assert_eq!(prune_failed(&conn, later).unwrap(), 2);
+        assert_eq!(retry_failed(&conn, later).unwrap(), 2);
+        assert_eq!(
+            ids(&due(&conn, later, 10).unwrap()),
+            vec![("a".into(), "newCall".into())]
+        );
+        fail(
+            &conn,
+            &due(&conn, later, 10).unwrap()[0],
+            true,
+            "Invalid token",
+            t0,
+        )
+        .unwrap();
+        assert_eq!(
+            prune_failed(&conn, later).unwrap(),
+            0,
+            "retried: queued anew"
+        );
+        assert_eq!(
+            prune_failed(&conn, later + time::Duration::seconds(1)).unwrap(),
+            2
+        );
         assert_eq!(
             enqueue(&conn, &[event("c", "newCall")], t0, 1).unwrap(),
             0,

@@ -12,7 +12,8 @@
 //! hub's clock, for at most [`GIVE_UP_AFTER`]; what never will (401, 422, "No such call_id")
 //! is marked failed with Zammad's reason, and a refused `newCall` fails its call's later
 //! events with it (Zammad would refuse them all). Failed items are kept a week for the admin
-//! (`GET /api/v1/admin/zammad/relay`).
+//! (`GET /api/v1/admin/zammad/relay`), who can send them again once Zammad is fixed
+//! (`POST /api/v1/admin/zammad/relay/retry`).
 
 pub mod delivery;
 
@@ -54,6 +55,7 @@ pub async fn run(hub: Arc<Hub>) {
     // Subscribed before the first look, so that no change queued after it goes unnoticed.
     let mut changes = hub.recorder.subscribe();
     let mut stopping = hub.stopping.subscribe();
+    let wake = hub.recorder.relay_wake().unwrap_or_default();
     let mut pruned: Option<OffsetDateTime> = None;
     loop {
         let now = hub.clock.now();
@@ -93,6 +95,7 @@ pub async fn run(hub: Arc<Hub>) {
                     return;
                 }
             }
+            () = wake.notified() => {}
             _ = stopping.wait_for(|stopping| *stopping) => return,
         }
     }

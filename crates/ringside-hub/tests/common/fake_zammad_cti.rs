@@ -100,6 +100,11 @@ impl FakeZammadCti {
         self.inner.lock().unwrap().mode = mode;
     }
 
+    /// Takes `token` as the CTI token from now on (the admin changed it in Zammad).
+    pub fn set_token(&self, token: &str) {
+        self.inner.lock().unwrap().token = token.into();
+    }
+
     /// Masks the text of every 500 from now on, as production Zammad does.
     pub fn mask_errors(&self) {
         self.inner.lock().unwrap().masked = true;
