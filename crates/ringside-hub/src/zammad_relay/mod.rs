@@ -73,7 +73,10 @@ pub async fn run(hub: Arc<Hub>) {
             }
         };
         if !due.is_empty() {
-            deliver_all(&hub, &endpoint, due).await;
+            if !deliver_all(&hub, &endpoint, due).await {
+                // The writer refused (busy or closing): wait a moment instead of spinning.
+                hub.clock.sleep(FIRST_RETRY).await;
+            }
             continue;
         }
         let wait = match hub.store.relay_next_due().await {
@@ -101,14 +104,15 @@ pub async fn run(hub: Arc<Hub>) {
     }
 }
 
-/// Delivers one item of each call in `due` side by side and records each outcome.
-async fn deliver_all(hub: &Arc<Hub>, endpoint: &str, due: Vec<OutboxItem>) {
+/// Delivers one item of each call in `due` side by side and records each outcome; false
+/// when nothing was posted because the posts could not be noted first.
+async fn deliver_all(hub: &Arc<Hub>, endpoint: &str, due: Vec<OutboxItem>) -> bool {
     // Noted before anything is posted, so that after a crash a newCall sent again is known
     // to be one Zammad may have.
     let ids: Vec<i64> = due.iter().map(|item| item.id).collect();
     if let Err(e) = hub.recorder.relay_sending(&ids).await {
         tracing::error!("noting the Zammad relay's deliveries: {e}");
-        return;
+        return false;
     }
     let mut deliveries = JoinSet::new();
     for item in due {
@@ -123,6 +127,7 @@ async fn deliver_all(hub: &Arc<Hub>, endpoint: &str, due: Vec<OutboxItem>) {
             tracing::error!("a Zammad relay delivery failed: {e}");
         }
     }
+    true
 }
 
 /// Writes what became of `item`. A failed write leaves the item pending: it is sent again,
