@@ -366,3 +366,24 @@ async fn a_call_the_hub_closes_at_the_ring_timeout_is_hung_up_in_zammad_as_not_a
         Some("hangup")
     );
 }
+
+#[tokio::test]
+async fn a_full_outbox_drops_new_events_and_says_so_but_the_webhook_is_answered() {
+    let mut fake = FakeZammadCti::start(CTI_TOKEN).await;
+    fake.go_down();
+    let hub = TestHub::start(
+        &relaying_to(&fake).replace("relay = true\n", "relay = true\nrelay_outbox_max = 2\n"),
+    )
+    .await;
+    generic(&hub, "newCall", "full").await;
+    generic(&hub, "answer", "full").await;
+    generic(&hub, "hangup", "full").await;
+    let body = backlog(&hub).await;
+    assert_eq!(body["pending"], 2, "{body}");
+    assert_eq!(body["dropped"], 1, "{body}");
+    assert_eq!(
+        hub.journal().await[0]["state"],
+        "hangup",
+        "the journal has it all"
+    );
+}
