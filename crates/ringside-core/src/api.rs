@@ -282,6 +282,37 @@ pub struct ZammadSyncState {
     pub last_error_at: Option<OffsetDateTime>,
 }
 
+/// Answer of `GET /api/v1/admin/zammad/relay`: how far the relay to Zammad's caller log is
+/// behind, and why it last failed, so the admin sees an outage or a refused token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RelayBacklog {
+    /// Whether the relay is switched on (`[zammad] relay`).
+    pub enabled: bool,
+    /// Events waiting to be delivered (or retried).
+    pub pending: u64,
+    /// Events Zammad refused for good, kept for the admin until they are a week old.
+    pub failed: u64,
+    /// Events not queued because the outbox was full, since the database was created.
+    pub dropped: u64,
+    /// How long the oldest waiting event has waited, in seconds; `null` when none waits.
+    pub oldest_pending_secs: Option<u64>,
+    /// The last reason an event was not delivered; `null` when none failed yet.
+    pub last_error: Option<String>,
+    /// The newest failed events, newest first (at most 20).
+    pub recent_failures: Vec<RelayFailure>,
+}
+
+/// One event the relay gave up on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RelayFailure {
+    /// The call id Zammad knows the call by (the provider's name, `-`, its call id).
+    pub call_id: String,
+    /// `newCall`, `answer` or `hangup`.
+    pub event: String,
+    /// Why, in Zammad's words where it gave some.
+    pub error: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

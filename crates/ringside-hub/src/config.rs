@@ -94,21 +94,24 @@ pub struct Config {
     /// What clients may hold of the hub: time, connections, queued writes.
     #[serde(default)]
     pub limits: Limits,
-    /// The Zammad help desk whose customers the hub keeps in its directory.
+    /// The Zammad help desk: its customers in the directory, its caller log kept current.
     #[serde(default)]
     pub zammad: ZammadSettings,
 }
 
 /// `[zammad]`: the help desk whose customers and organizations the hub copies into its
-/// directory. Off while `url` is empty. Its `Debug` hides the token, so that logging the
-/// configuration never leaks it.
+/// directory (with an API token), and whose caller log it keeps current by forwarding every
+/// call event it accepts to Zammad's generic CTI endpoint (the relay, with the CTI token).
+/// Off while `url` is empty. Its `Debug` hides both tokens, so that logging the
+/// configuration never leaks them.
 #[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ZammadSettings {
     /// Zammad's base URL (`https://zammad.example.com`); http only on loopback; empty: off.
     #[serde(default)]
     pub url: String,
-    /// An API access token (Profile → Token Access) with `ticket.agent` or `admin.user`.
+    /// An API access token (Profile → Token Access) with `ticket.agent` or `admin.user`;
+    /// empty: no sync.
     #[serde(default)]
     pub token: String,
     /// The group call tickets go to.
@@ -130,12 +133,77 @@ pub struct ZammadSettings {
     /// How many days back a ticket counts as recent for those `maybe` numbers.
     #[serde(default = "default_maybe_ticket_days")]
     pub maybe_ticket_days: u64,
+    /// The token of Zammad's generic CTI endpoint (Integrations → CTI (generic)); a secret,
+    /// never logged.
+    #[serde(default)]
+    pub cti_token: String,
+    /// Whether call events are forwarded to Zammad's caller log.
+    #[serde(default)]
+    pub relay: bool,
+    /// The most relay items kept waiting or failed; beyond, new ones are dropped and logged.
+    #[serde(default = "default_relay_outbox_max")]
+    pub relay_outbox_max: u64,
 }
 
 impl ZammadSettings {
-    /// Whether the hub connects to Zammad at all.
+    /// Whether the hub syncs callers from Zammad: a URL and an API token.
     pub fn enabled(&self) -> bool {
-        !self.url.trim().is_empty()
+        !self.url.trim().is_empty() && !self.token.trim().is_empty()
+    }
+
+    /// The URL call events are posted to, with the token in its path (never log it).
+    pub fn cti_endpoint(&self) -> String {
+        format!(
+            "{}/api/v1/cti/{}",
+            self.url.trim_end_matches('/'),
+            self.cti_token
+        )
+    }
+
+    /// Checks the section: the URL https (http on loopback); with a URL, an API token or
+    /// the relay (else it would do nothing); the relay needs a URL and the CTI token.
+    fn check(&self) -> Result<(), ConfigError> {
+        if !(1..=10_000_000).contains(&self.relay_outbox_max) {
+            return Err(ConfigError::Invalid {
+                key: "zammad.relay_outbox_max",
+                message: format!(
+                    "must be between 1 and 10000000, not {}",
+                    self.relay_outbox_max
+                ),
+            });
+        }
+        let has_url = !self.url.trim().is_empty();
+        if has_url {
+            check_zammad_url(&self.url).map_err(|message| ConfigError::Invalid {
+                key: "zammad.url",
+                message,
+            })?;
+            if self.token.trim().is_empty() && !self.relay {
+                return Err(ConfigError::Invalid {
+                    key: "zammad.token",
+                    message: "is needed with zammad.url: an API access token (Profile → Token \
+                              Access in Zammad) with ticket.agent or admin.user"
+                        .into(),
+                });
+            }
+        }
+        if self.relay {
+            if !has_url {
+                return Err(ConfigError::Invalid {
+                    key: "zammad.url",
+                    message: "is needed by zammad.relay".into(),
+                });
+            }
+            if self.cti_token.trim().is_empty() {
+                return Err(ConfigError::Invalid {
+                    key: "zammad.cti_token",
+                    message: "is needed by zammad.relay: copy it from Zammad's admin page \
+                              Integrations → CTI (generic)"
+                        .into(),
+                });
+            }
+        }
+        Ok(())
     }
 }
 
@@ -149,20 +217,19 @@ impl Default for ZammadSettings {
             incremental_sync_secs: default_incremental_sync(),
             maybe_numbers_from_tickets: false,
             maybe_ticket_days: default_maybe_ticket_days(),
+            cti_token: String::new(),
+            relay: false,
+            relay_outbox_max: default_relay_outbox_max(),
         }
     }
 }
 
 impl std::fmt::Debug for ZammadSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let token = if self.token.is_empty() {
-            ""
-        } else {
-            "<redacted>"
-        };
+        let hidden = |secret: &str| if secret.is_empty() { "" } else { "<redacted>" };
         f.debug_struct("ZammadSettings")
             .field("url", &self.url)
-            .field("token", &token)
+            .field("token", &hidden(&self.token))
             .field("ticket_group", &self.ticket_group)
             .field("full_sync_secs", &self.full_sync_secs)
             .field("incremental_sync_secs", &self.incremental_sync_secs)
@@ -171,6 +238,9 @@ impl std::fmt::Debug for ZammadSettings {
                 &self.maybe_numbers_from_tickets,
             )
             .field("maybe_ticket_days", &self.maybe_ticket_days)
+            .field("cti_token", &hidden(&self.cti_token))
+            .field("relay", &self.relay)
+            .field("relay_outbox_max", &self.relay_outbox_max)
             .finish()
     }
 }
@@ -184,8 +254,12 @@ fn default_incremental_sync() -> u64 {
 fn default_maybe_ticket_days() -> u64 {
     30
 }
+fn default_relay_outbox_max() -> u64 {
+    100_000
+}
 
-/// Whether `url` may carry the Zammad token: https anywhere, http only to this computer.
+/// Whether `url` may carry the Zammad tokens (the API token in a header, the CTI token in
+/// the path): https anywhere, http only to this computer.
 fn check_zammad_url(url: &str) -> Result<(), String> {
     let parsed = url::Url::parse(url).map_err(|e| format!("{url:?} is not a URL: {e}"))?;
     let loopback = match parsed.host() {
@@ -669,20 +743,7 @@ impl Config {
                 message: "is needed to check the signature of Twilio's requests".into(),
             });
         }
-        if self.zammad.enabled() {
-            check_zammad_url(&self.zammad.url).map_err(|message| ConfigError::Invalid {
-                key: "zammad.url",
-                message,
-            })?;
-            if self.zammad.token.trim().is_empty() {
-                return Err(ConfigError::Invalid {
-                    key: "zammad.token",
-                    message: "is needed with zammad.url: an API access token (Profile → Token \
-                              Access in Zammad) with ticket.agent or admin.user"
-                        .into(),
-                });
-            }
-        }
+        self.zammad.check()?;
         for rule in &mut self.inbound.block {
             rule.e164 = number::normalize(&rule.caller_id, &country).map(|n| n.as_str().to_owned());
         }
@@ -807,6 +868,12 @@ const ENV_KEYS: &[(&str, &[&str])] = &[
         "RINGSIDE_ZAMMAD_MAYBE_TICKET_DAYS",
         &["zammad", "maybe_ticket_days"],
     ),
+    ("RINGSIDE_ZAMMAD_CTI_TOKEN", &["zammad", "cti_token"]),
+    ("RINGSIDE_ZAMMAD_RELAY", &["zammad", "relay"]),
+    (
+        "RINGSIDE_ZAMMAD_RELAY_OUTBOX_MAX",
+        &["zammad", "relay_outbox_max"],
+    ),
 ];
 
 /// The keys an environment variable sets to a whole number.
@@ -823,6 +890,7 @@ const NUMBER_KEYS: &[&str] = &[
     "full_sync_secs",
     "incremental_sync_secs",
     "maybe_ticket_days",
+    "relay_outbox_max",
 ];
 
 fn apply_env(
@@ -840,7 +908,7 @@ fn apply_env(
                     message: format!("{value:?} is not a whole number"),
                 })?)
             }
-            Some(&"enabled" | &"verify_signature" | &"maybe_numbers_from_tickets") => {
+            Some(&"enabled" | &"verify_signature" | &"maybe_numbers_from_tickets" | &"relay") => {
                 toml::Value::Boolean(value.parse().map_err(|_| ConfigError::Env {
                     name: name.clone(),
                     message: format!("{value:?} is neither true nor false"),
@@ -987,6 +1055,14 @@ incremental_sync_secs = 60
 maybe_numbers_from_tickets = false
 # How many days back a ticket counts as recent for those, 1 to 3650.
 maybe_ticket_days = 30
+# The token of Zammad's generic CTI endpoint (Admin > Integrations > CTI (generic)), for
+# the relay. RINGSIDE_ZAMMAD_CTI_TOKEN keeps it out of this file.
+cti_token = ""
+# Forward every call event to Zammad's caller log (needs url and cti_token).
+relay = false
+# Relay items kept waiting or failed at most (1 to 10000000); beyond, new ones are dropped
+# with an error in the log.
+relay_outbox_max = 100000
 "#
     )
 }
@@ -1012,6 +1088,31 @@ mod tests {
         assert!(config.generic.enabled);
         assert_eq!(config.generic.token, "0123456789abcdef0123");
         assert_eq!(settings.country.iso(), "DE");
+    }
+
+    #[test]
+    fn the_zammad_relay_needs_an_https_url_and_a_token_from_the_file_or_the_environment() {
+        let with = |zammad: &str, env: &[(&str, &str)]| {
+            load(&format!("[zammad]\n{zammad}"), env).map(|s| s.config.zammad)
+        };
+        let relay = with(
+            "url = \"https://desk.example.com/\"\nrelay = true",
+            &[("RINGSIDE_ZAMMAD_CTI_TOKEN", "cti-secret")],
+        )
+        .unwrap();
+        assert!(relay.relay);
+        assert_eq!(
+            relay.cti_endpoint(),
+            "https://desk.example.com/api/v1/cti/cti-secret"
+        );
+        assert!(!with("", &[]).unwrap().relay, "off by default");
+        let refused = |zammad: &str| with(zammad, &[]).unwrap_err().to_string();
+        assert!(refused("url = \"http://desk.example.com\"").contains("https"));
+        assert!(refused("url = \"https://d.example\"\nrelay = true").contains("cti_token"));
+        assert!(refused("relay = true\ncti_token = \"x\"").contains("zammad.url"));
+        assert!(refused("relay_outbox_max = 0").contains("relay_outbox_max"));
+        assert!(with("url = \"http://127.0.0.1:3000\"", &[]).is_ok());
+        assert!(with("url = \"http://localhost:3000\"", &[]).is_ok());
     }
 
     #[test]

@@ -27,6 +27,7 @@ pub mod webhook;
 pub mod webhook_log;
 pub mod webhook_url;
 pub mod zammad;
+pub mod zammad_relay;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -40,7 +41,7 @@ use tokio::task::JoinHandle;
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
-use crate::recorder::Recorder;
+use crate::recorder::{Recorder, RelayOutbox};
 use crate::state::Hub;
 use crate::store::{Store, StoreError};
 use crate::stream_slots::StreamSlots;
@@ -101,6 +102,7 @@ pub struct RunningHub {
     server: JoinHandle<std::io::Result<()>>,
     janitor: JoinHandle<()>,
     zammad: Option<JoinHandle<()>>,
+    relay: Option<JoinHandle<()>>,
 }
 
 impl RunningHub {
@@ -114,6 +116,9 @@ impl RunningHub {
         self.janitor.abort();
         if let Some(zammad) = &self.zammad {
             zammad.abort();
+        }
+        if let Some(relay) = &self.relay {
+            relay.abort();
         }
         self.hub.stopping.send_replace(true);
         let _ = self.stop.send(());
@@ -176,8 +181,18 @@ pub async fn start_with_clock(
     let addr = listener.local_addr().map_err(HubError::LocalAddr)?;
     let limits = settings.config.limits.clone();
     let zammad = zammad_sync(&settings, clock.clone())?;
+    let mut recorder =
+        Recorder::with_queue(store.clone(), writer, limits.write_queue, clock.clone());
+    let zammad_config = &settings.config.zammad;
+    if zammad_config.relay {
+        recorder = recorder.relaying_to(RelayOutbox {
+            country: settings.country.clone(),
+            cap: zammad_config.relay_outbox_max,
+            wake: Arc::default(),
+        });
+    }
     let hub = Arc::new(Hub {
-        recorder: Recorder::with_queue(store.clone(), writer, limits.write_queue, clock.clone()),
+        recorder,
         stream_slots: StreamSlots::new(limits.streams_per_agent),
         store,
         settings,
@@ -192,6 +207,12 @@ pub async fn start_with_clock(
     let app = routes::router(hub.clone());
     let server = tokio::spawn(async move { server::serve(listener, app, &limits, stopped).await });
     let janitor = tokio::spawn(janitor::run(hub.clone()));
+    let relay = hub
+        .settings
+        .config
+        .zammad
+        .relay
+        .then(|| tokio::spawn(zammad_relay::run(hub.clone())));
     Ok(RunningHub {
         addr,
         hub,
@@ -199,6 +220,7 @@ pub async fn start_with_clock(
         server,
         janitor,
         zammad: zammad.map(|(_, task)| task),
+        relay,
     })
 }
 

@@ -47,6 +47,11 @@ pub fn router(hub: Arc<Hub>) -> Router {
         .route("/api/v1/admin/webhook-log", get(admin::webhook_log))
         .route("/api/v1/admin/zammad", get(zammad::state))
         .route("/api/v1/admin/zammad/sync", post(zammad::sync))
+        .route("/api/v1/admin/zammad/relay", get(admin::zammad_relay))
+        .route(
+            "/api/v1/admin/zammad/relay/retry",
+            post(admin::retry_zammad_relay),
+        )
         .route("/api/v1/openapi.json", get(api::openapi))
         .fallback(api::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

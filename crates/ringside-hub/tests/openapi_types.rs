@@ -12,8 +12,8 @@ use std::collections::BTreeSet;
 use ringside_core::agent::{Identities, Presence};
 use ringside_core::api::{
     AgentCreated, AgentToken, AgentUpdate, CallerLookup, ContactQuery, DialRequest, DialResult,
-    DndChange, DoneChange, DoneIds, ErrorBody, JournalQuery, NewAgent, PlacedCall, Updated,
-    ZammadSyncMode, ZammadSyncState,
+    DndChange, DoneChange, DoneIds, ErrorBody, JournalQuery, NewAgent, PlacedCall, RelayBacklog,
+    RelayFailure, Updated, ZammadSyncMode, ZammadSyncState,
 };
 use ringside_core::call::Provider;
 use ringside_core::caller::CallerMatch;
@@ -572,5 +572,53 @@ fn the_admin_api_types_are_the_description_of_the_admin_api() {
         "POST /admin/zammad/sync answer",
         &body(&root, "/api/v1/admin/zammad/sync", "post", Some("202")),
         &states,
+    );
+    check_answer(
+        &root,
+        "POST /admin/zammad/relay/retry answer",
+        &body(
+            &root,
+            "/api/v1/admin/zammad/relay/retry",
+            "post",
+            Some("200"),
+        ),
+        &[RelayBacklog {
+            enabled: true,
+            pending: 2,
+            failed: 0,
+            dropped: 0,
+            oldest_pending_secs: Some(0),
+            last_error: Some("Zammad answered newCall with HTTP 401: Invalid token".into()),
+            recent_failures: vec![],
+        }],
+    );
+    check_answer(
+        &root,
+        "GET /admin/zammad/relay answer",
+        &body(&root, "/api/v1/admin/zammad/relay", "get", Some("200")),
+        &[
+            RelayBacklog {
+                enabled: true,
+                pending: 3,
+                failed: 1,
+                dropped: 0,
+                oldest_pending_secs: Some(42),
+                last_error: Some("Zammad unreachable: connection refused".into()),
+                recent_failures: vec![RelayFailure {
+                    call_id: "placetel-abc".into(),
+                    event: "newCall".into(),
+                    error: "Zammad answered newCall with HTTP 401: Invalid token".into(),
+                }],
+            },
+            RelayBacklog {
+                enabled: false,
+                pending: 0,
+                failed: 0,
+                dropped: 0,
+                oldest_pending_secs: None,
+                last_error: None,
+                recent_failures: vec![],
+            },
+        ],
     );
 }

@@ -8,6 +8,7 @@
 //! - [`twilio`]: Twilio Programmable Voice, form-encoded in, TwiML out, HMAC-signed.
 //! - [`zammad`]: Zammad's REST API (users, organizations, tickets), JSON in.
 //! - [`signature`]: why a signed webhook was refused, shared by the signing providers.
+//! - [`zammad_relay`]: what the hub forwards to Zammad's generic CTI endpoint, JSON out.
 
 pub mod generic;
 mod params;
@@ -17,5 +18,6 @@ pub mod sipgate;
 pub mod twilio;
 mod xml;
 pub mod zammad;
+pub mod zammad_relay;
 
 pub use params::{Params, WireError};

@@ -1,4 +1,5 @@
-//! Admin-only: agents and their tokens, and the recent webhook requests.
+//! Admin-only: agents and their tokens, the recent webhook requests and the backlog of the
+//! relay to Zammad.
 
 use std::sync::Arc;
 
@@ -7,7 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use ringside_core::agent::{Presence, Role};
-use ringside_core::api::{AgentCreated, AgentToken, AgentUpdate, NewAgent};
+use ringside_core::api::{AgentCreated, AgentToken, AgentUpdate, NewAgent, RelayBacklog};
 
 use crate::api_error::ApiError;
 use crate::extract::Admin;
@@ -141,4 +142,27 @@ pub async fn webhook_log(
     Admin(_): Admin,
 ) -> Json<Vec<WebhookLogEntry>> {
     Json(hub.webhook_log.recent())
+}
+
+/// `GET /api/v1/admin/zammad/relay`: how far the relay to Zammad's caller log is behind.
+pub async fn zammad_relay(
+    State(hub): State<Arc<Hub>>,
+    Admin(_): Admin,
+) -> Result<Json<RelayBacklog>, ApiError> {
+    let enabled = hub.settings.config.zammad.relay;
+    Ok(Json(
+        hub.store.relay_backlog(enabled, hub.clock.now()).await?,
+    ))
+}
+
+/// `POST /api/v1/admin/zammad/relay/retry`: sends the events Zammad refused again (after
+/// the admin fixed the token or switched the integration on); answers the backlog.
+pub async fn retry_zammad_relay(
+    State(hub): State<Arc<Hub>>,
+    Admin(_): Admin,
+) -> Result<Json<RelayBacklog>, ApiError> {
+    let now = hub.clock.now();
+    hub.recorder.relay_retry_failed(now).await?;
+    let enabled = hub.settings.config.zammad.relay;
+    Ok(Json(hub.store.relay_backlog(enabled, now).await?))
 }

@@ -37,7 +37,7 @@ pub enum ZammadCommand {
 pub async fn run(settings: Settings, command: ZammadCommand) -> anyhow::Result<()> {
     let zammad = &settings.config.zammad;
     if !zammad.enabled() {
-        bail!("zammad.url is empty: set it and zammad.token in the configuration");
+        bail!("zammad.url or zammad.token is empty: set both in the configuration to sync from Zammad");
     }
     match command {
         ZammadCommand::Check => {

@@ -14,7 +14,9 @@ use std::sync::Arc;
 use ringside_core::agent::Presence;
 use ringside_core::call::{Call, CallEvent, CallState, Provider};
 use ringside_core::journal::{self, Enrichment, JournalError, Outcome};
+use ringside_core::number::DefaultCountry;
 use ringside_core::stream::{EventBody, Snapshot};
+use ringside_providers::zammad_relay;
 use rusqlite::Connection;
 use thiserror::Error;
 use time::OffsetDateTime;
@@ -25,6 +27,7 @@ pub use self::commit::{EventSink, Published};
 pub use self::presence::LiveStream;
 use crate::clock::{Clock, SystemClock};
 use crate::online::Online;
+use crate::store::outbox::OutboxItem;
 use crate::store::{self, AgentChange, NewAgent, Store, StoreError};
 
 /// The most open missed calls a snapshot carries.
@@ -70,6 +73,44 @@ pub struct Recorder {
     online: Arc<Online>,
     /// The time of the presence events the settling write records.
     clock: Arc<dyn Clock>,
+    /// Where call changes are also queued for Zammad's caller log; `None`: nowhere.
+    relay: Option<Arc<RelayOutbox>>,
+}
+
+/// What the writer needs to queue a call's change for Zammad's caller log in the change's
+/// own transaction: nothing is forwarded that was not recorded, nothing recorded is lost.
+#[derive(Debug, Clone)]
+pub struct RelayOutbox {
+    /// The country that national numbers are read in.
+    pub country: DefaultCountry,
+    /// The most items the outbox holds; beyond, new ones are dropped and logged.
+    pub cap: u64,
+    /// Wakes the relay when items become due without a published event (failed items
+    /// made pending again).
+    pub wake: Arc<tokio::sync::Notify>,
+}
+
+impl RelayOutbox {
+    /// Queues the events that bring Zammad's entry from `before` to `call`.
+    fn queue(
+        &self,
+        conn: &Connection,
+        before: Option<&Call>,
+        call: &Call,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let events = zammad_relay::events(before, call, &self.country);
+        let dropped = store::outbox::enqueue(conn, &events, now, self.cap)?;
+        if dropped > 0 {
+            tracing::error!(
+                "the Zammad relay's outbox is full ({} items, zammad.relay_outbox_max): {dropped} \
+                 event(s) of call {} will not reach Zammad's caller log; is Zammad reachable?",
+                self.cap,
+                zammad_relay::zammad_call_id(call),
+            );
+        }
+        Ok(())
+    }
 }
 
 impl Recorder {
@@ -92,7 +133,14 @@ impl Recorder {
             store,
             online: Arc::default(),
             clock,
+            relay: None,
         }
+    }
+
+    /// From now on, queues every call change for Zammad's caller log in `outbox`.
+    pub fn relaying_to(mut self, outbox: RelayOutbox) -> Self {
+        self.relay = Some(Arc::new(outbox));
+        self
     }
 
     /// Live events from now on.
@@ -163,6 +211,7 @@ impl Recorder {
         let event = event.clone();
         let facts = facts.clone();
         let online = self.online.clone();
+        let relay = self.relay.clone();
         self.write(move |conn, sink| {
             let existing = store::calls::find(conn, provider, &event.call_id)?;
             let call = match journal::apply(provider, existing.as_ref(), &event, &facts, now)? {
@@ -177,6 +226,9 @@ impl Recorder {
                 }
             };
             append_call(conn, sink, &online, existing.as_ref(), &call, now)?;
+            if let Some(relay) = &relay {
+                relay.queue(conn, existing.as_ref(), &call, now)?;
+            }
             Ok(Recorded::Changed(Box::new(call)))
         })
         .await
@@ -221,6 +273,7 @@ impl Recorder {
         now: OffsetDateTime,
     ) -> Result<usize, RecordError> {
         let online = self.online.clone();
+        let relay = self.relay.clone();
         self.write(move |conn, sink| {
             let mut left = store::calls::left_in(conn, CallState::Ringing, ringing_cutoff)?;
             left.extend(store::calls::left_in(
@@ -232,6 +285,9 @@ impl Recorder {
                 let expired = journal::expire(call, now);
                 store::calls::update(conn, &expired)?;
                 append_call(conn, sink, &online, Some(call), &expired, now)?;
+                if let Some(relay) = &relay {
+                    relay.queue(conn, Some(call), &expired, now)?;
+                }
             }
             Ok(left.len())
         })
@@ -245,6 +301,69 @@ impl Recorder {
         keep: i64,
     ) -> Result<usize, RecordError> {
         self.write(move |conn, _| Ok(store::events::prune(conn, cutoff, keep)?))
+            .await
+    }
+
+    /// Posts of these outbox items begin (see [`store::outbox::sending`]).
+    pub async fn relay_sending(&self, ids: &[i64]) -> Result<(), RecordError> {
+        let ids = ids.to_vec();
+        self.write(move |conn, _| Ok(store::outbox::sending(conn, &ids)?))
+            .await
+    }
+
+    /// Zammad took an outbox item: it leaves the outbox.
+    pub async fn relay_delivered(&self, id: i64) -> Result<(), RecordError> {
+        self.write(move |conn, _| Ok(store::outbox::delivered(conn, id)?))
+            .await
+    }
+
+    /// An outbox item could not be delivered now: it is tried again at `next_at`.
+    pub async fn relay_retry(
+        &self,
+        id: i64,
+        next_at: OffsetDateTime,
+        error: &str,
+        now: OffsetDateTime,
+    ) -> Result<(), RecordError> {
+        let error = error.to_owned();
+        self.write(move |conn, _| Ok(store::outbox::retry_at(conn, id, next_at, &error, now)?))
+            .await
+    }
+
+    /// An outbox item will never be delivered; with `whole_call`, neither will its call's
+    /// later items.
+    pub async fn relay_failed(
+        &self,
+        item: &OutboxItem,
+        whole_call: bool,
+        error: &str,
+        now: OffsetDateTime,
+    ) -> Result<(), RecordError> {
+        let (item, error) = (item.clone(), error.to_owned());
+        self.write(move |conn, _| Ok(store::outbox::fail(conn, &item, whole_call, &error, now)?))
+            .await
+    }
+
+    /// Makes every failed outbox item pending again and wakes the relay; returns how many.
+    pub async fn relay_retry_failed(&self, now: OffsetDateTime) -> Result<usize, RecordError> {
+        let retried = self
+            .write(move |conn, _| Ok(store::outbox::retry_failed(conn, now)?))
+            .await?;
+        if let Some(relay) = &self.relay {
+            relay.wake.notify_one();
+        }
+        Ok(retried)
+    }
+
+    /// What wakes the relay when failed items are made pending again; `None` when the
+    /// recorder does not relay.
+    pub fn relay_wake(&self) -> Option<Arc<tokio::sync::Notify>> {
+        self.relay.as_ref().map(|relay| relay.wake.clone())
+    }
+
+    /// Deletes failed outbox items queued before `cutoff`.
+    pub async fn prune_relay_failures(&self, cutoff: OffsetDateTime) -> Result<usize, RecordError> {
+        self.write(move |conn, _| Ok(store::outbox::prune_failed(conn, cutoff)?))
             .await
     }
 

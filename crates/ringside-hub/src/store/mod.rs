@@ -1,5 +1,5 @@
 //! The hub's durable state in one SQLite file (WAL mode, `synchronous = FULL`): the journal,
-//! the event log, agents and the caller directory.
+//! the event log, agents, the caller directory and the outbox of events for Zammad.
 //!
 //! The store speaks to SQLite synchronously, through `rusqlite`: one operation is a handful of
 //! statements of a few microseconds each. Async code reads through [`Store::read`], which runs
@@ -12,10 +12,12 @@ pub(crate) mod agents;
 pub(crate) mod calls;
 pub mod directory;
 pub(crate) mod events;
+pub(crate) mod outbox;
 pub mod zammad;
 
 pub use agents::{AgentChange, AgentRow, NewAgent};
 pub use directory::ImportCounts;
+pub use outbox::OutboxItem;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -35,6 +37,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migration_5.sql"),
     include_str!("migration_6.sql"),
     include_str!("migration_7.sql"),
+    include_str!("migration_8.sql"),
 ];
 
 const SCHEMA_VERSION: i64 = 1 + MIGRATIONS.len() as i64;

@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
 pub mod fake_zammad;
+pub mod fake_zammad_cti;
 pub mod process;
 
 use std::path::Path;
