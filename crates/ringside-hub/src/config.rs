@@ -1111,8 +1111,16 @@ mod tests {
         assert!(refused("url = \"https://d.example\"\nrelay = true").contains("cti_token"));
         assert!(refused("relay = true\ncti_token = \"x\"").contains("zammad.url"));
         assert!(refused("relay_outbox_max = 0").contains("relay_outbox_max"));
-        assert!(with("url = \"http://127.0.0.1:3000\"", &[]).is_ok());
-        assert!(with("url = \"http://localhost:3000\"", &[]).is_ok());
+        let relay_only = "url = \"http://127.0.0.1:3000\"\nrelay = true\ncti_token = \"x\"";
+        assert!(
+            with(relay_only, &[]).is_ok(),
+            "the relay needs no API token"
+        );
+        assert!(with("url = \"http://localhost:3000\"\ntoken = \"t\"", &[]).is_ok());
+        assert!(
+            refused("url = \"https://d.example\"").contains("zammad.token"),
+            "a URL with neither the sync's token nor the relay does nothing"
+        );
     }
 
     #[test]
