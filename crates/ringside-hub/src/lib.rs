@@ -180,7 +180,6 @@ pub async fn start_with_clock(
         })?;
     let addr = listener.local_addr().map_err(HubError::LocalAddr)?;
     let limits = settings.config.limits.clone();
-    let zammad = zammad_sync(&settings, clock.clone())?;
     let mut recorder =
         Recorder::with_queue(store.clone(), writer, limits.write_queue, clock.clone());
     let zammad_config = &settings.config.zammad;
@@ -191,6 +190,7 @@ pub async fn start_with_clock(
             wake: Arc::default(),
         });
     }
+    let zammad = zammad_sync(&settings, clock.clone(), &recorder)?;
     let hub = Arc::new(Hub {
         recorder,
         stream_slots: StreamSlots::new(limits.streams_per_agent),
@@ -224,12 +224,14 @@ pub async fn start_with_clock(
     })
 }
 
-/// Starts the Zammad sync's task, with a database connection of its own, when
-/// `[zammad] url` is set.
+/// Starts the Zammad sync's task, with a database connection of its own (and the
+/// writer, which refreshes the journal's callers after a pass), when `[zammad] url` is
+/// set.
 #[allow(clippy::type_complexity)]
 fn zammad_sync(
     settings: &Settings,
     clock: Arc<dyn Clock>,
+    recorder: &Recorder,
 ) -> Result<Option<(Arc<zammad::task::ZammadSync>, JoinHandle<()>)>, HubError> {
     let config = &settings.config.zammad;
     if !config.enabled() {
@@ -241,5 +243,9 @@ fn zammad_sync(
         cause,
     })?;
     let syncer = zammad::sync::Syncer::new(client, settings.country.clone(), db);
-    Ok(Some(zammad::task::spawn(syncer, config, clock)))
+    let refresh = zammad::task::CallerRefresh {
+        recorder: recorder.clone(),
+        country: settings.country.clone(),
+    };
+    Ok(Some(zammad::task::spawn(syncer, config, clock, refresh)))
 }

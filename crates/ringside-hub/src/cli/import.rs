@@ -1,4 +1,6 @@
-//! `ringside-hub import contacts|tickets FILE`.
+//! `ringside-hub import contacts|tickets FILE`. After the import, the journal's calls of
+//! the last 30 days get the directory's current match; their call events reach the apps
+//! when the running hub next writes (it publishes what the command line wrote first).
 
 use std::fs::File;
 use std::io::{BufReader, Read};
@@ -8,6 +10,7 @@ use anyhow::Context;
 use clap::Subcommand;
 use ringside_core::{directory, limits};
 use ringside_hub::config::Settings;
+use ringside_hub::recorder::Recorder;
 use ringside_hub::store::directory::{self as stored, ImportError};
 use ringside_hub::store::{ImportCounts, Store};
 
@@ -26,7 +29,7 @@ pub enum ImportCommand {
 }
 
 pub async fn run(settings: Settings, command: ImportCommand) -> anyhow::Result<()> {
-    let (_store, mut writer) =
+    let (store, mut writer) =
         Store::open(&settings.config.data_dir).context("opening the store")?;
     let country = &settings.country;
     let (what, counts) = match command {
@@ -60,6 +63,14 @@ pub async fn run(settings: Settings, command: ImportCommand) -> anyhow::Result<(
         "imported {} {what} with {} phone numbers",
         counts.records, counts.numbers
     );
+    let recorder = Recorder::new(store, writer);
+    let rematched = recorder
+        .refresh_callers(country, time::OffsetDateTime::now_utc())
+        .await
+        .context("matching the recent calls to the directory")?;
+    if rematched > 0 {
+        println!("{rematched} recent calls now show their caller's current match");
+    }
     Ok(())
 }
 

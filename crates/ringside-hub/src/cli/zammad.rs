@@ -9,6 +9,7 @@ use anyhow::{bail, Context};
 use clap::Subcommand;
 use ringside_core::api::ZammadSyncState;
 use ringside_hub::config::Settings;
+use ringside_hub::recorder::Recorder;
 use ringside_hub::store::Store;
 use ringside_hub::zammad::check;
 use ringside_hub::zammad::client::{Retry, ZammadClient};
@@ -123,9 +124,9 @@ async fn by_the_hub(http: &reqwest::Client, url: &str, token: &str) -> anyhow::R
     }
 }
 
-/// No hub runs: syncs straight into the store.
+/// No hub runs: syncs straight into the store, then matches the recent calls to it.
 async fn into_the_store(settings: &Settings) -> anyhow::Result<()> {
-    let (_, db) = Store::open(&settings.config.data_dir).context("opening the store")?;
+    let (store, db) = Store::open(&settings.config.data_dir).context("opening the store")?;
     let client = ZammadClient::new(&settings.config.zammad, Retry::default())?;
     let syncer = Syncer::new(client, settings.country.clone(), db);
     let now = time::OffsetDateTime::now_utc();
@@ -136,6 +137,15 @@ async fn into_the_store(settings: &Settings) -> anyhow::Result<()> {
                 "synced {} users and {} organizations ({} removed)",
                 pass.users, pass.organizations, pass.removed
             );
+            let (_, writer) =
+                Store::open(&settings.config.data_dir).context("opening the store")?;
+            let rematched = Recorder::new(store, writer)
+                .refresh_callers(&settings.country, now)
+                .await
+                .context("matching the recent calls to the directory")?;
+            if rematched > 0 {
+                println!("{rematched} recent calls now show their caller's current match");
+            }
             Ok(())
         }
         Err(e) => {

@@ -3,9 +3,11 @@
 //! durably before its caller hears back.
 //!
 //! [`commit`] is the engine (the writer thread, its bounded queue, group commit, publishing
-//! after the commit); [`presence`] says what a change does to the agents' availability; this
-//! module holds the changes themselves.
+//! after the commit); [`presence`] says what a change does to the agents' availability;
+//! [`callers`] brings recent calls in step with the directory; this module holds the
+//! changes themselves.
 
+pub mod callers;
 mod commit;
 mod presence;
 
@@ -65,8 +67,9 @@ pub enum Recorded {
     Unchanged,
 }
 
-/// The writer; see the module documentation.
-#[derive(Debug)]
+/// The writer; see the module documentation. Clones share the one writer thread (the
+/// Zammad sync holds one to refresh the journal's callers after its passes).
+#[derive(Debug, Clone)]
 pub struct Recorder {
     writer: Writer,
     store: Store,
@@ -292,6 +295,40 @@ impl Recorder {
             Ok(left.len())
         })
         .await
+    }
+
+    /// Gives the calls of the last [`callers::REFRESH_DAYS`] days before `now` (at most
+    /// 10,000, newest first) the directory's current match for their caller's number, in
+    /// batches of 500 so that webhooks are written between them; each call whose match
+    /// changed is appended as a call event. Returns how many changed. Run after the
+    /// directory changed (a Zammad sync pass, an import). Zammad's caller log is not told:
+    /// Zammad back-fills its own.
+    pub async fn refresh_callers(
+        &self,
+        country: &DefaultCountry,
+        now: OffsetDateTime,
+    ) -> Result<usize, RecordError> {
+        let since = callers::window_start(now);
+        let mut before = i64::MAX;
+        let (mut looked, mut changed) = (0, 0);
+        while looked < callers::REFRESH_MAX_CALLS {
+            let limit = callers::REFRESH_BATCH.min(callers::REFRESH_MAX_CALLS - looked);
+            let country = country.clone();
+            let batch = self
+                .write(move |conn, sink| {
+                    Ok(callers::refresh_batch(
+                        conn, sink, &country, since, before, limit, now,
+                    )?)
+                })
+                .await?;
+            looked += batch.looked;
+            changed += batch.changed;
+            match batch.next_before {
+                Some(next) => before = next,
+                None => break,
+            }
+        }
+        Ok(changed)
     }
 
     /// Deletes stream events older than `cutoff`, keeping at least the newest `keep`.

@@ -87,6 +87,21 @@ pub(crate) fn by_ids(conn: &Connection, ids: &[i64]) -> Result<Vec<Call>, StoreE
     )
 }
 
+/// At most `limit` calls with ids below `before`, newest first: the caller refresh walks
+/// the journal back by id (the primary key) and stops at the first call older than its
+/// window, so that it never scans the whole journal.
+pub(crate) fn newest_before(
+    conn: &Connection,
+    before: i64,
+    limit: i64,
+) -> Result<Vec<Call>, StoreError> {
+    calls(
+        conn,
+        "SELECT id, body FROM calls WHERE id < ?1 ORDER BY id DESC LIMIT ?2",
+        params![before, limit],
+    )
+}
+
 /// Calls still in `state` that started before `cutoff`.
 pub(crate) fn left_in(
     conn: &Connection,

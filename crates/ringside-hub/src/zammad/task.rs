@@ -3,11 +3,13 @@
 //! every `full_sync_secs`; a full pass that failed is tried again after
 //! `incremental_sync_secs`. Its waits come from the hub's clock, so that tests drive the
 //! passes by moving a `ManualClock`. A webhook never waits for it: lookups read the local
-//! directory.
+//! directory. After each pass that succeeded, the journal's calls of the last 30 days get
+//! the directory's current match through the writer ([`Recorder::refresh_callers`]).
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use ringside_core::number::DefaultCountry;
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 
@@ -15,6 +17,7 @@ use super::check::SyncMode;
 use super::sync::Syncer;
 use crate::clock::Clock;
 use crate::config::ZammadSettings;
+use crate::recorder::Recorder;
 
 /// What the task has done so far, for the admin API and for tests that wait on a pass.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -57,11 +60,34 @@ impl ZammadSync {
     }
 }
 
+/// The writer that refreshes the journal's callers after a pass, and the country their
+/// numbers are read in.
+#[derive(Debug, Clone)]
+pub struct CallerRefresh {
+    /// The hub's writer.
+    pub recorder: Recorder,
+    /// The country national numbers are read in.
+    pub country: DefaultCountry,
+}
+
+impl CallerRefresh {
+    /// Brings the last 30 days' calls in step with the directory; a failure is logged, and
+    /// the next pass tries again.
+    async fn run(&self, now: time::OffsetDateTime) {
+        match self.recorder.refresh_callers(&self.country, now).await {
+            Ok(0) => {}
+            Ok(changed) => tracing::info!("zammad sync: {changed} recent call(s) rematched"),
+            Err(e) => tracing::warn!("zammad sync: recent calls not rematched: {e}"),
+        }
+    }
+}
+
 /// Starts the task; the handle asks it for passes, the join handle ends it.
 pub fn spawn(
     syncer: Syncer,
     settings: &ZammadSettings,
     clock: Arc<dyn Clock>,
+    refresh: CallerRefresh,
 ) -> (Arc<ZammadSync>, JoinHandle<()>) {
     let sync = Arc::new(ZammadSync {
         demand: Notify::new(),
@@ -73,6 +99,7 @@ pub fn spawn(
         sync.clone(),
         syncer,
         clock,
+        refresh,
         full_every,
         incremental_every,
     ));
@@ -83,6 +110,7 @@ async fn run(
     sync: Arc<ZammadSync>,
     syncer: Syncer,
     clock: Arc<dyn Clock>,
+    refresh: CallerRefresh,
     full_every: Duration,
     incremental_every: Duration,
 ) {
@@ -105,6 +133,7 @@ async fn run(
                         pass.removed
                     );
                     mode = Some(pass.mode);
+                    refresh.run(now).await;
                 }
                 Err(e) => {
                     tracing::warn!("zammad sync: {e}");
@@ -115,9 +144,13 @@ async fn run(
                 }
             }
         } else if mode == Some(SyncMode::Incremental) {
-            if let Err(e) = syncer.incremental(now).await {
-                tracing::warn!("zammad sync: {e}");
-                syncer.record_error(&e, now).await;
+            match syncer.incremental(now).await {
+                Ok(0) => {}
+                Ok(_) => refresh.run(now).await,
+                Err(e) => {
+                    tracing::warn!("zammad sync: {e}");
+                    syncer.record_error(&e, now).await;
+                }
             }
         }
         sync.progress.send_modify(|p| {
