@@ -132,6 +132,12 @@ async fn a_refused_event_fails_the_simulation() {
     assert!(stderr.contains("no forwarded ending"), "{stderr}");
     let out = simulate(&hub, &["inbound", "--via", "generic", "--token", "wrong"]).await;
     assert!(!out.status.success());
+    // Tokens are URL-safe base64: one may start with `-`, and still reaches the hub (which
+    // refuses this one) instead of being read as an option.
+    let out = simulate(&hub, &["inbound", "--via", "generic", "--token", "-wrong"]).await;
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("unexpected argument"), "{stderr}");
 }
 
 #[tokio::test]

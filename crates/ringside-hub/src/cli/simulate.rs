@@ -60,8 +60,9 @@ pub struct SimulateArgs {
     /// The hub's base URL (default: public_url from the configuration).
     #[arg(long)]
     url: Option<String>,
-    /// The webhook token (default: the provider's token from the configuration).
-    #[arg(long)]
+    /// The webhook token (default: the provider's token from the configuration). Tokens
+    /// are URL-safe base64 and may start with `-`.
+    #[arg(long, allow_hyphen_values = true)]
     token: Option<String>,
     /// The calling number.
     #[arg(long, default_value = "4930609854180")]

@@ -28,8 +28,13 @@ pub enum ZammadCommand {
         /// The running hub (default: public_url).
         #[arg(long)]
         url: Option<String>,
-        /// An admin's API token, to ask the running hub.
-        #[arg(long, env = "RINGSIDE_ADMIN_TOKEN", hide_env_values = true)]
+        /// An admin's API token, to ask the running hub (it may start with `-`).
+        #[arg(
+            long,
+            env = "RINGSIDE_ADMIN_TOKEN",
+            hide_env_values = true,
+            allow_hyphen_values = true
+        )]
         token: Option<String>,
     },
 }
