@@ -32,6 +32,12 @@ const CRATES: &[CrateRoot] = &[
         only: None,
     },
     CrateRoot {
+        src: "crates/ringside-clock/src",
+        root: "lib.rs",
+        skip: &[],
+        only: None,
+    },
+    CrateRoot {
         src: "crates/ringside-providers/src",
         root: "lib.rs",
         skip: &[],

@@ -8,13 +8,13 @@ use std::time::Duration;
 
 use ringside_client::backoff::BackoffPolicy;
 use ringside_client::call_notification::NotificationAction;
-use ringside_client::clock::ManualClock;
 use ringside_client::dial_prompt::DialPrompt;
 use ringside_client::endpoint::HubEndpoint;
 use ringside_client::session::{
     AppStatus, ConnectionState, Display, EndpointLookup, HubMode, Notice, NoticeLevel, PopupView,
     Session, SessionConfig, SessionError, SessionSettings, KEEP_WARM,
 };
+use ringside_clock::ManualClock;
 use ringside_core::agent::Presence;
 use ringside_core::api::DialResult;
 use ringside_e2e::{add_agent, pbx, start_hub};

@@ -6,9 +6,9 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use ringside_client::clock::SystemClock;
 use ringside_client::endpoint::{HubEndpoint, PlainHttp};
 use ringside_client::session::{EndpointLookup, HubMode, Session, SessionConfig};
+use ringside_clock::SystemClock;
 use ringside_hub::embedded::{self, EmbeddedHub, LocalAgent};
 use tauri::AppHandle;
 

@@ -16,12 +16,11 @@
 //! - [`dial_prompt`]: phone links the agent did not type wait for a confirmation;
 //! - [`call_notification`]: which desktop notification to show, replace or withdraw;
 //! - [`wake`]: noticing a sleep, so that the stream reconnects at once after it;
-//! - [`clock`]: the time the session reads and the sleeps it waits out, given to it
-//!   ([`clock::SystemClock`] in the app, [`clock::ManualClock`] in tests);
 //! - [`session`]: [`session::Session`], the app's whole life with its hub, built on the
 //!   modules above: the `GET /me` check with retry, the stream, the reducer, the connection
 //!   status, the popup stack, the notifications and phone links, shown through a
-//!   [`session::Display`] the shell implements.
+//!   [`session::Display`] the shell implements, on the `ringside_clock::Clock` it is
+//!   given (the system's in the app, a manual one in tests).
 //!
 //! The desktop app uses [`session::Session`]: it finds the hub (the embedded one, or the
 //! remote one's token from the keyring), hands it to [`session::Session::connect`] and
@@ -68,7 +67,6 @@
 
 pub mod backoff;
 pub mod call_notification;
-pub mod clock;
 pub mod dial_prompt;
 pub mod endpoint;
 pub mod error;

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
-use crate::clock::Clock;
 use crate::state::Hub;
+use ringside_clock::Clock;
 
 /// After this long an answered call whose hangup never came is closed, so that its agent is
 /// not "on a call" forever.
@@ -101,14 +101,14 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use super::*;
-    use crate::clock::ManualClock;
+    use ringside_clock::ManualClock;
 
     /// A janitor of `pass`es every `every` on a manual clock, and how many passes started.
     fn counted(
         every: Duration,
         pass: impl Fn(usize) + Send + Sync + 'static,
     ) -> (ManualClock, Arc<AtomicUsize>, tokio::task::JoinHandle<()>) {
-        let clock = ManualClock::new(OffsetDateTime::UNIX_EPOCH);
+        let clock = ManualClock::starting_at(OffsetDateTime::UNIX_EPOCH);
         let runs = Arc::new(AtomicUsize::new(0));
         let (counted, pass) = (runs.clone(), Arc::new(pass));
         let ticking = clock.clone();

@@ -4,7 +4,6 @@
 
 pub mod api;
 pub mod api_error;
-pub mod clock;
 pub mod config;
 pub mod dial;
 pub mod embedded;
@@ -39,13 +38,13 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::recorder::{Recorder, RelayOutbox};
 use crate::state::Hub;
 use crate::store::{Store, StoreError};
 use crate::stream_slots::StreamSlots;
 use crate::webhook_log::WebhookLog;
+use ringside_clock::{Clock, SystemClock};
 
 /// Why the hub did not start, or ended with an error. Each message names what failed and
 /// why, cause included.
@@ -157,7 +156,7 @@ pub async fn start(settings: Settings) -> Result<RunningHub, HubError> {
     start_with_clock(settings, Arc::new(SystemClock)).await
 }
 
-/// [`start`] on `clock`: a test's [`clock::ManualClock`] drives the janitor and the time of
+/// [`start`] on `clock`: a test's [`ringside_clock::ManualClock`] drives the janitor and the time of
 /// every change.
 pub async fn start_with_clock(
     settings: Settings,

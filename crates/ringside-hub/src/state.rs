@@ -7,11 +7,11 @@ use ringside_core::agent::{Identities, Role};
 use ringside_core::call::Provider;
 use ringside_core::number;
 
-use crate::clock::Clock;
 use crate::config::Settings;
 use crate::recorder::Recorder;
 use crate::store::{NewAgent, Store};
 use crate::webhook_log::WebhookLog;
+use ringside_clock::Clock;
 
 /// The running hub's shared state.
 #[derive(Debug)]

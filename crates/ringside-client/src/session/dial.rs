@@ -14,10 +14,10 @@ use super::error::SessionError;
 use super::notice::Notice;
 use super::settings::SessionSettings;
 use super::status::AppStatus;
-use crate::clock::Clock;
 use crate::dial_prompt::{self, DialPrompt, LinkOrigin, PendingDials};
 use crate::links::{self, AfterDial};
 use crate::rest::{DialResult, HubClient};
+use ringside_clock::Clock;
 
 /// What following a phone link needs.
 pub(super) struct Dialer {

@@ -3,7 +3,7 @@
 //! subscribes to the stream and reduces it with [`crate::state::ClientState`]), the
 //! connection status, the popup stack and the notifications; beside it, phone links follow
 //! the dial-link policy on what the task publishes. It shows everything through a
-//! [`Display`] the shell implements, and takes its time from a [`crate::clock::Clock`].
+//! [`Display`] the shell implements, and takes its time from a [`ringside_clock::Clock`].
 //!
 //! A [`Session`] lives as long as the app. [`Session::connect`] starts a connection: the
 //! task drops the previous one with its popups and notifications before it looks at
@@ -30,7 +30,6 @@ use tokio::runtime::Handle;
 use tokio::sync::{mpsc, watch};
 
 use crate::call_notification::CallNotifications;
-use crate::clock::Clock;
 use crate::dial_prompt::{DialPrompt, LinkOrigin, PendingDials};
 use crate::rest::{DialResult, HubClient};
 use crate::wake::{WakeDetector, WAKE_CHECK_INTERVAL};
@@ -42,6 +41,7 @@ use owner::{Command, Owner, Published};
 use phase::Phase;
 use popups::OpenPopups;
 pub use popups::{PopupView, KEEP_WARM};
+use ringside_clock::Clock;
 pub use settings::{EndpointLookup, SessionConfig, SessionSettings};
 pub use status::{AppStatus, ConnectionState, HubMode, TrayLook};
 

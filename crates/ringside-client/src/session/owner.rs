@@ -17,11 +17,11 @@ use super::settings::{EndpointLookup, SessionConfig, SessionSettings};
 use super::status::{AppStatus, ConnectionState, HubMode};
 use crate::backoff::Backoff;
 use crate::call_notification::CallNotifications;
-use crate::clock::{Clock, Sleep};
 use crate::error::ClientError;
 use crate::rest::HubClient;
 use crate::state::{ClientState, Effect};
 use crate::stream::{subscribe, StreamUpdate};
+use ringside_clock::{Clock, Sleep};
 
 /// What the shell asks of the session task.
 pub(super) enum Command {

@@ -12,12 +12,12 @@ use tokio::sync::mpsc;
 
 use super::settings::EndpointLookup;
 use crate::backoff::Backoff;
-use crate::clock::Clock;
 use crate::endpoint::HubEndpoint;
 use crate::error::ClientError;
 use crate::rest::HubClient;
 use crate::state::ClientState;
 use crate::stream::{StreamHandle, StreamUpdate};
+use ringside_clock::Clock;
 
 /// A future the session task owns and polls until it is done.
 pub(super) type Pending<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
@@ -68,7 +68,7 @@ impl Checking {
 /// One `GET /me`, after `wait` when given.
 fn attempt(
     client: HubClient,
-    wait: Option<crate::clock::Sleep>,
+    wait: Option<ringside_clock::Sleep>,
 ) -> Pending<Result<Presence, ClientError>> {
     Box::pin(async move {
         if let Some(wait) = wait {

@@ -27,10 +27,10 @@ use tokio::sync::{broadcast, oneshot};
 use self::commit::{Change, Writer};
 pub use self::commit::{EventSink, Published};
 pub use self::presence::LiveStream;
-use crate::clock::{Clock, SystemClock};
 use crate::online::Online;
 use crate::store::outbox::OutboxItem;
 use crate::store::{self, AgentChange, NewAgent, Store, StoreError};
+use ringside_clock::{Clock, SystemClock};
 
 /// The most open missed calls a snapshot carries.
 const SNAPSHOT_MISSED_LIMIT: i64 = 500;

@@ -11,9 +11,9 @@ use rusqlite::Connection;
 use time::OffsetDateTime;
 
 use super::commit::{Change, EventSink, Writer};
-use crate::clock::Clock;
 use crate::online::Online;
 use crate::store::{self, AgentRow, StoreError};
+use ringside_clock::Clock;
 
 /// Appends the presence event of `login` as it is now; returns it (`None`: no such agent).
 pub(super) fn record(

@@ -15,9 +15,9 @@ use tokio::task::JoinHandle;
 
 use super::check::SyncMode;
 use super::sync::Syncer;
-use crate::clock::Clock;
 use crate::config::ZammadSettings;
 use crate::recorder::Recorder;
+use ringside_clock::Clock;
 
 /// What the task has done so far, for the admin API and for tests that wait on a pass.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

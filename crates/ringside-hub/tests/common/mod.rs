@@ -11,8 +11,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
+use ringside_clock::{Clock, ManualClock, SystemClock};
 use ringside_core::stream::{ServerMessage, SnapshotAssembly, StreamFrame};
-use ringside_hub::clock::{Clock, ManualClock, SystemClock};
 use ringside_hub::config::Config;
 use ringside_hub::RunningHub;
 use serde_json::Value;
@@ -64,7 +64,7 @@ impl TestHub {
     /// the clock by its period (`ring_timeout_secs / 4`, 1 to 5 s).
     pub async fn start_on_manual_clock(extra: &str) -> (TestHub, ManualClock) {
         let dir = tempfile::tempdir().unwrap();
-        let clock = ManualClock::new(time::OffsetDateTime::now_utc());
+        let clock = ManualClock::starting_at(time::OffsetDateTime::now_utc());
         let hub = Self::start_on(
             dir,
             &format!("{extra}\n{GENERIC_ON}"),

@@ -1,12 +1,14 @@
-//! Time as the session sees it: the wall clock it stamps stream messages with, and the
-//! sleeps it waits out (the `/me` retry, the popup window kept warm). The app gives it
-//! [`SystemClock`]; tests give it a [`ManualClock`] they advance by hand, so that a retry
-//! happens exactly when the test says, even while a real hub answers on real sockets
-//! (Tokio's paused time would jump ahead whenever every task waits on such a socket).
+//! The time the hub and the client are given rather than read from the system, so that what
+//! depends on time (the hub's janitor and the time of every change, the client's retries and
+//! the popup kept warm) can be driven by a test: [`SystemClock`] in production, [`ManualClock`]
+//! where a test moves time by hand. Tokio's paused time cannot stand in for it: it jumps
+//! ahead whenever every task waits, which they do on the real sockets and the real fsync of a
+//! hub under test.
 
+use std::fmt::Debug;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use time::OffsetDateTime;
@@ -15,10 +17,11 @@ use tokio::sync::{oneshot, watch};
 /// A sleep in progress, as a clock hands it out.
 pub type Sleep = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 
-/// The time and the sleeps of the session.
-pub trait Clock: Send + Sync + 'static {
+/// What tells the time and lets a task wait.
+pub trait Clock: Debug + Send + Sync + 'static {
     /// The current wall-clock time.
     fn now(&self) -> OffsetDateTime;
+
     /// Resolves once `duration` has passed on this clock.
     fn sleep(&self, duration: Duration) -> Sleep;
 }
@@ -38,12 +41,16 @@ impl Clock for SystemClock {
 }
 
 /// A clock that stands still until [`ManualClock::advance`] moves it: for tests that decide
-/// when a retry or a timer fires. Cheap to clone; clones share the time.
+/// when a retry, a timer or a periodic pass happens. A test can wait until a task sleeps on
+/// it ([`ManualClock::next_sleep`], [`ManualClock::begun`]): then the task has done its work
+/// and waits for its time. Cheap to clone; clones share the time.
 #[derive(Debug, Clone)]
 pub struct ManualClock {
     inner: Arc<Mutex<Timeline>>,
-    /// The durations of the sleeps waiting now, for tests that wait for one to start.
-    waiting: watch::Sender<Vec<Duration>>,
+    /// The durations of the sleeps waiting now, oldest first.
+    waiting: Arc<watch::Sender<Vec<Duration>>>,
+    /// How many sleeps have begun since the clock was made.
+    begun: Arc<watch::Sender<u64>>,
 }
 
 #[derive(Debug)]
@@ -64,7 +71,8 @@ impl ManualClock {
                 elapsed: Duration::ZERO,
                 sleepers: Vec::new(),
             })),
-            waiting: watch::Sender::new(Vec::new()),
+            waiting: Arc::new(watch::Sender::new(Vec::new())),
+            begun: Arc::new(watch::Sender::new(0)),
         }
     }
 
@@ -101,7 +109,19 @@ impl ManualClock {
         self.waiting.borrow().clone()
     }
 
-    fn timeline(&self) -> std::sync::MutexGuard<'_, Timeline> {
+    /// How many sleeps have begun on this clock since it was made.
+    pub fn sleeps(&self) -> u64 {
+        *self.begun.borrow()
+    }
+
+    /// Waits until `count` sleeps have begun on this clock since it was made: a task that
+    /// sleeps between passes has finished as many passes.
+    pub async fn begun(&self, count: u64) {
+        let mut begun = self.begun.subscribe();
+        let _ = begun.wait_for(|n| *n >= count).await;
+    }
+
+    fn timeline(&self) -> MutexGuard<'_, Timeline> {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -125,15 +145,19 @@ impl Clock for ManualClock {
 
     fn sleep(&self, duration: Duration) -> Sleep {
         if duration.is_zero() {
+            self.begun.send_modify(|n| *n += 1);
             return Box::pin(std::future::ready(()));
         }
         let (waker, woken) = oneshot::channel();
         {
+            // The end is fixed before the sleep counts as begun: a test that saw it begin
+            // and then moves the clock wakes it.
             let mut timeline = self.timeline();
             let end = timeline.elapsed + duration;
             timeline.sleepers.push((end, duration, waker));
             self.publish(&timeline);
         }
+        self.begun.send_modify(|n| *n += 1);
         Box::pin(async move {
             // A dropped clock never wakes its sleepers; that ends nothing either.
             if woken.await.is_err() {
@@ -159,5 +183,26 @@ mod tests {
         sleep.await;
         assert_eq!(clock.now(), start + Duration::from_secs(2));
         assert!(clock.sleeping().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_test_can_wait_for_a_task_to_begin_its_sleep() {
+        let clock = ManualClock::starting_at(OffsetDateTime::UNIX_EPOCH);
+        let task = {
+            let clock = clock.clone();
+            tokio::spawn(async move {
+                clock.sleep(Duration::from_secs(5)).await;
+                clock.sleep(Duration::from_secs(5)).await;
+            })
+        };
+        clock.begun(1).await;
+        clock.advance(Duration::from_secs(4));
+        tokio::task::yield_now().await;
+        assert_eq!(clock.sleeps(), 1, "the first sleep has not ended yet");
+        clock.advance(Duration::from_secs(1));
+        clock.begun(2).await;
+        clock.advance(Duration::from_secs(5));
+        task.await.unwrap();
+        assert_eq!(clock.sleeps(), 2);
     }
 }
