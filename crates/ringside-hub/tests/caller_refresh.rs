@@ -9,54 +9,11 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::fake_zammad::FakeZammad;
-use common::{call_of, Stream, TestHub};
+use common::{call_of, contact_names, Stream, TestHub};
 use ringside_core::call::Call;
 use serde_json::{json, Value};
 
 const BIN: &str = env!("CARGO_BIN_EXE_ringside-hub");
-
-/// A call from `from` that rang and was hung up unanswered.
-async fn missed_call(hub: &TestHub, call_id: &str, from: &str) {
-    let (status, _) = hub
-        .cti(&[
-            ("event", "newCall"),
-            ("direction", "in"),
-            ("callId", call_id),
-            ("from", from),
-            ("to", "4930600000000"),
-        ])
-        .await;
-    assert_eq!(status, 200);
-    let (status, _) = hub
-        .cti(&[
-            ("event", "hangup"),
-            ("direction", "in"),
-            ("callId", call_id),
-            ("cause", "cancel"),
-        ])
-        .await;
-    assert_eq!(status, 200);
-}
-
-async fn entry(hub: &TestHub, call_id: &str) -> Value {
-    hub.journal()
-        .await
-        .into_iter()
-        .find(|entry| entry["call_id"] == call_id)
-        .expect("the call is in the journal")
-}
-
-fn names(entry: &Value) -> Vec<String> {
-    entry["caller"]["contacts"]
-        .as_array()
-        .map(|contacts| {
-            contacts
-                .iter()
-                .map(|c| c["name"].as_str().unwrap_or_default().to_owned())
-                .collect()
-        })
-        .unwrap_or_default()
-}
 
 /// The call events of the stream up to and including the first for `call_id`.
 async fn calls_until(stream: &mut Stream, call_id: &str) -> Vec<Call> {
@@ -92,11 +49,11 @@ async fn a_customer_synced_after_the_call_is_matched_to_the_last_30_days_calls()
     let sync = hub.running.hub.zammad.clone().expect("the sync runs");
     sync.passes(1).await;
 
-    missed_call(&hub, "old", "030123456").await;
+    hub.missed_call("old", "030123456").await;
     clock.advance(Duration::from_secs(31 * 24 * 3600));
     sync.passes(2).await;
-    missed_call(&hub, "recent", "030123456").await;
-    assert_eq!(entry(&hub, "recent").await["caller"], Value::Null);
+    hub.missed_call("recent", "030123456").await;
+    assert_eq!(hub.journal_entry("recent").await["caller"], Value::Null);
 
     let mut stream = hub.stream(&hub.admin_token, None).await;
     stream.next().await; // the snapshot
@@ -107,11 +64,11 @@ async fn a_customer_synced_after_the_call_is_matched_to_the_last_30_days_calls()
     demand_full_pass(&hub).await;
     sync.passes(3).await;
 
-    let recent = entry(&hub, "recent").await;
-    assert_eq!(names(&recent), ["Nicole Braun"]);
+    let recent = hub.journal_entry("recent").await;
+    assert_eq!(contact_names(&recent), ["Nicole Braun"]);
     assert_eq!(recent["caller"]["level"], "known");
     assert_eq!(recent["from_comment"], "Nicole Braun");
-    let old = entry(&hub, "old").await;
+    let old = hub.journal_entry("old").await;
     assert_eq!(old["caller"], Value::Null, "older than 30 days: left alone");
     assert_eq!(old["from_comment"], Value::Null);
 
@@ -130,7 +87,7 @@ async fn a_customer_synced_after_the_call_is_matched_to_the_last_30_days_calls()
     // Another pass finds the same match: no event. A later call's event comes next.
     demand_full_pass(&hub).await;
     sync.passes(4).await;
-    missed_call(&hub, "probe", "01715550003").await;
+    hub.missed_call("probe", "01715550003").await;
     let streamed = calls_until(&mut stream, "probe").await;
     assert!(
         streamed.iter().all(|call| call.call_id == "probe"),
@@ -149,8 +106,11 @@ END:VCARD\r
 #[tokio::test]
 async fn an_imported_contact_is_matched_to_recent_calls_and_streamed() {
     let hub = TestHub::start("").await;
-    missed_call(&hub, "before-import", "030 609854180").await;
-    assert_eq!(entry(&hub, "before-import").await["caller"], Value::Null);
+    hub.missed_call("before-import", "030 609854180").await;
+    assert_eq!(
+        hub.journal_entry("before-import").await["caller"],
+        Value::Null
+    );
     let mut stream = hub.stream(&hub.admin_token, None).await;
     stream.next().await; // the snapshot
 
@@ -175,12 +135,12 @@ async fn an_imported_contact_is_matched_to_recent_calls_and_streamed() {
         "{out:?}"
     );
 
-    let matched = entry(&hub, "before-import").await;
-    assert_eq!(names(&matched), ["Carla Customer"]);
+    let matched = hub.journal_entry("before-import").await;
+    assert_eq!(contact_names(&matched), ["Carla Customer"]);
     assert_eq!(matched["from_comment"], "Carla Customer");
 
     // The hub publishes what the command line wrote before its own next event.
-    missed_call(&hub, "after-import", "01715550003").await;
+    hub.missed_call("after-import", "01715550003").await;
     let streamed = calls_until(&mut stream, "after-import").await;
     let updated = streamed
         .iter()

@@ -465,33 +465,11 @@ async fn busy_help_desk() -> TestHub {
     TestHub::start_in(dir, common::GENERIC_ON).await
 }
 
-async fn missed_call(hub: &TestHub, call_id: &str) {
-    let (status, _) = hub
-        .cti(&[
-            ("event", "newCall"),
-            ("direction", "in"),
-            ("callId", call_id),
-            ("from", BUSY_CALLER),
-            ("to", "4930600000000"),
-        ])
-        .await;
-    assert_eq!(status, 200);
-    let (status, _) = hub
-        .cti(&[
-            ("event", "hangup"),
-            ("direction", "in"),
-            ("callId", call_id),
-            ("cause", "cancel"),
-        ])
-        .await;
-    assert_eq!(status, 200);
-}
-
 #[tokio::test]
 async fn a_snapshot_larger_than_a_frame_arrives_whole() {
     let hub = busy_help_desk().await;
     for n in 0..40 {
-        missed_call(&hub, &format!("missed-{n}")).await;
+        hub.missed_call(&format!("missed-{n}"), BUSY_CALLER).await;
     }
     let mut stream = hub.stream(&hub.admin_token, None).await;
     // Every frame is checked against the client's limit as it arrives.
@@ -518,7 +496,7 @@ async fn a_snapshot_larger_than_a_frame_arrives_whole() {
     assert!(snapshot.presence.iter().any(|p| p.login == "admin"));
 
     // And the stream goes on live after it.
-    missed_call(&hub, "after").await;
+    hub.missed_call("after", BUSY_CALLER).await;
     let event = stream.next().await;
     assert_eq!(call_of(&event).unwrap().call_id, "after");
     assert_eq!(position(&event).1, snapshot.seq + 1);

@@ -7,37 +7,13 @@ mod common;
 use std::time::Duration;
 
 use common::fake_zammad::FakeZammad;
-use common::TestHub;
+use common::{contact_names, TestHub};
 use serde_json::{json, Value};
 
+/// Rings call `call_id` from `from` and returns its journal entry.
 async fn ring(hub: &TestHub, call_id: &str, from: &str) -> Value {
-    let (status, _) = hub
-        .cti(&[
-            ("event", "newCall"),
-            ("direction", "in"),
-            ("callId", call_id),
-            ("from", from),
-            ("to", "4930600000000"),
-        ])
-        .await;
-    assert_eq!(status, 200);
-    let journal = hub.journal().await;
-    journal
-        .into_iter()
-        .find(|entry| entry["call_id"] == call_id)
-        .expect("the call is in the journal")
-}
-
-fn names(entry: &Value) -> Vec<String> {
-    entry["caller"]["contacts"]
-        .as_array()
-        .map(|contacts| {
-            contacts
-                .iter()
-                .map(|c| c["name"].as_str().unwrap_or_default().to_owned())
-                .collect()
-        })
-        .unwrap_or_default()
+    hub.ring_from(call_id, from).await;
+    hub.journal_entry(call_id).await
 }
 
 async fn zammad_with_nicole(elasticsearch: bool) -> FakeZammad {
@@ -72,7 +48,7 @@ async fn a_synced_customer_is_the_callers_candidate_and_changes_show_after_the_n
     assert_eq!(state["last_error"], Value::Null);
 
     let call = ring(&hub, "z1", "030123456").await;
-    assert_eq!(names(&call), ["Nicole Braun"]);
+    assert_eq!(contact_names(&call), ["Nicole Braun"]);
     let nicole = &call["caller"]["contacts"][0];
     assert_eq!(nicole["organization"], "Zammad Foundation");
     assert_eq!(nicole["source"], "zammad");
@@ -89,7 +65,11 @@ async fn a_synced_customer_is_the_callers_candidate_and_changes_show_after_the_n
     clock.advance(Duration::from_secs(60));
     sync.passes(2).await;
     let call = ring(&hub, "z2", "+4930123456").await;
-    assert_eq!(names(&call), ["Nicole Braun-Weiss"], "the incremental pass");
+    assert_eq!(
+        contact_names(&call),
+        ["Nicole Braun-Weiss"],
+        "the incremental pass"
+    );
     let searched = fake.requests().into_iter().any(|r| {
         r.uri
             .starts_with("/api/v1/users/search?query=updated_at%3A%3Enow-")
@@ -106,7 +86,7 @@ async fn without_elasticsearch_full_passes_notice_changes_and_deletions() {
     let (_, state) = hub.get("/api/v1/admin/zammad", &hub.admin_token).await;
     assert_eq!(state["mode"], "full_passes");
     assert_eq!(
-        names(&ring(&hub, "f1", "01715550003").await),
+        contact_names(&ring(&hub, "f1", "01715550003").await),
         ["Otto Other"]
     );
 
@@ -121,7 +101,7 @@ async fn without_elasticsearch_full_passes_notice_changes_and_deletions() {
     clock.advance(Duration::from_secs(900));
     sync.passes(2).await;
     assert_eq!(
-        names(&ring(&hub, "f2", "01715550003").await),
+        contact_names(&ring(&hub, "f2", "01715550003").await),
         ["Nicole Braun"],
         "Otto is gone, Nicole has his number now"
     );
@@ -157,7 +137,7 @@ async fn a_full_pass_on_demand_records_errors_and_a_failed_one_is_tried_again() 
     assert!(error.contains("ticket.agent or admin.user"), "{error}");
     assert_eq!(state["users"], 2, "the directory keeps what it had");
     assert_eq!(
-        names(&ring(&hub, "d1", "030123456").await),
+        contact_names(&ring(&hub, "d1", "030123456").await),
         ["Nicole Braun"]
     );
 

@@ -188,6 +188,43 @@ impl TestHub {
         page["entries"].as_array().unwrap().clone()
     }
 
+    /// Rings an inbound call `call_id` from `from` through the generic CTI webhook.
+    pub async fn ring_from(&self, call_id: &str, from: &str) {
+        let (status, body) = self
+            .cti(&[
+                ("event", "newCall"),
+                ("direction", "in"),
+                ("callId", call_id),
+                ("from", from),
+                ("to", "4930600000000"),
+            ])
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+
+    /// An inbound call `call_id` from `from` that rang and was hung up unanswered.
+    pub async fn missed_call(&self, call_id: &str, from: &str) {
+        self.ring_from(call_id, from).await;
+        let (status, body) = self
+            .cti(&[
+                ("event", "hangup"),
+                ("direction", "in"),
+                ("callId", call_id),
+                ("cause", "cancel"),
+            ])
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+
+    /// The journal entry of call `call_id`.
+    pub async fn journal_entry(&self, call_id: &str) -> Value {
+        self.journal()
+            .await
+            .into_iter()
+            .find(|entry| entry["call_id"] == call_id)
+            .expect("the call is in the journal")
+    }
+
     /// Connects to the stream as the agent with `token`, resuming from `resume`.
     pub async fn stream(&self, token: &str, resume: Option<(&str, u64)>) -> Stream {
         Stream::connect(&self.running.addr.to_string(), token, resume).await
@@ -319,6 +356,19 @@ pub fn position(message: &ServerMessage) -> (String, u64) {
         ServerMessage::Event(e) => (e.epoch.clone(), e.seq),
         ServerMessage::Snapshot(s) => (s.epoch.clone(), s.seq),
     }
+}
+
+/// The names of the contacts a journal entry's caller match names, in order.
+pub fn contact_names(entry: &Value) -> Vec<String> {
+    entry["caller"]["contacts"]
+        .as_array()
+        .map(|contacts| {
+            contacts
+                .iter()
+                .map(|c| c["name"].as_str().unwrap_or_default().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// The call carried by a stream event, if it carries one.
