@@ -257,7 +257,7 @@ pub enum ZammadSyncMode {
 /// Settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ZammadSyncState {
-    /// Whether `[zammad] url` is set.
+    /// Whether the sync is on: `[zammad] url` and `token` are set.
     pub enabled: bool,
     /// The mode of the last full pass; `None` before the first one.
     pub mode: Option<ZammadSyncMode>,
