@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ringside_core::number::DefaultCountry;
-use ringside_providers::zammad::{self, records};
+use ringside_providers::zammad::{self, links, records};
 use rusqlite::{Connection, TransactionBehavior};
 use thiserror::Error;
 use time::OffsetDateTime;
@@ -91,7 +91,7 @@ impl Syncer {
 
     /// The link to a user's profile in Zammad.
     fn profile_url(&self, id: u64) -> String {
-        format!("{}#user/profile/{id}", self.client.url())
+        links::profile(self.client.url(), id)
     }
 
     /// Checks the connection and the mode, then writes every organization and user and

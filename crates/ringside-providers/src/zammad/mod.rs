@@ -7,7 +7,9 @@
 //! - [`records`]: users and organizations, with their caller numbers.
 //! - [`numbers`]: which attributes hold numbers and how they are normalized.
 //! - [`tickets`]: tickets, ticket states and the profile's ticket list.
+//! - [`links`]: links into Zammad's web UI.
 
+pub mod links;
 pub mod numbers;
 pub mod records;
 pub mod tickets;
