@@ -108,22 +108,22 @@ impl FakeZammad {
     /// Adds or replaces a user; `fields` are merged over Zammad's defaults and
     /// `updated_at` is set to now, as Zammad does on every change.
     pub fn put_user(&self, id: u64, fields: Value) {
-        let mut user = json!({
-            "id": id, "organization_id": null, "login": format!("user{id}@example.com"),
-            "firstname": "", "lastname": "", "email": format!("user{id}@example.com"),
-            "image": null, "web": "", "phone": "", "fax": "", "mobile": "", "department": "",
-            "street": "", "zip": "", "city": "", "country": "", "address": "", "vip": false,
-            "verified": false, "active": true, "note": "", "last_login": null,
-            "out_of_office": false, "preferences": {}, "updated_by_id": 1,
-            "created_by_id": 1, "created_at": now(), "role_ids": [3],
-            "organization_ids": []
-        });
-        merge(&mut user, fields);
-        user["updated_at"] = Value::String(now());
-        let user = user.as_object().unwrap().clone();
+        let user = user_record(id, fields, &now());
         let mut data = self.data.lock().unwrap();
         data.users.retain(|u| u["id"] != id);
         data.users.push(user);
+        data.users.sort_by_key(|u| u["id"].as_u64());
+    }
+
+    /// Adds many users at once, last changed at `updated_at` (RFC 3339), as an instance
+    /// that has had them for a while holds them; their ids must be new.
+    pub fn add_users(&self, users: impl IntoIterator<Item = (u64, Value)>, updated_at: &str) {
+        let mut data = self.data.lock().unwrap();
+        data.users.extend(
+            users
+                .into_iter()
+                .map(|(id, fields)| user_record(id, fields, updated_at)),
+        );
         data.users.sort_by_key(|u| u["id"].as_u64());
     }
 
@@ -158,6 +158,23 @@ impl FakeZammad {
     pub fn requests(&self) -> Vec<Recorded> {
         self.data.lock().unwrap().requests.clone()
     }
+}
+
+/// A user as Zammad sends it: `fields` merged over Zammad's defaults.
+fn user_record(id: u64, fields: Value, updated_at: &str) -> Map<String, Value> {
+    let mut user = json!({
+        "id": id, "organization_id": null, "login": format!("user{id}@example.com"),
+        "firstname": "", "lastname": "", "email": format!("user{id}@example.com"),
+        "image": null, "web": "", "phone": "", "fax": "", "mobile": "", "department": "",
+        "street": "", "zip": "", "city": "", "country": "", "address": "", "vip": false,
+        "verified": false, "active": true, "note": "", "last_login": null,
+        "out_of_office": false, "preferences": {}, "updated_by_id": 1,
+        "created_by_id": 1, "created_at": updated_at, "role_ids": [3],
+        "organization_ids": []
+    });
+    merge(&mut user, fields);
+    user["updated_at"] = Value::String(updated_at.to_owned());
+    user.as_object().unwrap().clone()
 }
 
 fn now() -> String {
@@ -215,7 +232,7 @@ fn admit(
 }
 
 /// `page` (from 1) and `per_page` (capped) of a list.
-fn paged(items: Vec<Map<String, Value>>, params: &HashMap<String, String>) -> Vec<Value> {
+fn paged(items: &[Map<String, Value>], params: &HashMap<String, String>) -> Vec<Value> {
     let page: usize = params
         .get("page")
         .and_then(|p| p.parse().ok())
@@ -227,9 +244,10 @@ fn paged(items: Vec<Map<String, Value>>, params: &HashMap<String, String>) -> Ve
         .unwrap_or(100)
         .clamp(1, PER_PAGE_CAP);
     items
-        .into_iter()
+        .iter()
         .skip((page - 1) * per_page)
         .take(per_page)
+        .cloned()
         .map(Value::Object)
         .collect()
 }
@@ -244,7 +262,7 @@ async fn users(State(data): Shared, uri: Uri, headers: HeaderMap, Query(q): Para
     if data.ignores_paging {
         q.remove("page");
     }
-    Json(paged(data.users.clone(), &q)).into_response()
+    Json(paged(&data.users, &q)).into_response()
 }
 
 async fn organizations(
@@ -257,7 +275,7 @@ async fn organizations(
     if let Some(refused) = admit(&mut data, &uri, &headers, &["ticket.agent", "admin.user"]) {
         return refused;
     }
-    Json(paged(data.organizations.clone(), &q)).into_response()
+    Json(paged(&data.organizations, &q)).into_response()
 }
 
 async fn users_search(
@@ -297,7 +315,7 @@ async fn users_search(
     if let (Some(limit), None) = (q.get("limit"), q.get("per_page")) {
         params.insert("per_page".into(), limit.clone());
     }
-    Json(paged(found, &params)).into_response()
+    Json(paged(&found, &params)).into_response()
 }
 
 /// The few query forms of Elasticsearch's `query_string` the hub sends: `field:value`

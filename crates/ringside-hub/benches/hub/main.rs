@@ -15,6 +15,10 @@
 //! hub's resident memory is measured alone. The scenarios report numbers and whether the
 //! targets are met; nothing is asserted about timings.
 
+#[path = "../../tests/common/fake_zammad.rs"]
+mod fake_zammad;
+mod zammad;
+
 use std::convert::Infallible;
 use std::fmt;
 use std::io::{BufRead, BufReader, Write};
@@ -30,6 +34,7 @@ use clap::{Parser, ValueEnum};
 use futures_util::StreamExt;
 use hdrhistogram::Histogram;
 use rand::{Rng, SeedableRng};
+use ringside_clock::{Clock, SystemClock};
 use ringside_core::directory::ContactRecord;
 use ringside_core::number::E164;
 use ringside_core::stream::StreamFrame;
@@ -91,9 +96,16 @@ struct Args {
     /// Contacts imported in the lookup scenario.
     #[arg(long, default_value_t = 1_000_000)]
     contacts: usize,
-    /// Lookups measured in the lookup scenario, for hits and for misses each.
+    /// Lookups measured in the lookup scenario, for hits and for misses each (and in the
+    /// Zammad scenario, in each directory).
     #[arg(long, default_value_t = 20_000)]
     lookups: usize,
+    /// Customers the fake Zammad holds in the Zammad sync scenario.
+    #[arg(long, default_value_t = 100_000)]
+    zammad_users: usize,
+    /// Customers changed before the measured incremental pass.
+    #[arg(long, default_value_t = 100)]
+    zammad_changes: usize,
     /// Directory under which each scenario creates its temporary data directory.
     #[arg(long)]
     data_dir: Option<PathBuf>,
@@ -116,6 +128,8 @@ enum Scenario {
     Throughput,
     /// Caller lookup and contact search in a large directory.
     Lookup,
+    /// Zammad's customers synced into the directory, and lookups beside them.
+    ZammadSync,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -132,6 +146,7 @@ fn main() -> anyhow::Result<()> {
             Scenario::Latency,
             Scenario::Throughput,
             Scenario::Lookup,
+            Scenario::ZammadSync,
         ];
     }
     let data_dir = args
@@ -154,6 +169,7 @@ fn main() -> anyhow::Result<()> {
             Scenario::Latency => latency(&args, &data_dir, &mut report)?,
             Scenario::Throughput => throughput(&args, &data_dir, &mut report)?,
             Scenario::Lookup => lookup(&args, &data_dir, &mut report)?,
+            Scenario::ZammadSync => zammad::sync(&args, &data_dir, &mut report)?,
         }
         eprintln!("{scenario:?} took {:.1} s", started.elapsed().as_secs_f64());
     }
@@ -745,16 +761,27 @@ impl BenchHub {
     /// (the defaults of `[limits]` are far below what the scenarios open).
     fn start(data_dir: &Path, connections: usize) -> anyhow::Result<BenchHub> {
         let dir = tempfile::tempdir_in(data_dir)?;
+        BenchHub::start_in(dir, connections, "", Arc::new(SystemClock))
+    }
+
+    /// [`BenchHub::start`] in `dir` (which may hold a store already), with `extra` appended
+    /// to the configuration, on `clock`.
+    fn start_in(
+        dir: tempfile::TempDir,
+        connections: usize,
+        extra: &str,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<BenchHub> {
         let room = connections + SPARE_CONNECTIONS;
         let text = format!(
             "listen = \"127.0.0.1:0\"\ndata_dir = {:?}\n\
              [generic]\nenabled = true\ntoken = \"{CTI_TOKEN}\"\n\
-             [limits]\nmax_connections = {room}\nstreams_per_agent = {room}\n",
+             [limits]\nmax_connections = {room}\nstreams_per_agent = {room}\n{extra}",
             dir.path().join("data")
         );
         let settings = Config::from_toml(&text, Path::new("bench.toml"), std::iter::empty())?;
         let runtime = hub_runtime()?;
-        let running = runtime.block_on(ringside_hub::start(settings))?;
+        let running = runtime.block_on(ringside_hub::start_with_clock(settings, clock))?;
         let token = ringside_hub::token::generate();
         let agent = ringside_hub::state::new_agent(
             DESK,

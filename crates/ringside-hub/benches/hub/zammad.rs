@@ -1,0 +1,267 @@
+//! Scenario 5: Zammad's customers synced into the caller directory. A fake Zammad (the
+//! tests' real HTTP server built from Zammad's documented API, with Elasticsearch) holds
+//! `--zammad-users` customers, each with a phone number; the hub's directory already holds as
+//! many imported contacts. Measured: the full pass a hub makes at start (time, the hub's CPU,
+//! the process's peak memory above where it started), an incremental pass after
+//! `--zammad-changes` customers changed and one after none, and caller lookups in the synced
+//! directory beside the same lookups in a directory of the imported contacts alone, in the
+//! same run, interleaved.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{ensure, Context};
+use rand::{Rng, SeedableRng};
+use ringside_clock::ManualClock;
+use ringside_hub::store::Store;
+use serde_json::json;
+
+use super::fake_zammad::FakeZammad;
+use super::{
+    client_runtime, contact, histogram, mib, nanos, number_of, thousands, Args, BenchHub, CpuTime,
+    Report, Short, Spread,
+};
+
+/// When the customers last changed in Zammad, long before the bench: an incremental pass
+/// finds only the ones the bench changes.
+const LONG_AGO: &str = "2026-01-01T00:00:00Z";
+
+/// Seconds between incremental passes (the hub's default).
+const INCREMENTAL_SECS: u64 = 60;
+
+/// Rounds the lookups are split into, alternating between the two directories so that
+/// neither gets the quieter moments of the machine.
+const ROUNDS: usize = 10;
+
+/// Runs the scenario.
+pub fn sync(args: &Args, data_dir: &std::path::Path, report: &mut Report) -> anyhow::Result<()> {
+    let users = args.zammad_users;
+    ensure!(users > 0, "--zammad-users must be at least 1");
+    let scenario = format!("5. Zammad sync, {} customers", thousands(users as u64));
+    let fake_runtime = client_runtime()?;
+    let fake = fake_runtime.block_on(FakeZammad::start(true));
+    // Customer n has the number after the imported contacts' numbers, written as people
+    // type it into Zammad.
+    fake.add_users(
+        (0..users).map(|n| {
+            let e164 = number_of(users + n);
+            let national = &e164.as_str()[3..];
+            (
+                n as u64 + 1,
+                json!({"firstname": "Customer", "lastname": format!("{n}"),
+                       "phone": format!("+49 (0){national}")}),
+            )
+        }),
+        LONG_AGO,
+    );
+
+    eprintln!("importing {users} contacts into two directories");
+    let hub_dir = tempfile::tempdir_in(data_dir)?;
+    let plain_dir = tempfile::tempdir_in(data_dir)?;
+    for dir in [&hub_dir, &plain_dir] {
+        let (_, mut writer) = Store::open(&dir.path().join("data"))?;
+        let records = (0..users).map(|n| Ok::<_, std::convert::Infallible>(contact(n)));
+        ringside_hub::store::directory::import_contacts(&mut writer, records)?;
+    }
+
+    let clock = Arc::new(ManualClock::starting_at(time::OffsetDateTime::now_utc()));
+    let config = format!(
+        "{}incremental_sync_secs = {INCREMENTAL_SECS}\n",
+        fake.config()
+    );
+    let peak_before = reset_peak_resident();
+    let cpu_before = CpuTime::now();
+    eprintln!("starting a hub that syncs {users} customers");
+    let start = Instant::now();
+    let hub = BenchHub::start_in(hub_dir, 0, &config, clock.clone())?;
+    let sync = hub.running.hub.zammad.clone().context("the sync runs")?;
+    hub.block_on(sync.passes(1));
+    let full = start.elapsed();
+    let cpu = CpuTime::now().since(&cpu_before);
+    let peak = peak_before.and_then(|before| Some(peak_resident_kib()?.saturating_sub(before)));
+    let requests = fake.requests().len();
+    let state = hub.block_on(
+        hub.running
+            .hub
+            .store
+            .read(ringside_hub::store::zammad::state),
+    )?;
+    ensure!(
+        state.users == users as u64 && state.last_error.is_none(),
+        "the full pass ended with {state:?}"
+    );
+    report.row(
+        &scenario,
+        "full pass (as at start)",
+        format!(
+            "{:.1} s ({:.0} customers/s), {requests} requests",
+            full.as_secs_f64(),
+            users as f64 / full.as_secs_f64()
+        ),
+        "",
+        None,
+    );
+    report.row(
+        &scenario,
+        "full pass: hub CPU",
+        cpu.hub
+            .map_or("n/a".into(), |cpu| format!("{:.1} s", cpu.as_secs_f64())),
+        "",
+        None,
+    );
+    report.row(
+        &scenario,
+        "full pass: peak memory above the start",
+        peak.map_or("n/a".into(), |kib| format!("{} MiB", mib(kib))),
+        "",
+        None,
+    );
+
+    for (changes, measure) in [
+        (args.zammad_changes, "incremental pass after changes"),
+        (0, "incremental pass, nothing changed"),
+    ] {
+        for n in 0..changes {
+            let e164 = number_of(users + n);
+            fake.put_user(
+                n as u64 + 1,
+                json!({"firstname": "Changed", "lastname": format!("{n}"),
+                       "phone": e164.as_str()}),
+            );
+        }
+        let passes = sync.progress().passes;
+        hub.block_on(wait_for_incremental_sleep(&clock));
+        let requests = fake.requests().len();
+        let cpu_before = CpuTime::now();
+        let start = Instant::now();
+        clock.advance(Duration::from_secs(INCREMENTAL_SECS));
+        hub.block_on(sync.passes(passes + 1));
+        let took = start.elapsed();
+        let cpu = CpuTime::now().since(&cpu_before);
+        report.row(
+            &scenario,
+            &format!("{measure} ({changes} customers)"),
+            format!(
+                "{} wall, {} hub CPU, {} requests",
+                Short(took),
+                cpu.hub.map_or("n/a".into(), |cpu| Short(cpu).to_string()),
+                fake.requests().len() - requests
+            ),
+            "",
+            None,
+        );
+    }
+    let changed = hub.running.hub.store.lookup(number_of(users).as_str())?;
+    ensure!(
+        changed.is_some_and(|c| c.contacts[0].name == "Changed 0"),
+        "the incremental pass did not bring the change"
+    );
+
+    let (plain, _writer) = Store::open(&plain_dir.path().join("data"))?;
+    lookups(args, users, &hub, &plain, &scenario, report)?;
+    drop(fake_runtime);
+    hub.stop()
+}
+
+/// Times lookups of imported numbers in the directory without Zammad's customers, and of
+/// imported and synced numbers in the synced one, in alternating rounds.
+fn lookups(
+    args: &Args,
+    users: usize,
+    hub: &BenchHub,
+    plain: &Store,
+    scenario: &str,
+    report: &mut Report,
+) -> anyhow::Result<()> {
+    let synced = &hub.running.hub.store;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(0x5eed);
+    let lookups = args.lookups.max(ROUNDS);
+    // In the synced directory half the hits are imported contacts, half Zammad's customers.
+    let numbers: Vec<(String, String)> = (0..lookups)
+        .map(|i| {
+            let imported = rng.random_range(0..users);
+            let either = if i % 2 == 0 {
+                imported
+            } else {
+                users + rng.random_range(0..users)
+            };
+            (
+                number_of(imported).as_str().to_owned(),
+                number_of(either).as_str().to_owned(),
+            )
+        })
+        .collect();
+    let mut without = histogram();
+    let mut with = histogram();
+    hub.block_on(async {
+        for (plain_number, synced_number) in numbers.iter().take(1000) {
+            plain.lookup(plain_number)?;
+            synced.lookup(synced_number)?;
+        }
+        eprintln!("{lookups} lookups in each directory, {ROUNDS} rounds");
+        for round in numbers.chunks(lookups / ROUNDS) {
+            for (number, _) in round {
+                let start = Instant::now();
+                let caller = plain.lookup(number)?;
+                without.record(nanos(start.elapsed()))?;
+                ensure!(caller.is_some(), "{number} was not found");
+            }
+            for (_, number) in round {
+                let start = Instant::now();
+                let caller = synced.lookup(number)?;
+                with.record(nanos(start.elapsed()))?;
+                ensure!(caller.is_some(), "{number} was not found");
+            }
+        }
+        anyhow::Ok(())
+    })?;
+    let without = Spread::of(&without);
+    let with = Spread::of(&with);
+    report.row(
+        scenario,
+        "lookup without the synced directory (baseline)",
+        without.to_string(),
+        "",
+        None,
+    );
+    let ratio = with.p99.as_secs_f64() / without.p99.as_secs_f64();
+    report.row(
+        scenario,
+        "lookup in the synced directory",
+        format!("{with} · p99 {ratio:.2}× the baseline"),
+        "p99 ≤ 1.2× baseline",
+        Some(ratio <= 1.2),
+    );
+    Ok(())
+}
+
+/// Waits until the sync task sleeps until its next incremental pass, so that advancing the
+/// clock starts exactly one pass.
+async fn wait_for_incremental_sleep(clock: &ManualClock) {
+    while !clock
+        .sleeping()
+        .contains(&Duration::from_secs(INCREMENTAL_SECS))
+    {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
+/// Resets the kernel's record of this process's peak resident memory; the resident memory
+/// now, from which the peak is measured, or `None` where the kernel does not allow it.
+fn reset_peak_resident() -> Option<u64> {
+    std::fs::write("/proc/self/clear_refs", "5").ok()?;
+    peak_resident_kib()
+}
+
+/// `VmHWM`: the peak resident memory since the last reset, in KiB.
+fn peak_resident_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()
+}
