@@ -248,3 +248,60 @@ async fn the_check_command_prints_the_mode_and_fails_when_nothing_can_sync() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("cannot be synced"), "{stderr}");
 }
+
+#[tokio::test]
+async fn the_check_command_probes_the_relays_endpoint_without_logging_a_call() {
+    use common::fake_zammad_cti::{FakeZammadCti, Mode};
+    let fake = FakeZammadCti::start("cti-token-0123456789").await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("ringside.toml");
+    let write = |cti_token: &str| {
+        let section = format!(
+            "[zammad]\nurl = \"{}\"\ncti_token = \"{cti_token}\"\nrelay = true\n",
+            fake.url()
+        );
+        std::fs::write(
+            &config,
+            common::config_text(&dir.path().join("data"), &section),
+        )
+        .unwrap();
+    };
+
+    write("cti-token-0123456789");
+    let output = check_command(&config).await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("accepts the CTI token"), "{stdout}");
+    assert!(
+        !stdout.contains("cti-token-0123456789"),
+        "the token is never printed: {stdout}"
+    );
+
+    write("a-wrong-token");
+    let output = check_command(&config).await;
+    assert!(!output.status.success());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("refused the CTI token (401"), "{stdout}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("the relay cannot forward calls"),
+        "{stderr}"
+    );
+
+    write("cti-token-0123456789");
+    fake.set_mode(Mode::Disabled);
+    let output = check_command(&config).await;
+    assert!(!output.status.success());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("integration is off"), "{stdout}");
+
+    assert!(
+        fake.accepted().is_empty() && fake.log_state("ringside-check").is_none(),
+        "the probe never reaches Zammad's caller log"
+    );
+    assert_eq!(fake.received().len(), 3, "one probe per check");
+}

@@ -14,6 +14,7 @@ use ringside_hub::store::Store;
 use ringside_hub::zammad::check;
 use ringside_hub::zammad::client::{Retry, ZammadClient};
 use ringside_hub::zammad::sync::Syncer;
+use ringside_hub::zammad_relay::probe::{self, ProbeFinding};
 
 /// How often the progress of a running hub's pass is asked for.
 const POLL: Duration = Duration::from_millis(500);
@@ -21,7 +22,8 @@ const POLL: Duration = Duration::from_millis(500);
 /// What to do with Zammad.
 #[derive(Debug, Subcommand)]
 pub enum ZammadCommand {
-    /// Test the connection, the token and its permissions, and look for Elasticsearch.
+    /// Test the connection, the API token and its permissions, and look for
+    /// Elasticsearch; with a CTI token, test that the relay's endpoint takes it.
     Check,
     /// Sync all users and organizations now: by the running hub, else into the store.
     Sync {
@@ -39,24 +41,15 @@ pub enum ZammadCommand {
     },
 }
 
-/// Runs a Zammad command; a check that finds the sync impossible fails.
+/// Runs a Zammad command; a check that finds the sync or the relay impossible fails.
 pub async fn run(settings: Settings, command: ZammadCommand) -> anyhow::Result<()> {
     let zammad = &settings.config.zammad;
-    if !zammad.enabled() {
-        bail!("zammad.url or zammad.token is empty: set both in the configuration to sync from Zammad");
-    }
     match command {
-        ZammadCommand::Check => {
-            let client = ZammadClient::new(zammad, Retry::default())?;
-            let report = check::run(&client, &settings.country)
-                .await
-                .context("checking Zammad")?;
-            print!("{report}");
-            if !report.can_sync() {
-                bail!("callers cannot be synced from Zammad: see what is missing above");
-            }
-            Ok(())
-        }
+        ZammadCommand::Check => check(&settings).await,
+        ZammadCommand::Sync { .. } if !zammad.enabled() => bail!(
+            "zammad.url or zammad.token is empty: set both in the configuration to sync \
+             from Zammad"
+        ),
         ZammadCommand::Sync { url, token } => {
             let url = url.unwrap_or_else(|| settings.config.public_url.clone());
             let url = url.trim_end_matches('/').to_owned();
@@ -78,6 +71,43 @@ pub async fn run(settings: Settings, command: ZammadCommand) -> anyhow::Result<(
             }
         }
     }
+}
+
+/// Checks what is configured: the sync (url and token) and the relay's endpoint (url and
+/// cti_token), each in words.
+async fn check(settings: &Settings) -> anyhow::Result<()> {
+    let zammad = &settings.config.zammad;
+    let relay = !zammad.url.is_empty() && !zammad.cti_token.is_empty();
+    if !zammad.enabled() && !relay {
+        bail!(
+            "nothing to check: set zammad.url with zammad.token (the sync) or \
+             zammad.cti_token (the relay to Zammad's caller log)"
+        );
+    }
+    let mut impossible = Vec::new();
+    if zammad.enabled() {
+        let client = ZammadClient::new(zammad, Retry::default())?;
+        let report = check::run(&client, &settings.country)
+            .await
+            .context("checking Zammad")?;
+        print!("{report}");
+        if !report.can_sync() {
+            impossible.push("callers cannot be synced from Zammad");
+        }
+    }
+    if relay {
+        match probe::run(&zammad.cti_endpoint()).await {
+            ProbeFinding::Ready(line) => println!("ok: {line}"),
+            ProbeFinding::Missing(line) => {
+                println!("missing: {line}");
+                impossible.push("the relay cannot forward calls to Zammad's caller log");
+            }
+        }
+    }
+    if !impossible.is_empty() {
+        bail!("{}: see what is missing above", impossible.join("; "));
+    }
+    Ok(())
 }
 
 /// Asks the running hub for a full pass and follows it until it ends.

@@ -40,30 +40,31 @@ pub enum Outcome {
 
 /// Posts `item` to `endpoint` (which holds the token: never logged) and says what became of it.
 pub async fn post(endpoint: &str, item: &OutboxItem) -> Outcome {
-    let sent = CLIENT
+    match post_raw(endpoint, item.body.clone()).await {
+        Ok((status, body)) => classify(&item.event, item.sent_before, status, &body),
+        Err(reason) => Outcome::Retry(reason),
+    }
+}
+
+/// Posts a JSON `body` to `endpoint`: Zammad's status and answer, or why there is none
+/// (unreachable, or a successful answer cut off), in words without the URL.
+pub async fn post_raw(endpoint: &str, body: String) -> Result<(u16, String), String> {
+    let response = CLIENT
         .post(endpoint)
         .header(reqwest::header::CONTENT_TYPE, "application/json")
-        .body(item.body.clone())
+        .body(body)
         .send()
-        .await;
-    let response = match sent {
-        Ok(response) => response,
+        .await
         // Without the URL: it holds the token.
-        Err(e) => return Outcome::Retry(format!("Zammad unreachable: {}", with_causes(e))),
-    };
+        .map_err(|e| format!("Zammad unreachable: {}", with_causes(e)))?;
     let status = response.status().as_u16();
-    let body = match response.text().await {
-        Ok(body) => body,
+    match response.text().await {
+        Ok(body) => Ok((status, body)),
         Err(e) if (200..300).contains(&status) => {
-            return Outcome::Retry(format!(
-                "Zammad's answer to {} was cut off: {}",
-                item.event,
-                e.without_url()
-            ))
+            Err(format!("Zammad's answer was cut off: {}", e.without_url()))
         }
-        Err(_) => String::new(),
-    };
-    classify(&item.event, item.sent_before, status, &body)
+        Err(_) => Ok((status, String::new())),
+    }
 }
 
 /// A transport error with its causes ("connection refused" is a cause of "error sending
@@ -111,7 +112,7 @@ pub fn classify(event: &str, sent_before: bool, status: u16, body: &str) -> Outc
 
 /// Zammad's `{"error": "…"}` text, cut to [`MESSAGE_LIMIT`] characters; the body itself
 /// when it is not that shape.
-fn error_text(body: &str) -> String {
+pub(crate) fn error_text(body: &str) -> String {
     let text = serde_json::from_str::<Value>(body)
         .ok()
         .and_then(|json| json.get("error").and_then(Value::as_str).map(str::to_owned))

@@ -16,6 +16,7 @@
 //! (`POST /api/v1/admin/zammad/relay/retry`).
 
 pub mod delivery;
+pub mod probe;
 
 use std::sync::Arc;
 use std::time::Duration;
