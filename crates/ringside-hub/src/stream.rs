@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{Extension, Query, State};
 use axum::http::{header, HeaderMap};
 use axum::response::Response;
@@ -166,7 +166,7 @@ impl Client {
 
     /// Sends a frame's JSON; one larger than a client accepts is left out (with an error
     /// logged) rather than breaking the stream for good.
-    async fn send_json(&mut self, json: String) -> Result<(), End> {
+    async fn send_json(&mut self, json: Utf8Bytes) -> Result<(), End> {
         if json.len() > MAX_FRAME_BYTES {
             tracing::error!(
                 "a stream message of {} bytes is left out: more than a frame may carry",
@@ -174,7 +174,7 @@ impl Client {
             );
             return Ok(());
         }
-        self.send(Message::Text(json.into())).await
+        self.send(Message::Text(json)).await
     }
 
     /// Closes politely, within the deadline.
@@ -297,7 +297,7 @@ async fn catch_up(hub: &Hub, client: &mut Client, resume: Resume) -> Result<Sent
             sent.seq = event.seq;
             let json =
                 serde_json::to_string(&StreamFrame::Event(event)).expect("stream events serialize");
-            client.send_json(json).await?;
+            client.send_json(json.into()).await?;
         }
         if complete {
             return Ok(sent);
@@ -344,7 +344,7 @@ async fn snapshot(hub: &Hub, client: &mut Client) -> Result<Sent, End> {
         );
     }
     for json in frames.frames {
-        client.send_json(json).await?;
+        client.send_json(json.into()).await?;
     }
     Ok(sent)
 }

@@ -14,6 +14,7 @@ use std::panic::AssertUnwindSafe;
 use std::sync::mpsc::{self, TrySendError};
 use std::sync::Arc;
 
+use axum::extract::ws::Utf8Bytes;
 use ringside_core::stream::{EventBody, StreamEvent, StreamFrame};
 use rusqlite::Connection;
 use time::OffsetDateTime;
@@ -35,8 +36,9 @@ pub struct Published {
     pub epoch: String,
     /// The event's seq.
     pub seq: u64,
-    /// The JSON text of the [`StreamFrame::Event`].
-    pub json: String,
+    /// The JSON text of the [`StreamFrame::Event`], serialized once and shared by every
+    /// stream that sends it (a clone is a reference count, not a copy).
+    pub json: Utf8Bytes,
 }
 
 /// Where a change appends its events; the writer publishes them after the commit.
@@ -211,7 +213,11 @@ fn publish(live: &broadcast::Sender<Arc<Published>>, events: Vec<StreamEvent>) {
         let json =
             serde_json::to_string(&StreamFrame::Event(event)).expect("stream events serialize");
         // No receivers is fine: nobody is connected.
-        let _ = live.send(Arc::new(Published { epoch, seq, json }));
+        let _ = live.send(Arc::new(Published {
+            epoch,
+            seq,
+            json: json.into(),
+        }));
     }
 }
 
