@@ -76,22 +76,29 @@ fn titles(call: &Call) -> Vec<String> {
     tickets(call).into_iter().map(|t| t.title).collect()
 }
 
-/// The help desk's state as an agent reads it, once `done` says it is what the test waits
-/// for (asked again every 20 ms, for at most 10 s).
-async fn helpdesk_when(hub: &TestHub, token: &str, done: impl Fn(&Value) -> bool) -> Value {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let (status, body) = hub.get("/api/v1/helpdesk", token).await;
-        assert_eq!(status, 200, "{body}");
-        if done(&body) {
-            return body;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the help desk's state stayed {body}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+/// The help desk's state as an agent reads it, once the hub's connection state is `state`.
+async fn helpdesk_when(hub: &TestHub, token: &str, state: HelpdeskState) -> Value {
+    let health = hub
+        .running
+        .hub
+        .zammad_health
+        .as_ref()
+        .expect("Zammad is asked");
+    let mut connection = health.watch();
+    tokio::time::timeout(
+        Duration::from_secs(10),
+        connection.wait_for(|c| c.state == state),
+    )
+    .await
+    .unwrap_or_else(|_| panic!("the state stayed {:?}", health.connection()))
+    .expect("the hub runs");
+    let (status, body) = hub.get("/api/v1/helpdesk", token).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["connection"]["state"],
+        serde_json::to_value(state).unwrap()
+    );
+    body
 }
 
 async fn hang_up(hub: &TestHub, call_id: &str) {
@@ -178,7 +185,7 @@ async fn a_call_pops_with_kept_tickets_then_zammads_and_a_change_shows_on_the_ne
     assert_eq!(tickets(&updated)[0].state.as_deref(), Some("closed"));
     assert_eq!(fake.ticket_requests(), 2, "every ring asks Zammad");
 
-    let helpdesk = helpdesk_when(&hub, &agent, |_| true).await;
+    let helpdesk = helpdesk_when(&hub, &agent, HelpdeskState::Up).await;
     assert_eq!(helpdesk["kind"], "zammad");
     assert_eq!(helpdesk["url"], fake.url.as_str());
     assert_eq!(helpdesk["sync"], true);
@@ -237,7 +244,7 @@ async fn zammad_slow_or_down_shows_as_its_state_and_the_kept_tickets_serve() {
     fake.set_delay(Duration::from_secs(2));
     let ringing = ring_without_update(&hub, &mut stream, "s1").await;
     assert_eq!(titles(&ringing), kept, "the kept tickets serve");
-    let slow = helpdesk_when(&hub, &admin, |h| h["connection"]["state"] == "slow").await;
+    let slow = helpdesk_when(&hub, &admin, HelpdeskState::Slow).await;
     assert!(
         slow["connection"]["last_error"]
             .as_str()
@@ -261,7 +268,7 @@ async fn zammad_slow_or_down_shows_as_its_state_and_the_kept_tickets_serve() {
     fake.set_down(true);
     let ringing = ring_without_update(&hub, &mut stream, "s2").await;
     assert_eq!(titles(&ringing), kept);
-    let down = helpdesk_when(&hub, &admin, |h| h["connection"]["state"] == "down").await;
+    let down = helpdesk_when(&hub, &admin, HelpdeskState::Down).await;
     assert!(
         down["connection"]["last_error"]
             .as_str()
@@ -286,7 +293,7 @@ async fn zammad_slow_or_down_shows_as_its_state_and_the_kept_tickets_serve() {
     let updated = next_call(&mut stream).await;
     assert_eq!(updated.call_id, "s3");
     assert_eq!(titles(&updated)[0], "Back again");
-    helpdesk_when(&hub, &admin, |h| h["connection"]["state"] == "up").await;
+    helpdesk_when(&hub, &admin, HelpdeskState::Up).await;
 }
 
 #[tokio::test]

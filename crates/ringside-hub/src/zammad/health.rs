@@ -4,10 +4,9 @@
 //! every sync pass, read by the admin API and the agents' `GET /api/v1/helpdesk`. Only
 //! changes of state are logged, so an outage costs one line, not one per call.
 
-use std::sync::Mutex;
-
 use ringside_core::api::{HelpdeskConnection, HelpdeskState};
 use time::OffsetDateTime;
+use tokio::sync::watch;
 
 use super::client::ZammadError;
 
@@ -43,13 +42,18 @@ impl Finding {
 /// The connection state, shared by the ticket fetches, the sync and the API.
 #[derive(Debug, Default)]
 pub struct ZammadHealth {
-    state: Mutex<HelpdeskConnection>,
+    state: watch::Sender<HelpdeskConnection>,
 }
 
 impl ZammadHealth {
     /// The state now.
     pub fn connection(&self) -> HelpdeskConnection {
-        self.lock().clone()
+        self.state.borrow().clone()
+    }
+
+    /// The state from now on, for whoever waits for a change (tests, say).
+    pub fn watch(&self) -> watch::Receiver<HelpdeskConnection> {
+        self.state.subscribe()
     }
 
     /// Records what a ticket fetch found at `now`.
@@ -68,7 +72,7 @@ impl ZammadHealth {
     pub fn synced(&self, finding: Finding, now: OffsetDateTime) {
         match finding {
             Finding::Answered => {
-                let current = self.lock().state;
+                let current = self.state.borrow().state;
                 if current != HelpdeskState::Slow {
                     self.enter(HelpdeskState::Up, None, now);
                 }
@@ -78,24 +82,24 @@ impl ZammadHealth {
     }
 
     fn enter(&self, state: HelpdeskState, error: Option<String>, now: OffsetDateTime) {
-        let mut current = self.lock();
-        if let Some(error) = &error {
-            current.last_error = Some(error.clone());
-        }
-        if current.state == state {
-            return;
-        }
-        match (state, &error) {
-            (HelpdeskState::Up, _) => tracing::info!("zammad: answering again"),
-            (_, Some(error)) => tracing::warn!("zammad: {}: {error}", word(state)),
-            (_, None) => tracing::warn!("zammad: {}", word(state)),
-        }
-        current.state = state;
-        current.since = Some(now);
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HelpdeskConnection> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.state.send_if_modified(|current| {
+            let mut modified = false;
+            if error.is_some() && current.last_error != error {
+                current.last_error = error.clone();
+                modified = true;
+            }
+            if current.state == state {
+                return modified;
+            }
+            match (state, &error) {
+                (HelpdeskState::Up, _) => tracing::info!("zammad: answering again"),
+                (_, Some(error)) => tracing::warn!("zammad: {}: {error}", word(state)),
+                (_, None) => tracing::warn!("zammad: {}", word(state)),
+            }
+            current.state = state;
+            current.since = Some(now);
+            true
+        });
     }
 }
 
