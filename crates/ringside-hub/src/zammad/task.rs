@@ -4,7 +4,8 @@
 //! `incremental_sync_secs`. Its waits come from the hub's clock, so that tests drive the
 //! passes by moving a `ManualClock`. A webhook never waits for it: lookups read the local
 //! directory. After each pass that succeeded, the journal's calls of the last 30 days get
-//! the directory's current match through the writer ([`Recorder::refresh_callers`]).
+//! the directory's current match through the writer ([`Recorder::refresh_callers`]). Each
+//! pass also tells [`ZammadHealth`] whether Zammad answered.
 
 use std::sync::Arc;
 use std::time::Duration;
