@@ -17,7 +17,9 @@ use ringside_client::session::{
 use ringside_clock::ManualClock;
 use ringside_core::agent::Presence;
 use ringside_core::api::DialResult;
+use ringside_core::caller::TicketSummary;
 use ringside_e2e::{add_agent, pbx, start_hub};
+use ringside_hub::store::zammad::FetchedTicket;
 use tokio::sync::{oneshot, watch};
 use url::Url;
 
@@ -536,5 +538,83 @@ async fn a_popup_the_agent_closes_gives_way_to_the_next_and_takes_its_notificati
         app.session.current_popup().map(|v| v.call.call_id),
         Some("first".into())
     );
+    hub.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn fresh_tickets_for_a_ringing_call_refresh_its_open_popup_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = start_hub(dir.path(), loopback()).await.unwrap();
+    let token = add_agent(&hub, "anna", false).await.unwrap();
+    let (_, mut writer) = ringside_hub::store::Store::open(&dir.path().join("data")).unwrap();
+    let carla = ringside_core::directory::ContactRecord {
+        name: "Carla Customer".into(),
+        organization: None,
+        emails: vec![],
+        phones: vec!["+49 30 609854180".into()],
+        note: None,
+        profile_url: None,
+        numbers: vec![ringside_core::number::E164::parse("+4930609854180").unwrap()],
+        warnings: vec![],
+    };
+    ringside_hub::store::directory::import_contacts(
+        &mut writer,
+        [Ok::<_, std::convert::Infallible>(carla)].into_iter(),
+    )
+    .unwrap();
+    let mut app = Harness::new(SessionSettings::default(), false);
+    app.connect(&hub.url(), &token);
+    app.until_status(ConnectionState::Connected).await;
+
+    pbx(&hub, "newCall", "c1", &[]).await;
+    app.until_shown("the popup", |shown| popup_shown(shown, "c1"))
+        .await;
+    let popup = app.session.current_popup().expect("a popup is open");
+    let contact = popup.call.caller.as_ref().expect("Carla").contacts[0].clone();
+    assert_eq!(contact.tickets, vec![]);
+
+    // What the hub's ticket fetch records when the help desk's tickets come in.
+    let ticket = TicketSummary {
+        id: "53001".into(),
+        title: "Printer on fire".into(),
+        state: Some("open".into()),
+        updated_at: Some(
+            time::OffsetDateTime::now_utc()
+                .replace_nanosecond(0)
+                .unwrap(),
+        ),
+        url: Some("https://desk.example/#ticket/zoom/1".into()),
+    };
+    let fetched = FetchedTicket {
+        zammad_id: 1,
+        summary: ticket.clone(),
+    };
+    let changed = hub
+        .hub
+        .recorder
+        .live_tickets(
+            popup.call.id,
+            vec![(contact.id.unwrap(), vec![fetched])],
+            time::OffsetDateTime::now_utc(),
+        )
+        .await
+        .unwrap();
+    assert!(changed);
+    let shown = app
+        .until_shown("the popup with the tickets", |shown| {
+            shown.iter().any(|s| {
+                matches!(s, Shown::Popup(view)
+                    if view.call.caller.as_ref().is_some_and(|c| !c.contacts[0].tickets.is_empty()))
+            })
+        })
+        .await;
+    let popup = app.session.current_popup().expect("still open");
+    assert_eq!(popup.call.call_id, "c1");
+    assert_eq!(popup.call.caller.unwrap().contacts[0].tickets, vec![ticket]);
+    let notifications = shown
+        .iter()
+        .filter(|s| matches!(s, Shown::Notify(NotificationAction::Show { .. })))
+        .count();
+    assert_eq!(notifications, 1, "refreshed in place, not popped again");
     hub.stop().await.unwrap();
 }

@@ -26,6 +26,7 @@ fn export_typescript_bindings() {
     ringside_core::listing::JournalPage::export_all(&config).unwrap();
     ringside_core::listing::JournalFilter::export_all(&config).unwrap();
     ringside_core::agent::Presence::export_all(&config).unwrap();
+    ringside_core::api::HelpdeskStatus::export_all(&config).unwrap();
     std::fs::write(out.join("providerNames.ts"), provider_names()).unwrap();
 }
 

@@ -3,7 +3,9 @@
 
 use ringside_client::dial_prompt::DialPrompt;
 use ringside_client::links::{self, Link};
-use ringside_client::rest::{ContactHit, DialResult, JournalFilter, JournalPage, JournalQuery};
+use ringside_client::rest::{
+    ContactHit, DialResult, HelpdeskStatus, JournalFilter, JournalPage, JournalQuery,
+};
 use ringside_client::session::{AppStatus, HubMode, PopupView};
 use ringside_core::agent::Presence;
 use ringside_core::api::WebhookUrl;
@@ -190,6 +192,12 @@ pub async fn search_contacts(
     query: String,
 ) -> Result<Vec<ContactHit>, UiError> {
     Ok(desktop.session.client()?.search_contacts(&query).await?)
+}
+
+/// The help desk's connection, last sync and relay backlog, as the hub reports them.
+#[tauri::command]
+pub async fn helpdesk(desktop: State<'_, Desktop>) -> Result<HelpdeskStatus, UiError> {
+    Ok(desktop.session.client()?.helpdesk().await?)
 }
 
 /// Opens a help-desk link in the browser, or follows a phone link (asking the agent first

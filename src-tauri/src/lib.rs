@@ -68,6 +68,7 @@ pub fn run() {
             commands::pending_dial,
             commands::answer_dial,
             commands::search_contacts,
+            commands::helpdesk,
             commands::open_link,
             commands::popup_current,
             commands::popup_dismiss,

@@ -242,3 +242,26 @@ async fn no_hub_is_unreachable() {
     .unwrap();
     assert_eq!(client.me().await.unwrap_err().code(), "hub_unreachable");
 }
+
+#[tokio::test]
+async fn helpdesk_reads_the_help_desks_state() {
+    let body = json!({
+        "kind": "zammad", "url": "https://zammad.example.com",
+        "connection": {"state": "down", "since": "2026-12-03T10:00:00Z",
+                       "last_error": "Zammad at https://zammad.example.com/ could not be reached"},
+        "sync": true, "last_sync": "2026-12-03T09:59:00Z", "last_sync_error": null,
+        "users": 120, "organizations": 4, "numbers": 180,
+        "relay": true, "relay_pending": 3, "relay_failed": 1
+    })
+    .to_string();
+    let (client, server) = hub_answering(200, body).await;
+    let helpdesk = client.helpdesk().await.unwrap();
+    assert_eq!(
+        helpdesk.connection.state,
+        ringside_core::api::HelpdeskState::Down
+    );
+    assert_eq!((helpdesk.users, helpdesk.relay_pending), (120, 3));
+    let seen = server.await.unwrap();
+    assert_eq!(seen.line, "GET /api/v1/helpdesk");
+    assert_eq!(seen.header("authorization"), Some("Bearer tok"));
+}

@@ -280,6 +280,87 @@ pub struct ZammadSyncState {
     /// When it failed.
     #[serde(with = "time::serde::rfc3339::option")]
     pub last_error_at: Option<OffsetDateTime>,
+    /// Whether Zammad answers now, as the ticket fetches and sync passes found.
+    #[serde(default)]
+    pub connection: HelpdeskConnection,
+}
+
+/// How the help desk answers, as the hub last found it: fed by every ticket fetch at ring
+/// time and every sync pass, so that an outage shows as one state rather than an error per
+/// call.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "lowercase")]
+pub enum HelpdeskState {
+    /// Not asked yet since the hub started.
+    #[default]
+    Unknown,
+    /// It answered the last request in time.
+    Up,
+    /// The last ticket fetch took longer than `[zammad] ticket_timeout_ms`: popups show
+    /// the tickets the hub kept from earlier calls.
+    Slow,
+    /// It could not be reached, failed (HTTP 5xx) or refused the token.
+    Down,
+}
+
+/// The help desk's connection state with since when, and the last error in words.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct HelpdeskConnection {
+    /// Up, slow, down, or unknown before the first request.
+    pub state: HelpdeskState,
+    /// When it entered this state; `null` before the first request.
+    #[cfg_attr(feature = "ts", ts(type = "string | null"))]
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub since: Option<OffsetDateTime>,
+    /// What went wrong last (kept after it came back, until the next failure), in words.
+    pub last_error: Option<String>,
+}
+
+/// Which help desk the hub works with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "lowercase")]
+pub enum HelpdeskKind {
+    /// None is configured.
+    None,
+    /// Zammad (`[zammad] url`).
+    Zammad,
+}
+
+/// Answer of `GET /api/v1/helpdesk`: what an agent's Settings show about the help desk,
+/// without secrets: its address, whether it answers, the last sync and what it brought,
+/// and how far the relay to its caller log is behind.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct HelpdeskStatus {
+    /// Which help desk; `none` leaves the other fields empty.
+    pub kind: HelpdeskKind,
+    /// Its base URL (without any user name or password in it).
+    pub url: Option<String>,
+    /// Whether it answers now.
+    pub connection: HelpdeskConnection,
+    /// Whether customers are synced from it (an API token is set).
+    pub sync: bool,
+    /// When the last sync pass of either kind ended.
+    #[cfg_attr(feature = "ts", ts(type = "string | null"))]
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_sync: Option<OffsetDateTime>,
+    /// Why the last sync pass failed, if none succeeded since.
+    pub last_sync_error: Option<String>,
+    /// Its users in the directory.
+    pub users: u64,
+    /// Its organizations in the directory.
+    pub organizations: u64,
+    /// Caller numbers of those users and organizations.
+    pub numbers: u64,
+    /// Whether call events are forwarded to its caller log.
+    pub relay: bool,
+    /// Events waiting to be forwarded.
+    pub relay_pending: u64,
+    /// Events it refused for good.
+    pub relay_failed: u64,
 }
 
 /// Answer of `GET /api/v1/admin/zammad/relay`: how far the relay to Zammad's caller log is

@@ -143,6 +143,11 @@ pub struct ZammadSettings {
     /// The most relay items kept waiting or failed; beyond, new ones are dropped and logged.
     #[serde(default = "default_relay_outbox_max")]
     pub relay_outbox_max: u64,
+    /// How long fetching one customer's tickets at ring time may take, retries included,
+    /// in milliseconds; beyond, Zammad counts as slow and the popup keeps the tickets the
+    /// hub kept from earlier calls. The webhook never waits for it.
+    #[serde(default = "default_ticket_timeout_ms")]
+    pub ticket_timeout_ms: u64,
 }
 
 impl ZammadSettings {
@@ -220,6 +225,7 @@ impl Default for ZammadSettings {
             cti_token: String::new(),
             relay: false,
             relay_outbox_max: default_relay_outbox_max(),
+            ticket_timeout_ms: default_ticket_timeout_ms(),
         }
     }
 }
@@ -241,6 +247,7 @@ impl std::fmt::Debug for ZammadSettings {
             .field("cti_token", &hidden(&self.cti_token))
             .field("relay", &self.relay)
             .field("relay_outbox_max", &self.relay_outbox_max)
+            .field("ticket_timeout_ms", &self.ticket_timeout_ms)
             .finish()
     }
 }
@@ -256,6 +263,9 @@ fn default_maybe_ticket_days() -> u64 {
 }
 fn default_relay_outbox_max() -> u64 {
     100_000
+}
+fn default_ticket_timeout_ms() -> u64 {
+    2_000
 }
 
 /// Whether `url` may carry the Zammad tokens (the API token in a header, the CTI token in
@@ -694,6 +704,12 @@ impl Config {
                 1,
                 3650,
             ),
+            (
+                "zammad.ticket_timeout_ms",
+                self.zammad.ticket_timeout_ms,
+                100,
+                30_000,
+            ),
         ] {
             if !(min..=max).contains(&value) {
                 return Err(ConfigError::Invalid {
@@ -874,6 +890,10 @@ const ENV_KEYS: &[(&str, &[&str])] = &[
         "RINGSIDE_ZAMMAD_RELAY_OUTBOX_MAX",
         &["zammad", "relay_outbox_max"],
     ),
+    (
+        "RINGSIDE_ZAMMAD_TICKET_TIMEOUT_MS",
+        &["zammad", "ticket_timeout_ms"],
+    ),
 ];
 
 /// The keys an environment variable sets to a whole number.
@@ -891,6 +911,7 @@ const NUMBER_KEYS: &[&str] = &[
     "incremental_sync_secs",
     "maybe_ticket_days",
     "relay_outbox_max",
+    "ticket_timeout_ms",
 ];
 
 fn apply_env(
@@ -1063,6 +1084,10 @@ relay = false
 # Relay items kept waiting or failed at most (1 to 10000000); beyond, new ones are dropped
 # with an error in the log.
 relay_outbox_max = 100000
+# When a call rings, the matched customers' latest tickets are fetched from Zammad and the
+# popup updates in place; this bounds one fetch, retries included, in milliseconds (100 to
+# 30000). Beyond it Zammad counts as slow and the popup keeps the tickets of earlier calls.
+ticket_timeout_ms = 2000
 "#
     )
 }
@@ -1360,6 +1385,12 @@ map = [{ queue = "4930600000000", agents = ["anna"] }]
             (900, 60)
         );
         assert!(!zammad.maybe_numbers_from_tickets);
+        assert_eq!(zammad.ticket_timeout_ms, 2000);
+        let timeout = [("RINGSIDE_ZAMMAD_TICKET_TIMEOUT_MS", "500")];
+        assert_eq!(
+            load("", &timeout).unwrap().config.zammad.ticket_timeout_ms,
+            500
+        );
         let on = "[zammad]\nurl = \"https://zammad.example.com\"\ntoken = \"t0k3n\"\n";
         let zammad = load(on, &[]).unwrap().config.zammad;
         assert!(zammad.enabled());
@@ -1386,6 +1417,14 @@ map = [{ queue = "4930600000000", agents = ["anna"] }]
             (
                 "[zammad]\nmaybe_ticket_days = 0",
                 "zammad.maybe_ticket_days:",
+            ),
+            (
+                "[zammad]\nticket_timeout_ms = 99",
+                "zammad.ticket_timeout_ms:",
+            ),
+            (
+                "[zammad]\nticket_timeout_ms = 30001",
+                "zammad.ticket_timeout_ms:",
             ),
             ("[zammad]\ntokn = \"t\"", "ringside.toml:"),
         ] {

@@ -1,6 +1,8 @@
 //! What happens to every PBX event, whichever provider sent it: the decision the PBX gets
 //! (reject a blocked caller, rewrite the outbound caller ID), what the hub finds out about the
-//! call (who is calling, who answered, whom it is for), and the durable record.
+//! call (who is calling, who answered, whom it is for), and the durable record. A new
+//! inbound call is published with the tickets the directory kept; fresh ones from the help
+//! desk follow as an update of the call, never delaying the answer.
 
 use ringside_core::call::{CallEvent, Direction, EventKind, Provider};
 use ringside_core::journal::Enrichment;
@@ -45,6 +47,13 @@ pub async fn process_noting_repeats(
         .recorder
         .call_event(provider, &event, &facts, hub.clock.now())
         .await?;
+    let new_caller = event.kind == Some(EventKind::NewCall) && facts.caller.is_some();
+    if let (Recorded::Changed(call), Some(live), true) = (&recorded, &hub.live_tickets, new_caller)
+    {
+        if answer != PbxAnswer::Reject {
+            live.after_ring(call);
+        }
+    }
     Ok(Processed {
         answer,
         changed: matches!(recorded, Recorded::Changed(_)),

@@ -189,7 +189,31 @@ pub async fn start_with_clock(
             wake: Arc::default(),
         });
     }
-    let zammad = zammad_sync(&settings, clock.clone(), &recorder)?;
+    let zammad_health = zammad_config
+        .enabled()
+        .then(|| Arc::new(zammad::health::ZammadHealth::default()));
+    let zammad = match &zammad_health {
+        Some(health) => Some(zammad_sync(
+            &settings,
+            clock.clone(),
+            &recorder,
+            health.clone(),
+        )?),
+        None => None,
+    };
+    let live_tickets = match &zammad_health {
+        Some(health) => {
+            let fetcher =
+                zammad::tickets::TicketFetcher::new(zammad_config, health.clone(), clock.clone())?;
+            Some(Arc::new(zammad::live::LiveTickets::new(
+                fetcher,
+                recorder.clone(),
+                store.clone(),
+                clock.clone(),
+            )))
+        }
+        None => None,
+    };
     let hub = Arc::new(Hub {
         recorder,
         stream_slots: StreamSlots::new(limits.streams_per_agent),
@@ -201,6 +225,8 @@ pub async fn start_with_clock(
         placetel_users: Default::default(),
         clock,
         zammad: zammad.as_ref().map(|(sync, _)| sync.clone()),
+        zammad_health,
+        live_tickets,
     });
     let (stop, stopped) = oneshot::channel::<()>();
     let app = routes::router(hub.clone());
@@ -224,18 +250,14 @@ pub async fn start_with_clock(
 }
 
 /// Starts the Zammad sync's task, with a database connection of its own (and the
-/// writer, which refreshes the journal's callers after a pass), when `[zammad] url` is
-/// set.
-#[allow(clippy::type_complexity)]
+/// writer, which refreshes the journal's callers after a pass), reporting to `health`.
 fn zammad_sync(
     settings: &Settings,
     clock: Arc<dyn Clock>,
     recorder: &Recorder,
-) -> Result<Option<(Arc<zammad::task::ZammadSync>, JoinHandle<()>)>, HubError> {
+    health: Arc<zammad::health::ZammadHealth>,
+) -> Result<(Arc<zammad::task::ZammadSync>, JoinHandle<()>), HubError> {
     let config = &settings.config.zammad;
-    if !config.enabled() {
-        return Ok(None);
-    }
     let client = zammad::client::ZammadClient::new(config, Default::default())?;
     let (_, db) = Store::open(&settings.config.data_dir).map_err(|cause| HubError::Store {
         dir: settings.config.data_dir.clone(),
@@ -246,5 +268,5 @@ fn zammad_sync(
         recorder: recorder.clone(),
         country: settings.country.clone(),
     };
-    Ok(Some(zammad::task::spawn(syncer, config, clock, refresh)))
+    Ok(zammad::task::spawn(syncer, config, clock, refresh, health))
 }

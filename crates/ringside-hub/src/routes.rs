@@ -7,7 +7,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, patch, post, put};
 use axum::{Extension, Router};
 
-use crate::api::{self, admin, journal, team, zammad};
+use crate::api::{self, admin, helpdesk, journal, team, zammad};
 use crate::state::Hub;
 use crate::webhook::{self, twilio};
 use crate::webhook_url::Webhook;
@@ -32,6 +32,7 @@ pub fn router(hub: Arc<Hub>) -> Router {
         .route("/api/v1/agents", get(team::agents))
         .route("/api/v1/callers/{number}", get(team::lookup))
         .route("/api/v1/contacts", get(team::search_contacts))
+        .route("/api/v1/helpdesk", get(helpdesk::status))
         .route("/api/v1/journal", get(journal::list))
         .route("/api/v1/journal/done", post(journal::done_many))
         .route("/api/v1/journal/{id}/done", post(journal::done_one))

@@ -37,6 +37,10 @@ pub struct Hub {
     pub clock: Arc<dyn Clock>,
     /// The sync from Zammad; `None` when `[zammad] url` is empty.
     pub zammad: Option<Arc<crate::zammad::task::ZammadSync>>,
+    /// Whether Zammad answers; `None` when the hub does not ask it (no URL or API token).
+    pub zammad_health: Option<Arc<crate::zammad::health::ZammadHealth>>,
+    /// Fetches a ringing call's tickets from Zammad; `None` when the hub does not ask it.
+    pub live_tickets: Option<Arc<crate::zammad::live::LiveTickets>>,
 }
 
 /// Why an agent cannot be created as asked.

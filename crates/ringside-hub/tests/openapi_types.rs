@@ -12,8 +12,9 @@ use std::collections::BTreeSet;
 use ringside_core::agent::{Identities, Presence};
 use ringside_core::api::{
     AgentCreated, AgentToken, AgentUpdate, CallerLookup, ContactQuery, DialRequest, DialResult,
-    DndChange, DoneChange, DoneIds, ErrorBody, JournalQuery, NewAgent, PlacedCall, RelayBacklog,
-    RelayFailure, Updated, ZammadSyncMode, ZammadSyncState,
+    DndChange, DoneChange, DoneIds, ErrorBody, HelpdeskConnection, HelpdeskKind, HelpdeskState,
+    HelpdeskStatus, JournalQuery, NewAgent, PlacedCall, RelayBacklog, RelayFailure, Updated,
+    ZammadSyncMode, ZammadSyncState,
 };
 use ringside_core::call::Provider;
 use ringside_core::caller::CallerMatch;
@@ -349,6 +350,15 @@ fn presence() -> Presence {
     .unwrap()
 }
 
+/// Zammad down since a moment, with why.
+fn down() -> HelpdeskConnection {
+    HelpdeskConnection {
+        state: HelpdeskState::Down,
+        since: Some(time::macros::datetime!(2026-12-03 10:03 UTC)),
+        last_error: Some("Zammad at https://zammad.example.com/ could not be reached".into()),
+    }
+}
+
 fn caller_match() -> CallerMatch {
     serde_json::from_value(json!({
         "number": "+4930609854180",
@@ -465,6 +475,58 @@ fn the_agent_api_types_are_the_description_of_the_agent_api() {
     };
     check_answer(
         &root,
+        "GET /helpdesk answer",
+        &body(&root, "/api/v1/helpdesk", "get", Some("200")),
+        &[
+            HelpdeskStatus {
+                kind: HelpdeskKind::Zammad,
+                url: Some("https://zammad.example.com".into()),
+                connection: down(),
+                sync: true,
+                last_sync: Some(time::macros::datetime!(2026-12-03 10:01 UTC)),
+                last_sync_error: Some("Zammad refused the API token".into()),
+                users: 120,
+                organizations: 4,
+                numbers: 180,
+                relay: true,
+                relay_pending: 3,
+                relay_failed: 1,
+            },
+            HelpdeskStatus {
+                kind: HelpdeskKind::None,
+                url: None,
+                connection: HelpdeskConnection::default(),
+                sync: false,
+                last_sync: None,
+                last_sync_error: None,
+                users: 0,
+                organizations: 0,
+                numbers: 0,
+                relay: false,
+                relay_pending: 0,
+                relay_failed: 0,
+            },
+            HelpdeskStatus {
+                kind: HelpdeskKind::Zammad,
+                url: Some("https://zammad.example.com".into()),
+                connection: HelpdeskConnection {
+                    state: HelpdeskState::Slow,
+                    ..down()
+                },
+                sync: true,
+                last_sync: None,
+                last_sync_error: None,
+                users: 0,
+                organizations: 0,
+                numbers: 0,
+                relay: false,
+                relay_pending: 0,
+                relay_failed: 0,
+            },
+        ],
+    );
+    check_answer(
+        &root,
         "POST /dial answer",
         &body(&root, "/api/v1/dial", "post", Some("200")),
         &[
@@ -543,6 +605,7 @@ fn the_admin_api_types_are_the_description_of_the_admin_api() {
         numbers: 150_000,
         last_error: Some("Zammad at https://zammad.example.com/ could not be reached".into()),
         last_error_at: Some(time::macros::datetime!(2026-12-03 10:02 UTC)),
+        connection: down(),
     };
     let never = ZammadSyncState {
         enabled: false,
@@ -555,6 +618,7 @@ fn the_admin_api_types_are_the_description_of_the_admin_api() {
         numbers: 0,
         last_error: None,
         last_error_at: None,
+        connection: HelpdeskConnection::default(),
     };
     let full_passes = ZammadSyncState {
         mode: Some(ZammadSyncMode::FullPasses),

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
 import * as ipc from '../lib/ipc';
 import Settings from './Settings.svelte';
-import type { EmbeddedInfo, Preferences } from '../lib/types';
+import type { EmbeddedInfo, HelpdeskStatus, Preferences } from '../lib/types';
 
 vi.mock('../lib/ipc');
 
@@ -26,6 +26,22 @@ const info: EmbeddedInfo = {
   ],
   notes: ['The phone system must reach this computer.'],
 };
+
+const zammad = (overrides: Partial<HelpdeskStatus> = {}): HelpdeskStatus => ({
+  kind: 'zammad',
+  url: 'https://zammad.example.com',
+  connection: { state: 'up', since: null, last_error: null },
+  sync: true,
+  last_sync: null,
+  last_sync_error: null,
+  users: 120,
+  organizations: 1,
+  numbers: 180,
+  relay: true,
+  relay_pending: 3,
+  relay_failed: 1,
+  ...overrides,
+});
 
 function byTestId<T extends HTMLElement>(id: string): T {
   return screen.getByTestId(id) as T;
@@ -189,6 +205,55 @@ describe('Settings', () => {
     await fireEvent.click(screen.getByTestId('send-test-call'));
     await waitFor(() => expect(screen.getByTestId('test-call-result').textContent).toBe('The hub is not running.'));
     expect(screen.getByTestId('test-call-result').dataset.level).toBe('error');
+  });
+
+  it("shows the help desk's connection, last sync and relay backlog", async () => {
+    vi.mocked(ipc.helpdesk).mockResolvedValue(zammad());
+    await renderSettings(remotePrefs());
+    const connection = await screen.findByTestId('helpdesk-connection');
+    expect(connection.textContent).toBe('Zammad at https://zammad.example.com: connected');
+    expect(connection.dataset.state).toBe('up');
+    expect(screen.queryByTestId('helpdesk-error')).toBeNull();
+    expect(byTestId('helpdesk-sync').textContent).toBe('Not synced yet: 120 users, 1 organization, 180 numbers');
+    expect(byTestId('helpdesk-relay').textContent).toBe('Caller log: 3 events waiting, 1 refused');
+  });
+
+  it('shows the help desk down with its error as text, and checks again on demand', async () => {
+    const error = 'Zammad at https://zammad.example.com/ could not be reached: <b>Connection refused</b>';
+    vi.mocked(ipc.helpdesk).mockResolvedValueOnce(
+      zammad({
+        connection: { state: 'down', since: new Date().toISOString(), last_error: error },
+        relay: false,
+        last_sync: new Date().toISOString(),
+      }),
+    );
+    await renderSettings(remotePrefs());
+    const connection = await screen.findByTestId('helpdesk-connection');
+    expect(connection.dataset.state).toBe('down');
+    expect(connection.textContent).toMatch(
+      /^Zammad at https:\/\/zammad\.example\.com: unreachable: popups show the tickets kept from earlier calls \(since \d\d:\d\d\)$/,
+    );
+    const shown = byTestId('helpdesk-error');
+    expect(shown.textContent).toBe(error);
+    expect(shown.querySelector('b')).toBeNull();
+    expect(byTestId('helpdesk-sync').textContent).toMatch(/^Last sync \d\d:\d\d: 120 users/);
+    expect(byTestId('helpdesk-relay').textContent).toBe('Calls are not forwarded to its caller log.');
+
+    vi.mocked(ipc.helpdesk).mockResolvedValueOnce(zammad());
+    await fireEvent.click(byTestId('helpdesk-refresh'));
+    await waitFor(() => expect(byTestId('helpdesk-connection').dataset.state).toBe('up'));
+    expect(screen.queryByTestId('helpdesk-error')).toBeNull();
+  });
+
+  it('says when the hub has no help desk or its state cannot be read', async () => {
+    vi.mocked(ipc.helpdesk).mockResolvedValueOnce(zammad({ kind: 'none', url: null, sync: false, relay: false }));
+    await renderSettings(remotePrefs());
+    expect((await screen.findByTestId('helpdesk-none')).textContent).toBe('The hub has no help desk configured.');
+
+    vi.mocked(ipc.helpdesk).mockRejectedValueOnce({ code: 'unreachable', message: 'The hub did not answer.' });
+    await fireEvent.click(byTestId('helpdesk-refresh'));
+    const failed = await screen.findByTestId('helpdesk-load-error');
+    expect(failed.textContent?.trim()).toBe("Could not read the help desk's state from the hub: The hub did not answer.");
   });
 
   it('says when the settings cannot be read', async () => {

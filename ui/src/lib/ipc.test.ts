@@ -29,6 +29,7 @@ describe('commands', () => {
     ['pending_dial', () => ipc.pendingDial(), undefined],
     ['answer_dial', () => ipc.answerDial(5, true), { id: 5, dial: true }],
     ['search_contacts', () => ipc.searchContacts('an'), { query: 'an' }],
+    ['helpdesk', () => ipc.helpdesk(), undefined],
     ['open_link', () => ipc.openLink('https://support.example.com/#ticket/zoom/1'), {
       url: 'https://support.example.com/#ticket/zoom/1',
     }],

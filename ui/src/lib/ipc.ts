@@ -10,6 +10,7 @@ import type {
   DialPrompt,
   DialResult,
   EmbeddedInfo,
+  HelpdeskStatus,
   JournalFilter,
   JournalPage,
   Notice,
@@ -69,6 +70,9 @@ export const answerDial = (id: number, dial: boolean): Promise<DialPrompt | null
 
 export const searchContacts = (query: string): Promise<ContactHit[]> =>
   command('search_contacts', { query });
+
+/** The help desk's connection, last sync and relay backlog, as the hub reports them. */
+export const helpdesk = (): Promise<HelpdeskStatus> => command('helpdesk');
 
 export const openLink = (url: string): Promise<null> => command('open_link', { url });
 

@@ -30,4 +30,8 @@ export type { ContactHit } from '../bindings/ContactHit';
 export type { Notice } from '../bindings/Notice';
 export type { NoticeLevel } from '../bindings/NoticeLevel';
 export type { UiError } from '../bindings/UiError';
+export type { HelpdeskStatus } from '../bindings/HelpdeskStatus';
+export type { HelpdeskConnection } from '../bindings/HelpdeskConnection';
+export type { HelpdeskState } from '../bindings/HelpdeskState';
+export type { HelpdeskKind } from '../bindings/HelpdeskKind';
 export { PROVIDER_NAMES } from '../bindings/providerNames';

@@ -101,8 +101,8 @@ describe('Popup', () => {
     expect(c.getByTestId('popup-organization').textContent).toBe('Kunde GmbH');
     const tickets = c.getAllByTestId('popup-ticket');
     expect(tickets.map((t) => t.textContent?.replace(/\s+/g, ' ').trim())).toEqual([
-      'Printer on fire open',
-      'Invoice question closed',
+      '#1042 Printer on fire open',
+      '#977 Invoice question closed',
     ]);
     expect(screen.queryByTestId('popup-unknown')).toBeNull();
     expect(screen.queryByTestId('popup-match-level')).toBeNull();
@@ -201,7 +201,7 @@ describe('Popup', () => {
     await showing(view);
     expect(screen.getByTestId('popup-caller-name').textContent).toBe(evil);
     expect(screen.getByTestId('popup-organization').textContent).toBe(evil);
-    expect(screen.getByTestId('popup-ticket').textContent?.trim()).toBe(evil);
+    expect(screen.getByTestId('popup-ticket').querySelector('.title')?.textContent).toBe(evil);
     expect(document.querySelector('img')).toBeNull();
   });
 
@@ -230,6 +230,27 @@ describe('Popup', () => {
     expect(screen.queryByTestId('popup-number')).toBeNull();
     expect(screen.queryAllByTestId('popup-candidate')).toHaveLength(0);
     expect(screen.queryByTestId('popup-call-back')).toBeNull();
+  });
+
+  it("refreshes an open popup's tickets in place when the hub's fresh ones arrive", async () => {
+    const ringing = known();
+    ringing.call.state = 'newCall';
+    await showing(ringing);
+    const list = screen.getByTestId('popup-tickets');
+    const fresh = structuredClone(ringing);
+    const updatedAt = new Date().toISOString();
+    fresh.call.updated_at = updatedAt;
+    fresh.call.caller!.contacts[0].tickets = [
+      { id: '53003', title: 'New laptop', state: 'new', updated_at: updatedAt, url: null },
+      ...ringing.call.caller!.contacts[0].tickets,
+    ];
+    events.emit('popup', fresh);
+    await tick();
+    const numbers = screen.getAllByTestId('popup-ticket-number').map((n) => n.textContent);
+    expect(numbers).toEqual(['#53003', '#1042', '#977']);
+    expect(screen.getByTestId('popup-ticket-updated').textContent).toMatch(/^\d\d:\d\d$/);
+    expect(screen.getByTestId('popup-tickets')).toBe(list);
+    expect(screen.getByTestId('popup-state').textContent).toBe('Incoming call');
   });
 
   it('starts empty and shows a call that arrives later', async () => {

@@ -12,7 +12,7 @@ use url::Url;
 
 use crate::endpoint::HubEndpoint;
 use crate::error::{with_causes, ClientError};
-pub use ringside_core::api::{CallerLookup, DialResult, JournalQuery};
+pub use ringside_core::api::{CallerLookup, DialResult, HelpdeskStatus, JournalQuery};
 use ringside_core::api::{ContactQuery, DialRequest, DndChange, DoneChange, DoneIds, Updated};
 pub use ringside_core::caller::ContactHit;
 pub use ringside_core::listing::{JournalFilter, JournalPage};
@@ -108,6 +108,12 @@ impl HubClient {
         };
         self.fetch(self.request(Method::GET, &["contacts"]).query(&query))
             .await
+    }
+
+    /// The help desk's connection, last sync and relay backlog, for Settings
+    /// (`GET /api/v1/helpdesk`).
+    pub async fn helpdesk(&self) -> Result<HelpdeskStatus, ClientError> {
+        self.fetch(self.request(Method::GET, &["helpdesk"])).await
     }
 
     /// Places a call from this agent's phone to `number` (`POST /api/v1/dial`): through

@@ -1,4 +1,5 @@
-//! Admin-only: the state of the sync from Zammad, and a full pass on demand.
+//! Admin-only: the state of the sync from Zammad (and whether Zammad answers), and a full
+//! pass on demand.
 
 use std::sync::Arc;
 
@@ -11,7 +12,8 @@ use crate::api_error::ApiError;
 use crate::extract::Admin;
 use crate::state::Hub;
 
-/// `GET /api/v1/admin/zammad`: mode, last passes, counts and the last error.
+/// `GET /api/v1/admin/zammad`: mode, last passes, counts, the last error and the
+/// connection state.
 pub async fn state(
     State(hub): State<Arc<Hub>>,
     Admin(_): Admin,
@@ -38,5 +40,8 @@ async fn read_state(hub: &Hub) -> Result<ZammadSyncState, ApiError> {
     let mut state = hub.store.read(crate::store::zammad::state).await?;
     state.enabled = hub.zammad.is_some();
     state.syncing = hub.zammad.as_ref().is_some_and(|z| z.progress().syncing);
+    if let Some(health) = &hub.zammad_health {
+        state.connection = health.connection();
+    }
     Ok(state)
 }

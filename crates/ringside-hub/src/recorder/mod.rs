@@ -4,12 +4,13 @@
 //!
 //! [`commit`] is the engine (the writer thread, its bounded queue, group commit, publishing
 //! after the commit); [`presence`] says what a change does to the agents' availability;
-//! [`callers`] brings recent calls in step with the directory; this module holds the
-//! changes themselves.
+//! [`callers`] brings recent calls in step with the directory; [`tickets`] gives a ringing
+//! call the tickets fetched from the help desk; this module holds the changes themselves.
 
 pub mod callers;
 mod commit;
 mod presence;
+pub mod tickets;
 
 use std::sync::Arc;
 
@@ -329,6 +330,20 @@ impl Recorder {
             }
         }
         Ok(changed)
+    }
+
+    /// Stores the tickets just fetched from the help desk for some of call `call_id`'s
+    /// candidates (each contact's as its cache, replacing the earlier ones) and gives the
+    /// call those tickets; the call is appended as a call event (open popups refresh in
+    /// place) only when its match changed. Returns whether it did.
+    pub async fn live_tickets(
+        &self,
+        call_id: i64,
+        fetched: Vec<tickets::ContactTickets>,
+        now: OffsetDateTime,
+    ) -> Result<bool, RecordError> {
+        self.write(move |conn, sink| Ok(tickets::apply(conn, sink, call_id, &fetched, now)?))
+            .await
     }
 
     /// Deletes stream events older than `cutoff`, keeping at least the newest `keep`.

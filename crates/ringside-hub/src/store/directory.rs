@@ -558,10 +558,11 @@ mod tests {
             )
             .expect("import");
             // Back to the schema before the search index (and before the contacts'
-            // sources, which came later).
+            // sources and the tickets fetched from Zammad, which came later).
             writer
                 .execute_batch(
-                    "DROP INDEX contacts_zammad_user; DROP INDEX contacts_zammad_organization;
+                    "DROP INDEX tickets_zammad; ALTER TABLE tickets DROP COLUMN zammad_ticket_id;
+                     DROP INDEX contacts_zammad_user; DROP INDEX contacts_zammad_organization;
                      ALTER TABLE contacts DROP COLUMN source;
                      ALTER TABLE contacts DROP COLUMN zammad_user_id;
                      ALTER TABLE contacts DROP COLUMN zammad_organization_id;

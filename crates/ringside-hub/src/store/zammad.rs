@@ -1,8 +1,10 @@
 //! Zammad's users and organizations in the caller directory: contacts whose `source` is
-//! `zammad`, keyed by their id in Zammad, with their numbers as `known` numbers; and the
+//! `zammad`, keyed by their id in Zammad, with their numbers as `known` numbers; the
+//! tickets fetched for them when a call rang, kept for the next call's first popup; and the
 //! sync's state (one row of `zammad_sync`).
 
 use ringside_core::api::{ZammadSyncMode, ZammadSyncState};
+use ringside_core::caller::TicketSummary;
 use ringside_providers::zammad::{Organization, User};
 use rusqlite::{params, Connection, OptionalExtension};
 use time::OffsetDateTime;
@@ -108,6 +110,81 @@ pub fn remove_unseen(
     Ok(removed as u64)
 }
 
+/// The Zammad users among these contacts, in the order given: each as its contact id and
+/// its user id in Zammad. Organizations and imported contacts are left out.
+pub fn customers(conn: &Connection, contacts: &[i64]) -> Result<Vec<(i64, u64)>, StoreError> {
+    let mut select = conn.prepare_cached(
+        "SELECT zammad_user_id FROM contacts WHERE id = ?1 AND zammad_user_id IS NOT NULL",
+    )?;
+    let mut found = Vec::new();
+    for &contact in contacts {
+        let user: Option<i64> = select.query_row([contact], |row| row.get(0)).optional()?;
+        if let Some(user) = user.and_then(|u| u64::try_from(u).ok()) {
+            found.push((contact, user));
+        }
+    }
+    Ok(found)
+}
+
+/// A ticket fetched from Zammad: its id there (which its link and the cache are keyed by)
+/// and what a popup shows (`id` is the ticket number).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchedTicket {
+    /// Zammad's database id of the ticket.
+    pub zammad_id: u64,
+    /// The ticket as a popup lists it.
+    pub summary: TicketSummary,
+}
+
+/// Makes `tickets`, just fetched (newest first), the contact's Zammad tickets: those it had
+/// go, these are written oldest first, so that tickets changed in the same second are read
+/// back newest first (the directory orders by time, then by row). A ticket that moved from
+/// another customer moves here; keyed by the ticket number, an imported ticket with the same
+/// number becomes Zammad's. False when the contact is gone (a sync pass removed it
+/// meanwhile).
+pub fn put_tickets(
+    conn: &Connection,
+    contact: i64,
+    tickets: &[FetchedTicket],
+) -> Result<bool, StoreError> {
+    let exists: bool = conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM contacts WHERE id = ?1)")?
+        .query_row([contact], |row| row.get(0))?;
+    if !exists {
+        return Ok(false);
+    }
+    conn.prepare_cached(
+        "DELETE FROM tickets WHERE contact_id = ?1 AND zammad_ticket_id IS NOT NULL",
+    )?
+    .execute([contact])?;
+    for ticket in tickets.iter().rev() {
+        let summary = &ticket.summary;
+        // Zammad never renumbers a ticket; this only guards the unique index.
+        conn.prepare_cached(
+            "DELETE FROM tickets WHERE zammad_ticket_id = ?1 AND external_id != ?2",
+        )?
+        .execute(params![ticket.zammad_id as i64, summary.id])?;
+        conn.prepare_cached(
+            "INSERT INTO tickets (external_id, title, state, url, updated_at, contact_id,
+               zammad_ticket_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             ON CONFLICT (external_id) DO UPDATE SET title = excluded.title,
+               state = excluded.state, url = excluded.url, updated_at = excluded.updated_at,
+               contact_id = excluded.contact_id, zammad_ticket_id = excluded.zammad_ticket_id",
+        )?
+        .execute(params![
+            summary.id,
+            summary.title,
+            summary.state,
+            summary.url,
+            summary.updated_at.map(OffsetDateTime::unix_timestamp),
+            contact,
+            ticket.zammad_id as i64
+        ])?;
+    }
+    Ok(true)
+}
+
 /// Which pass ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pass {
@@ -189,6 +266,7 @@ pub fn state(conn: &Connection) -> Result<ZammadSyncState, StoreError> {
                 numbers: row.get(5)?,
                 last_error: row.get(6)?,
                 last_error_at: time(row.get(7)?),
+                connection: Default::default(),
             })
         },
     )?)

@@ -4,7 +4,8 @@
 //! `incremental_sync_secs`. Its waits come from the hub's clock, so that tests drive the
 //! passes by moving a `ManualClock`. A webhook never waits for it: lookups read the local
 //! directory. After each pass that succeeded, the journal's calls of the last 30 days get
-//! the directory's current match through the writer ([`Recorder::refresh_callers`]).
+//! the directory's current match through the writer ([`Recorder::refresh_callers`]). Each
+//! pass also tells [`ZammadHealth`] whether Zammad answered.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,7 +15,8 @@ use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 
 use super::check::SyncMode;
-use super::sync::Syncer;
+use super::health::{Finding, ZammadHealth};
+use super::sync::{SyncError, Syncer};
 use crate::config::ZammadSettings;
 use crate::recorder::Recorder;
 use ringside_clock::Clock;
@@ -82,12 +84,25 @@ impl CallerRefresh {
     }
 }
 
-/// Starts the task; the handle asks it for passes, the join handle ends it.
+/// What a pass found about Zammad itself: answered, or the error's finding; `None` when
+/// the failure was the hub's own (the directory) or says nothing about Zammad's health.
+fn finding<T>(result: &Result<T, SyncError>) -> Option<Finding> {
+    match result {
+        Ok(_) => Some(Finding::Answered),
+        Err(SyncError::Zammad(e)) => Finding::of_error(e),
+        Err(SyncError::CannotSync(why)) => Some(Finding::Down(why.clone())),
+        Err(SyncError::Store(_)) => None,
+    }
+}
+
+/// Starts the task, reporting what each pass finds about Zammad to `health`; the handle
+/// asks it for passes, the join handle ends it.
 pub fn spawn(
     syncer: Syncer,
     settings: &ZammadSettings,
     clock: Arc<dyn Clock>,
     refresh: CallerRefresh,
+    health: Arc<ZammadHealth>,
 ) -> (Arc<ZammadSync>, JoinHandle<()>) {
     let sync = Arc::new(ZammadSync {
         demand: Notify::new(),
@@ -100,6 +115,7 @@ pub fn spawn(
         syncer,
         clock,
         refresh,
+        health,
         full_every,
         incremental_every,
     ));
@@ -111,6 +127,7 @@ async fn run(
     syncer: Syncer,
     clock: Arc<dyn Clock>,
     refresh: CallerRefresh,
+    health: Arc<ZammadHealth>,
     full_every: Duration,
     incremental_every: Duration,
 ) {
@@ -124,7 +141,11 @@ async fn run(
         if full {
             demanded = false;
             next_full = now + full_every;
-            match syncer.full(now).await {
+            let result = syncer.full(now).await;
+            if let Some(finding) = finding(&result) {
+                health.synced(finding, clock.now());
+            }
+            match result {
                 Ok(pass) => {
                     tracing::info!(
                         "zammad sync: {} users, {} organizations, {} removed",
@@ -144,7 +165,11 @@ async fn run(
                 }
             }
         } else if mode == Some(SyncMode::Incremental) {
-            match syncer.incremental(now).await {
+            let result = syncer.incremental(now).await;
+            if let Some(finding) = finding(&result) {
+                health.synced(finding, clock.now());
+            }
+            match result {
                 Ok(0) => {}
                 Ok(_) => refresh.run(now).await,
                 Err(e) => {

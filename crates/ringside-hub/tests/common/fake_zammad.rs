@@ -2,15 +2,19 @@
 //! API (token authentication, paged users and organizations with a hard `per_page` cap,
 //! user search with and without Elasticsearch, ticket states, a customer's tickets, ticket
 //! search). It refuses what the real one refuses (401 for a missing or wrong token or API
-//! token access off, 403 for a permission the token lacks) and records every request.
+//! token access off, 403 for a permission the token lacks) and records every request. It
+//! can be slow (every answer after a delay) or down (503 for everything, as the proxy in
+//! front of a stopped Zammad answers), and counts the ticket lists being answered at once.
 #![allow(dead_code)] // each test binary uses a different part of the fake
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use axum::extract::{Query, State};
+use axum::extract::{Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -55,6 +59,14 @@ pub struct ZammadData {
     /// Whether lists answer the first page whatever `page` says (a proxy that drops the
     /// query string, say).
     pub ignores_paging: bool,
+    /// How long every answer waits (a slow Zammad).
+    pub delay: Duration,
+    /// Whether every request is answered 503 (Zammad stopped behind its proxy).
+    pub down: bool,
+    /// Customer ticket lists (`ticket_customer`) being answered now.
+    pub tickets_in_flight: tokio::sync::watch::Sender<usize>,
+    /// The most customer ticket lists that were answered at once.
+    pub max_tickets_in_flight: usize,
 }
 
 /// A running fake Zammad.
@@ -80,6 +92,10 @@ impl FakeZammad {
             requests: Vec::new(),
             fail_next: Vec::new(),
             ignores_paging: false,
+            delay: Duration::ZERO,
+            down: false,
+            tickets_in_flight: tokio::sync::watch::Sender::new(0),
+            max_tickets_in_flight: 0,
         }));
         let app = Router::new()
             .route("/api/v1/users", get(users))
@@ -88,6 +104,7 @@ impl FakeZammad {
             .route("/api/v1/ticket_states", get(ticket_states))
             .route("/api/v1/ticket_customer", get(ticket_customer))
             .route("/api/v1/tickets/search", get(tickets_search))
+            .layer(middleware::from_fn_with_state(data.clone(), slow_or_down))
             .with_state(data.clone());
         let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
             .await
@@ -158,6 +175,86 @@ impl FakeZammad {
     pub fn requests(&self) -> Vec<Recorded> {
         self.data.lock().unwrap().requests.clone()
     }
+
+    /// The customer ticket lists asked for so far.
+    pub fn ticket_requests(&self) -> usize {
+        self.requests()
+            .iter()
+            .filter(|r| r.uri.starts_with("/api/v1/ticket_customer?"))
+            .count()
+    }
+
+    /// Makes every answer wait `delay` (zero: answer at once).
+    pub fn set_delay(&self, delay: Duration) {
+        self.data.lock().unwrap().delay = delay;
+    }
+
+    /// Answers every request 503 while `down`.
+    pub fn set_down(&self, down: bool) {
+        self.data.lock().unwrap().down = down;
+    }
+
+    /// Waits until at least `count` customer ticket lists are being answered at once.
+    pub async fn tickets_in_flight(&self, count: usize) {
+        let mut in_flight = self.data.lock().unwrap().tickets_in_flight.subscribe();
+        in_flight.wait_for(|n| *n >= count).await.unwrap();
+    }
+
+    /// Customer ticket lists being answered now.
+    pub fn tickets_in_flight_now(&self) -> usize {
+        *self.data.lock().unwrap().tickets_in_flight.borrow()
+    }
+
+    /// The most customer ticket lists that were answered at once.
+    pub fn max_tickets_in_flight(&self) -> usize {
+        self.data.lock().unwrap().max_tickets_in_flight
+    }
+}
+
+/// Counts a customer ticket list as answered until dropped (also when the hub gives up
+/// and the answer is dropped half-way).
+struct InFlight(Option<Arc<Mutex<ZammadData>>>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if let Some(data) = &self.0 {
+            data.lock()
+                .unwrap()
+                .tickets_in_flight
+                .send_modify(|n| *n -= 1);
+        }
+    }
+}
+
+/// Holds every answer for the delay and refuses everything while down.
+async fn slow_or_down(State(data): Shared, request: Request, next: Next) -> Response {
+    let tickets = request.uri().path() == "/api/v1/ticket_customer";
+    let (delay, down, _in_flight) = {
+        let mut locked = data.lock().unwrap();
+        let guard = if tickets {
+            let mut now = 0;
+            locked.tickets_in_flight.send_modify(|n| {
+                *n += 1;
+                now = *n;
+            });
+            locked.max_tickets_in_flight = locked.max_tickets_in_flight.max(now);
+            InFlight(Some(data.clone()))
+        } else {
+            InFlight(None)
+        };
+        (locked.delay, locked.down, guard)
+    };
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    if down {
+        data.lock().unwrap().requests.push(Recorded {
+            uri: request.uri().to_string(),
+            authorization: None,
+        });
+        return error(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable");
+    }
+    next.run(request).await
 }
 
 /// A user as Zammad sends it: `fields` merged over Zammad's defaults.
