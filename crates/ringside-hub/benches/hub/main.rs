@@ -106,6 +106,9 @@ struct Args {
     /// Customers changed before the measured incremental pass.
     #[arg(long, default_value_t = 100)]
     zammad_changes: usize,
+    /// Webhooks measured for each of Zammad's answer times in the Zammad popup scenario.
+    #[arg(long, default_value_t = 100)]
+    popup_webhooks: usize,
     /// Directory under which each scenario creates its temporary data directory.
     #[arg(long)]
     data_dir: Option<PathBuf>,
@@ -130,6 +133,8 @@ enum Scenario {
     Lookup,
     /// Zammad's customers synced into the directory, and lookups beside them.
     ZammadSync,
+    /// Webhook to popup with Zammad answering in 50 ms and in 2 s, beside no Zammad.
+    ZammadPopup,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -147,6 +152,7 @@ fn main() -> anyhow::Result<()> {
             Scenario::Throughput,
             Scenario::Lookup,
             Scenario::ZammadSync,
+            Scenario::ZammadPopup,
         ];
     }
     let data_dir = args
@@ -170,6 +176,7 @@ fn main() -> anyhow::Result<()> {
             Scenario::Throughput => throughput(&args, &data_dir, &mut report)?,
             Scenario::Lookup => lookup(&args, &data_dir, &mut report)?,
             Scenario::ZammadSync => zammad::sync(&args, &data_dir, &mut report)?,
+            Scenario::ZammadPopup => zammad::popup(&args, &data_dir, &mut report)?,
         }
         eprintln!("{scenario:?} took {:.1} s", started.elapsed().as_secs_f64());
     }

@@ -1,11 +1,13 @@
-//! Scenario 5: Zammad's customers synced into the caller directory. A fake Zammad (the
+//! Scenarios 5 and 6: Zammad beside the hub. Scenario 5, Zammad's customers synced into the
+//! caller directory: a fake Zammad (the
 //! tests' real HTTP server built from Zammad's documented API, with Elasticsearch) holds
 //! `--zammad-users` customers, each with a phone number; the hub's directory already holds as
 //! many imported contacts. Measured: the full pass a hub makes at start (time, the hub's CPU,
 //! the process's peak memory above where it started), an incremental pass after
 //! `--zammad-changes` customers changed and one after none, and caller lookups in the synced
 //! directory beside the same lookups in a directory of the imported contacts alone, in the
-//! same run, interleaved.
+//! same run, interleaved. Scenario 6 ([`popup`]): a call from a synced customer while
+//! Zammad answers the ticket fetch in 50 ms and in 2 s, beside a hub without Zammad.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -264,4 +266,262 @@ fn peak_resident_kib() -> Option<u64> {
         .trim()
         .parse()
         .ok()
+}
+
+/// Customers (and calls' numbers) of the popup scenario, each with a few tickets in Zammad.
+const POPUP_CUSTOMERS: usize = 1_000;
+
+/// Tickets each customer has in Zammad: more than a popup shows.
+const TICKETS_EACH: usize = 6;
+
+/// Webhooks sent to each hub before the popup scenario starts counting.
+const POPUP_WARMUP: usize = 10;
+
+/// Time between two calls to each hub in the popup scenario: ten calls a second, a busy
+/// support line, so that a call's ticket fetch overlaps the next calls as it would there.
+const RING_INTERVAL: Duration = Duration::from_millis(100);
+
+/// How long the popup scenario waits for a call's ringing event.
+const RINGING_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Scenario 6: webhook to the ringing event on the stream (what the app pops up from) for a
+/// synced Zammad customer, with Zammad answering the ticket fetch in 50 ms and in 2 s, beside
+/// a hub without Zammad whose directory holds the same customers imported. Webhooks go to the
+/// two hubs in turn, one at a time, every [`RING_INTERVAL`], so that both see the same
+/// moments of the machine. Also
+/// measured: when the fresh tickets follow as an update of the call.
+pub fn popup(args: &Args, data_dir: &std::path::Path, report: &mut Report) -> anyhow::Result<()> {
+    let webhooks = args.popup_webhooks;
+    ensure!(webhooks > 0, "--popup-webhooks must be at least 1");
+    let fake_runtime = client_runtime()?;
+    let fake = fake_runtime.block_on(FakeZammad::start(true));
+    fake.add_users(
+        (0..POPUP_CUSTOMERS).map(|n| {
+            (
+                n as u64 + 1,
+                json!({"firstname": "Customer", "lastname": format!("{n}"),
+                       "phone": number_of(n).as_str()}),
+            )
+        }),
+        LONG_AGO,
+    );
+    for n in 0..POPUP_CUSTOMERS {
+        for t in 0..TICKETS_EACH {
+            let id = (n * TICKETS_EACH + t) as u64 + 1;
+            fake.put_ticket(id, n as u64 + 1, &format!("Ticket {t} of customer {n}"), 2);
+        }
+    }
+    let plain_dir = tempfile::tempdir_in(data_dir)?;
+    {
+        let (_, mut writer) = Store::open(&plain_dir.path().join("data"))?;
+        let records = (0..POPUP_CUSTOMERS).map(|n| Ok::<_, std::convert::Infallible>(contact(n)));
+        ringside_hub::store::directory::import_contacts(&mut writer, records)?;
+    }
+    let plain = BenchHub::start_in(plain_dir, 0, "", Arc::new(ringside_clock::SystemClock))?;
+    let zammad = BenchHub::start_in(
+        tempfile::tempdir_in(data_dir)?,
+        0,
+        &fake.config(),
+        Arc::new(ringside_clock::SystemClock),
+    )?;
+    let sync = zammad.running.hub.zammad.clone().context("the sync runs")?;
+    zammad.block_on(sync.passes(1));
+
+    let runtime = client_runtime()?;
+    runtime.block_on(async {
+        let mut plain_calls = CallWatch::connect(&plain).await?;
+        let mut zammad_calls = CallWatch::connect(&zammad).await?;
+        let http = reqwest::Client::new();
+        let mut sent = 0usize;
+        for delay in [Duration::from_millis(50), Duration::from_secs(2)] {
+            fake.set_delay(delay);
+            let scenario = format!("6. webhook to popup, Zammad answering in {}", Short(delay));
+            let mut without = histogram();
+            let mut with = histogram();
+            let mut posted: Vec<(String, Instant)> = Vec::new();
+            let mut pace = tokio::time::interval(RING_INTERVAL);
+            for n in 0..POPUP_WARMUP + webhooks {
+                pace.tick().await;
+                sent += 1;
+                let from = number_of(sent % POPUP_CUSTOMERS);
+                let call_id = format!("popup-{sent:06}");
+                let to_plain = plain_calls.ring(&http, &call_id, from.as_str()).await?;
+                let (to_zammad, at) = (
+                    zammad_calls.ring(&http, &call_id, from.as_str()).await?,
+                    Instant::now(),
+                );
+                if n >= POPUP_WARMUP {
+                    without.record(nanos(to_plain))?;
+                    with.record(nanos(to_zammad))?;
+                    posted.push((call_id, at - to_zammad));
+                }
+            }
+            // The fresh tickets of the last calls may still be on their way.
+            tokio::time::sleep(delay + Duration::from_millis(500)).await;
+            zammad_calls.drain();
+            let mut fresh = histogram();
+            let mut updated = 0u64;
+            for (call_id, at) in &posted {
+                if let Some(update) = zammad_calls.updated.get(call_id) {
+                    fresh.record(nanos(update.duration_since(*at)))?;
+                    updated += 1;
+                }
+            }
+            let without = Spread95::of(&without);
+            let with = Spread95::of(&with);
+            let ratio = with.p95.as_secs_f64() / without.p95.as_secs_f64();
+            report.row(
+                &scenario,
+                "ringing event, hub without Zammad (baseline)",
+                without.to_string(),
+                "",
+                None,
+            );
+            report.row(
+                &scenario,
+                "ringing event, hub with Zammad",
+                format!("{with} · p95 {ratio:.2}× the baseline"),
+                "p95 ≤ 1.1× baseline",
+                Some(ratio <= 1.1),
+            );
+            report.row(
+                &scenario,
+                "fresh tickets follow on the stream",
+                if updated == 0 {
+                    format!("none of {} calls (Zammad slow)", posted.len())
+                } else {
+                    format!(
+                        "{updated} of {} calls · {}",
+                        posted.len(),
+                        Spread95::of(&fresh)
+                    )
+                },
+                "",
+                None,
+            );
+        }
+        anyhow::Ok(())
+    })?;
+    drop(fake_runtime);
+    zammad.stop()?;
+    plain.stop()
+}
+
+/// One stream client of a hub that tells when a call first arrives and when it changes.
+struct CallWatch {
+    hub: std::net::SocketAddr,
+    events: tokio::sync::mpsc::UnboundedReceiver<(String, Instant)>,
+    first: std::collections::HashSet<String>,
+    /// When each call's first change after its ringing event arrived.
+    updated: std::collections::HashMap<String, Instant>,
+    _reader: tokio::task::JoinHandle<()>,
+}
+
+impl CallWatch {
+    async fn connect(hub: &BenchHub) -> anyhow::Result<CallWatch> {
+        let mut socket = super::connect_stream(hub.running.addr, &hub.token).await?;
+        let (tx, events) = tokio::sync::mpsc::unbounded_channel();
+        let reader = tokio::spawn(async move {
+            use futures_util::StreamExt;
+            while let Some(Ok(frame)) = socket.next().await {
+                let at = Instant::now();
+                let tokio_tungstenite::tungstenite::Message::Text(text) = frame else {
+                    continue;
+                };
+                let Ok(ringside_core::stream::StreamFrame::Event(event)) =
+                    serde_json::from_str(&text)
+                else {
+                    continue;
+                };
+                if let ringside_core::stream::EventBody::Call { call } = event.body {
+                    if tx.send((call.call_id, at)).is_err() {
+                        return;
+                    }
+                }
+            }
+        });
+        Ok(CallWatch {
+            hub: hub.running.addr,
+            events,
+            first: Default::default(),
+            updated: Default::default(),
+            _reader: reader,
+        })
+    }
+
+    /// Posts a generic CTI newCall and waits for the call on the stream; the time it took.
+    async fn ring(
+        &mut self,
+        http: &reqwest::Client,
+        call_id: &str,
+        from: &str,
+    ) -> anyhow::Result<Duration> {
+        let url = format!("http://{}/api/v1/cti/{}", self.hub, super::CTI_TOKEN);
+        let fields = [
+            ("event", "newCall"),
+            ("direction", "in"),
+            ("callId", call_id),
+            ("from", from),
+            ("to", "+4930600000000"),
+        ];
+        let start = Instant::now();
+        let status = http.post(&url).form(&fields).send().await?.status();
+        ensure!(status.is_success(), "webhook {call_id} answered {status}");
+        let deadline = tokio::time::Instant::now() + RINGING_TIMEOUT;
+        loop {
+            let (id, at) = tokio::time::timeout_at(deadline, self.events.recv())
+                .await
+                .with_context(|| format!("no ringing event for {call_id}"))?
+                .context("the stream ended")?;
+            let arrived = self.note(id, at);
+            if arrived.as_deref() == Some(call_id) {
+                return Ok(at.duration_since(start));
+            }
+        }
+    }
+
+    /// Records an event; the call id when it is the call's first.
+    fn note(&mut self, call_id: String, at: Instant) -> Option<String> {
+        if self.first.insert(call_id.clone()) {
+            return Some(call_id);
+        }
+        self.updated.entry(call_id).or_insert(at);
+        None
+    }
+
+    /// Records the events that have arrived.
+    fn drain(&mut self) {
+        while let Ok((id, at)) = self.events.try_recv() {
+            self.note(id, at);
+        }
+    }
+}
+
+/// The median, the 95th percentile and the maximum: what the popup goals speak of.
+struct Spread95 {
+    p50: Duration,
+    p95: Duration,
+    max: Duration,
+}
+
+impl Spread95 {
+    fn of(histogram: &hdrhistogram::Histogram<u64>) -> Spread95 {
+        Spread95 {
+            p50: Duration::from_nanos(histogram.value_at_quantile(0.5)),
+            p95: Duration::from_nanos(histogram.value_at_quantile(0.95)),
+            max: Duration::from_nanos(histogram.max()),
+        }
+    }
+}
+
+impl std::fmt::Display for Spread95 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "p50 {} · p95 {} · max {}",
+            Short(self.p50),
+            Short(self.p95),
+            Short(self.max)
+        )
+    }
 }
