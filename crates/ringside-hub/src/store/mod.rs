@@ -9,6 +9,7 @@
 //! writer connection owned by [`crate::recorder`].
 
 pub(crate) mod agents;
+pub mod call_tickets;
 pub(crate) mod calls;
 pub mod directory;
 pub(crate) mod events;
@@ -38,6 +39,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migration_6.sql"),
     include_str!("migration_7.sql"),
     include_str!("migration_8.sql"),
+    include_str!("migration_9.sql"),
 ];
 
 const SCHEMA_VERSION: i64 = 1 + MIGRATIONS.len() as i64;
