@@ -173,3 +173,64 @@ pub(crate) fn agents(conn: &Connection, call: &Call) -> Result<Agents, StoreErro
 fn millis(at: OffsetDateTime) -> i64 {
     (at.unix_timestamp_nanos() / 1_000_000) as i64
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{outbox, Store};
+
+    #[test]
+    fn a_call_has_one_ticket_job_and_an_agents_request_makes_it_due_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_store, conn) = Store::open(dir.path()).unwrap();
+        let t0 = OffsetDateTime::UNIX_EPOCH + time::Duration::days(20_000);
+        assert_eq!(enqueue(&conn, 7, "{}", t0, 10, false).unwrap(), Queued::New);
+        assert_eq!(
+            enqueue(&conn, 7, "{\"again\":1}", t0, 10, false).unwrap(),
+            Queued::Already
+        );
+        let due = outbox::due(&conn, t0, 10).unwrap();
+        assert_eq!(due.len(), 1);
+        assert_eq!(
+            (due[0].call_id.as_str(), due[0].event.as_str()),
+            ("ticket-7", EVENT)
+        );
+        assert_eq!(due[0].body, "{}", "the first job stays");
+        assert_eq!(call_of(&due[0].call_id), Some(7));
+
+        let later = t0 + time::Duration::minutes(5);
+        outbox::retry_at(&conn, due[0].id, later, "HTTP 503", t0).unwrap();
+        assert!(outbox::due(&conn, t0, 10).unwrap().is_empty());
+        assert_eq!(
+            enqueue(&conn, 7, "{}", t0, 10, true).unwrap(),
+            Queued::Already
+        );
+        assert_eq!(
+            outbox::due(&conn, t0, 10).unwrap().len(),
+            1,
+            "asked: due now"
+        );
+        let state = job_state(&conn, 7).unwrap().unwrap();
+        assert_eq!((state.failed, state.attempts), (false, 1));
+
+        outbox::fail(&conn, &due[0], false, "HTTP 422", t0).unwrap();
+        assert!(job_state(&conn, 7).unwrap().unwrap().failed);
+        assert_eq!(
+            enqueue(&conn, 7, "{}", later, 10, false).unwrap(),
+            Queued::Already
+        );
+        assert!(
+            job_state(&conn, 7).unwrap().unwrap().failed,
+            "the log does not revive it"
+        );
+        enqueue(&conn, 7, "{}", later, 10, true).unwrap();
+        let state = job_state(&conn, 7).unwrap().unwrap();
+        assert_eq!((state.failed, state.attempts), (false, 0), "an agent does");
+
+        assert_eq!(
+            enqueue(&conn, 8, "{}", t0, 1, false).unwrap(),
+            Queued::Dropped
+        );
+        assert_eq!(job_state(&conn, 8).unwrap(), None);
+    }
+}
