@@ -193,6 +193,49 @@ async fn an_answered_call_becomes_the_answering_agents_phone_article() {
 }
 
 #[tokio::test]
+async fn without_admin_user_the_article_is_the_tokens_with_the_agents_name() {
+    let fake = zammad().await;
+    fake.data.lock().unwrap().permissions = vec!["ticket.agent"];
+    let hub = hub_logging(&fake, "all", 0).await;
+    let (status, body) = hub
+        .send(
+            "POST",
+            "/api/v1/admin/agents",
+            &hub.admin_token,
+            json!({"login": "anna@example.com", "name": "Anna Agent", "admin": false, "numbers": []}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    hub.ring_from("t1", NICOLE).await;
+    for (event, extra) in [
+        ("answer", ("user", "anna@example.com")),
+        ("hangup", ("cause", "normalClearing")),
+    ] {
+        let (status, body) = hub
+            .cti(&[
+                ("event", event),
+                ("direction", "in"),
+                ("callId", "t1"),
+                extra,
+            ])
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    with_ticket(&hub, "t1").await;
+    let tickets = fake.tickets();
+    assert_eq!(tickets.len(), 1);
+    let article = &fake.articles_of(tickets[0]["id"].as_u64().unwrap())[0];
+    assert_eq!(article["created_by_id"], 1, "the token's user");
+    assert!(
+        article["body"]
+            .as_str()
+            .unwrap()
+            .contains("Answered by: Anna Agent"),
+        "{article:?}"
+    );
+}
+
+#[tokio::test]
 async fn a_second_missed_call_within_the_window_goes_on_the_open_ticket() {
     let fake = zammad().await;
     let hub = hub_logging(&fake, "missed", 24).await;
