@@ -4,8 +4,9 @@
 //!
 //! [`commit`] is the engine (the writer thread, its bounded queue, group commit, publishing
 //! after the commit); [`presence`] says what a change does to the agents' availability;
-//! [`callers`] brings recent calls in step with the directory; this module holds the
-//! changes themselves.
+//! [`callers`] brings recent calls in step with the directory; [`call_tickets`] queues a
+//! call's Zammad ticket and writes the ticket onto the call; this module holds the changes
+//! themselves.
 
 pub mod call_tickets;
 pub mod callers;

@@ -1,5 +1,6 @@
 //! The hub's durable state in one SQLite file (WAL mode, `synchronous = FULL`): the journal,
-//! the event log, agents, the caller directory and the outbox of events for Zammad.
+//! the event log, agents, the caller directory and the outbox of events (and call ticket
+//! jobs) for Zammad.
 //!
 //! The store speaks to SQLite synchronously, through `rusqlite`: one operation is a handful of
 //! statements of a few microseconds each. Async code reads through [`Store::read`], which runs
