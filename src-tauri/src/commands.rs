@@ -9,7 +9,7 @@ use ringside_client::rest::{
 use ringside_client::session::{AppStatus, HubMode, PopupView};
 use ringside_core::agent::Presence;
 use ringside_core::api::WebhookUrl;
-use ringside_core::call::Call;
+use ringside_core::call::{Call, CallTicket};
 use ringside_core::number;
 use serde::Serialize;
 use tauri::{AppHandle, Manager, State};
@@ -140,6 +140,12 @@ pub async fn journal(
 #[tauri::command]
 pub async fn set_done(desktop: State<'_, Desktop>, id: i64, done: bool) -> Result<Call, UiError> {
     Ok(desktop.session.client()?.set_done(id, done).await?)
+}
+
+/// Logs a call as a help-desk ticket now (or gets the one it has), for the app to open.
+#[tauri::command]
+pub async fn create_ticket(desktop: State<'_, Desktop>, id: i64) -> Result<CallTicket, UiError> {
+    Ok(desktop.session.client()?.create_ticket(id).await?)
 }
 
 /// Marks several entries done; returns how many changed.

@@ -62,6 +62,7 @@ pub fn run() {
             commands::journal,
             commands::set_done,
             commands::mark_all_done,
+            commands::create_ticket,
             commands::team,
             commands::set_dnd,
             commands::dial,

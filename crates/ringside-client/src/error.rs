@@ -40,6 +40,16 @@ pub enum ClientError {
         /// The hub's message.
         message: String,
     },
+    /// The help desk could not make a call's ticket, with the hub's code for why
+    /// ([`TICKET_CODES`]: not configured, unknown caller, help desk unreachable, refused or
+    /// slow), so that the UI can say what to do.
+    #[error("{message}")]
+    Ticket {
+        /// One of [`TICKET_CODES`].
+        code: &'static str,
+        /// The hub's message.
+        message: String,
+    },
     /// The hub answered with a status this client does not expect (e.g. a proxy's 302 or 429).
     #[error("{message} (HTTP {status})")]
     UnexpectedStatus {
@@ -99,6 +109,7 @@ impl ClientError {
             ClientError::NotFound { .. } => "not_found",
             ClientError::BadRequest { .. } => "bad_request",
             ClientError::Internal { .. } => "internal",
+            ClientError::Ticket { code, .. } => code,
             ClientError::UnexpectedStatus { .. } => "unexpected_status",
             ClientError::Unreachable { .. } => "hub_unreachable",
             ClientError::Timeout(_) => "timeout",
@@ -127,6 +138,12 @@ impl ClientError {
     pub(crate) fn from_status(status: u16, body: &[u8]) -> Self {
         let message =
             hub_message(body).unwrap_or_else(|| format!("the hub answered HTTP {status}"));
+        let hub_code = serde_json::from_slice::<ErrorBody>(body)
+            .ok()
+            .and_then(|body| TICKET_CODES.iter().find(|code| **code == body.code));
+        if let Some(code) = hub_code {
+            return ClientError::Ticket { code, message };
+        }
         match status {
             401 => ClientError::Unauthorized { message },
             403 => ClientError::Forbidden { message },
@@ -137,6 +154,16 @@ impl ClientError {
         }
     }
 }
+
+/// The hub's codes for why a call's ticket could not be made
+/// (`POST /api/v1/calls/{id}/ticket`), passed on to the UI as they are.
+pub const TICKET_CODES: [&str; 5] = [
+    "not_configured",
+    "unknown_caller",
+    "zammad_unreachable",
+    "zammad_refused",
+    "zammad_slow",
+];
 
 fn hub_message(body: &[u8]) -> Option<String> {
     serde_json::from_slice::<ErrorBody>(body)
@@ -189,6 +216,17 @@ mod tests {
                 "{status}"
             );
         }
+
+        let body = br#"{"error":"the caller is no Zammad customer","code":"unknown_caller"}"#;
+        let error = ClientError::from_status(409, body);
+        assert_eq!(error.code(), "unknown_caller");
+        assert_eq!(error.to_string(), "the caller is no Zammad customer");
+        assert!(!error.is_terminal());
+        let body = br#"{"error":"Zammad down","code":"zammad_unreachable"}"#;
+        assert_eq!(
+            ClientError::from_status(502, body).code(),
+            "zammad_unreachable"
+        );
     }
 
     #[derive(Debug, thiserror::Error)]

@@ -180,6 +180,27 @@ async fn mark_done_posts_many() {
 }
 
 #[tokio::test]
+async fn create_ticket_posts_for_the_call_and_reads_the_ticket() {
+    let ticket =
+        json!({"id": 12, "number": "53012", "url": "https://desk.example/#ticket/zoom/12"});
+    let (client, server) = hub_answering(200, ticket.to_string()).await;
+    let made = client.create_ticket(7).await.unwrap();
+    assert_eq!((made.id, made.number.as_str()), (12, "53012"));
+    assert_eq!(made.url, "https://desk.example/#ticket/zoom/12");
+    assert_eq!(server.await.unwrap().line, "POST /api/v1/calls/7/ticket");
+
+    let refusal = json!({"error": "the caller is no Zammad customer the hub knows",
+        "code": "unknown_caller"});
+    let (client, _server) = hub_answering(409, refusal.to_string()).await;
+    let error = client.create_ticket(8).await.unwrap_err();
+    assert_eq!(error.code(), "unknown_caller");
+    assert_eq!(
+        error.to_string(),
+        "the caller is no Zammad customer the hub knows"
+    );
+}
+
+#[tokio::test]
 async fn lookup_caller_encodes_the_number() {
     let body = json!({"number": "+4930123", "match": null}).to_string();
     let (client, server) = hub_answering(200, body).await;

@@ -367,7 +367,8 @@ pub struct HelpdeskStatus {
 /// behind, and why it last failed, so the admin sees an outage or a refused token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RelayBacklog {
-    /// Whether the relay is switched on (`[zammad] relay`).
+    /// Whether the relay is switched on (`[zammad] relay`, or calls can be logged as
+    /// tickets: their jobs share the outbox).
     pub enabled: bool,
     /// Events waiting to be delivered (or retried).
     pub pending: u64,
@@ -386,9 +387,10 @@ pub struct RelayBacklog {
 /// One event the relay gave up on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RelayFailure {
-    /// The call id Zammad knows the call by (the provider's name, `-`, its call id).
+    /// The call id Zammad knows the call by (the provider's name, `-`, its call id), or
+    /// `ticket-{journal entry id}` for a call's ticket.
     pub call_id: String,
-    /// `newCall`, `answer` or `hangup`.
+    /// `newCall`, `answer` or `hangup`, or `ticket`.
     pub event: String,
     /// Why, in Zammad's words where it gave some.
     pub error: String,

@@ -227,6 +227,9 @@ pub struct Call {
     pub offered_to: Option<Vec<String>>,
     /// Who the other party is, as found in the directory.
     pub caller: Option<CallerMatch>,
+    /// The help-desk ticket the call was logged in, once the help desk has it.
+    #[serde(default)]
+    pub ticket: Option<CallTicket>,
     /// When the entry was created.
     #[cfg_attr(feature = "ts", ts(type = "string"))]
     #[serde(with = "time::serde::rfc3339")]
@@ -235,6 +238,19 @@ pub struct Call {
     #[cfg_attr(feature = "ts", ts(type = "string"))]
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
+}
+
+/// The help-desk ticket a call was logged in (a new ticket, or an open one the call was
+/// added to as an article), so that the journal and the popup link to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct CallTicket {
+    /// The help desk's ticket id (the one in its links).
+    pub id: u64,
+    /// The ticket number people read and say.
+    pub number: String,
+    /// The ticket's page in the help desk.
+    pub url: String,
 }
 
 impl Call {

@@ -206,6 +206,7 @@ fn new_call(
         answered_by: None,
         offered_to: facts.offered_to.clone(),
         caller: facts.caller.clone().map(CallerMatch::capped),
+        ticket: None,
         created_at: now,
         updated_at: now,
     })

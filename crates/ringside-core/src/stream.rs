@@ -457,6 +457,7 @@ mod tests {
             answered_by: None,
             offered_to: None,
             caller: None,
+            ticket: None,
             created_at: at,
             updated_at: at,
         }

@@ -48,6 +48,11 @@ impl ApiError {
         Self::new(StatusCode::TOO_MANY_REQUESTS, "too_many", message)
     }
 
+    /// Another refusal with its own stable `code`.
+    pub fn coded(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(status, code, message)
+    }
+
     /// 500 `internal`; the cause is logged, not shown.
     pub fn internal(cause: &dyn std::fmt::Display) -> Self {
         let cause = crate::redact::tokens(&cause.to_string()).into_owned();

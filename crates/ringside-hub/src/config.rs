@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use ringside_core::number::{self, DefaultCountry};
 use ringside_core::routing::{BlockRule, NotifyRule, Route};
+use ringside_providers::zammad::call_log::LogCalls;
 use serde::Deserialize;
 use thiserror::Error;
 
@@ -148,12 +149,26 @@ pub struct ZammadSettings {
     /// hub kept from earlier calls. The webhook never waits for it.
     #[serde(default = "default_ticket_timeout_ms")]
     pub ticket_timeout_ms: u64,
+    /// Which ended calls of known Zammad customers become tickets: `off`, `missed` or
+    /// `all` (missed and answered).
+    #[serde(default)]
+    pub log_calls: LogCalls,
+    /// Hours within which another call of the customer from the same number goes on their
+    /// open call ticket as an article instead of a new ticket; 0: always a new ticket.
+    #[serde(default = "default_ticket_window_hours")]
+    pub ticket_window_hours: u64,
 }
 
 impl ZammadSettings {
     /// Whether the hub syncs callers from Zammad: a URL and an API token.
     pub fn enabled(&self) -> bool {
         !self.url.trim().is_empty() && !self.token.trim().is_empty()
+    }
+
+    /// Whether calls can be logged as tickets (automatically or at an agent's click): a
+    /// URL, an API token and a ticket group.
+    pub fn tickets_possible(&self) -> bool {
+        self.enabled() && !self.ticket_group.trim().is_empty()
     }
 
     /// The URL call events are posted to, with the token in its path (never log it).
@@ -192,6 +207,37 @@ impl ZammadSettings {
                 });
             }
         }
+        if self.ticket_window_hours > 720 {
+            return Err(ConfigError::Invalid {
+                key: "zammad.ticket_window_hours",
+                message: format!(
+                    "must be between 0 and 720 (30 days), not {}",
+                    self.ticket_window_hours
+                ),
+            });
+        }
+        if self.log_calls != LogCalls::Off {
+            for (key, value, what) in [
+                ("zammad.url", &self.url, "Zammad's address"),
+                (
+                    "zammad.token",
+                    &self.token,
+                    "an API access token with ticket.agent",
+                ),
+                (
+                    "zammad.ticket_group",
+                    &self.ticket_group,
+                    "the group call tickets go to",
+                ),
+            ] {
+                if value.trim().is_empty() {
+                    return Err(ConfigError::Invalid {
+                        key,
+                        message: format!("is needed by zammad.log_calls: {what}"),
+                    });
+                }
+            }
+        }
         if self.relay {
             if !has_url {
                 return Err(ConfigError::Invalid {
@@ -226,6 +272,8 @@ impl Default for ZammadSettings {
             relay: false,
             relay_outbox_max: default_relay_outbox_max(),
             ticket_timeout_ms: default_ticket_timeout_ms(),
+            log_calls: LogCalls::Off,
+            ticket_window_hours: default_ticket_window_hours(),
         }
     }
 }
@@ -248,6 +296,8 @@ impl std::fmt::Debug for ZammadSettings {
             .field("relay", &self.relay)
             .field("relay_outbox_max", &self.relay_outbox_max)
             .field("ticket_timeout_ms", &self.ticket_timeout_ms)
+            .field("log_calls", &self.log_calls)
+            .field("ticket_window_hours", &self.ticket_window_hours)
             .finish()
     }
 }
@@ -266,6 +316,9 @@ fn default_relay_outbox_max() -> u64 {
 }
 fn default_ticket_timeout_ms() -> u64 {
     2_000
+}
+fn default_ticket_window_hours() -> u64 {
+    24
 }
 
 /// Whether `url` may carry the Zammad tokens (the API token in a header, the CTI token in
@@ -894,6 +947,11 @@ const ENV_KEYS: &[(&str, &[&str])] = &[
         "RINGSIDE_ZAMMAD_TICKET_TIMEOUT_MS",
         &["zammad", "ticket_timeout_ms"],
     ),
+    ("RINGSIDE_ZAMMAD_LOG_CALLS", &["zammad", "log_calls"]),
+    (
+        "RINGSIDE_ZAMMAD_TICKET_WINDOW_HOURS",
+        &["zammad", "ticket_window_hours"],
+    ),
 ];
 
 /// The keys an environment variable sets to a whole number.
@@ -912,6 +970,7 @@ const NUMBER_KEYS: &[&str] = &[
     "maybe_ticket_days",
     "relay_outbox_max",
     "ticket_timeout_ms",
+    "ticket_window_hours",
 ];
 
 fn apply_env(
@@ -1063,7 +1122,8 @@ url = ""
 # Settings > System > API) with the ticket.agent or admin.user permission.
 # RINGSIDE_ZAMMAD_TOKEN keeps it out of this file.
 token = ""
-# The group that call tickets go to.
+# The group that call tickets go to; with url and token, agents can create a call's ticket
+# with one click.
 ticket_group = ""
 # Seconds between full passes over users and organizations, 60 to 604800. Without
 # Elasticsearch these are the only sync; with it they notice deletions and merges.
@@ -1088,6 +1148,13 @@ relay_outbox_max = 100000
 # popup updates in place; this bounds one fetch, retries included, in milliseconds (100 to
 # 30000). Beyond it Zammad counts as slow and the popup keeps the tickets of earlier calls.
 ticket_timeout_ms = 2000
+# Log calls of known Zammad customers as tickets in ticket_group (needs url, token and
+# ticket_group): "off", "missed" (a missed call becomes a phone ticket) or "all" (an
+# answered call too, as the answering agent's phone article). Exactly once per call.
+log_calls = "off"
+# Hours (0 to 720) within which another call from the same customer and number goes on
+# their open call ticket as an article instead of a new ticket; 0: always a new ticket.
+ticket_window_hours = 24
 "#
     )
 }
@@ -1113,6 +1180,43 @@ mod tests {
         assert!(config.generic.enabled);
         assert_eq!(config.generic.token, "0123456789abcdef0123");
         assert_eq!(settings.country.iso(), "DE");
+    }
+
+    #[test]
+    fn logging_calls_as_tickets_needs_url_token_and_group_and_a_bounded_window() {
+        let with = |zammad: &str, env: &[(&str, &str)]| {
+            load(&format!("[zammad]\n{zammad}"), env).map(|s| s.config.zammad)
+        };
+        let full = "url = \"https://desk.example.com\"\ntoken = \"t\"\nticket_group = \"Users\"\n";
+        let on = with(&format!("{full}log_calls = \"missed\""), &[]).unwrap();
+        assert_eq!(on.log_calls, LogCalls::Missed);
+        assert_eq!(on.ticket_window_hours, 24, "the default window");
+        assert!(on.tickets_possible());
+        let off = with(full, &[]).unwrap();
+        assert_eq!(off.log_calls, LogCalls::Off, "off by default");
+        assert!(off.tickets_possible(), "one click still works");
+        let refused = |zammad: &str| with(zammad, &[]).unwrap_err().to_string();
+        assert!(refused(&format!("{full}log_calls = \"sometimes\"")).contains("sometimes"));
+        assert!(
+            refused("url = \"https://desk.example.com\"\ntoken = \"t\"\nlog_calls = \"all\"")
+                .contains("zammad.ticket_group")
+        );
+        assert!(refused("ticket_group = \"Users\"\nlog_calls = \"all\"").contains("zammad.url"));
+        assert!(
+            refused(&format!("{full}ticket_window_hours = 721")).contains("ticket_window_hours")
+        );
+        let from_env = with(
+            full,
+            &[
+                ("RINGSIDE_ZAMMAD_LOG_CALLS", "all"),
+                ("RINGSIDE_ZAMMAD_TICKET_WINDOW_HOURS", "0"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            (from_env.log_calls, from_env.ticket_window_hours),
+            (LogCalls::All, 0)
+        );
     }
 
     #[test]

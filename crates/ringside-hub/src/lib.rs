@@ -182,11 +182,22 @@ pub async fn start_with_clock(
     let mut recorder =
         Recorder::with_queue(store.clone(), writer, limits.write_queue, clock.clone());
     let zammad_config = &settings.config.zammad;
-    if zammad_config.relay {
+    let tickets = zammad_config
+        .tickets_possible()
+        .then(|| recorder::call_tickets::CallTicketing {
+            log: zammad_config.log_calls,
+            group: zammad_config.ticket_group.clone(),
+            window_hours: zammad_config.ticket_window_hours,
+        });
+    let relaying = zammad_config.relay || tickets.is_some();
+    if relaying {
         recorder = recorder.relaying_to(RelayOutbox {
+            cti: zammad_config.relay,
+            tickets,
             country: settings.country.clone(),
             cap: zammad_config.relay_outbox_max,
             wake: Arc::default(),
+            outcomes: Arc::default(),
         });
     }
     let zammad_health = zammad_config
@@ -232,12 +243,7 @@ pub async fn start_with_clock(
     let app = routes::router(hub.clone());
     let server = tokio::spawn(async move { server::serve(listener, app, &limits, stopped).await });
     let janitor = tokio::spawn(janitor::run(hub.clone()));
-    let relay = hub
-        .settings
-        .config
-        .zammad
-        .relay
-        .then(|| tokio::spawn(zammad_relay::run(hub.clone())));
+    let relay = relaying.then(|| tokio::spawn(zammad_relay::run(hub.clone())));
     Ok(RunningHub {
         addr,
         hub,

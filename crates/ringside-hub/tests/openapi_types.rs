@@ -16,7 +16,7 @@ use ringside_core::api::{
     HelpdeskStatus, JournalQuery, NewAgent, PlacedCall, RelayBacklog, RelayFailure, Updated,
     ZammadSyncMode, ZammadSyncState,
 };
-use ringside_core::call::Provider;
+use ringside_core::call::{CallTicket, Provider};
 use ringside_core::caller::CallerMatch;
 use ringside_core::listing::JournalFilter;
 use serde::de::DeserializeOwned;
@@ -433,6 +433,16 @@ fn the_agent_api_types_are_the_description_of_the_agent_api() {
         "POST /journal/done answer",
         &body(&root, "/api/v1/journal/done", "post", Some("200")),
         &[Updated { updated: 2 }],
+    );
+    check_answer(
+        &root,
+        "POST /calls/{id}/ticket answer",
+        &body(&root, "/api/v1/calls/{id}/ticket", "post", Some("200")),
+        &[CallTicket {
+            id: 12,
+            number: "53012".into(),
+            url: "https://zammad.example.com/#ticket/zoom/12".into(),
+        }],
     );
     check_answer(
         &root,

@@ -4,7 +4,7 @@ import { tick } from 'svelte';
 import * as ipc from '../lib/ipc';
 import Journal from './Journal.svelte';
 import { fakeEvents } from '../test/events';
-import { makeCall, makeMissedCall } from '../test/fixtures';
+import { makeCall, makeContact, makeMissedCall } from '../test/fixtures';
 import type { Call, JournalPage } from '../lib/types';
 
 vi.mock('../lib/ipc');
@@ -305,5 +305,47 @@ describe('Journal', () => {
     await fireEvent.click(within(error).getByRole('button'));
     await waitFor(() => expect(rows()).toHaveLength(1));
     expect(screen.queryByTestId('journal-error')).toBeNull();
+  });
+});
+
+describe('call tickets', () => {
+  const customer = (id: number) =>
+    makeMissedCall({
+      id,
+      from_comment: '<b>Nicole</b>',
+      caller: { number: '+4930123456', level: 'known', contacts: [makeContact({ name: '<b>Nicole</b>' })] },
+    });
+
+  it('creates a help-desk customer\'s ticket with one click, then links to it', async () => {
+    const ticket = { id: 12, number: '53012', url: 'https://support.example.com/#ticket/zoom/12' };
+    vi.mocked(ipc.createTicket).mockResolvedValue(ticket);
+    vi.mocked(ipc.openLink).mockResolvedValue(null);
+    await renderJournal([customer(4), makeMissedCall({ id: 3 })]);
+
+    expect(within(row(3)).queryByTestId('create-ticket')).toBeNull();
+    await fireEvent.click(within(row(4)).getByTestId('create-ticket'));
+    await waitFor(() => expect(within(row(4)).getByTestId('journal-ticket').textContent).toBe('#53012'));
+    expect(ipc.createTicket).toHaveBeenCalledWith(4);
+    expect(ipc.openLink).toHaveBeenCalledWith(ticket.url);
+    expect(within(row(4)).queryByTestId('create-ticket')).toBeNull();
+    expect(within(row(4)).getByTestId('journal-party').textContent?.trim()).toBe('<b>Nicole</b>');
+  });
+
+  it('says why a ticket could not be made', async () => {
+    vi.mocked(ipc.createTicket).mockRejectedValue({ code: 'unexpected_status', message: 'the caller is no Zammad customer' });
+    const onerror = vi.fn();
+    await renderJournal([customer(5)], { onerror });
+    await fireEvent.click(within(row(5)).getByTestId('create-ticket'));
+    await waitFor(() => expect(onerror).toHaveBeenCalled());
+    expect(String(onerror.mock.calls[0][0])).toContain('no Zammad customer');
+    expect(within(row(5)).getByTestId('create-ticket')).not.toBeNull();
+  });
+
+  it('links to the ticket a call has', async () => {
+    vi.mocked(ipc.openLink).mockResolvedValue(null);
+    const logged = { ...customer(6), ticket: { id: 3, number: '53003', url: 'https://support.example.com/#ticket/zoom/3' } };
+    await renderJournal([logged]);
+    await fireEvent.click(within(row(6)).getByTestId('journal-ticket'));
+    expect(ipc.openLink).toHaveBeenCalledWith('https://support.example.com/#ticket/zoom/3');
   });
 });

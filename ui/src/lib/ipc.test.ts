@@ -23,6 +23,7 @@ describe('commands', () => {
     ['journal', () => ipc.journal('all'), { filter: 'all', before: null }],
     ['set_done', () => ipc.setDone(4, true), { id: 4, done: true }],
     ['mark_all_done', () => ipc.markAllDone([1, 2]), { ids: [1, 2] }],
+    ['create_ticket', () => ipc.createTicket(9), { id: 9 }],
     ['team', () => ipc.team(), undefined],
     ['set_dnd', () => ipc.setDnd(false), { dnd: false }],
     ['dial', () => ipc.dial('+4930123'), { number: '+4930123' }],

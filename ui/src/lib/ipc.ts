@@ -6,6 +6,7 @@ import { toUiError } from './errors';
 import type {
   AppStatus,
   Call,
+  CallTicket,
   ContactHit,
   DialPrompt,
   DialResult,
@@ -54,6 +55,9 @@ export const journal = (filter: JournalFilter, before: number | null = null): Pr
 export const setDone = (id: number, done: boolean): Promise<Call> => command('set_done', { id, done });
 
 export const markAllDone = (ids: number[]): Promise<number> => command('mark_all_done', { ids });
+
+/** Logs journal entry `id` as a help-desk ticket now (or gets the one it has). */
+export const createTicket = (id: number): Promise<CallTicket> => command('create_ticket', { id });
 
 export const team = (): Promise<Presence[]> => command('team');
 

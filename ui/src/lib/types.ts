@@ -8,6 +8,7 @@ export type { MatchLevel } from '../bindings/MatchLevel';
 export type { Role } from '../bindings/Role';
 export type { JournalFilter } from '../bindings/JournalFilter';
 export type { Call } from '../bindings/Call';
+export type { CallTicket } from '../bindings/CallTicket';
 export type { CallerMatch } from '../bindings/CallerMatch';
 export type { ContactCard } from '../bindings/ContactCard';
 export type { TicketSummary } from '../bindings/TicketSummary';

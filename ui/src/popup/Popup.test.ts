@@ -303,3 +303,38 @@ describe('Popup', () => {
     expect(unfocused()).toBe(true);
   });
 });
+
+describe('the call ticket', () => {
+  it('creates the ticket with one click and opens it', async () => {
+    const ticket = { id: 12, number: '53012', url: 'https://support.example.com/#ticket/zoom/12' };
+    vi.mocked(ipc.createTicket).mockResolvedValue(ticket);
+    const view = known();
+    await showing(view);
+    await fireEvent.click(screen.getByTestId('popup-create-ticket'));
+    await waitFor(() => expect(screen.getByTestId('popup-call-ticket').textContent).toBe('Ticket #53012'));
+    expect(ipc.createTicket).toHaveBeenCalledWith(view.call.id);
+    expect(ipc.openLink).toHaveBeenCalledWith(ticket.url);
+    expect(screen.queryByTestId('popup-create-ticket')).toBeNull();
+  });
+
+  it('shows the ticket a call has as a link, and offers none for an unknown caller', async () => {
+    const view = known();
+    await showing({
+      ...view,
+      call: { ...view.call, ticket: { id: 3, number: '53003', url: 'https://support.example.com/#ticket/zoom/3' } },
+    });
+    await fireEvent.click(screen.getByTestId('popup-call-ticket'));
+    expect(ipc.openLink).toHaveBeenCalledWith('https://support.example.com/#ticket/zoom/3');
+    events.emit('popup', makePopupView({ caller: null }));
+    await tick();
+    expect(screen.queryByTestId('popup-create-ticket')).toBeNull();
+    expect(screen.queryByTestId('popup-call-ticket')).toBeNull();
+  });
+
+  it('says why a ticket could not be made', async () => {
+    vi.mocked(ipc.createTicket).mockRejectedValue({ code: 'internal', message: 'Zammad did not take the ticket now' });
+    await showing(known());
+    await fireEvent.click(screen.getByTestId('popup-create-ticket'));
+    await waitFor(() => expect(screen.getByTestId('popup-message').textContent).toContain('Zammad did not take'));
+  });
+});

@@ -28,6 +28,7 @@ export function makeCall(overrides: Partial<Call> = {}): Call {
     answered_by: 'anna',
     offered_to: ['anna'],
     caller: null,
+    ticket: null,
     created_at: '2024-05-06T09:00:00Z',
     updated_at: '2024-05-06T09:01:17Z',
     ...overrides,

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use reqwest::{Method, RequestBuilder};
 use ringside_core::agent::Presence;
-use ringside_core::call::Call;
+use ringside_core::call::{Call, CallTicket};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use url::Url;
@@ -20,6 +20,9 @@ pub use ringside_core::listing::{JournalFilter, JournalPage};
 /// A request timeout short enough for a UI action, long enough for a slow help-desk lookup
 /// behind the hub.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long creating a call's ticket may take: the hub waits up to 45 s for the help desk.
+pub const TICKET_REQUEST_TIMEOUT: Duration = Duration::from_secs(50);
 
 /// The agent API of one hub, as one agent. Cheap to clone: clones share the connection pool.
 #[derive(Debug, Clone)]
@@ -91,6 +94,17 @@ impl HubClient {
             )
             .await?;
         Ok(updated.updated)
+    }
+
+    /// Logs journal entry `id` as a help-desk ticket now, or gets the ticket it has
+    /// (`POST /api/v1/calls/{id}/ticket`), so that the app can open it.
+    pub async fn create_ticket(&self, id: i64) -> Result<CallTicket, ClientError> {
+        let id = id.to_string();
+        self.fetch(
+            self.request(Method::POST, &["calls", &id, "ticket"])
+                .timeout(TICKET_REQUEST_TIMEOUT),
+        )
+        .await
     }
 
     /// Who is behind a number, for a popup or the dial field (`GET /api/v1/callers/{number}`).

@@ -40,6 +40,7 @@ fn ringing(id: i64) -> Call {
         answered_by: None,
         offered_to: None,
         caller: None,
+        ticket: None,
         created_at: T0,
         updated_at: T0,
     }

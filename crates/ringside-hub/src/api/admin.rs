@@ -144,12 +144,14 @@ pub async fn webhook_log(
     Json(hub.webhook_log.recent())
 }
 
-/// `GET /api/v1/admin/zammad/relay`: how far the relay to Zammad's caller log is behind.
+/// `GET /api/v1/admin/zammad/relay`: how far the relay to Zammad's caller log (and the
+/// calls logged as tickets) is behind.
 pub async fn zammad_relay(
     State(hub): State<Arc<Hub>>,
     Admin(_): Admin,
 ) -> Result<Json<RelayBacklog>, ApiError> {
-    let enabled = hub.settings.config.zammad.relay;
+    let zammad = &hub.settings.config.zammad;
+    let enabled = zammad.relay || zammad.tickets_possible();
     Ok(Json(
         hub.store.relay_backlog(enabled, hub.clock.now()).await?,
     ))
@@ -163,6 +165,7 @@ pub async fn retry_zammad_relay(
 ) -> Result<Json<RelayBacklog>, ApiError> {
     let now = hub.clock.now();
     hub.recorder.relay_retry_failed(now).await?;
-    let enabled = hub.settings.config.zammad.relay;
+    let zammad = &hub.settings.config.zammad;
+    let enabled = zammad.relay || zammad.tickets_possible();
     Ok(Json(hub.store.relay_backlog(enabled, now).await?))
 }

@@ -3,6 +3,7 @@
 //! them on their paths.
 
 pub(crate) mod admin;
+pub(crate) mod call_ticket;
 pub(crate) mod helpdesk;
 pub(crate) mod journal;
 pub(crate) mod team;

@@ -163,6 +163,7 @@ mod tests {
             answered_by: None,
             offered_to: None,
             caller,
+            ticket: None,
             created_at: OffsetDateTime::UNIX_EPOCH,
             updated_at: OffsetDateTime::UNIX_EPOCH,
         }

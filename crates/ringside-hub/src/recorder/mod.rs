@@ -5,8 +5,10 @@
 //! [`commit`] is the engine (the writer thread, its bounded queue, group commit, publishing
 //! after the commit); [`presence`] says what a change does to the agents' availability;
 //! [`callers`] brings recent calls in step with the directory; [`tickets`] gives a ringing
-//! call the tickets fetched from the help desk; this module holds the changes themselves.
+//! call the tickets fetched from the help desk; [`call_tickets`] queues a call's Zammad
+//! ticket and writes the ticket onto the call; this module holds the changes themselves.
 
+pub mod call_tickets;
 pub mod callers;
 mod commit;
 mod presence;
@@ -25,6 +27,7 @@ use thiserror::Error;
 use time::OffsetDateTime;
 use tokio::sync::{broadcast, oneshot};
 
+use self::call_tickets::{CallTicketing, TicketRequest};
 use self::commit::{Change, Writer};
 pub use self::commit::{EventSink, Published};
 pub use self::presence::LiveStream;
@@ -81,17 +84,25 @@ pub struct Recorder {
     relay: Option<Arc<RelayOutbox>>,
 }
 
-/// What the writer needs to queue a call's change for Zammad's caller log in the change's
-/// own transaction: nothing is forwarded that was not recorded, nothing recorded is lost.
+/// What the writer needs to queue a call's change for Zammad's caller log (and the call's
+/// ticket, when calls are logged as tickets) in the change's own transaction: nothing is
+/// forwarded that was not recorded, nothing recorded is lost.
 #[derive(Debug, Clone)]
 pub struct RelayOutbox {
+    /// Whether call changes go to Zammad's caller log (`[zammad] relay`).
+    pub cti: bool,
+    /// How calls are logged as tickets; `None`: not at all (not configured).
+    pub tickets: Option<CallTicketing>,
     /// The country that national numbers are read in.
     pub country: DefaultCountry,
     /// The most items the outbox holds; beyond, new ones are dropped and logged.
     pub cap: u64,
     /// Wakes the relay when items become due without a published event (failed items
-    /// made pending again).
+    /// made pending again, a ticket an agent asked for).
     pub wake: Arc<tokio::sync::Notify>,
+    /// Told whenever the relay has recorded what became of an item, for an agent waiting
+    /// on a ticket.
+    pub outcomes: Arc<tokio::sync::Notify>,
 }
 
 impl RelayOutbox {
@@ -103,6 +114,12 @@ impl RelayOutbox {
         call: &Call,
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
+        if let Some(tickets) = &self.tickets {
+            tickets.on_change(conn, before, call, self.cap, now)?;
+        }
+        if !self.cti {
+            return Ok(());
+        }
         let events = zammad_relay::events(before, call, &self.country);
         let dropped = store::outbox::enqueue(conn, &events, now, self.cap)?;
         if dropped > 0 {
@@ -411,6 +428,79 @@ impl Recorder {
     /// recorder does not relay.
     pub fn relay_wake(&self) -> Option<Arc<tokio::sync::Notify>> {
         self.relay.as_ref().map(|relay| relay.wake.clone())
+    }
+
+    /// An agent asks for call `id`'s ticket: queues its job (unless it has a ticket or a
+    /// job) and wakes the relay. `None` when calls cannot be logged as tickets here.
+    pub async fn request_ticket(
+        &self,
+        id: i64,
+        now: OffsetDateTime,
+    ) -> Result<Option<TicketRequest>, RecordError> {
+        let Some(relay) = self.relay.clone() else {
+            return Ok(None);
+        };
+        let Some(tickets) = relay.tickets.clone() else {
+            return Ok(None);
+        };
+        let cap = relay.cap;
+        let request = self
+            .write(move |conn, _| Ok(tickets.request(conn, id, cap, now)?))
+            .await?;
+        relay.wake.notify_one();
+        Ok(Some(request))
+    }
+
+    /// Zammad has call ticket job `item` (outbox key `key`) in `ticket`: the item leaves
+    /// the outbox and the call shows the ticket (a call update on the stream).
+    pub async fn ticket_logged(
+        &self,
+        item: i64,
+        key: &str,
+        ticket: ringside_core::call::CallTicket,
+        now: OffsetDateTime,
+    ) -> Result<(), RecordError> {
+        let call = store::call_tickets::call_of(key);
+        self.write(move |conn, sink| {
+            store::outbox::delivered(conn, item)?;
+            if let Some(call) = call {
+                if let Some(call) = call_tickets::record(conn, call, ticket, now)? {
+                    sink.append(
+                        conn,
+                        now,
+                        EventBody::Call {
+                            call: Box::new(call),
+                        },
+                    )?;
+                }
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// Tells those waiting on the relay that it recorded an outcome.
+    pub fn relay_outcome_recorded(&self) {
+        if let Some(relay) = &self.relay {
+            relay.outcomes.notify_waiters();
+        }
+    }
+
+    /// What is told when the relay recorded an outcome; `None` when the recorder does not
+    /// relay.
+    pub fn relay_outcomes(&self) -> Option<Arc<tokio::sync::Notify>> {
+        self.relay.as_ref().map(|relay| relay.outcomes.clone())
+    }
+
+    /// Where call `id`'s ticket job stands; `None` when it has none.
+    pub async fn ticket_job(
+        &self,
+        id: i64,
+    ) -> Result<Option<store::call_tickets::JobState>, RecordError> {
+        Ok(self
+            .store
+            .read(move |conn| store::call_tickets::job_state(conn, id))
+            .await?)
     }
 
     /// Deletes failed outbox items queued before `cutoff`.

@@ -127,6 +127,7 @@ mod tests {
                 level: MatchLevel::Known,
                 contacts,
             }),
+            ticket: None,
             created_at: at,
             updated_at: at,
         }

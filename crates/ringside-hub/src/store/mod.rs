@@ -1,5 +1,6 @@
 //! The hub's durable state in one SQLite file (WAL mode, `synchronous = FULL`): the journal,
-//! the event log, agents, the caller directory and the outbox of events for Zammad.
+//! the event log, agents, the caller directory and the outbox of events (and call ticket
+//! jobs) for Zammad.
 //!
 //! The store speaks to SQLite synchronously, through `rusqlite`: one operation is a handful of
 //! statements of a few microseconds each. Async code reads through [`Store::read`], which runs
@@ -9,6 +10,7 @@
 //! writer connection owned by [`crate::recorder`].
 
 pub(crate) mod agents;
+pub mod call_tickets;
 pub(crate) mod calls;
 pub mod directory;
 pub(crate) mod events;
@@ -39,6 +41,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migration_7.sql"),
     include_str!("migration_8.sql"),
     include_str!("migration_9.sql"),
+    include_str!("migration_10.sql"),
 ];
 
 const SCHEMA_VERSION: i64 = 1 + MIGRATIONS.len() as i64;

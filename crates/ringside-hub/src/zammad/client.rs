@@ -26,6 +26,9 @@ pub struct Permission(pub &'static str);
 /// Listing and searching users and organizations (`app/models/user/search.rb`).
 pub const USER_READ: Permission = Permission("ticket.agent or admin.user");
 
+/// Creating tickets and articles and reading a customer's tickets.
+pub const TICKET_WRITE: Permission = Permission("ticket.agent");
+
 /// How often a request is tried and how long to wait between tries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Retry {
@@ -219,9 +222,41 @@ impl ZammadClient {
         self.get(path, &query, needs).await
     }
 
+    /// `POST api/v1/{path}` with `body` as JSON, on behalf of Zammad user `from` when
+    /// given (the `From:` header, which needs `admin.user`): the body of a 2xx answer.
+    /// Tried once: a post is not repeated blindly (its caller finds out first whether
+    /// Zammad has it).
+    pub async fn post(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+        from: Option<u64>,
+        needs: Permission,
+    ) -> Result<Vec<u8>, ZammadError> {
+        let what = format!("POST /api/v1/{path}");
+        let url = self
+            .base
+            .join(&format!("api/v1/{path}"))
+            .map_err(|_| ZammadError::BadUrl(self.base.to_string()))?;
+        let mut request = self.http.post(url).json(body);
+        if let Some(user) = from {
+            request = request.header("From", user.to_string());
+        }
+        self.send(request, &what, needs).await
+    }
+
     async fn try_once(
         &self,
         url: &Url,
+        what: &str,
+        needs: Permission,
+    ) -> Result<Vec<u8>, ZammadError> {
+        self.send(self.http.get(url.clone()), what, needs).await
+    }
+
+    async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
         what: &str,
         needs: Permission,
     ) -> Result<Vec<u8>, ZammadError> {
@@ -239,9 +274,7 @@ impl ZammadClient {
                 }
             }
         };
-        let mut response = self
-            .http
-            .get(url.clone())
+        let mut response = request
             .header(
                 reqwest::header::AUTHORIZATION,
                 format!("Token token={}", self.token),

@@ -1,5 +1,6 @@
 //! One post to Zammad's generic CTI endpoint, and what its answer means for the item:
-//! delivered, worth another try (Zammad down, slow or failing), or refused for good.
+//! delivered, worth another try (Zammad down, slow or failing), or refused for good (a
+//! ticket job's outcome, [`super::tickets`], says the same in the same words).
 
 use std::sync::LazyLock;
 use std::time::Duration;
@@ -36,6 +37,8 @@ pub enum Outcome {
     /// Zammad refused it and would refuse it again (wrong token, integration off, no such
     /// call): give up on it.
     Refused(String),
+    /// A ticket job: the call is logged in this ticket.
+    Logged(ringside_core::call::CallTicket),
 }
 
 /// Posts `item` to `endpoint` (which holds the token: never logged) and says what became of it.

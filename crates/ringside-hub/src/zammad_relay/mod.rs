@@ -14,9 +14,15 @@
 //! events with it (Zammad would refuse them all). Failed items are kept a week for the admin
 //! (`GET /api/v1/admin/zammad/relay`), who can send them again once Zammad is fixed
 //! (`POST /api/v1/admin/zammad/relay/retry`).
+//!
+//! The same outbox carries calls logged as tickets (`[zammad] log_calls`, and an agent's
+//! one click): items with the event `ticket`, each its own queue, delivered through
+//! Zammad's REST API by [`tickets`] with the API token, and recorded on the call once
+//! Zammad has the ticket.
 
 pub mod delivery;
 pub mod probe;
+pub mod tickets;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,7 +33,8 @@ use tokio::task::JoinSet;
 
 use self::delivery::Outcome;
 use crate::state::Hub;
-use crate::store::OutboxItem;
+use crate::store::{call_tickets, OutboxItem};
+use crate::zammad::client::{Retry, ZammadClient};
 
 /// The most calls delivered side by side.
 const BATCH: i64 = 32;
@@ -50,9 +57,39 @@ fn backoff(attempts: u32) -> Duration {
         .min(MAX_RETRY)
 }
 
-/// Runs until the hub stops; spawn it when `[zammad] relay` is on.
+/// Where the relay's items go: the CTI endpoint (with its token in the path), and the
+/// REST client for ticket jobs.
+struct Targets {
+    endpoint: String,
+    rest: Option<ZammadClient>,
+    url: String,
+}
+
+/// Runs until the hub stops; spawn it when `[zammad] relay` is on or calls can be logged
+/// as tickets.
 pub async fn run(hub: Arc<Hub>) {
-    let endpoint = hub.settings.config.zammad.cti_endpoint();
+    let config = &hub.settings.config.zammad;
+    let rest = if config.tickets_possible() {
+        // One try per delivery: the outbox retries, with backoff.
+        let once = Retry {
+            attempts: 1,
+            first_wait: FIRST_RETRY,
+        };
+        match ZammadClient::new(config, once) {
+            Ok(client) => Some(client),
+            Err(e) => {
+                tracing::error!("call tickets: {e}");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let targets = Arc::new(Targets {
+        endpoint: config.cti_endpoint(),
+        rest,
+        url: config.url.clone(),
+    });
     // Subscribed before the first look, so that no change queued after it goes unnoticed.
     let mut changes = hub.recorder.subscribe();
     let mut stopping = hub.stopping.subscribe();
@@ -74,7 +111,7 @@ pub async fn run(hub: Arc<Hub>) {
             }
         };
         if !due.is_empty() {
-            if !deliver_all(&hub, &endpoint, due).await {
+            if !deliver_all(&hub, &targets, due).await {
                 // The writer refused (busy or closing): wait a moment instead of spinning.
                 hub.clock.sleep(FIRST_RETRY).await;
             }
@@ -107,7 +144,7 @@ pub async fn run(hub: Arc<Hub>) {
 
 /// Delivers one item of each call in `due` side by side and records each outcome; false
 /// when nothing was posted because the posts could not be noted first.
-async fn deliver_all(hub: &Arc<Hub>, endpoint: &str, due: Vec<OutboxItem>) -> bool {
+async fn deliver_all(hub: &Arc<Hub>, targets: &Arc<Targets>, due: Vec<OutboxItem>) -> bool {
     // Noted before anything is posted, so that after a crash a newCall sent again is known
     // to be one Zammad may have.
     let ids: Vec<i64> = due.iter().map(|item| item.id).collect();
@@ -117,9 +154,17 @@ async fn deliver_all(hub: &Arc<Hub>, endpoint: &str, due: Vec<OutboxItem>) -> bo
     }
     let mut deliveries = JoinSet::new();
     for item in due {
-        let (hub, endpoint) = (hub.clone(), endpoint.to_owned());
+        let (hub, targets) = (hub.clone(), targets.clone());
         deliveries.spawn(async move {
-            let outcome = delivery::post(&endpoint, &item).await;
+            let outcome = match (item.event.as_str(), &targets.rest) {
+                (call_tickets::EVENT, Some(rest)) => {
+                    tickets::deliver(rest, &targets.url, &item).await
+                }
+                (call_tickets::EVENT, None) => Outcome::Retry(
+                    "call tickets need zammad.url, zammad.token and zammad.ticket_group".into(),
+                ),
+                _ => delivery::post(&targets.endpoint, &item).await,
+            };
             record(&hub, &item, outcome).await;
         });
     }
@@ -137,6 +182,16 @@ async fn record(hub: &Hub, item: &OutboxItem, outcome: Outcome) {
     let now = hub.clock.now();
     let written = match outcome {
         Outcome::Delivered => hub.recorder.relay_delivered(item.id).await,
+        Outcome::Logged(ticket) => {
+            tracing::info!(
+                "call {} logged in Zammad ticket {}",
+                item.call_id,
+                ticket.number
+            );
+            hub.recorder
+                .ticket_logged(item.id, &item.call_id, ticket, now)
+                .await
+        }
         Outcome::Retry(reason) if now - item.created_at >= GIVE_UP_AFTER => {
             let reason = format!(
                 "gave up after {} hours: {reason}",
@@ -178,6 +233,7 @@ async fn record(hub: &Hub, item: &OutboxItem, outcome: Outcome) {
             item.call_id
         );
     }
+    hub.recorder.relay_outcome_recorded();
 }
 
 #[cfg(test)]

@@ -1,10 +1,12 @@
 //! A fake Zammad: a real HTTP server on `127.0.0.1:0` built from Zammad's documented REST
 //! API (token authentication, paged users and organizations with a hard `per_page` cap,
 //! user search with and without Elasticsearch, ticket states, a customer's tickets, ticket
-//! search). It refuses what the real one refuses (401 for a missing or wrong token or API
-//! token access off, 403 for a permission the token lacks) and records every request. It
-//! can be slow (every answer after a delay) or down (503 for everything, as the proxy in
-//! front of a stopped Zammad answers), and counts the ticket lists being answered at once.
+//! search, creating tickets and articles (reference §1.6), a ticket's articles). It refuses
+//! what the real one refuses (401 for a missing or wrong token or API token access off, 403
+//! for a permission the token lacks or a `From:` header without `admin.user`, 422 for a
+//! ticket without title, group, customer or article) and records every request. It can be
+//! slow (every answer after a delay) or down (503 for everything, as the proxy in front of a
+//! stopped Zammad answers), and counts the ticket lists being answered at once.
 #![allow(dead_code)] // each test binary uses a different part of the fake
 
 use std::collections::HashMap;
@@ -12,11 +14,11 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::extract::{Query, Request, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Map, Value};
 use time::format_description::well_known::Rfc3339;
@@ -67,6 +69,13 @@ pub struct ZammadData {
     pub tickets_in_flight: tokio::sync::watch::Sender<usize>,
     /// The most customer ticket lists that were answered at once.
     pub max_tickets_in_flight: usize,
+    /// Articles, as Zammad sends them.
+    pub articles: Vec<Map<String, Value>>,
+    /// The groups tickets may go to.
+    pub groups: Vec<&'static str>,
+    /// Whether a created ticket or article is kept but never answered (the answer is lost,
+    /// as when the hub dies while Zammad works).
+    pub swallow_answers: bool,
 }
 
 /// A running fake Zammad.
@@ -96,6 +105,9 @@ impl FakeZammad {
             down: false,
             tickets_in_flight: tokio::sync::watch::Sender::new(0),
             max_tickets_in_flight: 0,
+            articles: Vec::new(),
+            groups: vec!["Users"],
+            swallow_answers: false,
         }));
         let app = Router::new()
             .route("/api/v1/users", get(users))
@@ -104,6 +116,12 @@ impl FakeZammad {
             .route("/api/v1/ticket_states", get(ticket_states))
             .route("/api/v1/ticket_customer", get(ticket_customer))
             .route("/api/v1/tickets/search", get(tickets_search))
+            .route("/api/v1/tickets", post(create_ticket))
+            .route("/api/v1/ticket_articles", post(create_article))
+            .route(
+                "/api/v1/ticket_articles/by_ticket/{id}",
+                get(articles_by_ticket),
+            )
             .layer(middleware::from_fn_with_state(data.clone(), slow_or_down))
             .with_state(data.clone());
         let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
@@ -208,6 +226,25 @@ impl FakeZammad {
     /// The most customer ticket lists that were answered at once.
     pub fn max_tickets_in_flight(&self) -> usize {
         self.data.lock().unwrap().max_tickets_in_flight
+    }
+
+    /// The tickets it holds, oldest first.
+    pub fn tickets(&self) -> Vec<Map<String, Value>> {
+        let mut tickets = self.data.lock().unwrap().tickets.clone();
+        tickets.sort_by_key(|t| t["id"].as_u64());
+        tickets
+    }
+
+    /// The articles of ticket `id`, oldest first.
+    pub fn articles_of(&self, id: u64) -> Vec<Map<String, Value>> {
+        self.data
+            .lock()
+            .unwrap()
+            .articles
+            .iter()
+            .filter(|a| a["ticket_id"] == id)
+            .cloned()
+            .collect()
     }
 }
 
@@ -567,4 +604,193 @@ async fn tickets_search(
         .collect();
     Json(json!({"tickets": ids, "tickets_count": ids.len(), "assets": {"Ticket": assets}}))
         .into_response()
+}
+
+/// A refusal's status and Zammad's text.
+type Refusal = (StatusCode, String);
+
+/// Who a write is by: the token's user (1), or the user named by `From:` (id, login or
+/// e-mail), which needs `admin.user` (reference §1.1).
+fn author(data: &ZammadData, headers: &HeaderMap) -> Result<u64, Refusal> {
+    let Some(from) = headers.get("from").and_then(|v| v.to_str().ok()) else {
+        return Ok(1);
+    };
+    if !data.permissions.contains(&"admin.user") {
+        return Err((StatusCode::FORBIDDEN, "Not authorized (admin.user)!".into()));
+    }
+    data.users
+        .iter()
+        .find(|u| {
+            u["id"].as_u64().is_some_and(|id| id.to_string() == from)
+                || u["login"].as_str() == Some(from)
+                || u["email"].as_str() == Some(from)
+        })
+        .and_then(|u| u["id"].as_u64())
+        .ok_or_else(|| (StatusCode::UNAUTHORIZED, format!("No such user '{from}'")))
+}
+
+/// Checks an article as Zammad would store it: a body, a known type and sender.
+fn article_fields(article: &Value) -> Result<(), Refusal> {
+    let text = |key: &str| article[key].as_str().filter(|v| !v.trim().is_empty());
+    if text("body").is_none() {
+        return Err((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Need body for article!".into(),
+        ));
+    }
+    if !matches!(text("type"), Some("phone" | "note" | "email" | "web")) {
+        return Err((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "No lookup value found for 'type'".into(),
+        ));
+    }
+    if !matches!(text("sender"), Some("Customer" | "Agent" | "System")) {
+        return Err((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "No lookup value found for 'sender'".into(),
+        ));
+    }
+    Ok(())
+}
+
+fn store_article(data: &mut ZammadData, ticket_id: u64, article: &Value, by: u64) -> Value {
+    let id = data.articles.len() as u64 + 1;
+    let mut stored = article.as_object().cloned().unwrap_or_default();
+    stored.insert("id".into(), json!(id));
+    stored.insert("ticket_id".into(), json!(ticket_id));
+    stored.insert("created_by_id".into(), json!(by));
+    stored.insert("created_at".into(), json!(now()));
+    data.articles.push(stored.clone());
+    if let Some(ticket) = data.tickets.iter_mut().find(|t| t["id"] == ticket_id) {
+        ticket.insert("updated_at".into(), json!(now()));
+        let count = ticket["article_count"].as_u64().unwrap_or(0) + 1;
+        ticket.insert("article_count".into(), json!(count));
+    }
+    Value::Object(stored)
+}
+
+/// Keeps what was written but never answers, when the test says so.
+async fn answer(data: &Arc<Mutex<ZammadData>>, body: Value) -> Response {
+    let swallow = data.lock().unwrap().swallow_answers;
+    if swallow {
+        tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+    }
+    (StatusCode::CREATED, Json(body)).into_response()
+}
+
+async fn create_ticket(
+    State(shared): Shared,
+    uri: Uri,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let created = {
+        let mut data = shared.lock().unwrap();
+        if let Some(refused) = admit(&mut data, &uri, &headers, &["ticket.agent"]) {
+            return refused;
+        }
+        let by = match author(&data, &headers) {
+            Ok(by) => by,
+            Err((status, text)) => return error(status, &text),
+        };
+        let Ok(ticket) = serde_json::from_slice::<Value>(&body) else {
+            return error(StatusCode::UNPROCESSABLE_ENTITY, "Invalid JSON");
+        };
+        let Some(title) = ticket["title"].as_str().filter(|t| !t.trim().is_empty()) else {
+            return error(StatusCode::UNPROCESSABLE_ENTITY, "Need title for ticket!");
+        };
+        let group = ticket["group"].as_str().unwrap_or_default();
+        if !data.groups.contains(&group) {
+            return error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &format!("No lookup value found for 'group': {group:?}"),
+            );
+        }
+        let customer = ticket["customer_id"].as_u64();
+        if !customer.is_some_and(|c| data.users.iter().any(|u| u["id"] == c)) {
+            return error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "No lookup value found for 'customer_id'",
+            );
+        }
+        if let Err((status, text)) = article_fields(&ticket["article"]) {
+            return error(status, &text);
+        }
+        let id = data
+            .tickets
+            .iter()
+            .filter_map(|t| t["id"].as_u64())
+            .max()
+            .unwrap_or(0)
+            + 1;
+        let stored = json!({"id": id, "group_id": 1, "priority_id": 2, "state_id": 1,
+            "organization_id": null, "number": format!("{}", 53000 + id), "title": title,
+            "owner_id": 1, "customer_id": customer, "article_count": 0,
+            "created_by_id": by, "created_at": now(), "updated_at": now()});
+        data.tickets.push(stored.as_object().unwrap().clone());
+        store_article(&mut data, id, &ticket["article"], by);
+        Value::Object(data.tickets.iter().find(|t| t["id"] == id).unwrap().clone())
+    };
+    answer(&shared, created).await
+}
+
+async fn create_article(
+    State(shared): Shared,
+    uri: Uri,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let created = {
+        let mut data = shared.lock().unwrap();
+        if let Some(refused) = admit(&mut data, &uri, &headers, &["ticket.agent"]) {
+            return refused;
+        }
+        let by = match author(&data, &headers) {
+            Ok(by) => by,
+            Err((status, text)) => return error(status, &text),
+        };
+        let Ok(article) = serde_json::from_slice::<Value>(&body) else {
+            return error(StatusCode::UNPROCESSABLE_ENTITY, "Invalid JSON");
+        };
+        let Some(ticket_id) = article["ticket_id"].as_u64() else {
+            return error(StatusCode::UNPROCESSABLE_ENTITY, "Need ticket_id!");
+        };
+        if !data.tickets.iter().any(|t| t["id"] == ticket_id) {
+            return error(
+                StatusCode::NOT_FOUND,
+                &format!("Couldn't find Ticket with 'id'={ticket_id}"),
+            );
+        }
+        if let Err((status, text)) = article_fields(&article) {
+            return error(status, &text);
+        }
+        store_article(&mut data, ticket_id, &article, by)
+    };
+    answer(&shared, created).await
+}
+
+async fn articles_by_ticket(
+    State(data): Shared,
+    uri: Uri,
+    headers: HeaderMap,
+    Path(id): Path<u64>,
+) -> Response {
+    let mut data = data.lock().unwrap();
+    if let Some(refused) = admit(&mut data, &uri, &headers, &["ticket.agent"]) {
+        return refused;
+    }
+    if !data.tickets.iter().any(|t| t["id"] == id) {
+        return error(
+            StatusCode::NOT_FOUND,
+            &format!("Couldn't find Ticket with 'id'={id}"),
+        );
+    }
+    let articles: Vec<Value> = data
+        .articles
+        .iter()
+        .filter(|a| a["ticket_id"] == id)
+        .cloned()
+        .map(Value::Object)
+        .collect();
+    Json(articles).into_response()
 }

@@ -8,7 +8,9 @@
 //! - [`numbers`]: which attributes hold numbers and how they are normalized.
 //! - [`tickets`]: tickets, ticket states and the profile's ticket list.
 //! - [`links`]: links into Zammad's web UI.
+//! - [`call_log`]: calls logged as tickets: what is posted, and finding it again.
 
+pub mod call_log;
 pub mod links;
 pub mod numbers;
 pub mod records;

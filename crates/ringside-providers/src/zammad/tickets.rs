@@ -108,7 +108,7 @@ pub fn customer(body: &[u8]) -> Result<CustomerTickets, ZammadWireError> {
     })
 }
 
-fn ticket(map: &Map<String, Value>) -> Result<Ticket, ZammadWireError> {
+pub(super) fn ticket(map: &Map<String, Value>) -> Result<Ticket, ZammadWireError> {
     let id = id(map, "id").ok_or_else(|| shape("a ticket with an id", &Value::Null))?;
     let number = match map.get("number") {
         Some(Value::String(s)) => ringside_core::limits::cut(s, MAX_TICKET_ID_CHARS)
