@@ -46,7 +46,7 @@ pub fn import_contacts<E>(
     records: impl Iterator<Item = Result<ContactRecord, E>>,
 ) -> Result<ImportCounts, ImportError<E>> {
     let mut counts = ImportCounts::default();
-    let tx = conn.transaction()?;
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     for record in records {
         let record = record.map_err(ImportError::Record)?;
         counts.numbers += upsert_contact(&tx, &record)?;
@@ -62,7 +62,7 @@ pub fn import_tickets<E>(
     records: impl Iterator<Item = Result<TicketRecord, E>>,
 ) -> Result<ImportCounts, ImportError<E>> {
     let mut counts = ImportCounts::default();
-    let tx = conn.transaction()?;
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     for record in records {
         let record = record.map_err(ImportError::Record)?;
         counts.numbers += upsert_ticket(&tx, &record)?;
@@ -412,6 +412,37 @@ mod tests {
         let (store, mut writer) = Store::open(dir.path()).expect("store");
         import_contacts(&mut writer, records.into_iter().map(Ok::<_, Infallible>)).expect("import");
         (dir, store, writer)
+    }
+
+    #[test]
+    fn an_import_waits_for_the_running_hubs_write_instead_of_failing() {
+        let (dir, _store, _writer) = store_with(vec![]);
+        let (_other_store, hub) = Store::open(dir.path()).expect("second connection");
+        hub.execute_batch("BEGIN IMMEDIATE")
+            .expect("the hub writes");
+        let (started, starting) = std::sync::mpsc::channel();
+        let path = dir.path().to_owned();
+        let import = std::thread::spawn(move || {
+            let (_store, mut writer) = Store::open(&path).expect("store");
+            started.send(()).expect("main thread waits");
+            import_contacts(
+                &mut writer,
+                std::iter::once(Ok::<_, Infallible>(contact(
+                    "Carla",
+                    None,
+                    "+4930609854180",
+                ))),
+            )
+        });
+        starting.recv().expect("import started");
+        // Let the import meet the lock; it must wait for the hub's commit, not give up.
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        hub.execute_batch("COMMIT").expect("the hub commits");
+        let counts = import
+            .join()
+            .expect("import thread")
+            .expect("import waited");
+        assert_eq!(counts.records, 1);
     }
 
     #[test]

@@ -202,7 +202,7 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
         |row| row.get(0),
     )?;
     if !has_meta {
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         tx.execute_batch(include_str!("schema.sql"))?;
         tx.execute(
             "INSERT INTO meta (key, value) VALUES ('epoch', ?1), ('schema_version', '1')",
@@ -219,7 +219,7 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     for (index, migration) in MIGRATIONS.iter().enumerate() {
         let target = index as i64 + 2;
         if version < target {
-            let tx = conn.transaction()?;
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             tx.execute_batch(migration)?;
             tx.execute(
                 "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",
