@@ -8,7 +8,9 @@
 //! - [`numbers`]: which attributes hold numbers and how they are normalized.
 //! - [`tickets`]: tickets, ticket states and the profile's ticket list.
 //! - [`links`]: links into Zammad's web UI.
+//! - [`customer`]: creating a customer for an unknown caller.
 
+pub mod customer;
 pub mod links;
 pub mod numbers;
 pub mod records;
