@@ -8,14 +8,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ringside_core::number::DefaultCountry;
-use ringside_providers::zammad::{self, links, records};
+use ringside_providers::zammad::{self, links, records, User};
 use rusqlite::{Connection, TransactionBehavior};
 use thiserror::Error;
 use time::OffsetDateTime;
 
 use super::check::{self, SyncMode};
 use super::client::{PageSeen, Pager, ZammadClient, ZammadError, USER_READ};
-use crate::store::zammad::{self as stored, Pass};
+use crate::store::zammad::{self as stored, Pass, UserLinks};
 use crate::store::StoreError;
 
 /// Records asked for per page; Zammad may send fewer (its caps cannot be raised).
@@ -89,9 +89,30 @@ impl Syncer {
         .map_err(|_| StoreError::Closed)?
     }
 
-    /// The link to a user's profile in Zammad.
-    fn profile_url(&self, id: u64) -> String {
-        links::profile(self.client.url(), id)
+    /// A user's links into Zammad: their profile and a new ticket for them.
+    fn links(&self, id: u64) -> UserLinks {
+        UserLinks {
+            profile: links::profile(self.client.url(), id),
+            new_ticket: links::new_ticket(self.client.url(), id),
+        }
+    }
+
+    /// Zammad, for requests beside the passes (a customer created from a popup).
+    pub fn client(&self) -> &ZammadClient {
+        &self.client
+    }
+
+    /// The country national numbers are read in.
+    pub fn country(&self) -> &DefaultCountry {
+        &self.country
+    }
+
+    /// Writes one user Zammad just answered with (a customer created from a popup) into
+    /// the directory, as a pass would; returns the contact's id.
+    pub async fn put_user(&self, user: User) -> Result<i64, StoreError> {
+        let links = self.links(user.id);
+        self.write(move |tx| stored::put_user(tx, &user, &links))
+            .await
     }
 
     /// Checks the connection and the mode, then writes every organization and user and
@@ -197,10 +218,10 @@ impl Syncer {
                 first_id: users.first().map(|u| u.id),
             })?;
             ids.extend(users.iter().map(|u| u.id));
-            let urls: Vec<String> = users.iter().map(|u| self.profile_url(u.id)).collect();
+            let links: Vec<UserLinks> = users.iter().map(|u| self.links(u.id)).collect();
             self.write(move |tx| {
-                for (user, url) in users.iter().zip(&urls) {
-                    stored::put_user(tx, user, url)?;
+                for (user, links) in users.iter().zip(&links) {
+                    stored::put_user(tx, user, links)?;
                 }
                 Ok(())
             })
