@@ -189,7 +189,11 @@ pub async fn start_with_clock(
             wake: Arc::default(),
         });
     }
-    let zammad = zammad_sync(&settings, clock.clone(), &recorder)?;
+    let (zammad, zammad_customers) = match zammad_sync(&settings, clock.clone(), &recorder, &store)?
+    {
+        Some((sync, customers, task)) => (Some((sync, task)), Some(customers)),
+        None => (None, None),
+    };
     let hub = Arc::new(Hub {
         recorder,
         stream_slots: StreamSlots::new(limits.streams_per_agent),
@@ -201,6 +205,7 @@ pub async fn start_with_clock(
         placetel_users: Default::default(),
         clock,
         zammad: zammad.as_ref().map(|(sync, _)| sync.clone()),
+        zammad_customers,
     });
     let (stop, stopped) = oneshot::channel::<()>();
     let app = routes::router(hub.clone());
@@ -225,13 +230,21 @@ pub async fn start_with_clock(
 
 /// Starts the Zammad sync's task, with a database connection of its own (and the
 /// writer, which refreshes the journal's callers after a pass), when `[zammad] url` is
-/// set.
+/// set; with it, the creation of customers from popups, which shares its connections.
 #[allow(clippy::type_complexity)]
 fn zammad_sync(
     settings: &Settings,
     clock: Arc<dyn Clock>,
     recorder: &Recorder,
-) -> Result<Option<(Arc<zammad::task::ZammadSync>, JoinHandle<()>)>, HubError> {
+    store: &Store,
+) -> Result<
+    Option<(
+        Arc<zammad::task::ZammadSync>,
+        zammad::customer::Customers,
+        JoinHandle<()>,
+    )>,
+    HubError,
+> {
     let config = &settings.config.zammad;
     if !config.enabled() {
         return Ok(None);
@@ -246,5 +259,8 @@ fn zammad_sync(
         recorder: recorder.clone(),
         country: settings.country.clone(),
     };
-    Ok(Some(zammad::task::spawn(syncer, config, clock, refresh)))
+    let (sync, task) = zammad::task::spawn(syncer.clone(), config, clock, refresh);
+    let customers =
+        zammad::customer::Customers::new(syncer, sync.clone(), recorder.clone(), store.clone());
+    Ok(Some((sync, customers, task)))
 }

@@ -7,7 +7,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, patch, post, put};
 use axum::{Extension, Router};
 
-use crate::api::{self, admin, journal, team, zammad};
+use crate::api::{self, admin, customer, journal, team, zammad};
 use crate::state::Hub;
 use crate::webhook::{self, twilio};
 use crate::webhook_url::Webhook;
@@ -35,6 +35,7 @@ pub fn router(hub: Arc<Hub>) -> Router {
         .route("/api/v1/journal", get(journal::list))
         .route("/api/v1/journal/done", post(journal::done_many))
         .route("/api/v1/journal/{id}/done", post(journal::done_one))
+        .route("/api/v1/calls/{id}/customer", post(customer::create))
         .route(
             "/api/v1/admin/agents",
             get(admin::agents).post(admin::add_agent),

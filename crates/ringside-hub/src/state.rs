@@ -37,6 +37,8 @@ pub struct Hub {
     pub clock: Arc<dyn Clock>,
     /// The sync from Zammad; `None` when `[zammad] url` is empty.
     pub zammad: Option<Arc<crate::zammad::task::ZammadSync>>,
+    /// Customers created in Zammad from a popup; `None` without the sync.
+    pub zammad_customers: Option<crate::zammad::customer::Customers>,
 }
 
 /// Why an agent cannot be created as asked.

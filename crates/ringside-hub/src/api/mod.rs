@@ -3,6 +3,7 @@
 //! them on their paths.
 
 pub(crate) mod admin;
+pub(crate) mod customer;
 pub(crate) mod journal;
 pub(crate) mod team;
 pub(crate) mod zammad;

@@ -1,5 +1,6 @@
 //! Zammad's REST API over HTTPS (reqwest with rustls): token authentication, bounded waits
-//! and answers, paging, and retries with backoff when Zammad fails or is slow. Every
+//! and answers, paging, and retries with backoff when Zammad fails or is slow (reads only:
+//! a write is tried once). Every
 //! failure says in words what is wrong and what to do.
 
 use std::time::Duration;
@@ -25,6 +26,9 @@ pub struct Permission(pub &'static str);
 
 /// Listing and searching users and organizations (`app/models/user/search.rb`).
 pub const USER_READ: Permission = Permission("ticket.agent or admin.user");
+
+/// Creating a user (`app/policies/controllers/users_controller_policy.rb`).
+pub const USER_CREATE: Permission = Permission("ticket.agent or admin.user");
 
 /// How often a request is tried and how long to wait between tries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -185,7 +189,8 @@ impl ZammadClient {
         let attempts = self.retry.attempts.max(1);
         for attempt in 1..=attempts {
             let last = attempt == attempts;
-            match self.try_once(&url, &what, needs).await {
+            let request = self.http.get(url.clone());
+            match self.try_once(request, &what, needs).await {
                 Err(e) if !last && retriable(&e) => {
                     tracing::debug!("zammad: {e}; trying again in {wait:?}");
                     tokio::time::sleep(wait).await;
@@ -202,6 +207,24 @@ impl ZammadClient {
             }
         }
         unreachable!("the last attempt returns")
+    }
+
+    /// `POST api/v1/{path}` with `body` as JSON: the body of a 2xx answer. Tried once:
+    /// a request that failed or timed out may still have been carried out, and a second
+    /// one could do it twice.
+    pub async fn post(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+        needs: Permission,
+    ) -> Result<Vec<u8>, ZammadError> {
+        let what = format!("POST /api/v1/{path}");
+        let url = self
+            .base
+            .join(&format!("api/v1/{path}"))
+            .map_err(|_| ZammadError::BadUrl(self.base.to_string()))?;
+        let request = self.http.post(url).json(body);
+        self.try_once(request, &what, needs).await
     }
 
     /// Fetches `page` (from 1) of a paged list with `per_page` records asked for.
@@ -221,7 +244,7 @@ impl ZammadClient {
 
     async fn try_once(
         &self,
-        url: &Url,
+        request: reqwest::RequestBuilder,
         what: &str,
         needs: Permission,
     ) -> Result<Vec<u8>, ZammadError> {
@@ -239,9 +262,7 @@ impl ZammadClient {
                 }
             }
         };
-        let mut response = self
-            .http
-            .get(url.clone())
+        let mut response = request
             .header(
                 reqwest::header::AUTHORIZATION,
                 format!("Token token={}", self.token),

@@ -1,8 +1,9 @@
 //! A fake Zammad: a real HTTP server on `127.0.0.1:0` built from Zammad's documented REST
 //! API (token authentication, paged users and organizations with a hard `per_page` cap,
 //! user search with and without Elasticsearch, ticket states, a customer's tickets, ticket
-//! search). It refuses what the real one refuses (401 for a missing or wrong token or API
-//! token access off, 403 for a permission the token lacks) and records every request.
+//! search, creating a user). It refuses what the real one refuses (401 for a missing or
+//! wrong token or API token access off, 403 for a permission the token lacks, 422 for a
+//! user with nothing that identifies them) and records every request.
 #![allow(dead_code)] // each test binary uses a different part of the fake
 
 use std::collections::HashMap;
@@ -17,6 +18,7 @@ use axum::{Json, Router};
 use serde_json::{json, Map, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
+use tokio::sync::watch;
 
 /// The token the fake accepts.
 pub const ZAMMAD_TOKEN: &str = "zammad-api-token-0123456789";
@@ -55,6 +57,8 @@ pub struct ZammadData {
     /// Whether lists answer the first page whatever `page` says (a proxy that drops the
     /// query string, say).
     pub ignores_paging: bool,
+    /// The bodies of the users created (`POST /api/v1/users`), in order.
+    pub created: Vec<Value>,
 }
 
 /// A running fake Zammad.
@@ -64,6 +68,8 @@ pub struct FakeZammad {
     pub url: String,
     /// Its data, shared with the server.
     pub data: Arc<Mutex<ZammadData>>,
+    /// Turns true to stop the server: Zammad down.
+    stop: Arc<watch::Sender<bool>>,
 }
 
 impl FakeZammad {
@@ -80,9 +86,10 @@ impl FakeZammad {
             requests: Vec::new(),
             fail_next: Vec::new(),
             ignores_paging: false,
+            created: Vec::new(),
         }));
         let app = Router::new()
-            .route("/api/v1/users", get(users))
+            .route("/api/v1/users", get(users).post(create_user))
             .route("/api/v1/users/search", get(users_search))
             .route("/api/v1/organizations", get(organizations))
             .route("/api/v1/ticket_states", get(ticket_states))
@@ -93,11 +100,31 @@ impl FakeZammad {
             .await
             .unwrap();
         let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let stop = Arc::new(watch::Sender::new(false));
+        let mut stopped = stop.subscribe();
+        tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = stopped.wait_for(|stop| *stop).await;
+                })
+                .await
+                .unwrap()
+        });
         FakeZammad {
             url: format!("http://{addr}"),
             data,
+            stop,
         }
+    }
+
+    /// Stops the server: connections are refused from now on, as when Zammad is down.
+    pub fn stop(&self) {
+        self.stop.send_replace(true);
+    }
+
+    /// The bodies of the users created so far.
+    pub fn created(&self) -> Vec<Value> {
+        self.data.lock().unwrap().created.clone()
     }
 
     /// The `[zammad]` section that points a hub at this fake.
@@ -245,6 +272,93 @@ async fn users(State(data): Shared, uri: Uri, headers: HeaderMap, Query(q): Para
         q.remove("page");
     }
     Json(paged(data.users.clone(), &q)).into_response()
+}
+
+/// `POST /api/v1/users`: creates a user from a JSON body, as an agent (`ticket.agent`) or
+/// a user admin (`admin.user`) may. Zammad refuses a user without a first name, last name,
+/// e-mail address, phone or mobile (`User#ensure_identifier`), and an e-mail address
+/// another user has. The new user is listed and found from then on.
+async fn create_user(
+    State(data): Shared,
+    uri: Uri,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let mut data = data.lock().unwrap();
+    if let Some(refused) = admit(&mut data, &uri, &headers, &["ticket.agent", "admin.user"]) {
+        return refused;
+    }
+    let json_body = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !json_body {
+        return error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "send the user as JSON (Content-Type: application/json)",
+        );
+    }
+    let Ok(Value::Object(fields)) = serde_json::from_slice::<Value>(&body) else {
+        return error(StatusCode::BAD_REQUEST, "the body is not a JSON object");
+    };
+    let given = |key: &str| {
+        fields
+            .get(key)
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    };
+    if ["firstname", "lastname", "email", "phone", "mobile"]
+        .iter()
+        .all(|key| given(key).is_none())
+    {
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "At least one identifier (firstname, lastname, phone, mobile or email) for user \
+             is required.",
+        );
+    }
+    if let Some(email) = given("email") {
+        let taken = data.users.iter().any(|u| {
+            u["email"]
+                .as_str()
+                .is_some_and(|e| e.eq_ignore_ascii_case(&email))
+        });
+        if taken {
+            return error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &format!("Email address '{email}' is already used for other user."),
+            );
+        }
+    }
+    data.created.push(Value::Object(fields.clone()));
+    let id = data
+        .users
+        .iter()
+        .filter_map(|u| u["id"].as_u64())
+        .max()
+        .unwrap_or(0)
+        .max(100)
+        + 1;
+    let login = given("email").unwrap_or_else(|| format!("auto-{}-{id}", now()));
+    let mut user = json!({
+        "id": id, "organization_id": null, "login": login, "firstname": "", "lastname": "",
+        "email": "", "image": null, "web": "", "phone": "", "fax": "", "mobile": "",
+        "department": "", "street": "", "zip": "", "city": "", "country": "", "address": "",
+        "vip": false, "verified": false, "active": true, "note": "", "last_login": null,
+        "out_of_office": false, "preferences": {}, "updated_by_id": 1, "created_by_id": 1,
+        "created_at": now(), "updated_at": now(), "role_ids": [3], "organization_ids": []
+    });
+    for key in ["firstname", "lastname", "email", "phone", "mobile", "note"] {
+        if let Some(value) = given(key) {
+            user[key] = Value::String(value);
+        }
+    }
+    let user = user.as_object().unwrap().clone();
+    data.users.push(user.clone());
+    data.users.sort_by_key(|u| u["id"].as_u64());
+    (StatusCode::CREATED, Json(Value::Object(user))).into_response()
 }
 
 async fn organizations(
