@@ -69,6 +69,7 @@ pub fn run() {
             commands::answer_dial,
             commands::search_contacts,
             commands::open_link,
+            commands::create_customer,
             commands::popup_current,
             commands::popup_dismiss,
             commands::popup_shown,

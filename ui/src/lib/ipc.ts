@@ -6,6 +6,7 @@ import { toUiError } from './errors';
 import type {
   AppStatus,
   Call,
+  ContactCard,
   ContactHit,
   DialPrompt,
   DialResult,
@@ -71,6 +72,9 @@ export const searchContacts = (query: string): Promise<ContactHit[]> =>
   command('search_contacts', { query });
 
 export const openLink = (url: string): Promise<null> => command('open_link', { url });
+
+/** Creates the customer of call `callId`'s unknown caller in the hub's help desk. */
+export const createCustomer = (callId: number): Promise<ContactCard> => command('create_customer', { callId });
 
 export const popupCurrent = (): Promise<PopupView | null> => command('popup_current');
 
