@@ -272,3 +272,43 @@ async fn zammad_refusing_or_down_changes_nothing() {
         .await;
     assert_eq!(lookup["match"], Value::Null);
 }
+
+#[tokio::test]
+async fn a_full_pass_that_paged_past_a_new_customer_keeps_them() {
+    let fake = FakeZammad::start(true).await;
+    fake.put_user(1, json!({"firstname": "Admin"})); // Zammad always has its admin
+    let (hub, _clock) = hub_after_first_pass(&fake).await;
+    let sync = hub.running.hub.zammad.clone().unwrap();
+    hub.missed_call("c1", "030609854180").await;
+
+    // A full pass reads the users' page, and answers it only after the customer exists.
+    fake.data.lock().unwrap().users_held.send_replace(true);
+    let mut waited = fake.data.lock().unwrap().users_waited.subscribe();
+    let (status, _) = hub
+        .send(
+            "POST",
+            "/api/v1/admin/zammad/sync",
+            &hub.admin_token,
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 202);
+    waited.wait_for(|n| *n >= 1).await.unwrap();
+    let (status, card) = create(&hub, &hub.admin_token, id_of(&hub, "c1").await, json!({})).await;
+    assert_eq!(status, 201, "{card}");
+    fake.data.lock().unwrap().users_held.send_replace(false);
+    sync.passes(2).await;
+
+    assert_eq!(
+        contact_names(&hub.journal_entry("c1").await),
+        ["+4930609854180"],
+        "the pass did not see the customer, and kept them"
+    );
+    let (_, lookup) = hub
+        .get("/api/v1/callers/030609854180", &hub.admin_token)
+        .await;
+    assert_eq!(
+        lookup["match"]["contacts"][0]["profile_url"],
+        card["profile_url"]
+    );
+}

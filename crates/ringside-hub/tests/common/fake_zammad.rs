@@ -59,6 +59,12 @@ pub struct ZammadData {
     pub ignores_paging: bool,
     /// The bodies of the users created (`POST /api/v1/users`), in order.
     pub created: Vec<Value>,
+    /// While true, a page of `GET /api/v1/users` (of more than the one user a connection
+    /// check asks for) is read at once but answered only once it turns false: a slow page,
+    /// while others change the users.
+    pub users_held: watch::Sender<bool>,
+    /// How many pages of users have waited while held.
+    pub users_waited: watch::Sender<u32>,
 }
 
 /// A running fake Zammad.
@@ -87,6 +93,8 @@ impl FakeZammad {
             fail_next: Vec::new(),
             ignores_paging: false,
             created: Vec::new(),
+            users_held: watch::Sender::new(false),
+            users_waited: watch::Sender::new(0),
         }));
         let app = Router::new()
             .route("/api/v1/users", get(users).post(create_user))
@@ -262,16 +270,30 @@ fn paged(items: Vec<Map<String, Value>>, params: &HashMap<String, String>) -> Ve
 }
 
 async fn users(State(data): Shared, uri: Uri, headers: HeaderMap, Query(q): Params) -> Response {
-    let mut data = data.lock().unwrap();
-    if let Some(refused) = admit(&mut data, &uri, &headers, &["ticket.agent", "admin.user"]) {
-        return refused;
+    let (page, mut held) = {
+        let mut data = data.lock().unwrap();
+        if let Some(refused) = admit(&mut data, &uri, &headers, &["ticket.agent", "admin.user"]) {
+            return refused;
+        }
+        // The index action ignores unknown parameters such as `phone`: it only pages.
+        let mut q = q;
+        if data.ignores_paging {
+            q.remove("page");
+        }
+        let probe = q.get("per_page").map(String::as_str) == Some("1");
+        let hold = !probe && *data.users_held.borrow();
+        if hold {
+            data.users_waited.send_modify(|n| *n += 1);
+        }
+        (
+            paged(data.users.clone(), &q),
+            hold.then(|| data.users_held.subscribe()),
+        )
+    };
+    if let Some(held) = held.as_mut() {
+        let _ = held.wait_for(|held| !*held).await;
     }
-    // The index action ignores unknown parameters such as `phone`: it only pages.
-    let mut q = q;
-    if data.ignores_paging {
-        q.remove("page");
-    }
-    Json(paged(data.users.clone(), &q)).into_response()
+    Json(page).into_response()
 }
 
 /// `POST /api/v1/users`: creates a user from a JSON body, as an agent (`ticket.agent`) or
