@@ -19,6 +19,7 @@ const COMMANDS: &[&str] = &[
     "answer_dial",
     "search_contacts",
     "open_link",
+    "create_customer",
     "popup_current",
     "popup_dismiss",
     "popup_shown",

@@ -18,7 +18,7 @@ use ringside_clock::ManualClock;
 use ringside_core::agent::Presence;
 use ringside_core::api::DialResult;
 use ringside_core::caller::TicketSummary;
-use ringside_e2e::{add_agent, pbx, start_hub};
+use ringside_e2e::{add_agent, pbx, start_hub, start_hub_with};
 use ringside_hub::store::zammad::FetchedTicket;
 use tokio::sync::{oneshot, watch};
 use url::Url;
@@ -248,6 +248,46 @@ async fn the_status_connects_and_a_ringing_call_pops_up_until_it_ends() {
 }
 
 #[tokio::test]
+async fn the_hubs_help_desk_reaches_the_status_and_the_popup() {
+    let dir = tempfile::tempdir().unwrap();
+    // A help desk on this computer that does not answer: the hub names it all the same.
+    let zammad = "[zammad]\nurl = \"http://127.0.0.1:9\"\ntoken = \"zammad-token\"\n";
+    let hub = start_hub_with(dir.path(), loopback(), zammad)
+        .await
+        .unwrap();
+    let token = add_agent(&hub, "anna", false).await.unwrap();
+    let mut app = Harness::new(SessionSettings::default(), false);
+    app.connect(&hub.url(), &token);
+    let connected = app.until_status(ConnectionState::Connected).await;
+    assert_eq!(
+        connected.helpdesk_url.as_deref(),
+        Some("http://127.0.0.1:9/")
+    );
+    pbx(&hub, "newCall", "c1", &[]).await;
+    app.until_shown("the popup", |shown| popup_shown(shown, "c1"))
+        .await;
+    let popup = app.session.current_popup().expect("a popup is open");
+    assert_eq!(popup.helpdesk_url.as_deref(), Some("http://127.0.0.1:9/"));
+    hub.stop().await.unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let hub = start_hub(dir.path(), loopback()).await.unwrap();
+    let token = add_agent(&hub, "anna", false).await.unwrap();
+    let mut app = Harness::new(SessionSettings::default(), false);
+    app.connect(&hub.url(), &token);
+    let connected = app.until_status(ConnectionState::Connected).await;
+    assert_eq!(
+        connected.helpdesk_url, None,
+        "no help desk without the sync"
+    );
+    pbx(&hub, "newCall", "c2", &[]).await;
+    app.until_shown("the popup", |shown| popup_shown(shown, "c2"))
+        .await;
+    assert_eq!(app.session.current_popup().unwrap().helpdesk_url, None);
+    hub.stop().await.unwrap();
+}
+
+#[tokio::test]
 async fn an_unreachable_hub_is_retried_only_when_the_clock_says() {
     let dir = tempfile::tempdir().unwrap();
     let hub = start_hub(dir.path(), loopback()).await.unwrap();
@@ -358,7 +398,7 @@ async fn waiting_for_the_client_resolves_when_the_session_connects() {
         .await
         .expect("the wait ends once connected")
         .expect("a client");
-    assert_eq!(client.me().await.unwrap().login, "anna");
+    assert_eq!(client.me().await.unwrap().presence.login, "anna");
     hub.stop().await.unwrap();
 }
 

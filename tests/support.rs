@@ -12,8 +12,17 @@ pub const GENERIC_TOKEN: &str = "test-generic-token-0123456789";
 
 /// Starts a hub on `listen` (port 0 for any) with its data under `dir`.
 pub async fn start_hub(dir: &Path, listen: SocketAddr) -> anyhow::Result<RunningHub> {
+    start_hub_with(dir, listen, "").await
+}
+
+/// [`start_hub`], with `extra` sections of the configuration.
+pub async fn start_hub_with(
+    dir: &Path,
+    listen: SocketAddr,
+    extra: &str,
+) -> anyhow::Result<RunningHub> {
     let text = format!(
-        "listen = \"{listen}\"\ndata_dir = {:?}\nheartbeat_secs = 1\n\n[generic]\nenabled = true\ntoken = \"{GENERIC_TOKEN}\"\n",
+        "listen = \"{listen}\"\ndata_dir = {:?}\nheartbeat_secs = 1\n\n[generic]\nenabled = true\ntoken = \"{GENERIC_TOKEN}\"\n{extra}",
         dir.join("data")
     );
     let settings = Config::from_toml(&text, Path::new("test.toml"), std::iter::empty())?;

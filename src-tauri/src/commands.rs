@@ -10,6 +10,7 @@ use ringside_client::session::{AppStatus, HubMode, PopupView};
 use ringside_core::agent::Presence;
 use ringside_core::api::WebhookUrl;
 use ringside_core::call::{Call, CallTicket};
+use ringside_core::caller::ContactCard;
 use ringside_core::number;
 use serde::Serialize;
 use tauri::{AppHandle, Manager, State};
@@ -206,12 +207,34 @@ pub async fn helpdesk(desktop: State<'_, Desktop>) -> Result<HelpdeskStatus, UiE
     Ok(desktop.session.client()?.helpdesk().await?)
 }
 
+/// Creates the customer of call `call_id`'s unknown caller in the hub's help desk, known
+/// by their number (the popup takes no typing; the agent names them in the profile); their
+/// card, whose profile link the popup opens next.
+#[tauri::command]
+pub async fn create_customer(
+    desktop: State<'_, Desktop>,
+    call_id: i64,
+) -> Result<ContactCard, UiError> {
+    Ok(desktop
+        .session
+        .client()?
+        .create_customer(call_id, None)
+        .await?)
+}
+
 /// Opens a help-desk link in the browser, or follows a phone link (asking the agent first
 /// unless that is turned off); refuses anything else.
 #[tauri::command]
 pub async fn open_link(app: AppHandle, url: String) -> Result<(), UiError> {
     let desktop = app.state::<Desktop>();
-    match links::check(&url, desktop.preferences().helpdesk().as_ref())? {
+    let settings = desktop.preferences().helpdesk();
+    let hubs = desktop
+        .session
+        .status()
+        .helpdesk_url
+        .and_then(|url| url::Url::parse(&url).ok());
+    let helpdesks: Vec<&url::Url> = settings.iter().chain(hubs.iter()).collect();
+    match links::check(&url, &helpdesks)? {
         Link::Helpdesk(url) => app
             .opener()
             .open_url(url.as_str(), None::<&str>)

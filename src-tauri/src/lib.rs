@@ -71,6 +71,7 @@ pub fn run() {
             commands::search_contacts,
             commands::helpdesk,
             commands::open_link,
+            commands::create_customer,
             commands::popup_current,
             commands::popup_dismiss,
             commands::popup_shown,

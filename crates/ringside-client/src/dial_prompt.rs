@@ -161,6 +161,7 @@ mod tests {
             organization: organization.map(str::to_owned),
             email: None,
             profile_url: None,
+            new_ticket_url: None,
             source: ringside_core::caller::ContactSource::Import,
             tickets: vec![],
         }

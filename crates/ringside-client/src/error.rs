@@ -88,6 +88,15 @@ pub enum ClientError {
         /// What is wrong.
         detail: String,
     },
+    /// The hub did not create the customer of a caller in the help desk, for a reason it
+    /// names with a stable code.
+    #[error("{message}")]
+    CustomerNotCreated {
+        /// Why.
+        reason: CustomerRefusal,
+        /// The hub's message.
+        message: String,
+    },
     /// A plain `http://` hub URL that is not on this computer: the agent token, which never
     /// expires, would cross the network in clear.
     #[error(
@@ -98,6 +107,50 @@ pub enum ClientError {
         /// The refused URL.
         url: String,
     },
+}
+
+/// Why the hub did not create a caller's customer in the help desk
+/// (`POST /api/v1/calls/{id}/customer`), by the hub's stable code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CustomerRefusal {
+    /// `zammad_not_configured`: the hub syncs no help desk.
+    NotConfigured,
+    /// `no_number`: the caller's number is hidden.
+    NoNumber,
+    /// `caller_known`: a contact has the number already.
+    CallerKnown,
+    /// `zammad_unreachable`: the help desk could not be reached.
+    Unreachable,
+    /// `zammad_refused`: the help desk refused.
+    Refused,
+}
+
+impl CustomerRefusal {
+    const ALL: [CustomerRefusal; 5] = [
+        CustomerRefusal::NotConfigured,
+        CustomerRefusal::NoNumber,
+        CustomerRefusal::CallerKnown,
+        CustomerRefusal::Unreachable,
+        CustomerRefusal::Refused,
+    ];
+
+    /// The hub's code, which the UI receives too.
+    pub fn code(self) -> &'static str {
+        match self {
+            CustomerRefusal::NotConfigured => "zammad_not_configured",
+            CustomerRefusal::NoNumber => "no_number",
+            CustomerRefusal::CallerKnown => "caller_known",
+            CustomerRefusal::Unreachable => "zammad_unreachable",
+            CustomerRefusal::Refused => "zammad_refused",
+        }
+    }
+
+    /// The refusal a hub's error body names, if it names one.
+    pub(crate) fn from_body(body: &[u8]) -> Option<(CustomerRefusal, String)> {
+        let body: ErrorBody = serde_json::from_slice(body).ok()?;
+        let reason = Self::ALL.into_iter().find(|r| r.code() == body.code)?;
+        Some((reason, body.error))
+    }
 }
 
 impl ClientError {
@@ -118,6 +171,7 @@ impl ClientError {
             ClientError::HeartbeatTimeout(_) => "heartbeat_timeout",
             ClientError::InvalidConfig { .. } => "invalid_config",
             ClientError::PlainHttp { .. } => "plain_http_hub",
+            ClientError::CustomerNotCreated { reason, .. } => reason.code(),
         }
     }
 

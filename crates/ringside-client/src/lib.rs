@@ -44,7 +44,7 @@
 //! # async fn run() -> Result<(), ringside_client::error::ClientError> {
 //! let endpoint = HubEndpoint::new("http://127.0.0.1:8642", "agent-token")?;
 //! let me = HubClient::new(endpoint.clone(), DEFAULT_REQUEST_TIMEOUT)?.me().await?;
-//! let state = Arc::new(Mutex::new(ClientState::new(me.login, DEFAULT_POPUP_WINDOW)));
+//! let state = Arc::new(Mutex::new(ClientState::new(me.presence.login, DEFAULT_POPUP_WINDOW)));
 //! let (handle, mut updates) = subscribe(endpoint, StreamConfig::default(), state.clone());
 //! while let Some(update) = updates.recv().await {
 //!     match update {

@@ -1,8 +1,10 @@
-//! Which links the desktop app may open: the help desk's own pages over `https:`, and phone
-//! links. Anything else a caller record carries (another host, `http:`, `javascript:`,
-//! `file:`) is refused, so a poisoned directory entry cannot send the agent anywhere. The
-//! `tel:` link the hub returns when no provider dials is opened only when it would not come
-//! straight back to this app.
+//! Which links the desktop app may open: the help desk's own pages (the help desk set in
+//! Settings, and the one the hub syncs callers from) over `https:` (`http:` only to this
+//! computer, as the hub allows for its help desk), and phone links. Anything else a caller
+//! record carries (another host, `http:` elsewhere, `javascript:`, `file:`) is refused, so
+//! a poisoned directory entry cannot send the agent anywhere. The `tel:` link the hub
+//! returns when no provider dials is opened only when it would not come straight back to
+//! this app.
 
 use url::Url;
 
@@ -21,7 +23,7 @@ pub enum LinkRefused {
     /// A web link elsewhere than the help desk, or not over https.
     #[error("only https links to {helpdesk} are opened, not {url}")]
     Foreign {
-        /// The configured help-desk origin.
+        /// The trusted help-desk origins, joined with " or ".
         helpdesk: String,
         /// The refused link.
         url: String,
@@ -91,26 +93,55 @@ pub enum Link {
     Phone(String),
 }
 
-/// Checks `raw` against the allowlist: `https:` on the origin of `helpdesk`, or a phone
-/// link.
-pub fn check(raw: &str, helpdesk: Option<&Url>) -> Result<Link, LinkRefused> {
+/// Checks `raw` against the allowlist: a page on the origin of one of `helpdesks` (the
+/// help desk set in Settings, the one the hub names), or a phone link. A help desk is
+/// trusted over https, or over http when it is on this computer.
+pub fn check(raw: &str, helpdesks: &[&Url]) -> Result<Link, LinkRefused> {
     let url = Url::parse(raw.trim()).map_err(|_| LinkRefused::Malformed(raw.to_owned()))?;
     if let Some(number) = phone_number(&url) {
         return Ok(Link::Phone(number));
     }
-    let helpdesk = helpdesk.ok_or(LinkRefused::NoHelpdesk)?;
-    let same_origin = url.scheme() == "https"
-        && helpdesk.scheme() == "https"
-        && url.origin() == helpdesk.origin()
-        && url.username().is_empty()
-        && url.password().is_none();
+    let trusted: Vec<&Url> = helpdesks
+        .iter()
+        .copied()
+        .filter(|desk| secure(desk))
+        .collect();
+    if trusted.is_empty() {
+        return Err(LinkRefused::NoHelpdesk);
+    }
+    let same_origin = trusted.iter().any(|desk| {
+        url.scheme() == desk.scheme()
+            && url.origin() == desk.origin()
+            && url.username().is_empty()
+            && url.password().is_none()
+    });
     if same_origin {
         Ok(Link::Helpdesk(url))
     } else {
+        let origins: Vec<String> = trusted
+            .iter()
+            .map(|desk| desk.origin().ascii_serialization())
+            .collect();
         Err(LinkRefused::Foreign {
-            helpdesk: helpdesk.origin().ascii_serialization(),
+            helpdesk: origins.join(" or "),
             url: url.to_string(),
         })
+    }
+}
+
+/// Whether a help desk's pages may be trusted: https, or http to this computer (where the
+/// hub accepts a plain-http help desk too).
+fn secure(helpdesk: &Url) -> bool {
+    let loopback = match helpdesk.host() {
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    match helpdesk.scheme() {
+        "https" => true,
+        "http" => loopback,
+        _ => false,
     }
 }
 
@@ -216,7 +247,7 @@ mod tests {
 
     #[test]
     fn helpdesk_pages_over_https_are_allowed() {
-        let link = check("https://support.example.com/#ticket/zoom/7", Some(&desk())).unwrap();
+        let link = check("https://support.example.com/#ticket/zoom/7", &[&desk()]).unwrap();
         assert_eq!(
             link,
             Link::Helpdesk(Url::parse("https://support.example.com/#ticket/zoom/7").unwrap())
@@ -234,21 +265,55 @@ mod tests {
             "javascript:alert(1)",
             "file:///etc/passwd",
         ] {
-            assert!(check(raw, Some(&desk())).is_err(), "{raw} must be refused");
+            assert!(check(raw, &[&desk()]).is_err(), "{raw} must be refused");
         }
     }
 
     #[test]
     fn without_a_helpdesk_no_web_link_opens() {
         assert_eq!(
-            check("https://support.example.com/", None),
+            check("https://support.example.com/", &[]),
             Err(LinkRefused::NoHelpdesk)
         );
     }
 
     #[test]
+    fn the_hubs_help_desk_is_trusted_beside_the_one_in_settings() {
+        let hubs = Url::parse("https://zammad.example.org/").unwrap();
+        let profile = "https://zammad.example.org/#user/profile/101";
+        assert_eq!(
+            check(profile, &[&hubs]),
+            Ok(Link::Helpdesk(Url::parse(profile).unwrap()))
+        );
+        assert!(check(profile, &[&desk(), &hubs]).is_ok());
+        assert!(check("https://support.example.com/", &[&desk(), &hubs]).is_ok());
+        let refused = check("https://evil.example/", &[&desk(), &hubs]).unwrap_err();
+        assert_eq!(
+            refused.to_string(),
+            "only https links to https://support.example.com or https://zammad.example.org \
+             are opened, not https://evil.example/"
+        );
+    }
+
+    #[test]
+    fn plain_http_is_trusted_only_on_this_computer() {
+        let local = Url::parse("http://127.0.0.1:3000/").unwrap();
+        assert!(check("http://127.0.0.1:3000/#ticket/zoom/1", &[&local]).is_ok());
+        assert!(check("https://127.0.0.1:3000/", &[&local]).is_err());
+        assert!(check("http://127.0.0.1:3001/", &[&local]).is_err());
+        let localhost = Url::parse("http://localhost:3000/").unwrap();
+        assert!(check("http://localhost:3000/#user/profile/2", &[&localhost]).is_ok());
+        let remote = Url::parse("http://zammad.example.org/").unwrap();
+        assert_eq!(
+            check("http://zammad.example.org/#ticket/zoom/1", &[&remote]),
+            Err(LinkRefused::NoHelpdesk),
+            "a plain-http help desk elsewhere is not trusted at all"
+        );
+    }
+
+    #[test]
     fn phone_links_give_their_number() {
-        let phone = |raw: &str| check(raw, None);
+        let phone = |raw: &str| check(raw, &[]);
         assert_eq!(
             phone("tel:+49301234567"),
             Ok(Link::Phone("+49301234567".into()))

@@ -112,10 +112,65 @@ fn call_json(id: i64, done: bool) -> Value {
 async fn me_sends_the_bearer_token() {
     let (client, server) = hub_answering(200, presence_json(false).to_string()).await;
     let me = client.me().await.unwrap();
-    assert_eq!(me.login, "alice");
+    assert_eq!(me.presence.login, "alice");
+    assert_eq!(me.helpdesk_url, None, "an older hub names no help desk");
     let seen = server.await.unwrap();
     assert_eq!(seen.line, "GET /api/v1/me");
     assert_eq!(seen.header("authorization"), Some("Bearer tok"));
+}
+
+#[tokio::test]
+async fn me_names_the_hubs_help_desk() {
+    let mut answer = presence_json(false);
+    answer["helpdesk_url"] = json!("https://zammad.example.com/");
+    let (client, _server) = hub_answering(200, answer.to_string()).await;
+    let me = client.me().await.unwrap();
+    assert_eq!(me.presence.name, "Alice");
+    assert_eq!(
+        me.helpdesk_url.as_deref(),
+        Some("https://zammad.example.com/")
+    );
+}
+
+#[tokio::test]
+async fn create_customer_posts_the_name_and_reads_the_card() {
+    let card = json!({"id": 5, "name": "Nicole Braun", "organization": null, "email": null,
+        "profile_url": "https://zammad.example.com/#user/profile/101",
+        "new_ticket_url": "https://zammad.example.com/#ticket/create/customer/101",
+        "source": "zammad", "tickets": []});
+    let (client, server) = hub_answering(201, card.to_string()).await;
+    let created = client
+        .create_customer(42, Some("Nicole Braun"))
+        .await
+        .unwrap();
+    assert_eq!(
+        created.profile_url.as_deref(),
+        Some("https://zammad.example.com/#user/profile/101")
+    );
+    let seen = server.await.unwrap();
+    assert_eq!(seen.line, "POST /api/v1/calls/42/customer");
+    assert_eq!(seen.json(), json!({"name": "Nicole Braun"}));
+}
+
+#[tokio::test]
+async fn create_customer_keeps_the_hubs_refusal_code() {
+    for (status, code) in [
+        (409, "caller_known"),
+        (409, "zammad_not_configured"),
+        (422, "no_number"),
+        (502, "zammad_unreachable"),
+        (502, "zammad_refused"),
+    ] {
+        let body = json!({"code": code, "error": "in words"});
+        let (client, _server) = hub_answering(status, body.to_string()).await;
+        let error = client.create_customer(42, None).await.unwrap_err();
+        assert_eq!(error.code(), code);
+        assert_eq!(error.to_string(), "in words");
+    }
+    let body = json!({"code": "not_found", "error": "no call 42"});
+    let (client, _server) = hub_answering(404, body.to_string()).await;
+    let error = client.create_customer(42, None).await.unwrap_err();
+    assert_eq!(error.code(), "not_found");
 }
 
 #[tokio::test]

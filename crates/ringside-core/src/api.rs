@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 
 use crate::agent::{Identities, Presence};
 use crate::call::Provider;
-use crate::caller::CallerMatch;
+use crate::caller::{CallerMatch, ContactCard};
 use crate::listing::JournalFilter;
 
 /// The hub's answer to a request it refused or could not carry out. The fields are in the
@@ -19,6 +19,47 @@ pub struct ErrorBody {
     pub code: String,
     /// What went wrong, written for the agent or admin.
     pub error: String,
+}
+
+/// Answer of `GET /api/v1/me`: the agent's presence and what the app needs to know of
+/// the hub's help desk.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    /// The agent's own presence, as the team sees it.
+    #[serde(flatten)]
+    pub presence: Presence,
+    /// The base URL of the help desk the hub syncs callers from (`[zammad] url`), when it
+    /// does: the app opens links to it and offers to create customers there.
+    #[serde(default)]
+    pub helpdesk_url: Option<String>,
+}
+
+/// Body of `POST /api/v1/calls/{id}/customer` (optional): the new customer's name, as the
+/// agent typed it. Without one, the caller's number alone identifies the customer.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewCustomer {
+    /// The full name, at most [`NewCustomer::MAX_NAME_CHARS`] characters; first name(s)
+    /// and last name are split at the last space.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+impl NewCustomer {
+    /// The longest name, in characters.
+    pub const MAX_NAME_CHARS: usize = 200;
+}
+
+/// Answer of `POST /api/v1/calls/{id}/customer` when the caller is known already (409
+/// `caller_known`): the error, with the contact that has the number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallerKnown {
+    /// `caller_known`.
+    pub code: String,
+    /// What happened, for the agent.
+    pub error: String,
+    /// The contact the number belongs to.
+    pub contact: ContactCard,
 }
 
 /// Body of `PUT /api/v1/me/dnd`.

@@ -116,6 +116,10 @@ pub struct ContactCard {
     pub email: Option<String>,
     /// A link to the contact's profile in the help desk.
     pub profile_url: Option<String>,
+    /// A link to the help desk's "new ticket" screen with this contact as the customer
+    /// (Zammad's users only).
+    #[serde(default)]
+    pub new_ticket_url: Option<String>,
     /// Where the contact came from.
     #[serde(default)]
     pub source: ContactSource,
@@ -167,6 +171,7 @@ mod tests {
             organization: None,
             email: None,
             profile_url: None,
+            new_ticket_url: None,
             source: ContactSource::Import,
             tickets: vec![],
         }

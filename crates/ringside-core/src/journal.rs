@@ -557,6 +557,7 @@ mod tests {
                     organization: None,
                     email: None,
                     profile_url: None,
+                    new_ticket_url: None,
                     source: crate::caller::ContactSource::Import,
                     tickets: vec![],
                 }],

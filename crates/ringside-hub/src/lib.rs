@@ -203,14 +203,13 @@ pub async fn start_with_clock(
     let zammad_health = zammad_config
         .enabled()
         .then(|| Arc::new(zammad::health::ZammadHealth::default()));
-    let zammad = match &zammad_health {
-        Some(health) => Some(zammad_sync(
-            &settings,
-            clock.clone(),
-            &recorder,
-            health.clone(),
-        )?),
-        None => None,
+    let (zammad, zammad_customers) = match &zammad_health {
+        Some(health) => {
+            let (sync, customers, task) =
+                zammad_sync(&settings, clock.clone(), &recorder, &store, health.clone())?;
+            (Some((sync, task)), Some(customers))
+        }
+        None => (None, None),
     };
     let live_tickets = match &zammad_health {
         Some(health) => {
@@ -238,6 +237,7 @@ pub async fn start_with_clock(
         zammad: zammad.as_ref().map(|(sync, _)| sync.clone()),
         zammad_health,
         live_tickets,
+        zammad_customers,
     });
     let (stop, stopped) = oneshot::channel::<()>();
     let app = routes::router(hub.clone());
@@ -256,13 +256,23 @@ pub async fn start_with_clock(
 }
 
 /// Starts the Zammad sync's task, with a database connection of its own (and the
-/// writer, which refreshes the journal's callers after a pass), reporting to `health`.
+/// writer, which refreshes the journal's callers after a pass), reporting to `health`;
+/// with it, the creation of customers from popups, which shares its connections.
+#[allow(clippy::type_complexity)]
 fn zammad_sync(
     settings: &Settings,
     clock: Arc<dyn Clock>,
     recorder: &Recorder,
+    store: &Store,
     health: Arc<zammad::health::ZammadHealth>,
-) -> Result<(Arc<zammad::task::ZammadSync>, JoinHandle<()>), HubError> {
+) -> Result<
+    (
+        Arc<zammad::task::ZammadSync>,
+        zammad::customer::Customers,
+        JoinHandle<()>,
+    ),
+    HubError,
+> {
     let config = &settings.config.zammad;
     let client = zammad::client::ZammadClient::new(config, Default::default())?;
     let (_, db) = Store::open(&settings.config.data_dir).map_err(|cause| HubError::Store {
@@ -274,5 +284,8 @@ fn zammad_sync(
         recorder: recorder.clone(),
         country: settings.country.clone(),
     };
-    Ok(zammad::task::spawn(syncer, config, clock, refresh, health))
+    let (sync, task) = zammad::task::spawn(syncer.clone(), config, clock, refresh, health);
+    let customers =
+        zammad::customer::Customers::new(syncer, sync.clone(), recorder.clone(), store.clone());
+    Ok((sync, customers, task))
 }

@@ -7,7 +7,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, patch, post, put};
 use axum::{Extension, Router};
 
-use crate::api::{self, admin, call_ticket, helpdesk, journal, team, zammad};
+use crate::api::{self, admin, call_ticket, customer, helpdesk, journal, team, zammad};
 use crate::state::Hub;
 use crate::webhook::{self, twilio};
 use crate::webhook_url::Webhook;
@@ -37,6 +37,7 @@ pub fn router(hub: Arc<Hub>) -> Router {
         .route("/api/v1/journal/done", post(journal::done_many))
         .route("/api/v1/journal/{id}/done", post(journal::done_one))
         .route("/api/v1/calls/{id}/ticket", post(call_ticket::create))
+        .route("/api/v1/calls/{id}/customer", post(customer::create))
         .route(
             "/api/v1/admin/agents",
             get(admin::agents).post(admin::add_agent),

@@ -41,6 +41,8 @@ pub struct Hub {
     pub zammad_health: Option<Arc<crate::zammad::health::ZammadHealth>>,
     /// Fetches a ringing call's tickets from Zammad; `None` when the hub does not ask it.
     pub live_tickets: Option<Arc<crate::zammad::live::LiveTickets>>,
+    /// Customers created in Zammad from a popup; `None` without the sync.
+    pub zammad_customers: Option<crate::zammad::customer::Customers>,
 }
 
 /// Why an agent cannot be created as asked.

@@ -11,10 +11,10 @@ use std::collections::BTreeSet;
 
 use ringside_core::agent::{Identities, Presence};
 use ringside_core::api::{
-    AgentCreated, AgentToken, AgentUpdate, CallerLookup, ContactQuery, DialRequest, DialResult,
-    DndChange, DoneChange, DoneIds, ErrorBody, HelpdeskConnection, HelpdeskKind, HelpdeskState,
-    HelpdeskStatus, JournalQuery, NewAgent, PlacedCall, RelayBacklog, RelayFailure, Updated,
-    ZammadSyncMode, ZammadSyncState,
+    AgentCreated, AgentToken, AgentUpdate, CallerKnown, CallerLookup, ContactQuery, DialRequest,
+    DialResult, DndChange, DoneChange, DoneIds, ErrorBody, HelpdeskConnection, HelpdeskKind,
+    HelpdeskState, HelpdeskStatus, JournalQuery, Me, NewAgent, NewCustomer, PlacedCall,
+    RelayBacklog, RelayFailure, Updated, ZammadSyncMode, ZammadSyncState,
 };
 use ringside_core::call::{CallTicket, Provider};
 use ringside_core::caller::CallerMatch;
@@ -369,6 +369,7 @@ fn caller_match() -> CallerMatch {
             "organization": "Example GmbH",
             "email": "bob@example.com",
             "profile_url": "https://support.example.com/#user/profile/3",
+            "new_ticket_url": "https://support.example.com/#ticket/create/customer/3",
             "tickets": [],
         }],
     }))
@@ -458,6 +459,50 @@ fn the_agent_api_types_are_the_description_of_the_agent_api() {
                 caller_match: None,
             },
         ],
+    );
+    check_answer_with(
+        &root,
+        "GET /me answer",
+        &body(&root, "/api/v1/me", "get", Some("200")),
+        &[
+            Me {
+                presence: presence(),
+                helpdesk_url: Some("https://support.example.com/".into()),
+            },
+            Me {
+                presence: presence(),
+                helpdesk_url: None,
+            },
+        ],
+        false,
+    );
+    let customer = "/api/v1/calls/{id}/customer";
+    check_request(
+        &root,
+        "POST /calls/{id}/customer",
+        &body(&root, customer, "post", None),
+        &[NewCustomer {
+            name: Some("Nicole Braun".into()),
+        }],
+        true,
+    );
+    let card = caller_match().contacts.remove(0);
+    check_answer_with(
+        &root,
+        "POST /calls/{id}/customer answer",
+        &body(&root, customer, "post", Some("201")),
+        std::slice::from_ref(&card),
+        false,
+    );
+    check_answer(
+        &root,
+        "POST /calls/{id}/customer: caller known",
+        &at(&root, "/components/schemas/CallerKnown"),
+        &[CallerKnown {
+            code: "caller_known".into(),
+            error: "+4930609854180 is known already: it is Bob".into(),
+            contact: card,
+        }],
     );
     check_request(
         &root,

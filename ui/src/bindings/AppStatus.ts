@@ -26,4 +26,9 @@ me: Presence | null,
 /**
  * The hub the app talks to.
  */
-hub_url: string | null, };
+hub_url: string | null, 
+/**
+ * The help desk the hub syncs callers from, as the hub last said: its links are
+ * opened like those of the help desk set in Settings.
+ */
+helpdesk_url: string | null, };

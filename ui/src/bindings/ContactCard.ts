@@ -27,6 +27,11 @@ email: string | null,
  */
 profile_url: string | null, 
 /**
+ * A link to the help desk's "new ticket" screen with this contact as the customer
+ * (Zammad's users only).
+ */
+new_ticket_url: string | null, 
+/**
  * Where the contact came from.
  */
 source: ContactSource, 

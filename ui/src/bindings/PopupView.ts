@@ -16,4 +16,9 @@ answered_by_name: string | null,
 /**
  * Where "new ticket" leads, when a help desk is configured.
  */
-new_ticket_url: string | null, };
+new_ticket_url: string | null, 
+/**
+ * The help desk the hub syncs callers from, when it does: the popup offers to create
+ * an unknown caller's customer there.
+ */
+helpdesk_url: string | null, };

@@ -17,6 +17,7 @@ const status = (overrides: Partial<AppStatus> = {}): AppStatus => ({
   detail: null,
   me,
   hub_url: 'https://hub.example.com',
+  helpdesk_url: null,
   ...overrides,
 });
 

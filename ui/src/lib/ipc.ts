@@ -7,6 +7,7 @@ import type {
   AppStatus,
   Call,
   CallTicket,
+  ContactCard,
   ContactHit,
   DialPrompt,
   DialResult,
@@ -79,6 +80,9 @@ export const searchContacts = (query: string): Promise<ContactHit[]> =>
 export const helpdesk = (): Promise<HelpdeskStatus> => command('helpdesk');
 
 export const openLink = (url: string): Promise<null> => command('open_link', { url });
+
+/** Creates the customer of call `callId`'s unknown caller in the hub's help desk. */
+export const createCustomer = (callId: number): Promise<ContactCard> => command('create_customer', { callId });
 
 export const popupCurrent = (): Promise<PopupView | null> => command('popup_current');
 

@@ -338,3 +338,120 @@ describe('the call ticket', () => {
     await waitFor(() => expect(screen.getByTestId('popup-message').textContent).toContain('Zammad did not take'));
   });
 });
+
+describe('links into the help desk', () => {
+  it('opens each candidate\'s profile and a new ticket for them', async () => {
+    const view = makePopupView({
+      caller: {
+        number: '+4930999',
+        level: 'known',
+        contacts: [
+          makeContact({ id: 1, name: 'Anna Schmidt' }),
+          makeContact({
+            id: 2,
+            name: 'Bernd Schmidt',
+            profile_url: 'https://support.example.com/#user/profile/8',
+            new_ticket_url: 'https://support.example.com/#ticket/create/customer/8',
+          }),
+          makeContact({ id: 3, name: 'Imported', profile_url: null, new_ticket_url: null, source: 'import' }),
+        ],
+      },
+    });
+    await showing(view);
+    const [anna, bernd, imported] = screen.getAllByTestId('popup-candidate').map((c) => within(c));
+    expect(bernd.getByTestId('popup-open-profile').textContent).toBe('Profile');
+    await fireEvent.click(bernd.getByTestId('popup-open-profile'));
+    expect(ipc.openLink).toHaveBeenLastCalledWith('https://support.example.com/#user/profile/8');
+    await fireEvent.click(bernd.getByTestId('popup-candidate-new-ticket'));
+    expect(ipc.openLink).toHaveBeenLastCalledWith('https://support.example.com/#ticket/create/customer/8');
+    await fireEvent.click(anna.getByTestId('popup-candidate-new-ticket'));
+    expect(ipc.openLink).toHaveBeenLastCalledWith('https://support.example.com/#ticket/create/customer/7');
+    expect(imported.queryByTestId('popup-open-profile')).toBeNull();
+    expect(imported.queryByTestId('popup-candidate-new-ticket')).toBeNull();
+  });
+});
+
+describe('creating the customer of an unknown caller', () => {
+  const unknown = (helpdesk: string | null = 'https://support.example.com/') =>
+    makePopupView({ from: '+4930609854180', from_pretty: '+49 30 609854180', caller: null }, { helpdesk_url: helpdesk });
+
+  const created = makeContact({
+    id: 12,
+    name: 'Nicole Braun',
+    organization: null,
+    email: null,
+    profile_url: 'https://support.example.com/#user/profile/101',
+    new_ticket_url: 'https://support.example.com/#ticket/create/customer/101',
+  });
+
+  it('is offered only when the hub syncs a help desk and the caller is not known', async () => {
+    const { unmount } = await showing(unknown(null));
+    expect(screen.queryByTestId('popup-create-customer')).toBeNull();
+    unmount();
+    const second = await showing(known());
+    expect(screen.queryByTestId('popup-create-customer')).toBeNull();
+    second.unmount();
+    await showing(unknown());
+    expect(screen.getByTestId('popup-create-customer').textContent).toBe('Create customer in Zammad');
+  });
+
+  it('is not offered for a hidden number', async () => {
+    await showing(makePopupView({ from: '', from_pretty: '', caller: null }, { helpdesk_url: 'https://support.example.com/' }));
+    expect(screen.queryByTestId('popup-create-customer')).toBeNull();
+  });
+
+  it('creates the customer with the number, then opens the new profile', async () => {
+    vi.mocked(ipc.createCustomer).mockResolvedValue(created);
+    const view = unknown();
+    await showing(view);
+    await fireEvent.click(screen.getByTestId('popup-create-customer'));
+    await waitFor(() => expect(ipc.openLink).toHaveBeenCalledWith('https://support.example.com/#user/profile/101'));
+    expect(ipc.createCustomer).toHaveBeenCalledExactlyOnceWith(view.call.id);
+    expect(screen.getByTestId('popup-message').textContent?.trim()).toBe('Created Nicole Braun in the help desk.');
+    expect(document.querySelector('input')).toBeNull();
+  });
+
+  it('takes one click at a time', async () => {
+    let finish!: (card: typeof created) => void;
+    vi.mocked(ipc.createCustomer).mockReturnValue(new Promise((resolve) => (finish = resolve)));
+    await showing(unknown());
+    const button = screen.getByTestId('popup-create-customer') as HTMLButtonElement;
+    await fireEvent.click(button);
+    await tick();
+    expect(button.disabled).toBe(true);
+    await fireEvent.click(button);
+    expect(ipc.createCustomer).toHaveBeenCalledTimes(1);
+    finish(created);
+    await waitFor(() => expect(button.disabled).toBe(false));
+  });
+
+  it('shows the hub\'s refusal as text with its code, and opens nothing', async () => {
+    vi.mocked(ipc.createCustomer).mockRejectedValue({
+      code: 'zammad_unreachable',
+      message: 'Zammad at https://support.example.com/ could not be reached: Connection refused',
+    });
+    await showing(unknown());
+    await fireEvent.click(screen.getByTestId('popup-create-customer'));
+    const message = await screen.findByTestId('popup-message');
+    expect(message.textContent?.trim()).toBe(
+      'Zammad at https://support.example.com/ could not be reached: Connection refused',
+    );
+    expect(message.dataset.code).toBe('zammad_unreachable');
+    expect(message.getAttribute('role')).toBe('alert');
+    expect(ipc.openLink).not.toHaveBeenCalled();
+  });
+
+  it('shows the new customer once the hub streams the matched call', async () => {
+    vi.mocked(ipc.createCustomer).mockResolvedValue(created);
+    const view = unknown();
+    await showing(view);
+    await fireEvent.click(screen.getByTestId('popup-create-customer'));
+    const matched = structuredClone(view);
+    matched.call.caller = { number: '+4930609854180', level: 'known', contacts: [created] };
+    events.emit('popup', matched);
+    await tick();
+    expect(screen.getByTestId('popup-caller-name').textContent).toBe('Nicole Braun');
+    expect(screen.queryByTestId('popup-create-customer')).toBeNull();
+    expect(screen.queryByTestId('popup-unknown')).toBeNull();
+  });
+});

@@ -69,6 +69,7 @@ export function makeContact(overrides: Partial<ContactCard> = {}): ContactCard {
     organization: 'Kunde GmbH',
     email: 'bettina@kunde.example',
     profile_url: 'https://support.example.com/#user/profile/7',
+    new_ticket_url: 'https://support.example.com/#ticket/create/customer/7',
     source: 'zammad',
     tickets: [],
     ...overrides,
@@ -89,6 +90,7 @@ export function makePopupView(call: Partial<Call> = {}, view: Partial<Omit<Popup
     }),
     answered_by_name: null,
     new_ticket_url: null,
+    helpdesk_url: null,
     ...view,
   };
 }

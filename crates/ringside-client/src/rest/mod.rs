@@ -6,14 +6,17 @@ use std::time::Duration;
 use reqwest::{Method, RequestBuilder};
 use ringside_core::agent::Presence;
 use ringside_core::call::{Call, CallTicket};
+use ringside_core::caller::ContactCard;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use url::Url;
 
 use crate::endpoint::HubEndpoint;
-use crate::error::{with_causes, ClientError};
-pub use ringside_core::api::{CallerLookup, DialResult, HelpdeskStatus, JournalQuery};
-use ringside_core::api::{ContactQuery, DialRequest, DndChange, DoneChange, DoneIds, Updated};
+use crate::error::{with_causes, ClientError, CustomerRefusal};
+pub use ringside_core::api::{CallerLookup, DialResult, HelpdeskStatus, JournalQuery, Me};
+use ringside_core::api::{
+    ContactQuery, DialRequest, DndChange, DoneChange, DoneIds, NewCustomer, Updated,
+};
 pub use ringside_core::caller::ContactHit;
 pub use ringside_core::listing::{JournalFilter, JournalPage};
 
@@ -50,8 +53,9 @@ impl HubClient {
         })
     }
 
-    /// This agent's own presence (`GET /api/v1/me`); also the cheapest check of a token.
-    pub async fn me(&self) -> Result<Presence, ClientError> {
+    /// This agent's own presence and the hub's help desk (`GET /api/v1/me`); also the
+    /// cheapest check of a token.
+    pub async fn me(&self) -> Result<Me, ClientError> {
         self.fetch(self.request(Method::GET, &["me"])).await
     }
 
@@ -141,6 +145,35 @@ impl HubClient {
             },
         )
         .await
+    }
+
+    /// Creates the customer of call `call_id`'s caller in the hub's help desk, named `name`
+    /// if given (`POST /api/v1/calls/{id}/customer`): their new card, with the link to
+    /// their profile. The hub's refusals keep its code ([`ClientError::CustomerNotCreated`]).
+    pub async fn create_customer(
+        &self,
+        call_id: i64,
+        name: Option<&str>,
+    ) -> Result<ContactCard, ClientError> {
+        let id = call_id.to_string();
+        let body = NewCustomer {
+            name: name.map(str::to_owned),
+        };
+        let response = self
+            .request(Method::POST, &["calls", &id, "customer"])
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| self.transport(e))?;
+        let status = response.status();
+        if !status.is_success() {
+            let body = response.bytes().await.unwrap_or_default();
+            return Err(match CustomerRefusal::from_body(&body) {
+                Some((reason, message)) => ClientError::CustomerNotCreated { reason, message },
+                None => ClientError::from_status(status.as_u16(), &body),
+            });
+        }
+        response.json().await.map_err(|e| self.transport(e))
     }
 
     fn request(&self, method: Method, segments: &[&str]) -> RequestBuilder {

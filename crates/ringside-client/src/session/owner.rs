@@ -7,6 +7,7 @@ use std::future::pending;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use ringside_core::agent::Presence;
+use ringside_core::api::Me;
 use ringside_core::call::Call;
 use tokio::sync::{mpsc, watch};
 
@@ -191,14 +192,15 @@ impl Owner {
 
     /// `GET /me` answered: subscribe, or retry after the backoff's delay while the hub is
     /// unreachable, or give up when the token was refused.
-    fn on_checked(&mut self, checked: Result<Presence, ClientError>) {
+    fn on_checked(&mut self, checked: Result<Me, ClientError>) {
         let Phase::Checking(checking) = std::mem::replace(&mut self.phase, Phase::Idle) else {
             return;
         };
         let mut checking = *checking;
         match checked {
             Ok(me) => {
-                let mut reducer = ClientState::new(me.login.clone(), self.config.popup_window);
+                let mut reducer =
+                    ClientState::new(me.presence.login.clone(), self.config.popup_window);
                 reducer.set_popup_on(self.settings.borrow().popup_on);
                 let state = Arc::new(Mutex::new(reducer));
                 let (stream, updates) =
@@ -209,7 +211,10 @@ impl Owner {
                     stream,
                     updates,
                 });
-                self.update_status(|status| status.me = Some(me));
+                self.update_status(|status| {
+                    status.me = Some(me.presence);
+                    status.helpdesk_url = me.helpdesk_url;
+                });
             }
             Err(e) if e.is_terminal() => self.offline(&e),
             Err(e) => {
@@ -282,11 +287,15 @@ impl Owner {
         }
         match effect {
             Effect::ShowPopup(call) => {
-                self.popups.open(popup_view(state, &settings, *call));
+                let helpdesk = self.published.status.borrow().helpdesk_url.clone();
+                self.popups
+                    .open(popup_view(state, &settings, helpdesk, *call));
                 self.present();
             }
             Effect::UpdatePopup(call) => {
-                self.popups.refresh(popup_view(state, &settings, *call));
+                let helpdesk = self.published.status.borrow().helpdesk_url.clone();
+                self.popups
+                    .refresh(popup_view(state, &settings, helpdesk, *call));
                 self.present();
             }
             Effect::ClosePopup(id) => {
@@ -337,9 +346,14 @@ impl Owner {
     }
 }
 
-/// What the popup shows for `call`: with the answering agent's name and the help desk's
-/// "new ticket" address.
-fn popup_view(state: &Mutex<ClientState>, settings: &SessionSettings, call: Call) -> PopupView {
+/// What the popup shows for `call`: with the answering agent's name, the help desk's
+/// "new ticket" address and the help desk the hub syncs from (`helpdesk`).
+fn popup_view(
+    state: &Mutex<ClientState>,
+    settings: &SessionSettings,
+    helpdesk: Option<String>,
+    call: Call,
+) -> PopupView {
     let answered_by_name = call.answered_by.as_deref().map(|login| {
         lock(state)
             .presence()
@@ -351,5 +365,6 @@ fn popup_view(state: &Mutex<ClientState>, settings: &SessionSettings, call: Call
         call,
         answered_by_name,
         new_ticket_url: settings.new_ticket_url.clone(),
+        helpdesk_url: helpdesk,
     }
 }

@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use ringside_core::agent::Presence;
+use ringside_core::api::Me;
 use tokio::sync::mpsc;
 
 use super::settings::EndpointLookup;
@@ -43,7 +43,7 @@ pub(super) struct Checking {
     /// The delays between attempts.
     pub(super) backoff: Backoff,
     /// The current attempt (its delay included).
-    attempt: Pending<Result<Presence, ClientError>>,
+    attempt: Pending<Result<Me, ClientError>>,
 }
 
 impl Checking {
@@ -69,7 +69,7 @@ impl Checking {
 fn attempt(
     client: HubClient,
     wait: Option<ringside_clock::Sleep>,
-) -> Pending<Result<Presence, ClientError>> {
+) -> Pending<Result<Me, ClientError>> {
     Box::pin(async move {
         if let Some(wait) = wait {
             wait.await;
@@ -93,7 +93,7 @@ pub(super) enum Event {
     /// The shell found the hub, or not.
     Found(EndpointLookup),
     /// `GET /me` answered.
-    Checked(Result<Presence, ClientError>),
+    Checked(Result<Me, ClientError>),
     /// The stream reported.
     Update(StreamUpdate),
     /// The stream task ended; nothing follows.

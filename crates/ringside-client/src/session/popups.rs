@@ -21,6 +21,9 @@ pub struct PopupView {
     pub answered_by_name: Option<String>,
     /// Where "new ticket" leads, when a help desk is configured.
     pub new_ticket_url: Option<String>,
+    /// The help desk the hub syncs callers from, when it does: the popup offers to create
+    /// an unknown caller's customer there.
+    pub helpdesk_url: Option<String>,
 }
 
 /// The calls whose popup is open; the window shows the newest.

@@ -48,6 +48,9 @@ pub struct AppStatus {
     pub me: Option<Presence>,
     /// The hub the app talks to.
     pub hub_url: Option<String>,
+    /// The help desk the hub syncs callers from, as the hub last said: its links are
+    /// opened like those of the help desk set in Settings.
+    pub helpdesk_url: Option<String>,
 }
 
 impl AppStatus {
@@ -59,6 +62,7 @@ impl AppStatus {
             detail: None,
             me: None,
             hub_url: None,
+            helpdesk_url: None,
         }
     }
 

@@ -6,7 +6,7 @@ use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::Json;
 use ringside_core::agent::Presence;
-use ringside_core::api::{CallerLookup, ContactQuery, DndChange};
+use ringside_core::api::{CallerLookup, ContactQuery, DndChange, Me};
 use ringside_core::caller::ContactHit;
 use ringside_core::number::{self, E164};
 
@@ -14,16 +14,20 @@ use crate::api_error::ApiError;
 use crate::extract::Agent;
 use crate::state::{self, Hub};
 
-/// `GET /api/v1/me`.
-pub async fn me(
-    State(hub): State<Arc<Hub>>,
-    Agent(agent): Agent,
-) -> Result<Json<Presence>, ApiError> {
-    hub.recorder
+/// `GET /api/v1/me`: the agent's presence, and the help desk the hub syncs from.
+pub async fn me(State(hub): State<Arc<Hub>>, Agent(agent): Agent) -> Result<Json<Me>, ApiError> {
+    let presence = hub
+        .recorder
         .presence(&agent.login)
         .await?
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found("the agent was removed"))
+        .ok_or_else(|| ApiError::not_found("the agent was removed"))?;
+    Ok(Json(Me {
+        presence,
+        helpdesk_url: hub
+            .zammad_customers
+            .as_ref()
+            .map(|customers| customers.helpdesk_url().to_owned()),
+    }))
 }
 
 /// `PUT /api/v1/me/dnd` with `{"dnd": true|false}`.

@@ -93,6 +93,7 @@ mod tests {
             organization: None,
             email: None,
             profile_url: None,
+            new_ticket_url: None,
             source: ContactSource::Zammad,
             tickets,
         }

@@ -204,8 +204,8 @@ fn ticket_summary(row: &Row, first: usize) -> rusqlite::Result<TicketSummary> {
 fn contact_card(conn: &Connection, id: i64) -> Result<Option<ContactCard>, StoreError> {
     let Some(mut card) = conn
         .prepare_cached(
-            "SELECT id, name, organization, email, profile_url, source FROM contacts
-             WHERE id = ?1",
+            "SELECT id, name, organization, email, profile_url, source, new_ticket_url
+             FROM contacts WHERE id = ?1",
         )?
         .query_row([id], |row| {
             Ok(ContactCard {
@@ -214,6 +214,7 @@ fn contact_card(conn: &Connection, id: i64) -> Result<Option<ContactCard>, Store
                 organization: row.get(2)?,
                 email: row.get(3)?,
                 profile_url: row.get(4)?,
+                new_ticket_url: row.get(6)?,
                 source: match row.get_ref(5)?.as_str()? {
                     "zammad" => ContactSource::Zammad,
                     _ => ContactSource::Import,
@@ -256,6 +257,7 @@ fn ticket_card(conn: &Connection, id: i64) -> Result<Option<ContactCard>, StoreE
         organization: None,
         email,
         profile_url: None,
+        new_ticket_url: None,
         source: ContactSource::Import,
         tickets: vec![ticket],
     }))
@@ -589,7 +591,7 @@ mod tests {
             )
             .expect("import");
             // Back to the schema before the search index (and before the contacts'
-            // sources and the tickets fetched from Zammad, which came later).
+            // sources, links and the tickets fetched from Zammad, which came later).
             writer
                 .execute_batch(
                     "DROP INDEX tickets_zammad; ALTER TABLE tickets DROP COLUMN zammad_ticket_id;
@@ -597,6 +599,7 @@ mod tests {
                      ALTER TABLE contacts DROP COLUMN source;
                      ALTER TABLE contacts DROP COLUMN zammad_user_id;
                      ALTER TABLE contacts DROP COLUMN zammad_organization_id;
+                     ALTER TABLE contacts DROP COLUMN new_ticket_url;
                      DROP TABLE zammad_sync;
                      DROP TABLE contacts_search; DROP TRIGGER IF EXISTS contacts_search_insert;
                      DROP TRIGGER IF EXISTS contacts_search_delete;

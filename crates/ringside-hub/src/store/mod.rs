@@ -42,6 +42,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migration_8.sql"),
     include_str!("migration_9.sql"),
     include_str!("migration_10.sql"),
+    include_str!("migration_11.sql"),
 ];
 
 const SCHEMA_VERSION: i64 = 1 + MIGRATIONS.len() as i64;

@@ -21,9 +21,18 @@ fn organization_key(id: u64) -> String {
     format!("zammad:organization:{id}")
 }
 
+/// A Zammad user's links into Zammad's web UI, kept with the contact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserLinks {
+    /// The user's profile.
+    pub profile: String,
+    /// The "new ticket" screen with the user as the customer.
+    pub new_ticket: String,
+}
+
 /// Writes a user as a contact (its organization's name from the organizations synced),
-/// replacing its numbers; returns how many numbers it has.
-pub fn put_user(conn: &Connection, user: &User, profile_url: &str) -> Result<u64, StoreError> {
+/// replacing its numbers; returns the contact's id.
+pub fn put_user(conn: &Connection, user: &User, links: &UserLinks) -> Result<i64, StoreError> {
     let organization: Option<String> = match user.organization_id {
         Some(org) => conn
             .prepare_cached("SELECT name FROM contacts WHERE zammad_organization_id = ?1")?
@@ -34,11 +43,11 @@ pub fn put_user(conn: &Connection, user: &User, profile_url: &str) -> Result<u64
     let id: i64 = conn
         .prepare_cached(
             "INSERT INTO contacts (key, name, organization, email, profile_url, source,
-               zammad_user_id)
-             VALUES (?1, ?2, ?3, ?4, ?5, 'zammad', ?6)
+               zammad_user_id, new_ticket_url)
+             VALUES (?1, ?2, ?3, ?4, ?5, 'zammad', ?6, ?7)
              ON CONFLICT (key) DO UPDATE SET name = excluded.name,
                organization = excluded.organization, email = excluded.email,
-               profile_url = excluded.profile_url
+               profile_url = excluded.profile_url, new_ticket_url = excluded.new_ticket_url
              RETURNING id",
         )?
         .query_row(
@@ -47,12 +56,14 @@ pub fn put_user(conn: &Connection, user: &User, profile_url: &str) -> Result<u64
                 user.name,
                 organization,
                 user.email.as_ref().map(|e| e.to_lowercase()),
-                profile_url,
-                user.id as i64
+                links.profile,
+                user.id as i64,
+                links.new_ticket
             ],
             |row| row.get(0),
         )?;
-    replace_numbers(conn, id, user.numbers.iter().map(|n| n.as_str()))
+    replace_numbers(conn, id, user.numbers.iter().map(|n| n.as_str()))?;
+    Ok(id)
 }
 
 /// Writes an organization as a contact, replacing its numbers; returns how many it has.

@@ -1,5 +1,6 @@
 //! Zammad's REST API over HTTPS (reqwest with rustls): token authentication, bounded waits
-//! and answers, paging, and retries with backoff when Zammad fails or is slow. Every
+//! and answers, paging, and retries with backoff when Zammad fails or is slow (reads only:
+//! a write is tried once). Every
 //! failure says in words what is wrong and what to do.
 
 use std::time::Duration;
@@ -28,6 +29,9 @@ pub const USER_READ: Permission = Permission("ticket.agent or admin.user");
 
 /// Creating tickets and articles and reading a customer's tickets.
 pub const TICKET_WRITE: Permission = Permission("ticket.agent");
+
+/// Creating a user (`app/policies/controllers/users_controller_policy.rb`).
+pub const USER_CREATE: Permission = Permission("ticket.agent or admin.user");
 
 /// How often a request is tried and how long to wait between tries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -188,7 +192,8 @@ impl ZammadClient {
         let attempts = self.retry.attempts.max(1);
         for attempt in 1..=attempts {
             let last = attempt == attempts;
-            match self.try_once(&url, &what, needs).await {
+            let request = self.http.get(url.clone());
+            match self.send(request, &what, needs).await {
                 Err(e) if !last && retriable(&e) => {
                     tracing::debug!("zammad: {e}; trying again in {wait:?}");
                     tokio::time::sleep(wait).await;
@@ -243,15 +248,6 @@ impl ZammadClient {
             request = request.header("From", user.to_string());
         }
         self.send(request, &what, needs).await
-    }
-
-    async fn try_once(
-        &self,
-        url: &Url,
-        what: &str,
-        needs: Permission,
-    ) -> Result<Vec<u8>, ZammadError> {
-        self.send(self.http.get(url.clone()), what, needs).await
     }
 
     async fn send(

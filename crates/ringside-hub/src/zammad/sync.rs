@@ -4,19 +4,25 @@
 //! (deleted, or merged into another user); an incremental pass searches the users changed
 //! since the last pass, which needs Elasticsearch.
 
+use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ringside_core::number::DefaultCountry;
-use ringside_providers::zammad::{self, links, records};
+use ringside_providers::zammad::{self, links, records, User};
 use rusqlite::{Connection, TransactionBehavior};
 use thiserror::Error;
 use time::OffsetDateTime;
 
 use super::check::{self, SyncMode};
 use super::client::{PageSeen, Pager, ZammadClient, ZammadError, USER_READ};
-use crate::store::zammad::{self as stored, Pass};
+use crate::store::zammad::{self as stored, Pass, UserLinks};
 use crate::store::StoreError;
+
+/// The set behind a lock, also when a thread panicked while holding it.
+fn lock(set: &Mutex<BTreeSet<u64>>) -> std::sync::MutexGuard<'_, BTreeSet<u64>> {
+    set.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 /// Records asked for per page; Zammad may send fewer (its caps cannot be raised).
 const PER_PAGE: u32 = 100;
@@ -58,6 +64,9 @@ pub struct Syncer {
     client: ZammadClient,
     country: DefaultCountry,
     db: Arc<Mutex<Connection>>,
+    /// Users written beside the passes (customers created from a popup) since the current
+    /// full pass began: its paging may have gone past them, and it must not remove them.
+    written_beside: Arc<Mutex<BTreeSet<u64>>>,
 }
 
 impl Syncer {
@@ -67,6 +76,7 @@ impl Syncer {
             client,
             country,
             db: Arc::new(Mutex::new(db)),
+            written_beside: Arc::default(),
         }
     }
 
@@ -89,14 +99,41 @@ impl Syncer {
         .map_err(|_| StoreError::Closed)?
     }
 
-    /// The link to a user's profile in Zammad.
-    fn profile_url(&self, id: u64) -> String {
-        links::profile(self.client.url(), id)
+    /// A user's links into Zammad: their profile and a new ticket for them.
+    fn links(&self, id: u64) -> UserLinks {
+        UserLinks {
+            profile: links::profile(self.client.url(), id),
+            new_ticket: links::new_ticket(self.client.url(), id),
+        }
+    }
+
+    /// Zammad, for requests beside the passes (a customer created from a popup).
+    pub fn client(&self) -> &ZammadClient {
+        &self.client
+    }
+
+    /// The country national numbers are read in.
+    pub fn country(&self) -> &DefaultCountry {
+        &self.country
+    }
+
+    /// Writes one user Zammad just answered with (a customer created from a popup) into
+    /// the directory, as a pass would; returns the contact's id.
+    pub async fn put_user(&self, user: User) -> Result<i64, StoreError> {
+        let links = self.links(user.id);
+        let written = self.written_beside.clone();
+        self.write(move |tx| {
+            // Noted under the connection's lock, which a full pass's removal holds too.
+            lock(&written).insert(user.id);
+            stored::put_user(tx, &user, &links)
+        })
+        .await
     }
 
     /// Checks the connection and the mode, then writes every organization and user and
     /// removes the ones Zammad no longer has. Records the pass at `now`.
     pub async fn full(&self, now: OffsetDateTime) -> Result<FullPass, SyncError> {
+        lock(&self.written_beside).clear();
         let report = check::run(&self.client, &self.country).await?;
         let mode = report
             .mode
@@ -123,10 +160,12 @@ impl Syncer {
             })
             .await?;
         }
-        let users = self.write_users("users", &[]).await?;
+        let mut users = self.write_users("users", &[]).await?;
         let (user_count, org_count) = (users.len() as u64, organizations.len() as u64);
+        let written = self.written_beside.clone();
         let removed = self
             .write(move |tx| {
+                users.extend(lock(&written).iter());
                 let removed = stored::remove_unseen(tx, &users, &organizations)?;
                 stored::record_pass(tx, Pass::Full(mode), now)?;
                 Ok(removed)
@@ -197,10 +236,10 @@ impl Syncer {
                 first_id: users.first().map(|u| u.id),
             })?;
             ids.extend(users.iter().map(|u| u.id));
-            let urls: Vec<String> = users.iter().map(|u| self.profile_url(u.id)).collect();
+            let links: Vec<UserLinks> = users.iter().map(|u| self.links(u.id)).collect();
             self.write(move |tx| {
-                for (user, url) in users.iter().zip(&urls) {
-                    stored::put_user(tx, user, url)?;
+                for (user, links) in users.iter().zip(&links) {
+                    stored::put_user(tx, user, links)?;
                 }
                 Ok(())
             })

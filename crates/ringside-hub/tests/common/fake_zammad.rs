@@ -1,10 +1,11 @@
 //! A fake Zammad: a real HTTP server on `127.0.0.1:0` built from Zammad's documented REST
 //! API (token authentication, paged users and organizations with a hard `per_page` cap,
 //! user search with and without Elasticsearch, ticket states, a customer's tickets, ticket
-//! search, creating tickets and articles (reference §1.6), a ticket's articles). It refuses
-//! what the real one refuses (401 for a missing or wrong token or API token access off, 403
-//! for a permission the token lacks or a `From:` header without `admin.user`, 422 for a
-//! ticket without title, group, customer or article) and records every request. It can be
+//! search, creating tickets and articles (reference §1.6), a ticket's articles, creating a
+//! user). It refuses what the real one refuses (401 for a missing or wrong token or API token
+//! access off, 403 for a permission the token lacks or a `From:` header without
+//! `admin.user`, 422 for a ticket without title, group, customer or article and for a user
+//! with nothing that identifies them) and records every request. It can be
 //! slow (every answer after a delay) or down (503 for everything, as the proxy in front of a
 //! stopped Zammad answers), and counts the ticket lists being answered at once.
 #![allow(dead_code)] // each test binary uses a different part of the fake
@@ -23,6 +24,7 @@ use axum::{Json, Router};
 use serde_json::{json, Map, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
+use tokio::sync::watch;
 
 /// The token the fake accepts.
 pub const ZAMMAD_TOKEN: &str = "zammad-api-token-0123456789";
@@ -76,6 +78,14 @@ pub struct ZammadData {
     /// Whether a created ticket or article is kept but never answered (the answer is lost,
     /// as when the hub dies while Zammad works).
     pub swallow_answers: bool,
+    /// The bodies of the users created (`POST /api/v1/users`), in order.
+    pub created: Vec<Value>,
+    /// While true, a page of `GET /api/v1/users` (of more than the one user a connection
+    /// check asks for) is read at once but answered only once it turns false: a slow page,
+    /// while others change the users.
+    pub users_held: watch::Sender<bool>,
+    /// How many pages of users have waited while held.
+    pub users_waited: watch::Sender<u32>,
 }
 
 /// A running fake Zammad.
@@ -85,6 +95,8 @@ pub struct FakeZammad {
     pub url: String,
     /// Its data, shared with the server.
     pub data: Arc<Mutex<ZammadData>>,
+    /// Turns true to stop the server: Zammad down.
+    stop: Arc<watch::Sender<bool>>,
 }
 
 impl FakeZammad {
@@ -108,9 +120,12 @@ impl FakeZammad {
             articles: Vec::new(),
             groups: vec!["Users"],
             swallow_answers: false,
+            created: Vec::new(),
+            users_held: watch::Sender::new(false),
+            users_waited: watch::Sender::new(0),
         }));
         let app = Router::new()
-            .route("/api/v1/users", get(users))
+            .route("/api/v1/users", get(users).post(create_user))
             .route("/api/v1/users/search", get(users_search))
             .route("/api/v1/organizations", get(organizations))
             .route("/api/v1/ticket_states", get(ticket_states))
@@ -128,11 +143,31 @@ impl FakeZammad {
             .await
             .unwrap();
         let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let stop = Arc::new(watch::Sender::new(false));
+        let mut stopped = stop.subscribe();
+        tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = stopped.wait_for(|stop| *stop).await;
+                })
+                .await
+                .unwrap()
+        });
         FakeZammad {
             url: format!("http://{addr}"),
             data,
+            stop,
         }
+    }
+
+    /// Stops the server: connections are refused from now on, as when Zammad is down.
+    pub fn stop(&self) {
+        self.stop.send_replace(true);
+    }
+
+    /// The bodies of the users created so far.
+    pub fn created(&self) -> Vec<Value> {
+        self.data.lock().unwrap().created.clone()
     }
 
     /// The `[zammad]` section that points a hub at this fake.
@@ -387,16 +422,117 @@ fn paged(items: &[Map<String, Value>], params: &HashMap<String, String>) -> Vec<
 }
 
 async fn users(State(data): Shared, uri: Uri, headers: HeaderMap, Query(q): Params) -> Response {
+    let (page, mut held) = {
+        let mut data = data.lock().unwrap();
+        if let Some(refused) = admit(&mut data, &uri, &headers, &["ticket.agent", "admin.user"]) {
+            return refused;
+        }
+        // The index action ignores unknown parameters such as `phone`: it only pages.
+        let mut q = q;
+        if data.ignores_paging {
+            q.remove("page");
+        }
+        let probe = q.get("per_page").map(String::as_str) == Some("1");
+        let hold = !probe && *data.users_held.borrow();
+        if hold {
+            data.users_waited.send_modify(|n| *n += 1);
+        }
+        (
+            paged(&data.users, &q),
+            hold.then(|| data.users_held.subscribe()),
+        )
+    };
+    if let Some(held) = held.as_mut() {
+        let _ = held.wait_for(|held| !*held).await;
+    }
+    Json(page).into_response()
+}
+
+/// `POST /api/v1/users`: creates a user from a JSON body, as an agent (`ticket.agent`) or
+/// a user admin (`admin.user`) may. Zammad refuses a user without a first name, last name,
+/// e-mail address, phone or mobile (`User#ensure_identifier`), and an e-mail address
+/// another user has. The new user is listed and found from then on.
+async fn create_user(
+    State(data): Shared,
+    uri: Uri,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
     let mut data = data.lock().unwrap();
     if let Some(refused) = admit(&mut data, &uri, &headers, &["ticket.agent", "admin.user"]) {
         return refused;
     }
-    // The index action ignores unknown parameters such as `phone`: it only pages.
-    let mut q = q;
-    if data.ignores_paging {
-        q.remove("page");
+    let json_body = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !json_body {
+        return error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "send the user as JSON (Content-Type: application/json)",
+        );
     }
-    Json(paged(&data.users, &q)).into_response()
+    let Ok(Value::Object(fields)) = serde_json::from_slice::<Value>(&body) else {
+        return error(StatusCode::BAD_REQUEST, "the body is not a JSON object");
+    };
+    let given = |key: &str| {
+        fields
+            .get(key)
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    };
+    if ["firstname", "lastname", "email", "phone", "mobile"]
+        .iter()
+        .all(|key| given(key).is_none())
+    {
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "At least one identifier (firstname, lastname, phone, mobile or email) for user \
+             is required.",
+        );
+    }
+    if let Some(email) = given("email") {
+        let taken = data.users.iter().any(|u| {
+            u["email"]
+                .as_str()
+                .is_some_and(|e| e.eq_ignore_ascii_case(&email))
+        });
+        if taken {
+            return error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &format!("Email address '{email}' is already used for other user."),
+            );
+        }
+    }
+    data.created.push(Value::Object(fields.clone()));
+    let id = data
+        .users
+        .iter()
+        .filter_map(|u| u["id"].as_u64())
+        .max()
+        .unwrap_or(0)
+        .max(100)
+        + 1;
+    let login = given("email").unwrap_or_else(|| format!("auto-{}-{id}", now()));
+    let mut user = json!({
+        "id": id, "organization_id": null, "login": login, "firstname": "", "lastname": "",
+        "email": "", "image": null, "web": "", "phone": "", "fax": "", "mobile": "",
+        "department": "", "street": "", "zip": "", "city": "", "country": "", "address": "",
+        "vip": false, "verified": false, "active": true, "note": "", "last_login": null,
+        "out_of_office": false, "preferences": {}, "updated_by_id": 1, "created_by_id": 1,
+        "created_at": now(), "updated_at": now(), "role_ids": [3], "organization_ids": []
+    });
+    for key in ["firstname", "lastname", "email", "phone", "mobile", "note"] {
+        if let Some(value) = given(key) {
+            user[key] = Value::String(value);
+        }
+    }
+    let user = user.as_object().unwrap().clone();
+    data.users.push(user.clone());
+    data.users.sort_by_key(|u| u["id"].as_u64());
+    (StatusCode::CREATED, Json(Value::Object(user))).into_response()
 }
 
 async fn organizations(

@@ -9,8 +9,10 @@
 //! - [`tickets`]: tickets, ticket states and the profile's ticket list.
 //! - [`links`]: links into Zammad's web UI.
 //! - [`call_log`]: calls logged as tickets: what is posted, and finding it again.
+//! - [`customer`]: creating a customer for an unknown caller.
 
 pub mod call_log;
+pub mod customer;
 pub mod links;
 pub mod numbers;
 pub mod records;

@@ -13,7 +13,7 @@ use super::{array_of_objects, id, json, numbers, text, time, ZammadWireError};
 pub struct User {
     /// Zammad's id of the user.
     pub id: u64,
-    /// First and last name; the e-mail address or login when both are empty.
+    /// First and last name; the e-mail address, login or phone when both are empty.
     pub name: String,
     /// The e-mail address.
     pub email: Option<String>,
@@ -62,7 +62,11 @@ pub fn organizations(
         .collect()
 }
 
-fn user(map: &Map<String, Value>, country: &DefaultCountry) -> Result<User, ZammadWireError> {
+/// Reads one user record.
+pub(super) fn user(
+    map: &Map<String, Value>,
+    country: &DefaultCountry,
+) -> Result<User, ZammadWireError> {
     let id = id(map, "id").ok_or_else(|| missing_id("a user with an id"))?;
     let email = text(map, "email", MAX_EMAIL_CHARS);
     let full = [
@@ -74,9 +78,13 @@ fn user(map: &Map<String, Value>, country: &DefaultCountry) -> Result<User, Zamm
     .collect::<Vec<_>>()
     .join(" ");
     let name = if full.is_empty() {
+        // Zammad makes up a login (`auto-…`) for a user created with a phone only: the
+        // phone names them better.
+        let login = text(map, "login", MAX_NAME_CHARS).filter(|l| !l.starts_with("auto-"));
         email
             .clone()
-            .or_else(|| text(map, "login", MAX_NAME_CHARS))
+            .or(login)
+            .or_else(|| text(map, "phone", MAX_NAME_CHARS))
             .unwrap_or_else(|| format!("Zammad user {id}"))
     } else {
         ringside_core::limits::cut(&full, MAX_NAME_CHARS)
