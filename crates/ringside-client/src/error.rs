@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use ringside_core::api::ErrorBody;
+use ringside_core::api::{ErrorBody, ErrorCode};
 
 /// Why a call to the hub, or the stream connection, failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -136,13 +136,14 @@ impl CustomerRefusal {
 
     /// The hub's code, which the UI receives too.
     pub fn code(self) -> &'static str {
-        match self {
-            CustomerRefusal::NotConfigured => "zammad_not_configured",
-            CustomerRefusal::NoNumber => "no_number",
-            CustomerRefusal::CallerKnown => "caller_known",
-            CustomerRefusal::Unreachable => "zammad_unreachable",
-            CustomerRefusal::Refused => "zammad_refused",
-        }
+        let code = match self {
+            CustomerRefusal::NotConfigured => ErrorCode::ZammadNotConfigured,
+            CustomerRefusal::NoNumber => ErrorCode::NoNumber,
+            CustomerRefusal::CallerKnown => ErrorCode::CallerKnown,
+            CustomerRefusal::Unreachable => ErrorCode::ZammadUnreachable,
+            CustomerRefusal::Refused => ErrorCode::ZammadRefused,
+        };
+        code.as_str()
     }
 
     /// The refusal a hub's error body names, if it names one.
@@ -194,7 +195,12 @@ impl ClientError {
             hub_message(body).unwrap_or_else(|| format!("the hub answered HTTP {status}"));
         let hub_code = serde_json::from_slice::<ErrorBody>(body)
             .ok()
-            .and_then(|body| TICKET_CODES.iter().find(|code| **code == body.code));
+            .and_then(|body| {
+                TICKET_CODES
+                    .into_iter()
+                    .find(|code| code.as_str() == body.code)
+            })
+            .map(ErrorCode::as_str);
         if let Some(code) = hub_code {
             return ClientError::Ticket { code, message };
         }
@@ -211,12 +217,12 @@ impl ClientError {
 
 /// The hub's codes for why a call's ticket could not be made
 /// (`POST /api/v1/calls/{id}/ticket`), passed on to the UI as they are.
-pub const TICKET_CODES: [&str; 5] = [
-    "not_configured",
-    "unknown_caller",
-    "zammad_unreachable",
-    "zammad_refused",
-    "zammad_slow",
+pub const TICKET_CODES: [ErrorCode; 5] = [
+    ErrorCode::ZammadNotConfigured,
+    ErrorCode::UnknownCaller,
+    ErrorCode::ZammadUnreachable,
+    ErrorCode::ZammadRefused,
+    ErrorCode::ZammadSlow,
 ];
 
 fn hub_message(body: &[u8]) -> Option<String> {

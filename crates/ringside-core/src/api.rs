@@ -15,10 +15,107 @@ use crate::listing::JournalFilter;
 /// order the hub has always sent them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
-    /// Stable machine-readable reason (`bad_request`, `not_found`, `busy`, …).
+    /// Stable machine-readable reason, one of [`ErrorCode`] (kept a string, so that a client
+    /// reads the message of a code newer than itself).
     pub code: String,
     /// What went wrong, written for the agent or admin.
     pub error: String,
+}
+
+/// Every stable code the hub's API answers with in [`ErrorBody::code`], listed once: the
+/// hub can send no other, and its OpenAPI description lists exactly these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    /// The request is malformed or a value is out of range (400, 413, 415 or 422).
+    BadRequest,
+    /// No valid token (401).
+    Unauthorized,
+    /// The token's agent may not do this (403).
+    Forbidden,
+    /// No such agent, call or entry (404).
+    NotFound,
+    /// The change contradicts what the hub holds (409).
+    Conflict,
+    /// The caller holds as much of the hub as it may (429).
+    TooMany,
+    /// The hub's queue or connections are full; retry in a moment (503).
+    Busy,
+    /// The hub failed; its log says why (500).
+    Internal,
+    /// A telephony provider refused a call or could not be reached (502).
+    ProviderError,
+    /// A telephony provider did not answer in time (504).
+    ProviderTimeout,
+    /// The hub is not connected to Zammad as the request needs (409).
+    ZammadNotConfigured,
+    /// The caller is no Zammad customer the hub knows (409).
+    UnknownCaller,
+    /// A contact has the caller's number already (409).
+    CallerKnown,
+    /// The caller's number is hidden (422).
+    NoNumber,
+    /// Zammad could not be reached (502).
+    ZammadUnreachable,
+    /// Zammad refused the request (502).
+    ZammadRefused,
+    /// Zammad did not answer in time (504).
+    ZammadSlow,
+}
+
+impl ErrorCode {
+    /// All codes, in the order the OpenAPI description lists them.
+    pub const ALL: [ErrorCode; 17] = [
+        ErrorCode::BadRequest,
+        ErrorCode::Unauthorized,
+        ErrorCode::Forbidden,
+        ErrorCode::NotFound,
+        ErrorCode::Conflict,
+        ErrorCode::TooMany,
+        ErrorCode::Busy,
+        ErrorCode::Internal,
+        ErrorCode::ProviderError,
+        ErrorCode::ProviderTimeout,
+        ErrorCode::ZammadNotConfigured,
+        ErrorCode::UnknownCaller,
+        ErrorCode::CallerKnown,
+        ErrorCode::NoNumber,
+        ErrorCode::ZammadUnreachable,
+        ErrorCode::ZammadRefused,
+        ErrorCode::ZammadSlow,
+    ];
+
+    /// The code as it appears on the wire.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::BadRequest => "bad_request",
+            ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::Conflict => "conflict",
+            ErrorCode::TooMany => "too_many",
+            ErrorCode::Busy => "busy",
+            ErrorCode::Internal => "internal",
+            ErrorCode::ProviderError => "provider_error",
+            ErrorCode::ProviderTimeout => "provider_timeout",
+            ErrorCode::ZammadNotConfigured => "zammad_not_configured",
+            ErrorCode::UnknownCaller => "unknown_caller",
+            ErrorCode::CallerKnown => "caller_known",
+            ErrorCode::NoNumber => "no_number",
+            ErrorCode::ZammadUnreachable => "zammad_unreachable",
+            ErrorCode::ZammadRefused => "zammad_refused",
+            ErrorCode::ZammadSlow => "zammad_slow",
+        }
+    }
+}
+
+impl ErrorBody {
+    /// The body of a refusal with `code`.
+    pub fn new(code: ErrorCode, error: impl Into<String>) -> Self {
+        ErrorBody {
+            code: code.as_str().to_owned(),
+            error: error.into(),
+        }
+    }
 }
 
 /// Answer of `GET /api/v1/me`: the agent's presence and what the app needs to know of

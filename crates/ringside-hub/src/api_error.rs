@@ -4,7 +4,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use ringside_core::api::ErrorBody;
+use ringside_core::api::{ErrorBody, ErrorCode};
 
 use crate::recorder::RecordError;
 use crate::store::StoreError;
@@ -13,43 +13,43 @@ use crate::store::StoreError;
 #[derive(Debug)]
 pub struct ApiError {
     status: StatusCode,
-    code: &'static str,
+    code: ErrorCode,
     message: String,
 }
 
 impl ApiError {
     /// 400 `bad_request`.
     pub fn bad_request(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
+        Self::new(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, message)
     }
 
     /// 401 `unauthorized`.
     pub fn unauthorized(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+        Self::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, message)
     }
 
     /// 403 `forbidden`.
     pub fn forbidden(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+        Self::new(StatusCode::FORBIDDEN, ErrorCode::Forbidden, message)
     }
 
     /// 404 `not_found`.
     pub fn not_found(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+        Self::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, message)
     }
 
     /// 409 `conflict`.
     pub fn conflict(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::CONFLICT, "conflict", message)
+        Self::new(StatusCode::CONFLICT, ErrorCode::Conflict, message)
     }
 
     /// 429 `too_many`: the caller holds as much of the hub as it may.
     pub fn too_many(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::TOO_MANY_REQUESTS, "too_many", message)
+        Self::new(StatusCode::TOO_MANY_REQUESTS, ErrorCode::TooMany, message)
     }
 
     /// Another refusal with its own stable `code`.
-    pub fn coded(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn coded(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
         Self::new(status, code, message)
     }
 
@@ -59,13 +59,13 @@ impl ApiError {
         tracing::error!("internal error: {cause}");
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
+            ErrorCode::Internal,
             "the hub failed; its log says why",
         )
     }
 
     /// An error with its own stable code.
-    pub(crate) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
         ApiError {
             status,
             code,
@@ -76,14 +76,7 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (
-            self.status,
-            Json(ErrorBody {
-                error: self.message,
-                code: self.code.into(),
-            }),
-        )
-            .into_response()
+        (self.status, Json(ErrorBody::new(self.code, self.message))).into_response()
     }
 }
 
@@ -91,9 +84,11 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Taken(message) => ApiError::conflict(message),
-            StoreError::Busy(_) => {
-                Self::new(StatusCode::SERVICE_UNAVAILABLE, "busy", e.to_string())
-            }
+            StoreError::Busy(_) => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::Busy,
+                e.to_string(),
+            ),
             other => ApiError::internal(&other),
         }
     }
@@ -104,7 +99,7 @@ impl From<RecordError> for ApiError {
         match e {
             RecordError::Journal(e) => Self::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "bad_request",
+                ErrorCode::BadRequest,
                 e.to_string(),
             ),
             RecordError::Store(e) => e.into(),
@@ -114,24 +109,24 @@ impl From<RecordError> for ApiError {
 
 impl From<axum::extract::rejection::JsonRejection> for ApiError {
     fn from(e: axum::extract::rejection::JsonRejection) -> Self {
-        Self::new(e.status(), "bad_request", e.body_text())
+        Self::new(e.status(), ErrorCode::BadRequest, e.body_text())
     }
 }
 
 impl From<axum::extract::rejection::QueryRejection> for ApiError {
     fn from(e: axum::extract::rejection::QueryRejection) -> Self {
-        Self::new(e.status(), "bad_request", e.body_text())
+        Self::new(e.status(), ErrorCode::BadRequest, e.body_text())
     }
 }
 
 impl From<axum::extract::rejection::PathRejection> for ApiError {
     fn from(e: axum::extract::rejection::PathRejection) -> Self {
-        Self::new(e.status(), "bad_request", e.body_text())
+        Self::new(e.status(), ErrorCode::BadRequest, e.body_text())
     }
 }
 
 impl From<axum::extract::ws::rejection::WebSocketUpgradeRejection> for ApiError {
     fn from(e: axum::extract::ws::rejection::WebSocketUpgradeRejection) -> Self {
-        Self::new(e.status(), "bad_request", e.body_text())
+        Self::new(e.status(), ErrorCode::BadRequest, e.body_text())
     }
 }

@@ -29,7 +29,7 @@ use axum::Router;
 use http_body::{Frame, SizeHint};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use ringside_core::api::ErrorBody;
+use ringside_core::api::{ErrorBody, ErrorCode};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{oneshot, watch, OwnedSemaphorePermit, Semaphore};
@@ -108,13 +108,13 @@ pub async fn serve(
 /// Answers a connection beyond the cap with `503` and the reason, and closes it.
 fn refuse(tcp: &TcpStream, max_connections: usize) {
     tracing::warn!("connection refused: {max_connections} connections are open already");
-    let body = serde_json::to_string(&ErrorBody {
-        code: "busy".into(),
-        error: format!(
+    let body = serde_json::to_string(&ErrorBody::new(
+        ErrorCode::Busy,
+        format!(
             "the hub has {max_connections} connections open, the most it takes \
              (limits.max_connections); retry in a moment"
         ),
-    })
+    ))
     .expect("an error body serializes");
     let answer = format!(
         "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\n\

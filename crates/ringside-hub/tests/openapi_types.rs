@@ -12,9 +12,9 @@ use std::collections::BTreeSet;
 use ringside_core::agent::{Identities, Presence};
 use ringside_core::api::{
     AgentCreated, AgentToken, AgentUpdate, CallerKnown, CallerLookup, ContactQuery, DialRequest,
-    DialResult, DndChange, DoneChange, DoneIds, ErrorBody, HelpdeskConnection, HelpdeskKind,
-    HelpdeskState, HelpdeskStatus, JournalQuery, Me, NewAgent, NewCustomer, PlacedCall,
-    RelayBacklog, RelayFailure, Updated, ZammadSyncMode, ZammadSyncState,
+    DialResult, DndChange, DoneChange, DoneIds, ErrorBody, ErrorCode, HelpdeskConnection,
+    HelpdeskKind, HelpdeskState, HelpdeskStatus, JournalQuery, Me, NewAgent, NewCustomer,
+    PlacedCall, RelayBacklog, RelayFailure, Updated, ZammadSyncMode, ZammadSyncState,
 };
 use ringside_core::call::{CallTicket, Provider};
 use ringside_core::caller::CallerMatch;
@@ -386,11 +386,19 @@ fn the_error_body_is_the_description_of_errors() {
         &root,
         "Error",
         &schema,
-        &[ErrorBody {
-            error: "no such endpoint".into(),
-            code: "not_found".into(),
-        }],
+        &ErrorCode::ALL.map(|code| ErrorBody::new(code, "what went wrong")),
         false,
+    );
+    let listed: Vec<&str> = schema["properties"]["code"]["enum"]
+        .as_array()
+        .expect("Error lists its codes")
+        .iter()
+        .map(|code| code.as_str().expect("a code is a string"))
+        .collect();
+    assert_eq!(
+        listed,
+        ErrorCode::ALL.map(ErrorCode::as_str),
+        "the description lists exactly the codes the hub sends"
     );
 }
 

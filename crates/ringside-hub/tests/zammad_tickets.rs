@@ -373,7 +373,7 @@ async fn one_click_says_when_zammad_is_down_or_tickets_are_off() {
         )
         .await;
     assert_eq!(status, 409, "{body}");
-    assert_eq!(body["code"], "not_configured");
+    assert_eq!(body["code"], "zammad_not_configured");
 }
 
 /// The hub is killed while Zammad has made the ticket but not answered; the hub started

@@ -10,6 +10,7 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
+use ringside_core::api::ErrorCode;
 use ringside_core::call::CallTicket;
 
 use crate::api_error::ApiError;
@@ -34,7 +35,7 @@ pub async fn create(
     let (Some(request), Some(outcomes)) = (request, outcomes) else {
         return Err(ApiError::coded(
             StatusCode::CONFLICT,
-            "not_configured",
+            ErrorCode::ZammadNotConfigured,
             "tickets are off: the hub needs zammad.url, zammad.token and zammad.ticket_group",
         ));
     };
@@ -46,7 +47,7 @@ pub async fn create(
         TicketRequest::UnknownCaller => {
             return Err(ApiError::coded(
                 StatusCode::CONFLICT,
-                "unknown_caller",
+                ErrorCode::UnknownCaller,
                 "the caller is no Zammad customer the hub knows; create the customer in \
                  Zammad first",
             ))
@@ -54,7 +55,7 @@ pub async fn create(
         TicketRequest::Full => {
             return Err(ApiError::coded(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "busy",
+                ErrorCode::Busy,
                 "the hub's queue to Zammad is full (zammad.relay_outbox_max); is Zammad reachable?",
             ))
         }
@@ -78,7 +79,7 @@ pub async fn create(
             Some(job) if job.failed => {
                 return Err(ApiError::coded(
                     StatusCode::BAD_GATEWAY,
-                    "zammad_refused",
+                    ErrorCode::ZammadRefused,
                     format!(
                         "Zammad refused the ticket: {}",
                         job.last_error.unwrap_or_default()
@@ -88,7 +89,7 @@ pub async fn create(
             Some(job) if job.attempts > tried => {
                 return Err(ApiError::coded(
                     StatusCode::BAD_GATEWAY,
-                    "zammad_unreachable",
+                    ErrorCode::ZammadUnreachable,
                     format!(
                         "Zammad did not take the ticket now ({}); the hub tries again and the \
                          call shows the ticket once Zammad has it",
@@ -102,7 +103,7 @@ pub async fn create(
         if tokio::time::timeout_at(deadline, outcome).await.is_err() {
             return Err(ApiError::coded(
                 StatusCode::GATEWAY_TIMEOUT,
-                "zammad_slow",
+                ErrorCode::ZammadSlow,
                 "Zammad did not answer in time; the hub goes on trying and the call shows the \
                  ticket once Zammad has it",
             ));

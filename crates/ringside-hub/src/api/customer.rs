@@ -10,7 +10,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use ringside_core::api::{CallerKnown, NewCustomer};
+use ringside_core::api::{CallerKnown, ErrorCode, NewCustomer};
 use ringside_core::call::Direction;
 use ringside_core::caller::ContactCard;
 use ringside_core::number;
@@ -34,9 +34,9 @@ pub async fn create(
     let Path(id) = id.map_err(|e| ApiError::from(e).into_response())?;
     let name = name(&body).map_err(IntoResponse::into_response)?;
     let Some(customers) = &hub.zammad_customers else {
-        return Err(ApiError::new(
+        return Err(ApiError::coded(
             StatusCode::CONFLICT,
-            "zammad_not_configured",
+            ErrorCode::ZammadNotConfigured,
             "the hub does not sync a help desk: the admin sets [zammad] url and token",
         )
         .into_response());
@@ -52,9 +52,9 @@ pub async fn create(
         Direction::Out => &call.to,
     };
     let Some(e164) = number::normalize(remote, &hub.settings.country) else {
-        return Err(ApiError::new(
+        return Err(ApiError::coded(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "no_number",
+            ErrorCode::NoNumber,
             format!("the caller's number {remote:?} is hidden or not a phone number"),
         )
         .into_response());
@@ -96,13 +96,13 @@ fn name(body: &[u8]) -> Result<Option<String>, ApiError> {
 /// The answer to a creation that did not happen.
 fn refusal(e: CreateError) -> Response {
     let bad_gateway = |code, message: String| {
-        ApiError::new(StatusCode::BAD_GATEWAY, code, message).into_response()
+        ApiError::coded(StatusCode::BAD_GATEWAY, code, message).into_response()
     };
     match e {
         CreateError::Known { number, contact } => (
             StatusCode::CONFLICT,
             Json(CallerKnown {
-                code: "caller_known".into(),
+                code: ErrorCode::CallerKnown.as_str().into(),
                 error: format!("{number} is known already: it is {}", contact.name),
                 contact: *contact,
             }),
@@ -111,18 +111,18 @@ fn refusal(e: CreateError) -> Response {
         CreateError::Zammad(
             e @ (ZammadError::Unreachable { .. } | ZammadError::Timeout { .. }),
         ) => bad_gateway(
-            "zammad_unreachable",
+            ErrorCode::ZammadUnreachable,
             format!(
                 "{e}. No customer was created, unless Zammad received the request before the \
                  answer was lost: the next sync shows it then."
             ),
         ),
         CreateError::Zammad(e) => bad_gateway(
-            "zammad_refused",
+            ErrorCode::ZammadRefused,
             format!("Zammad did not create the customer: {e}"),
         ),
         CreateError::Wire(e) => bad_gateway(
-            "zammad_refused",
+            ErrorCode::ZammadRefused,
             format!("Zammad's answer was not the new customer: {e}"),
         ),
         CreateError::Store(e) => ApiError::from(e).into_response(),

@@ -4,8 +4,8 @@
 
 pub(crate) mod admin;
 pub(crate) mod call_ticket;
-pub(crate) mod helpdesk;
 pub(crate) mod customer;
+pub(crate) mod helpdesk;
 pub(crate) mod journal;
 pub(crate) mod team;
 pub(crate) mod zammad;

@@ -8,7 +8,7 @@ use std::time::Duration;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use ringside_core::api::ErrorBody;
+use ringside_core::api::{ErrorBody, ErrorCode};
 use ringside_core::call::Provider;
 use serde_json::Value;
 use thiserror::Error;
@@ -84,13 +84,12 @@ impl IntoResponse for ProviderError {
     fn into_response(self) -> Response {
         tracing::warn!("click-to-dial: {self}");
         let (status, code) = match self {
-            ProviderError::Timeout { .. } => (StatusCode::GATEWAY_TIMEOUT, "provider_timeout"),
-            _ => (StatusCode::BAD_GATEWAY, "provider_error"),
+            ProviderError::Timeout { .. } => {
+                (StatusCode::GATEWAY_TIMEOUT, ErrorCode::ProviderTimeout)
+            }
+            _ => (StatusCode::BAD_GATEWAY, ErrorCode::ProviderError),
         };
-        let body = ErrorBody {
-            code: code.into(),
-            error: self.to_string(),
-        };
+        let body = ErrorBody::new(code, self.to_string());
         (status, Json(body)).into_response()
     }
 }

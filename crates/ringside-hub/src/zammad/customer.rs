@@ -90,7 +90,12 @@ impl Customers {
             }
         }
         let body = customer::new_customer(name, number);
-        let answer = match self.syncer.client().post("users", &body, None, USER_CREATE).await {
+        let answer = match self
+            .syncer
+            .client()
+            .post("users", &body, None, USER_CREATE)
+            .await
+        {
             Ok(answer) => answer,
             Err(e) => {
                 if matches!(
