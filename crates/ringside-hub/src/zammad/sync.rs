@@ -2,7 +2,10 @@
 //! all organizations and users (each page written in a transaction of its own, so that
 //! webhooks never wait long for the database) and then removes those Zammad no longer has
 //! (deleted, or merged into another user); an incremental pass searches the users changed
-//! since the last pass, which needs Elasticsearch.
+//! since the last pass, which needs Elasticsearch. With `maybe_numbers_from_tickets`, both
+//! then read the first articles of recent tickets for `maybe` numbers ([`maybe`]).
+
+mod maybe;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -18,12 +21,25 @@ use super::client::{PageSeen, Pager, ZammadClient, ZammadError, USER_READ};
 use crate::store::zammad::{self as stored, Pass};
 use crate::store::StoreError;
 
+pub use maybe::ARTICLES_PER_PASS;
+
 /// Records asked for per page; Zammad may send fewer (its caps cannot be raised).
 const PER_PAGE: u32 = 100;
 
 /// How far before the last pass an incremental pass searches, for the difference between
 /// Zammad's clock and the hub's and for changes indexed late.
 const OVERLAP: Duration = Duration::from_secs(60);
+
+fn log_maybe(pass: &maybe::MaybePass) {
+    if pass.read > 0 || pass.left > 0 {
+        tracing::info!(
+            "zammad sync: first articles of {} ticket(s) read for maybe numbers, {} left for \
+             the next passes",
+            pass.read,
+            pass.left
+        );
+    }
+}
 
 /// Why a pass failed. The directory keeps what earlier passes wrote.
 #[derive(Debug, Error)]
@@ -58,6 +74,7 @@ pub struct Syncer {
     client: ZammadClient,
     country: DefaultCountry,
     db: Arc<Mutex<Connection>>,
+    maybe_days: Option<u64>,
 }
 
 impl Syncer {
@@ -67,7 +84,15 @@ impl Syncer {
             client,
             country,
             db: Arc::new(Mutex::new(db)),
+            maybe_days: None,
         }
+    }
+
+    /// Also reads `maybe` numbers from the first customer-written article of tickets
+    /// created within the last `days` days (`None`: not at all).
+    pub fn with_maybe_numbers(mut self, days: Option<u64>) -> Self {
+        self.maybe_days = days;
+        self
     }
 
     /// Runs `write` in a transaction off the async threads.
@@ -126,12 +151,22 @@ impl Syncer {
         let users = self.write_users("users", &[]).await?;
         let (user_count, org_count) = (users.len() as u64, organizations.len() as u64);
         let removed = self
-            .write(move |tx| {
-                let removed = stored::remove_unseen(tx, &users, &organizations)?;
-                stored::record_pass(tx, Pass::Full(mode), now)?;
-                Ok(removed)
-            })
+            .write(move |tx| stored::remove_unseen(tx, &users, &organizations))
             .await?;
+        let note = match (self.maybe_days, mode) {
+            (None, _) => None,
+            (Some(_), SyncMode::FullPasses) => Some(check::MAYBE_NEEDS_ELASTICSEARCH.to_owned()),
+            (Some(days), SyncMode::Incremental) => {
+                let pass = self.maybe_numbers(days, maybe::Window::Full, now).await;
+                log_maybe(&pass);
+                pass.problem
+            }
+        };
+        self.write(move |tx| {
+            stored::record_pass(tx, Pass::Full(mode), now)?;
+            stored::record_note(tx, note.as_deref())
+        })
+        .await?;
         Ok(FullPass {
             mode,
             users: user_count,
@@ -141,7 +176,8 @@ impl Syncer {
     }
 
     /// Writes the users changed since the last pass (with [`OVERLAP`]), found by
-    /// `users/search`; returns how many. Records the pass at `now`.
+    /// `users/search`, and the `maybe` numbers of tickets created since; returns how many
+    /// users and tickets were read. Records the pass at `now`.
     pub async fn incremental(&self, now: OffsetDateTime) -> Result<u64, SyncError> {
         let since = {
             let db = self.db.clone();
@@ -162,9 +198,22 @@ impl Syncer {
             ("order_by", "asc".to_owned()),
         ];
         let users = self.write_users("users/search", &query).await?;
-        self.write(move |tx| stored::record_pass(tx, Pass::Incremental, now))
-            .await?;
-        Ok(users.len() as u64)
+        let (read, note) = match self.maybe_days {
+            Some(days) => {
+                let pass = self
+                    .maybe_numbers(days, maybe::Window::Since(secs), now)
+                    .await;
+                log_maybe(&pass);
+                (pass.read, pass.problem)
+            }
+            None => (0, None),
+        };
+        self.write(move |tx| {
+            stored::record_pass(tx, Pass::Incremental, now)?;
+            stored::record_note(tx, note.as_deref())
+        })
+        .await?;
+        Ok(users.len() as u64 + read)
     }
 
     /// Records why a pass failed.
