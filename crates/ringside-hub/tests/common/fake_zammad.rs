@@ -1,7 +1,7 @@
 //! A fake Zammad: a real HTTP server on `127.0.0.1:0` built from Zammad's documented REST
 //! API (token authentication, paged users and organizations with a hard `per_page` cap,
 //! user search with and without Elasticsearch, ticket states, a customer's tickets, ticket
-//! search). It refuses what the real one refuses (401 for a missing or wrong token or API
+//! search, also by creation time and paged, and a ticket's articles). It refuses what the real one refuses (401 for a missing or wrong token or API
 //! token access off, 403 for a permission the token lacks) and records every request. It
 //! can be slow (every answer after a delay) or down (503 for everything, as the proxy in
 //! front of a stopped Zammad answers), and counts the ticket lists being answered at once.
@@ -46,6 +46,11 @@ pub struct ZammadData {
     pub organizations: Vec<Map<String, Value>>,
     /// Tickets, as Zammad sends them (without expansion).
     pub tickets: Vec<Map<String, Value>>,
+    /// Articles by ticket id, oldest first, as Zammad sends them expanded.
+    pub articles: HashMap<u64, Vec<Map<String, Value>>>,
+    /// Tickets whose articles are refused (403), as for a ticket moved to a group the
+    /// token cannot read between the search and the read.
+    pub refused_articles: Vec<u64>,
     /// Whether Elasticsearch is configured.
     pub elasticsearch: bool,
     /// Whether the admin turned on API Token Access.
@@ -86,6 +91,8 @@ impl FakeZammad {
             users: Vec::new(),
             organizations: Vec::new(),
             tickets: Vec::new(),
+            articles: HashMap::new(),
+            refused_articles: Vec::new(),
             elasticsearch,
             api_token_access: true,
             permissions: vec!["ticket.agent"],
@@ -104,6 +111,10 @@ impl FakeZammad {
             .route("/api/v1/ticket_states", get(ticket_states))
             .route("/api/v1/ticket_customer", get(ticket_customer))
             .route("/api/v1/tickets/search", get(tickets_search))
+            .route(
+                "/api/v1/ticket_articles/by_ticket/{ticket_id}",
+                get(articles_by_ticket),
+            )
             .layer(middleware::from_fn_with_state(data.clone(), slow_or_down))
             .with_state(data.clone());
         let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
@@ -169,6 +180,58 @@ impl FakeZammad {
         let mut data = self.data.lock().unwrap();
         data.tickets.retain(|t| t["id"] != id);
         data.tickets.push(ticket.as_object().unwrap().clone());
+    }
+
+    /// Sets when a ticket was created (RFC 3339), as a ticket of some days ago has it.
+    pub fn set_ticket_created(&self, id: u64, created_at: &str) {
+        let mut data = self.data.lock().unwrap();
+        for ticket in data.tickets.iter_mut().filter(|t| t["id"] == id) {
+            ticket.insert("created_at".into(), Value::String(created_at.to_owned()));
+        }
+    }
+
+    /// Removes a ticket and its articles, as deleting it does.
+    pub fn remove_ticket(&self, id: u64) {
+        let mut data = self.data.lock().unwrap();
+        data.tickets.retain(|t| t["id"] != id);
+        data.articles.remove(&id);
+    }
+
+    /// Adds an article to a ticket, after its others: sent by `sender` ("Customer",
+    /// "Agent" or "System"), written by user `created_by_id`, with `body`.
+    pub fn add_article(&self, ticket_id: u64, sender: &str, created_by_id: u64, body: &str) {
+        let mut data = self.data.lock().unwrap();
+        let id = 1 + data.articles.values().map(Vec::len).sum::<usize>() as u64;
+        let sender_id = match sender {
+            "Agent" => 1,
+            "Customer" => 2,
+            _ => 3,
+        };
+        let article = json!({"id": id, "ticket_id": ticket_id, "type_id": 1,
+            "sender_id": sender_id, "from": format!("user{created_by_id}@example.com"),
+            "to": "support@example.com", "cc": null, "subject": "Help",
+            "reply_to": null, "message_id": format!("<{id}.20240101123456@example.com>"),
+            "content_type": "text/plain", "body": body, "internal": false,
+            "preferences": {}, "updated_by_id": created_by_id, "created_by_id": created_by_id,
+            "origin_by_id": null, "created_at": now(), "updated_at": now(),
+            "attachments": [], "type": "email", "sender": sender,
+            "created_by": format!("user{created_by_id}@example.com"),
+            "updated_by": format!("user{created_by_id}@example.com")});
+        data.articles
+            .entry(ticket_id)
+            .or_default()
+            .push(article.as_object().unwrap().clone());
+    }
+
+    /// The article lists asked for so far, by ticket id, in order.
+    pub fn article_requests(&self) -> Vec<u64> {
+        self.requests()
+            .iter()
+            .filter_map(|r| {
+                let rest = r.uri.strip_prefix("/api/v1/ticket_articles/by_ticket/")?;
+                rest.split('?').next()?.parse().ok()
+            })
+            .collect()
     }
 
     /// The requests received so far.
@@ -416,19 +479,24 @@ async fn users_search(
 }
 
 /// The few query forms of Elasticsearch's `query_string` the hub sends: `field:value`
-/// terms joined by ` OR `, `updated_at:>now-Ns`, and plain text as a prefix of any text.
+/// terms joined by ` OR `, `updated_at:>now-Ns` and `created_at:>now-Nd` (seconds or
+/// days), and plain text as a prefix of any text.
 fn es_matches(record: &Map<String, Value>, query: &str) -> bool {
     query.split(" OR ").any(|term| match term.split_once(':') {
-        Some(("updated_at", range)) => {
-            let Some(secs) = range
-                .strip_prefix(">now-")
-                .and_then(|s| s.strip_suffix('s'))
-                .and_then(|s| s.parse::<i64>().ok())
-            else {
+        Some((field @ ("updated_at" | "created_at"), range)) => {
+            let Some(secs) = range.strip_prefix(">now-").and_then(|s| {
+                let (n, unit) = s.split_at(s.len().checked_sub(1)?);
+                let n: i64 = n.parse().ok()?;
+                match unit {
+                    "s" => Some(n),
+                    "d" => Some(n * 86_400),
+                    _ => None,
+                }
+            }) else {
                 return false;
             };
             let since = OffsetDateTime::now_utc() - time::Duration::seconds(secs);
-            record["updated_at"]
+            record[field]
                 .as_str()
                 .and_then(|at| OffsetDateTime::parse(at, &Rfc3339).ok())
                 .is_some_and(|at| at > since)
@@ -536,14 +604,23 @@ async fn tickets_search(
             .cloned()
             .collect()
     };
-    if q.get("sort_by").map(String::as_str) == Some("updated_at") {
-        found.sort_by(|a, b| a["updated_at"].as_str().cmp(&b["updated_at"].as_str()));
+    if let Some(field @ ("updated_at" | "created_at")) = q.get("sort_by").map(String::as_str) {
+        found.sort_by(|a, b| {
+            (a[field].as_str(), a["id"].as_u64()).cmp(&(b[field].as_str(), b["id"].as_u64()))
+        });
         if q.get("order_by").map(String::as_str) == Some("desc") {
             found.reverse();
         }
     }
-    let limit: usize = q.get("limit").and_then(|l| l.parse().ok()).unwrap_or(100);
-    found.truncate(limit.min(PER_PAGE_CAP));
+    // `per_page` with `page`, else `limit` (Zammad reads `limit` as `per_page`).
+    let mut params = q.clone();
+    if let (Some(limit), None) = (q.get("limit"), q.get("per_page")) {
+        params.insert("per_page".into(), limit.clone());
+    }
+    let found: Vec<Map<String, Value>> = paged(&found, &params)
+        .into_iter()
+        .filter_map(|t| t.as_object().cloned())
+        .collect();
     if q.get("expand").map(String::as_str) == Some("true") {
         let names = states();
         let expanded: Vec<Value> = found
@@ -567,4 +644,50 @@ async fn tickets_search(
         .collect();
     Json(json!({"tickets": ids, "tickets_count": ids.len(), "assets": {"Ticket": assets}}))
         .into_response()
+}
+
+/// `GET /api/v1/ticket_articles/by_ticket/{id}?expand=true`: the ticket's articles, oldest
+/// first; 404 for a ticket Zammad does not have. Without `expand` the sender and type are
+/// ids only, as in Zammad.
+async fn articles_by_ticket(
+    State(data): Shared,
+    uri: Uri,
+    headers: HeaderMap,
+    axum::extract::Path(ticket_id): axum::extract::Path<String>,
+    Query(q): Params,
+) -> Response {
+    let mut data = data.lock().unwrap();
+    if let Some(refused) = admit(&mut data, &uri, &headers, &["ticket.agent"]) {
+        return refused;
+    }
+    let Some(ticket_id) = ticket_id
+        .parse::<u64>()
+        .ok()
+        .filter(|id| data.tickets.iter().any(|t| t["id"] == *id))
+    else {
+        return error(
+            StatusCode::NOT_FOUND,
+            &format!("Couldn't find Ticket with 'id'={ticket_id}"),
+        );
+    };
+    if data.refused_articles.contains(&ticket_id) {
+        return error(StatusCode::FORBIDDEN, "Not authorized");
+    }
+    let expand = q.get("expand").map(String::as_str) == Some("true");
+    let articles: Vec<Value> = data
+        .articles
+        .get(&ticket_id)
+        .into_iter()
+        .flatten()
+        .map(|article| {
+            let mut article = article.clone();
+            if !expand {
+                for key in ["sender", "type", "created_by", "updated_by"] {
+                    article.remove(key);
+                }
+            }
+            Value::Object(article)
+        })
+        .collect();
+    Json(articles).into_response()
 }
