@@ -201,7 +201,14 @@ impl Syncer {
         let (read, note) = match self.maybe_days {
             Some(days) => {
                 let pass = self
-                    .maybe_numbers(days, maybe::Window::Since(secs), now)
+                    .maybe_numbers(
+                        days,
+                        maybe::Window::Since {
+                            secs,
+                            users_written: !users.is_empty(),
+                        },
+                        now,
+                    )
                     .await;
                 log_maybe(&pass);
                 (pass.read, pass.problem)

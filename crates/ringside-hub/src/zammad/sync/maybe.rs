@@ -28,8 +28,14 @@ const MAX_LISTED: usize = 100_000;
 pub(super) enum Window {
     /// All of the window's tickets: tickets not listed any more are forgotten.
     Full,
-    /// Those created within the last seconds given.
-    Since(u64),
+    /// Those created within the last `secs` seconds, after a pass that wrote users or not
+    /// (new contacts may be the authors of tickets read before).
+    Since {
+        /// How far back.
+        secs: u64,
+        /// Whether the pass wrote users.
+        users_written: bool,
+    },
 }
 
 /// What the `maybe` part of a pass did.
@@ -53,7 +59,7 @@ impl Syncer {
     ) -> MaybePass {
         let secs = match window {
             Window::Full => days * 86_400,
-            Window::Since(secs) => secs.min(days * 86_400),
+            Window::Since { secs, .. } => secs.min(days * 86_400),
         };
         let (listed, complete) = match self.recent_tickets(secs).await {
             Ok(found) => found,
@@ -111,13 +117,22 @@ impl Syncer {
         let left = (unscanned.len() as u64).saturating_sub(read);
         let cutoff = now - time::Duration::days(days as i64);
         let forget = (window == Window::Full && complete).then_some(ids);
+        // The rows are derived again only when what they come from may have changed: an
+        // incremental pass every minute that found nothing new writes nothing.
+        let derive = match window {
+            Window::Full => true,
+            Window::Since { users_written, .. } => users_written || !scans.is_empty(),
+        };
         let written = self
             .write(move |tx| {
                 for scan in &scans {
                     stored::put_scan(tx, scan)?;
                 }
-                stored::remove_stale(tx, cutoff, forget.as_deref())?;
-                stored::derive_rows(tx)
+                let removed = stored::remove_stale(tx, cutoff, forget.as_deref())?;
+                if derive || removed > 0 {
+                    stored::derive_rows(tx)?;
+                }
+                Ok(())
             })
             .await;
         let problem = match (written, first_failure) {
