@@ -97,3 +97,67 @@ pub fn derive_rows(conn: &Connection) -> Result<(), StoreError> {
     .execute([])?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use ringside_core::caller::MatchLevel;
+    use ringside_providers::zammad::User;
+
+    use super::*;
+    use crate::store::{directory, zammad as synced, Store};
+
+    fn rows(conn: &Connection) -> i64 {
+        conn.query_row(
+            "SELECT count(*) FROM caller_numbers WHERE zammad_ticket_id IS NOT NULL",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn an_author_synced_after_the_ticket_was_read_gets_the_rows_until_it_leaves() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (_store, writer) = Store::open(dir.path()).expect("store");
+        let created_at = OffsetDateTime::now_utc();
+        let number = E164::parse("+49897777777").unwrap();
+        put_scan(
+            &writer,
+            &Scan {
+                ticket_id: 7,
+                created_at,
+                author_id: Some(5),
+                numbers: vec![number.clone()],
+            },
+        )
+        .unwrap();
+        derive_rows(&writer).unwrap();
+        assert_eq!(rows(&writer), 0, "nobody to name yet");
+        assert_eq!(unscanned(&writer, &[7, 8]).unwrap(), [8]);
+
+        let otto = User {
+            id: 5,
+            name: "Otto Other".into(),
+            email: None,
+            organization_id: None,
+            active: true,
+            updated_at: None,
+            numbers: Vec::new(),
+        };
+        synced::put_user(&writer, &otto, "https://zammad.example.com/#user/profile/5").unwrap();
+        derive_rows(&writer).unwrap();
+        let found = directory::lookup(&writer, number.as_str())
+            .unwrap()
+            .unwrap();
+        assert_eq!(found.level, MatchLevel::Maybe);
+        assert_eq!(found.contacts[0].name, "Otto Other");
+
+        let removed = remove_stale(&writer, created_at + time::Duration::seconds(1), None).unwrap();
+        assert_eq!(removed, 1);
+        derive_rows(&writer).unwrap();
+        assert_eq!(rows(&writer), 0);
+        assert!(directory::lookup(&writer, number.as_str())
+            .unwrap()
+            .is_none());
+    }
+}
