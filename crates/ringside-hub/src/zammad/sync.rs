@@ -21,8 +21,6 @@ use super::client::{PageSeen, Pager, ZammadClient, ZammadError, USER_READ};
 use crate::store::zammad::{self as stored, Pass};
 use crate::store::StoreError;
 
-pub use maybe::ARTICLES_PER_PASS;
-
 /// Records asked for per page; Zammad may send fewer (its caps cannot be raised).
 const PER_PAGE: u32 = 100;
 
@@ -30,6 +28,7 @@ const PER_PAGE: u32 = 100;
 /// Zammad's clock and the hub's and for changes indexed late.
 const OVERLAP: Duration = Duration::from_secs(60);
 
+/// Logs how far the `maybe` numbers got, when there was anything to read.
 fn log_maybe(pass: &maybe::MaybePass) {
     if pass.read > 0 || pass.left > 0 {
         tracing::info!(
