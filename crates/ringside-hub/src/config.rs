@@ -1132,7 +1132,7 @@ full_sync_secs = 900
 # Elasticsearch, 10 to 3600.
 incremental_sync_secs = 60
 # Numbers in the first customer-written article of recent tickets as "maybe" numbers
-# (not taken by the sync yet).
+# of that customer (needs Elasticsearch and ticket.agent; see zammad check).
 maybe_numbers_from_tickets = false
 # How many days back a ticket counts as recent for those, 1 to 3650.
 maybe_ticket_days = 30

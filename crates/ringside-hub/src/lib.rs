@@ -279,7 +279,12 @@ fn zammad_sync(
         dir: settings.config.data_dir.clone(),
         cause,
     })?;
-    let syncer = zammad::sync::Syncer::new(client, settings.country.clone(), db);
+    let syncer = zammad::sync::Syncer::new(client, settings.country.clone(), db)
+        .with_maybe_numbers(
+            config
+                .maybe_numbers_from_tickets
+                .then_some(config.maybe_ticket_days),
+        );
     let refresh = zammad::task::CallerRefresh {
         recorder: recorder.clone(),
         country: settings.country.clone(),

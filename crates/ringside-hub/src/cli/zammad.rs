@@ -87,9 +87,14 @@ async fn check(settings: &Settings) -> anyhow::Result<()> {
     let mut impossible = Vec::new();
     if zammad.enabled() {
         let client = ZammadClient::new(zammad, Retry::default())?;
-        let report = check::run(&client, &settings.country)
+        let mut report = check::run(&client, &settings.country)
             .await
             .context("checking Zammad")?;
+        if zammad.maybe_numbers_from_tickets {
+            check::maybe_numbers(&client, zammad.maybe_ticket_days, &mut report)
+                .await
+                .context("checking Zammad's tickets")?;
+        }
         print!("{report}");
         if !report.can_sync() {
             impossible.push("callers cannot be synced from Zammad");
@@ -163,7 +168,12 @@ async fn by_the_hub(http: &reqwest::Client, url: &str, token: &str) -> anyhow::R
 async fn into_the_store(settings: &Settings) -> anyhow::Result<()> {
     let (store, db) = Store::open(&settings.config.data_dir).context("opening the store")?;
     let client = ZammadClient::new(&settings.config.zammad, Retry::default())?;
-    let syncer = Syncer::new(client, settings.country.clone(), db);
+    let zammad = &settings.config.zammad;
+    let syncer = Syncer::new(client, settings.country.clone(), db).with_maybe_numbers(
+        zammad
+            .maybe_numbers_from_tickets
+            .then_some(zammad.maybe_ticket_days),
+    );
     let now = time::OffsetDateTime::now_utc();
     println!("no hub runs: syncing from Zammad into the store");
     match syncer.full(now).await {

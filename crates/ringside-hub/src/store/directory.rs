@@ -591,10 +591,14 @@ mod tests {
             )
             .expect("import");
             // Back to the schema before the search index (and before the contacts'
-            // sources, links and the tickets fetched from Zammad, which came later).
+            // sources, links, the tickets fetched from Zammad and those read for maybe
+            // numbers, which came later).
             writer
                 .execute_batch(
-                    "DROP INDEX tickets_zammad; ALTER TABLE tickets DROP COLUMN zammad_ticket_id;
+                    "DROP INDEX caller_numbers_zammad_ticket;
+                     ALTER TABLE caller_numbers DROP COLUMN zammad_ticket_id;
+                     DROP TABLE zammad_ticket_scans;
+                     DROP INDEX tickets_zammad; ALTER TABLE tickets DROP COLUMN zammad_ticket_id;
                      DROP INDEX contacts_zammad_user; DROP INDEX contacts_zammad_organization;
                      ALTER TABLE contacts DROP COLUMN source;
                      ALTER TABLE contacts DROP COLUMN zammad_user_id;

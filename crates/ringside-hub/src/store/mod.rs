@@ -16,6 +16,7 @@ pub mod directory;
 pub(crate) mod events;
 pub(crate) mod outbox;
 pub mod zammad;
+pub mod zammad_maybe;
 
 pub use agents::{AgentChange, AgentRow, NewAgent};
 pub use directory::ImportCounts;
@@ -43,6 +44,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migration_9.sql"),
     include_str!("migration_10.sql"),
     include_str!("migration_11.sql"),
+    include_str!("migration_12.sql"),
 ];
 
 const SCHEMA_VERSION: i64 = 1 + MIGRATIONS.len() as i64;

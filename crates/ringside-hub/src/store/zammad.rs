@@ -234,6 +234,19 @@ pub fn record_pass(conn: &Connection, pass: Pass, at: OffsetDateTime) -> Result<
     Ok(())
 }
 
+/// Records what went wrong in a pass that otherwise succeeded (its `maybe` numbers): the
+/// words go into `last_error` with no time, since the pass itself did not fail (whoever
+/// waits for a pass tells a failure by `last_error_at`). `None` leaves the state as it is.
+pub fn record_note(conn: &Connection, note: Option<&str>) -> Result<(), StoreError> {
+    if let Some(note) = note {
+        conn.execute(
+            "UPDATE zammad_sync SET last_error = ?1 WHERE id = 1",
+            [note],
+        )?;
+    }
+    Ok(())
+}
+
 /// Records why a pass failed.
 pub fn record_error(conn: &Connection, error: &str, at: OffsetDateTime) -> Result<(), StoreError> {
     conn.execute(

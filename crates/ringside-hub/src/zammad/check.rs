@@ -1,18 +1,26 @@
 //! `ringside-hub zammad check`: whether the hub can sync from the configured Zammad, and
 //! in which mode. Each finding says in words what works or what is missing: the token
 //! refused (wrong, or API Token Access off), a permission the token lacks, Elasticsearch
-//! absent (found by a probe search that only Elasticsearch answers).
+//! absent (found by a probe search that only Elasticsearch answers), and, when asked for,
+//! whether `maybe` numbers can be read from recent tickets' articles.
 
 use std::fmt;
 
 pub use ringside_core::api::ZammadSyncMode as SyncMode;
 use ringside_core::number::DefaultCountry;
-use ringside_providers::zammad::records;
+use ringside_providers::zammad::{records, tickets};
 
 use super::client::{Permission, ZammadClient, ZammadError, USER_READ};
 
 /// Reading ticket states and tickets, which the ticket history needs.
 pub const TICKET_READ: Permission = Permission("ticket.agent");
+
+/// Why `maybe` numbers are not read without Elasticsearch. Zammad's ticket list and its
+/// search without Elasticsearch take no date filter; paging through every ticket at every
+/// pass would read all of a Zammad's history to find the last days.
+pub const MAYBE_NEEDS_ELASTICSEARCH: &str =
+    "maybe numbers from tickets need Elasticsearch: without it Zammad's ticket search cannot \
+     find the recent tickets, so none are read (Zammad calls Elasticsearch highly recommended)";
 
 /// The sync mode in words, as the check prints it.
 pub fn mode_in_words(mode: SyncMode) -> &'static str {
@@ -138,4 +146,61 @@ pub async fn run(
         report.mode = Some(SyncMode::FullPasses);
     }
     Ok(report)
+}
+
+/// Adds to `report` whether `maybe` numbers can be read from the first articles of tickets
+/// created within `days` days: the ticket search must filter by date (Elasticsearch) and
+/// the token must read tickets and their articles (`ticket.agent`). Only errors that stop
+/// every check (Zammad unreachable, the token refused) are returned.
+pub async fn maybe_numbers(
+    client: &ZammadClient,
+    days: u64,
+    report: &mut CheckReport,
+) -> Result<(), ZammadError> {
+    if report.mode != Some(SyncMode::Incremental) {
+        report.missing.push(MAYBE_NEEDS_ELASTICSEARCH.into());
+        return Ok(());
+    }
+    let query = [
+        (
+            "query",
+            ringside_providers::zammad::created_within_query(days * 86_400),
+        ),
+        ("limit", "1".to_owned()),
+        ("expand", "true".to_owned()),
+    ];
+    let recent = match client.get("tickets/search", &query, TICKET_READ).await {
+        Ok(body) => tickets::search(&body).map_err(|cause| ZammadError::Wire {
+            what: "GET /api/v1/tickets/search".into(),
+            cause,
+        })?,
+        Err(e @ ZammadError::Forbidden { .. }) => {
+            report
+                .missing
+                .push(format!("maybe numbers from tickets: {e}"));
+            return Ok(());
+        }
+        Err(e) => return Err(e),
+    };
+    let Some(ticket) = recent.first() else {
+        report.ok.push(format!(
+            "recent tickets can be searched (none created in the last {days} days, so no \
+             articles to try)"
+        ));
+        return Ok(());
+    };
+    let path = format!("ticket_articles/by_ticket/{}", ticket.id);
+    match client
+        .get(&path, &[("expand", "true".to_owned())], TICKET_READ)
+        .await
+    {
+        Ok(_) => report.ok.push(format!(
+            "maybe numbers: recent tickets and their articles can be read (last {days} days)"
+        )),
+        Err(e @ ZammadError::Forbidden { .. }) => report
+            .missing
+            .push(format!("maybe numbers from tickets: {e}")),
+        Err(e) => return Err(e),
+    }
+    Ok(())
 }

@@ -2,7 +2,10 @@
 //! all organizations and users (each page written in a transaction of its own, so that
 //! webhooks never wait long for the database) and then removes those Zammad no longer has
 //! (deleted, or merged into another user); an incremental pass searches the users changed
-//! since the last pass, which needs Elasticsearch.
+//! since the last pass, which needs Elasticsearch. With `maybe_numbers_from_tickets`, both
+//! then read the first articles of recent tickets for `maybe` numbers ([`maybe`]).
+
+mod maybe;
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
@@ -30,6 +33,18 @@ const PER_PAGE: u32 = 100;
 /// How far before the last pass an incremental pass searches, for the difference between
 /// Zammad's clock and the hub's and for changes indexed late.
 const OVERLAP: Duration = Duration::from_secs(60);
+
+/// Logs how far the `maybe` numbers got, when there was anything to read.
+fn log_maybe(pass: &maybe::MaybePass) {
+    if pass.read > 0 || pass.left > 0 {
+        tracing::info!(
+            "zammad sync: first articles of {} ticket(s) read for maybe numbers, {} left for \
+             the next passes",
+            pass.read,
+            pass.left
+        );
+    }
+}
 
 /// Why a pass failed. The directory keeps what earlier passes wrote.
 #[derive(Debug, Error)]
@@ -67,6 +82,7 @@ pub struct Syncer {
     /// Users written beside the passes (customers created from a popup) since the current
     /// full pass began: its paging may have gone past them, and it must not remove them.
     written_beside: Arc<Mutex<BTreeSet<u64>>>,
+    maybe_days: Option<u64>,
 }
 
 impl Syncer {
@@ -77,7 +93,15 @@ impl Syncer {
             country,
             db: Arc::new(Mutex::new(db)),
             written_beside: Arc::default(),
+            maybe_days: None,
         }
+    }
+
+    /// Also reads `maybe` numbers from the first customer-written article of tickets
+    /// created within the last `days` days (`None`: not at all).
+    pub fn with_maybe_numbers(mut self, days: Option<u64>) -> Self {
+        self.maybe_days = days;
+        self
     }
 
     /// Runs `write` in a transaction off the async threads.
@@ -166,11 +190,23 @@ impl Syncer {
         let removed = self
             .write(move |tx| {
                 users.extend(lock(&written).iter());
-                let removed = stored::remove_unseen(tx, &users, &organizations)?;
-                stored::record_pass(tx, Pass::Full(mode), now)?;
-                Ok(removed)
+                stored::remove_unseen(tx, &users, &organizations)
             })
             .await?;
+        let note = match (self.maybe_days, mode) {
+            (None, _) => None,
+            (Some(_), SyncMode::FullPasses) => Some(check::MAYBE_NEEDS_ELASTICSEARCH.to_owned()),
+            (Some(days), SyncMode::Incremental) => {
+                let pass = self.maybe_numbers(days, maybe::Window::Full, now).await;
+                log_maybe(&pass);
+                pass.problem
+            }
+        };
+        self.write(move |tx| {
+            stored::record_pass(tx, Pass::Full(mode), now)?;
+            stored::record_note(tx, note.as_deref())
+        })
+        .await?;
         Ok(FullPass {
             mode,
             users: user_count,
@@ -180,7 +216,8 @@ impl Syncer {
     }
 
     /// Writes the users changed since the last pass (with [`OVERLAP`]), found by
-    /// `users/search`; returns how many. Records the pass at `now`.
+    /// `users/search`, and the `maybe` numbers of tickets created since; returns how many
+    /// users and tickets were read. Records the pass at `now`.
     pub async fn incremental(&self, now: OffsetDateTime) -> Result<u64, SyncError> {
         let since = {
             let db = self.db.clone();
@@ -201,9 +238,29 @@ impl Syncer {
             ("order_by", "asc".to_owned()),
         ];
         let users = self.write_users("users/search", &query).await?;
-        self.write(move |tx| stored::record_pass(tx, Pass::Incremental, now))
-            .await?;
-        Ok(users.len() as u64)
+        let (read, note) = match self.maybe_days {
+            Some(days) => {
+                let pass = self
+                    .maybe_numbers(
+                        days,
+                        maybe::Window::Since {
+                            secs,
+                            users_written: !users.is_empty(),
+                        },
+                        now,
+                    )
+                    .await;
+                log_maybe(&pass);
+                (pass.read, pass.problem)
+            }
+            None => (0, None),
+        };
+        self.write(move |tx| {
+            stored::record_pass(tx, Pass::Incremental, now)?;
+            stored::record_note(tx, note.as_deref())
+        })
+        .await?;
+        Ok(users.len() as u64 + read)
     }
 
     /// Records why a pass failed.

@@ -1,13 +1,13 @@
 //! A fake Zammad: a real HTTP server on `127.0.0.1:0` built from Zammad's documented REST
 //! API (token authentication, paged users and organizations with a hard `per_page` cap,
 //! user search with and without Elasticsearch, ticket states, a customer's tickets, ticket
-//! search, creating tickets and articles (reference §1.6), a ticket's articles, creating a
-//! user). It refuses what the real one refuses (401 for a missing or wrong token or API token
-//! access off, 403 for a permission the token lacks or a `From:` header without
-//! `admin.user`, 422 for a ticket without title, group, customer or article and for a user
-//! with nothing that identifies them) and records every request. It can be
-//! slow (every answer after a delay) or down (503 for everything, as the proxy in front of a
-//! stopped Zammad answers), and counts the ticket lists being answered at once.
+//! search, also by creation time and paged, creating tickets and articles (reference §1.6),
+//! a ticket's articles, creating a user). It refuses what the real one refuses (401 for a
+//! missing or wrong token or API token access off, 403 for a permission the token lacks or
+//! a `From:` header without `admin.user`, 422 for a ticket without title, group, customer
+//! or article and for a user with nothing that identifies them) and records every request.
+//! It can be slow (every answer after a delay) or down (503 for everything, as the proxy in
+//! front of a stopped Zammad answers), and counts the ticket lists being answered at once.
 #![allow(dead_code)] // each test binary uses a different part of the fake
 
 use std::collections::HashMap;
@@ -15,7 +15,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -50,6 +50,11 @@ pub struct ZammadData {
     pub organizations: Vec<Map<String, Value>>,
     /// Tickets, as Zammad sends them (without expansion).
     pub tickets: Vec<Map<String, Value>>,
+    /// Articles by ticket id, oldest first, as Zammad sends them expanded.
+    pub articles: HashMap<u64, Vec<Map<String, Value>>>,
+    /// Tickets whose articles are refused (403), as for a ticket moved to a group the
+    /// token cannot read between the search and the read.
+    pub refused_articles: Vec<u64>,
     /// Whether Elasticsearch is configured.
     pub elasticsearch: bool,
     /// Whether the admin turned on API Token Access.
@@ -71,8 +76,6 @@ pub struct ZammadData {
     pub tickets_in_flight: tokio::sync::watch::Sender<usize>,
     /// The most customer ticket lists that were answered at once.
     pub max_tickets_in_flight: usize,
-    /// Articles, as Zammad sends them.
-    pub articles: Vec<Map<String, Value>>,
     /// The groups tickets may go to.
     pub groups: Vec<&'static str>,
     /// Whether a created ticket or article is kept but never answered (the answer is lost,
@@ -107,6 +110,8 @@ impl FakeZammad {
             users: Vec::new(),
             organizations: Vec::new(),
             tickets: Vec::new(),
+            articles: HashMap::new(),
+            refused_articles: Vec::new(),
             elasticsearch,
             api_token_access: true,
             permissions: vec!["ticket.agent"],
@@ -117,7 +122,6 @@ impl FakeZammad {
             down: false,
             tickets_in_flight: tokio::sync::watch::Sender::new(0),
             max_tickets_in_flight: 0,
-            articles: Vec::new(),
             groups: vec!["Users"],
             swallow_answers: false,
             created: Vec::new(),
@@ -134,7 +138,7 @@ impl FakeZammad {
             .route("/api/v1/tickets", post(create_ticket))
             .route("/api/v1/ticket_articles", post(create_article))
             .route(
-                "/api/v1/ticket_articles/by_ticket/{id}",
+                "/api/v1/ticket_articles/by_ticket/{ticket_id}",
                 get(articles_by_ticket),
             )
             .layer(middleware::from_fn_with_state(data.clone(), slow_or_down))
@@ -224,6 +228,58 @@ impl FakeZammad {
         data.tickets.push(ticket.as_object().unwrap().clone());
     }
 
+    /// Sets when a ticket was created (RFC 3339), as a ticket of some days ago has it.
+    pub fn set_ticket_created(&self, id: u64, created_at: &str) {
+        let mut data = self.data.lock().unwrap();
+        for ticket in data.tickets.iter_mut().filter(|t| t["id"] == id) {
+            ticket.insert("created_at".into(), Value::String(created_at.to_owned()));
+        }
+    }
+
+    /// Removes a ticket and its articles, as deleting it does.
+    pub fn remove_ticket(&self, id: u64) {
+        let mut data = self.data.lock().unwrap();
+        data.tickets.retain(|t| t["id"] != id);
+        data.articles.remove(&id);
+    }
+
+    /// Adds an article to a ticket, after its others: sent by `sender` ("Customer",
+    /// "Agent" or "System"), written by user `created_by_id`, with `body`.
+    pub fn add_article(&self, ticket_id: u64, sender: &str, created_by_id: u64, body: &str) {
+        let mut data = self.data.lock().unwrap();
+        let id = 1 + data.articles.values().map(Vec::len).sum::<usize>() as u64;
+        let sender_id = match sender {
+            "Agent" => 1,
+            "Customer" => 2,
+            _ => 3,
+        };
+        let article = json!({"id": id, "ticket_id": ticket_id, "type_id": 1,
+            "sender_id": sender_id, "from": format!("user{created_by_id}@example.com"),
+            "to": "support@example.com", "cc": null, "subject": "Help",
+            "reply_to": null, "message_id": format!("<{id}.20240101123456@example.com>"),
+            "content_type": "text/plain", "body": body, "internal": false,
+            "preferences": {}, "updated_by_id": created_by_id, "created_by_id": created_by_id,
+            "origin_by_id": null, "created_at": now(), "updated_at": now(),
+            "attachments": [], "type": "email", "sender": sender,
+            "created_by": format!("user{created_by_id}@example.com"),
+            "updated_by": format!("user{created_by_id}@example.com")});
+        data.articles
+            .entry(ticket_id)
+            .or_default()
+            .push(article.as_object().unwrap().clone());
+    }
+
+    /// The article lists asked for so far, by ticket id, in order.
+    pub fn article_requests(&self) -> Vec<u64> {
+        self.requests()
+            .iter()
+            .filter_map(|r| {
+                let rest = r.uri.strip_prefix("/api/v1/ticket_articles/by_ticket/")?;
+                rest.split('?').next()?.parse().ok()
+            })
+            .collect()
+    }
+
     /// The requests received so far.
     pub fn requests(&self) -> Vec<Recorded> {
         self.data.lock().unwrap().requests.clone()
@@ -276,10 +332,9 @@ impl FakeZammad {
             .lock()
             .unwrap()
             .articles
-            .iter()
-            .filter(|a| a["ticket_id"] == id)
+            .get(&id)
             .cloned()
-            .collect()
+            .unwrap_or_default()
     }
 }
 
@@ -589,19 +644,24 @@ async fn users_search(
 }
 
 /// The few query forms of Elasticsearch's `query_string` the hub sends: `field:value`
-/// terms joined by ` OR `, `updated_at:>now-Ns`, and plain text as a prefix of any text.
+/// terms joined by ` OR `, `updated_at:>now-Ns` and `created_at:>now-Nd` (seconds or
+/// days), and plain text as a prefix of any text.
 fn es_matches(record: &Map<String, Value>, query: &str) -> bool {
     query.split(" OR ").any(|term| match term.split_once(':') {
-        Some(("updated_at", range)) => {
-            let Some(secs) = range
-                .strip_prefix(">now-")
-                .and_then(|s| s.strip_suffix('s'))
-                .and_then(|s| s.parse::<i64>().ok())
-            else {
+        Some((field @ ("updated_at" | "created_at"), range)) => {
+            let Some(secs) = range.strip_prefix(">now-").and_then(|s| {
+                let (n, unit) = s.split_at(s.len().checked_sub(1)?);
+                let n: i64 = n.parse().ok()?;
+                match unit {
+                    "s" => Some(n),
+                    "d" => Some(n * 86_400),
+                    _ => None,
+                }
+            }) else {
                 return false;
             };
             let since = OffsetDateTime::now_utc() - time::Duration::seconds(secs);
-            record["updated_at"]
+            record[field]
                 .as_str()
                 .and_then(|at| OffsetDateTime::parse(at, &Rfc3339).ok())
                 .is_some_and(|at| at > since)
@@ -709,14 +769,23 @@ async fn tickets_search(
             .cloned()
             .collect()
     };
-    if q.get("sort_by").map(String::as_str) == Some("updated_at") {
-        found.sort_by(|a, b| a["updated_at"].as_str().cmp(&b["updated_at"].as_str()));
+    if let Some(field @ ("updated_at" | "created_at")) = q.get("sort_by").map(String::as_str) {
+        found.sort_by(|a, b| {
+            (a[field].as_str(), a["id"].as_u64()).cmp(&(b[field].as_str(), b["id"].as_u64()))
+        });
         if q.get("order_by").map(String::as_str) == Some("desc") {
             found.reverse();
         }
     }
-    let limit: usize = q.get("limit").and_then(|l| l.parse().ok()).unwrap_or(100);
-    found.truncate(limit.min(PER_PAGE_CAP));
+    // `per_page` with `page`, else `limit` (Zammad reads `limit` as `per_page`).
+    let mut params = q.clone();
+    if let (Some(limit), None) = (q.get("limit"), q.get("per_page")) {
+        params.insert("per_page".into(), limit.clone());
+    }
+    let found: Vec<Map<String, Value>> = paged(&found, &params)
+        .into_iter()
+        .filter_map(|t| t.as_object().cloned())
+        .collect();
     if q.get("expand").map(String::as_str) == Some("true") {
         let names = states();
         let expanded: Vec<Value> = found
@@ -790,13 +859,16 @@ fn article_fields(article: &Value) -> Result<(), Refusal> {
 }
 
 fn store_article(data: &mut ZammadData, ticket_id: u64, article: &Value, by: u64) -> Value {
-    let id = data.articles.len() as u64 + 1;
+    let id = 1 + data.articles.values().map(Vec::len).sum::<usize>() as u64;
     let mut stored = article.as_object().cloned().unwrap_or_default();
     stored.insert("id".into(), json!(id));
     stored.insert("ticket_id".into(), json!(ticket_id));
     stored.insert("created_by_id".into(), json!(by));
     stored.insert("created_at".into(), json!(now()));
-    data.articles.push(stored.clone());
+    data.articles
+        .entry(ticket_id)
+        .or_default()
+        .push(stored.clone());
     if let Some(ticket) = data.tickets.iter_mut().find(|t| t["id"] == ticket_id) {
         ticket.insert("updated_at".into(), json!(now()));
         let count = ticket["article_count"].as_u64().unwrap_or(0) + 1;
@@ -905,28 +977,48 @@ async fn create_article(
     answer(&shared, created).await
 }
 
+/// `GET /api/v1/ticket_articles/by_ticket/{id}?expand=true`: the ticket's articles, oldest
+/// first; 404 for a ticket Zammad does not have. Without `expand` the sender and type are
+/// ids only, as in Zammad.
 async fn articles_by_ticket(
     State(data): Shared,
     uri: Uri,
     headers: HeaderMap,
-    Path(id): Path<u64>,
+    axum::extract::Path(ticket_id): axum::extract::Path<String>,
+    Query(q): Params,
 ) -> Response {
     let mut data = data.lock().unwrap();
     if let Some(refused) = admit(&mut data, &uri, &headers, &["ticket.agent"]) {
         return refused;
     }
-    if !data.tickets.iter().any(|t| t["id"] == id) {
+    let Some(ticket_id) = ticket_id
+        .parse::<u64>()
+        .ok()
+        .filter(|id| data.tickets.iter().any(|t| t["id"] == *id))
+    else {
         return error(
             StatusCode::NOT_FOUND,
-            &format!("Couldn't find Ticket with 'id'={id}"),
+            &format!("Couldn't find Ticket with 'id'={ticket_id}"),
         );
+    };
+    if data.refused_articles.contains(&ticket_id) {
+        return error(StatusCode::FORBIDDEN, "Not authorized");
     }
+    let expand = q.get("expand").map(String::as_str) == Some("true");
     let articles: Vec<Value> = data
         .articles
-        .iter()
-        .filter(|a| a["ticket_id"] == id)
-        .cloned()
-        .map(Value::Object)
+        .get(&ticket_id)
+        .into_iter()
+        .flatten()
+        .map(|article| {
+            let mut article = article.clone();
+            if !expand {
+                for key in ["sender", "type", "created_by", "updated_by"] {
+                    article.remove(key);
+                }
+            }
+            Value::Object(article)
+        })
         .collect();
     Json(articles).into_response()
 }

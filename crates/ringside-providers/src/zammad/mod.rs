@@ -1,5 +1,6 @@
 //! Zammad's REST API as the hub reads it (`/api/v1/users`, `/organizations`,
-//! `/users/search`, `/ticket_states`, `/ticket_customer`, `/tickets/search`): the JSON Zammad
+//! `/users/search`, `/ticket_states`, `/ticket_customer`, `/tickets/search`,
+//! `/ticket_articles/by_ticket`): the JSON Zammad
 //! sends, read tolerantly (extra fields are ignored, every text is cut to its bound in
 //! [`ringside_core::limits`]), and the numbers of a user or organization as Zammad's own
 //! caller ID finds them. Pure: the hub does the HTTP.
@@ -10,7 +11,9 @@
 //! - [`links`]: links into Zammad's web UI.
 //! - [`call_log`]: calls logged as tickets: what is posted, and finding it again.
 //! - [`customer`]: creating a customer for an unknown caller.
+//! - [`articles`]: the first article of a ticket, for `maybe` numbers.
 
+pub mod articles;
 pub mod call_log;
 pub mod customer;
 pub mod links;
@@ -26,6 +29,7 @@ use thiserror::Error;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
+pub use articles::CustomerArticle;
 pub use records::{Organization, User};
 pub use tickets::{Ticket, TicketState};
 
@@ -115,4 +119,11 @@ pub(crate) fn time(map: &Map<String, Value>, key: &str) -> Option<OffsetDateTime
 /// reference); needs Elasticsearch, since the SQL fallback searches names and e-mail only.
 pub fn updated_within_query(secs: u64) -> String {
     format!("updated_at:>now-{secs}s")
+}
+
+/// The `tickets/search` query for tickets created within the last `secs` seconds on
+/// Zammad's clock (Elasticsearch's date math, as for users); the tickets whose first
+/// article gives `maybe` numbers.
+pub fn created_within_query(secs: u64) -> String {
+    format!("created_at:>now-{secs}s")
 }

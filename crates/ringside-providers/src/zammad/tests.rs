@@ -196,3 +196,45 @@ fn a_customers_profile_tickets_come_from_the_assets() {
 fn the_incremental_query_is_elasticsearch_date_math() {
     assert_eq!(updated_within_query(90), "updated_at:>now-90s");
 }
+
+/// A ticket's articles as `ticket_articles/by_ticket/{id}?expand=true` sends them: a
+/// customer's e-mail with a signature, then an agent's answer with the hotline's number.
+const ARTICLES: &str = r#"[{
+  "id": 11, "ticket_id": 7, "type_id": 1, "sender_id": 2, "from": "Anna Schmidt <anna@example.com>",
+  "to": "support@example.com", "cc": null, "subject": "Printer 4711 broken",
+  "message_id": "<20240101123456.7654321@example.com>",
+  "body": "Hello,\nit jams.\n\nAnna Schmidt\nTel. 030 1234567", "content_type": "text/plain",
+  "internal": false, "preferences": {}, "created_by_id": 5, "updated_by_id": 5,
+  "origin_by_id": null, "created_at": "2024-01-01T12:34:56.000Z",
+  "updated_at": "2024-01-01T12:34:56.000Z", "sender": "Customer", "type": "email",
+  "created_by": "customer20240101@example.com", "updated_by": "customer20240101@example.com"
+}, {
+  "id": 12, "ticket_id": 7, "sender_id": 1, "from": "Support", "to": "anna@example.com",
+  "subject": "Re: Printer", "body": "Call our hotline 030 9999999", "content_type": "text/plain",
+  "created_by_id": 3, "created_at": "2024-01-01T13:00:00.000Z", "sender": "Agent", "type": "email"
+}]"#;
+
+#[test]
+fn a_customer_written_first_article_gives_its_numbers_and_author() {
+    let article = articles::first_by_customer(ARTICLES.as_bytes(), &de())
+        .unwrap()
+        .expect("the customer wrote the first article");
+    assert_eq!(article.id, 11);
+    assert_eq!(article.author_id, 5);
+    // The signature's number, read in the default country; not the agent's hotline in the
+    // second article, nor digits of the message id or the creator's login.
+    let numbers: Vec<&str> = article.numbers.iter().map(|n| n.as_str()).collect();
+    assert_eq!(numbers, ["+49301234567"]);
+}
+
+#[test]
+fn an_agent_written_first_article_or_none_gives_nothing() {
+    let agent_first = ARTICLES.replacen(r#""sender": "Customer""#, r#""sender": "Agent""#, 1);
+    assert_eq!(
+        articles::first_by_customer(agent_first.as_bytes(), &de()).unwrap(),
+        None
+    );
+    assert_eq!(articles::first_by_customer(b"[]", &de()).unwrap(), None);
+    assert!(articles::first_by_customer(b"{}", &de()).is_err());
+    assert!(articles::first_by_customer(b"[1]", &de()).is_err());
+}
