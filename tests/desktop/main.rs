@@ -1,10 +1,14 @@
 //! The real desktop app in a real window (Xvfb under `make test`), driven over WebDriver,
 //! with its embedded hub fed by HTTP webhooks as a PBX would: popups with the caller's
 //! name and tickets that follow the call, the journal's missed calls, do-not-disturb,
-//! click-to-dial through a provider's API, the test call, and caller data shown as text.
-//! Screenshots of the windows land in `target/e2e-screenshots/`.
+//! click-to-dial through a provider's API, the test call, caller data shown as text, and a
+//! hub connected to Zammad (a fake built from its documented API): the help desk's state in
+//! Settings, fresh tickets in the popup and the one-click ticket. Screenshots of the windows
+//! land in `target/e2e-screenshots/`.
 
 mod app;
+#[path = "../../crates/ringside-hub/tests/common/fake_zammad.rs"]
+mod fake_zammad;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -12,6 +16,7 @@ use std::sync::{Arc, Mutex};
 use app::{DesktopApp, Seed};
 use axum::routing::post;
 use axum::Json;
+use fake_zammad::{FakeZammad, ZAMMAD_TOKEN};
 use ringside_core::call::Provider;
 use ringside_hub::recorder::Recorder;
 use ringside_hub::store::{AgentChange, Store};
@@ -523,4 +528,67 @@ async fn a_remote_hub_is_reached_with_the_token_kept_in_the_keyring() {
         .await;
     app.close().await;
     hub.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[cfg_attr(
+    not(e2e),
+    ignore = "desktop end-to-end: build with E2E=1 and run under scripts/headless-session.sh"
+)]
+async fn a_zammad_customer_pops_up_with_her_tickets_and_gets_a_ticket_in_one_click() {
+    let fake = FakeZammad::start(true).await;
+    fake.put_user(
+        2,
+        serde_json::json!({"firstname": "Nicole", "lastname": "Braun",
+                           "phone": "+49 30 123456", "email": "nicole.braun@zammad.org"}),
+    );
+    fake.put_ticket(7, 2, "Router blinks red", 2);
+    let env = [
+        ("RINGSIDE_ZAMMAD_URL", fake.url.clone()),
+        ("RINGSIDE_ZAMMAD_TOKEN", ZAMMAD_TOKEN.to_owned()),
+        ("RINGSIDE_ZAMMAD_TICKET_GROUP", "Users".to_owned()),
+        // Opening the new ticket goes to a browser that does nothing.
+        ("BROWSER", "true".to_owned()),
+    ];
+    let app = DesktopApp::launch(&env, async |_| {}).await;
+
+    // Settings show the connection and the customer the first sync brought.
+    app.click("[data-testid=tab-settings]").await;
+    let mut synced = false;
+    for _ in 0..100 {
+        let line = app.text_of("[data-testid=helpdesk-sync]").await;
+        if line.as_deref().is_some_and(|l| l.contains("1 user")) {
+            synced = true;
+            break;
+        }
+        app.click("[data-testid=helpdesk-refresh]").await;
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(synced, "the first sync shows in Settings");
+    app.wait_for_attr("[data-testid=helpdesk-connection]", "data-state", "up")
+        .await;
+    app.screenshot("main-settings-helpdesk").await;
+
+    // Her call pops up with the ticket Zammad has now.
+    app.pbx(&call("newCall", "z1", "030123456")).await;
+    app.switch_to("popup.html").await;
+    app.wait_for_text("[data-testid=popup-caller-name]", |t| t == "Nicole Braun")
+        .await;
+    app.wait_for_text("[data-testid=popup-ticket]", |t| {
+        t.contains("Router blinks red")
+    })
+    .await;
+
+    // One click makes her ticket in Zammad, and the popup links to it.
+    app.click("[data-testid=popup-create-ticket]").await;
+    let link = app
+        .wait_for_text("[data-testid=popup-call-ticket]", |t| t.starts_with("Ticket #"))
+        .await;
+    let tickets = fake.tickets();
+    assert_eq!(tickets.len(), 2, "one ticket made: {tickets:?}");
+    let made = &tickets[1];
+    assert_eq!(made["customer_id"], 2);
+    assert_eq!(link, format!("Ticket #{}", made["number"].as_str().unwrap()));
+    app.screenshot("popup-zammad-ticket").await;
+    app.close().await;
 }

@@ -286,7 +286,7 @@ async fn a_zammad_outage_is_retried_and_ends_in_exactly_one_ticket() {
 }
 
 #[tokio::test]
-async fn one_click_makes_the_ticket_and_answers_with_it_once() {
+async fn one_click_makes_the_ticket_and_answers_with_it_once_also_for_an_unknown_caller() {
     let fake = zammad().await;
     let hub = hub_logging(&fake, "off", 24).await;
     let token = hub.agent("bert", false, &[]).await;
@@ -327,10 +327,40 @@ async fn one_click_makes_the_ticket_and_answers_with_it_once() {
     assert_eq!((status, &again), (200, &ticket), "the same ticket");
     assert_eq!(fake.tickets().len(), 1, "no second ticket");
 
+    // An unknown caller becomes a customer with their number, and the ticket is theirs.
     let (status, body) = hub
         .send(
             "POST",
             &format!("/api/v1/calls/{unknown}/ticket"),
+            &token,
+            json!(null),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let created = fake.data.lock().unwrap().created.clone();
+    assert_eq!(created.len(), 1, "one customer created: {created:?}");
+    assert_eq!(created[0]["phone"], "+4940999888");
+    let made = fake.tickets();
+    assert_eq!(made.len(), 2);
+    let new_customer = fake
+        .data
+        .lock()
+        .unwrap()
+        .users
+        .iter()
+        .find(|u| u["phone"] == "+4940999888")
+        .cloned()
+        .expect("the new customer is listed");
+    assert_eq!(made[1]["customer_id"], new_customer["id"]);
+    assert_eq!(body["number"], made[1]["number"]);
+
+    // A hidden number cannot become a customer.
+    hub.missed_call("c3", "anonymous").await;
+    let hidden = hub.journal_entry("c3").await["id"].as_i64().unwrap();
+    let (status, body) = hub
+        .send(
+            "POST",
+            &format!("/api/v1/calls/{hidden}/ticket"),
             &token,
             json!(null),
         )
@@ -341,7 +371,8 @@ async fn one_click_makes_the_ticket_and_answers_with_it_once() {
         .send("POST", "/api/v1/calls/999999/ticket", &token, json!(null))
         .await;
     assert_eq!(status, 404, "{body}");
-    assert_eq!(fake.tickets().len(), 1);
+    assert_eq!(fake.tickets().len(), 2);
+    assert_eq!(fake.data.lock().unwrap().created.len(), 1);
 }
 
 #[tokio::test]

@@ -331,6 +331,18 @@ describe('call tickets', () => {
     expect(within(row(4)).getByTestId('journal-party').textContent?.trim()).toBe('<b>Nicole</b>');
   });
 
+  it('offers an unknown caller\'s ticket only when the hub syncs a help desk', async () => {
+    const unknown = makeMissedCall({ id: 6, from: '+4940123456', caller: null });
+    const hidden = makeMissedCall({ id: 7, from: '', caller: null });
+    const first = await renderJournal([unknown, hidden]);
+    expect(within(row(6)).queryByTestId('create-ticket')).toBeNull();
+    first.unmount();
+    await renderJournal([unknown, hidden], { helpdesk: true });
+    expect(within(row(7)).queryByTestId('create-ticket')).toBeNull();
+    await fireEvent.click(within(row(6)).getByTestId('create-ticket'));
+    expect(ipc.createTicket).toHaveBeenCalledWith(6);
+  });
+
   it('says why a ticket could not be made', async () => {
     vi.mocked(ipc.createTicket).mockRejectedValue({ code: 'unexpected_status', message: 'the caller is no Zammad customer' });
     const onerror = vi.fn();

@@ -331,6 +331,16 @@ describe('the call ticket', () => {
     expect(screen.queryByTestId('popup-call-ticket')).toBeNull();
   });
 
+  it('offers an unknown caller\'s ticket when the hub syncs a help desk', async () => {
+    const ticket = { id: 14, number: '53014', url: 'https://support.example.com/#ticket/zoom/14' };
+    vi.mocked(ipc.createTicket).mockResolvedValue(ticket);
+    const view = makePopupView({ caller: null });
+    await showing({ ...view, helpdesk_url: 'https://support.example.com' });
+    await fireEvent.click(screen.getByTestId('popup-create-ticket'));
+    await waitFor(() => expect(screen.getByTestId('popup-call-ticket').textContent).toBe('Ticket #53014'));
+    expect(ipc.createTicket).toHaveBeenCalledWith(view.call.id);
+  });
+
   it('says why a ticket could not be made', async () => {
     vi.mocked(ipc.createTicket).mockRejectedValue({ code: 'internal', message: 'Zammad did not take the ticket now' });
     await showing(known());

@@ -1,7 +1,8 @@
 //! `POST /api/v1/calls/{id}/ticket`: an agent's one click that logs a call as a Zammad
-//! ticket now. It goes the same way as the automatic log (a job in the relay's outbox,
-//! at most one per call) and waits, for a bounded time, for Zammad's answer, so that the
-//! app can open the ticket.
+//! ticket now. An unknown caller first becomes a Zammad customer with their number (as
+//! `POST /api/v1/calls/{id}/customer` makes them). The ticket goes the same way as the
+//! automatic log (a job in the relay's outbox, at most one per call) and waits, for a
+//! bounded time, for Zammad's answer, so that the app can open the ticket.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,12 +12,15 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use ringside_core::api::ErrorCode;
-use ringside_core::call::CallTicket;
+use ringside_core::call::{CallTicket, Direction};
+use ringside_core::number;
 
+use crate::api::customer;
 use crate::api_error::ApiError;
 use crate::extract::Agent;
 use crate::recorder::call_tickets::TicketRequest;
 use crate::state::Hub;
+use crate::zammad::customer::CreateError;
 
 /// How long the agent waits for Zammad's answer: one delivery, with Zammad's request
 /// timeout and a margin.
@@ -31,7 +35,10 @@ pub async fn create(
     let Path(id) = id?;
     // Listening before the job is queued, so that no outcome goes unheard.
     let outcomes = hub.recorder.relay_outcomes();
-    let request = hub.recorder.request_ticket(id, hub.clock.now()).await?;
+    let mut request = hub.recorder.request_ticket(id, hub.clock.now()).await?;
+    if matches!(request, Some(TicketRequest::UnknownCaller)) && create_customer(&hub, id).await? {
+        request = hub.recorder.request_ticket(id, hub.clock.now()).await?;
+    }
     let (Some(request), Some(outcomes)) = (request, outcomes) else {
         return Err(ApiError::coded(
             StatusCode::CONFLICT,
@@ -48,8 +55,8 @@ pub async fn create(
             return Err(ApiError::coded(
                 StatusCode::CONFLICT,
                 ErrorCode::UnknownCaller,
-                "the caller is no Zammad customer the hub knows; create the customer in \
-                 Zammad first",
+                "the caller's number is hidden, so the hub cannot make them a Zammad customer; \
+                 create the ticket in Zammad",
             ))
         }
         TicketRequest::Full => {
@@ -108,5 +115,28 @@ pub async fn create(
                  ticket once Zammad has it",
             ));
         }
+    }
+}
+
+/// Creates the customer of call `id`'s unknown caller in Zammad with their number, so that
+/// the ticket has a customer: whether the caller is a customer now (also when someone made
+/// them one a moment ago). `false` for a hidden number or a hub that syncs no customers.
+async fn create_customer(hub: &Hub, id: i64) -> Result<bool, ApiError> {
+    let Some(customers) = &hub.zammad_customers else {
+        return Ok(false);
+    };
+    let Some(call) = hub.store.call(id).await? else {
+        return Ok(false);
+    };
+    let remote = match call.direction {
+        Direction::In => &call.from,
+        Direction::Out => &call.to,
+    };
+    let Some(e164) = number::normalize(remote, &hub.settings.country) else {
+        return Ok(false);
+    };
+    match customers.create(&e164, None, hub.clock.now()).await {
+        Ok(_) | Err(CreateError::Known { .. }) => Ok(true),
+        Err(e) => Err(customer::failed(e)),
     }
 }

@@ -95,9 +95,6 @@ fn name(body: &[u8]) -> Result<Option<String>, ApiError> {
 
 /// The answer to a creation that did not happen.
 fn refusal(e: CreateError) -> Response {
-    let bad_gateway = |code, message: String| {
-        ApiError::coded(StatusCode::BAD_GATEWAY, code, message).into_response()
-    };
     match e {
         CreateError::Known { number, contact } => (
             StatusCode::CONFLICT,
@@ -108,6 +105,16 @@ fn refusal(e: CreateError) -> Response {
             }),
         )
             .into_response(),
+        other => failed(other).into_response(),
+    }
+}
+
+/// Why Zammad did not create a customer (for a number no contact has): 502
+/// `zammad_unreachable` or `zammad_refused` with Zammad's words.
+pub(crate) fn failed(e: CreateError) -> ApiError {
+    let bad_gateway =
+        |code, message: String| ApiError::coded(StatusCode::BAD_GATEWAY, code, message);
+    match e {
         CreateError::Zammad(
             e @ (ZammadError::Unreachable { .. } | ZammadError::Timeout { .. }),
         ) => bad_gateway(
@@ -125,6 +132,9 @@ fn refusal(e: CreateError) -> Response {
             ErrorCode::ZammadRefused,
             format!("Zammad's answer was not the new customer: {e}"),
         ),
-        CreateError::Store(e) => ApiError::from(e).into_response(),
+        CreateError::Store(e) => ApiError::from(e),
+        CreateError::Known { number, contact } => {
+            ApiError::conflict(format!("{number} is known already: it is {}", contact.name))
+        }
     }
 }
