@@ -582,13 +582,18 @@ async fn a_zammad_customer_pops_up_with_her_tickets_and_gets_a_ticket_in_one_cli
     // One click makes her ticket in Zammad, and the popup links to it.
     app.click("[data-testid=popup-create-ticket]").await;
     let link = app
-        .wait_for_text("[data-testid=popup-call-ticket]", |t| t.starts_with("Ticket #"))
+        .wait_for_text("[data-testid=popup-call-ticket]", |t| {
+            t.starts_with("Ticket #")
+        })
         .await;
     let tickets = fake.tickets();
     assert_eq!(tickets.len(), 2, "one ticket made: {tickets:?}");
     let made = &tickets[1];
     assert_eq!(made["customer_id"], 2);
-    assert_eq!(link, format!("Ticket #{}", made["number"].as_str().unwrap()));
+    assert_eq!(
+        link,
+        format!("Ticket #{}", made["number"].as_str().unwrap())
+    );
     app.screenshot("popup-zammad-ticket").await;
     app.close().await;
 }
