@@ -15,6 +15,9 @@
 //! hub's resident memory is measured alone. The scenarios report numbers and whether the
 //! targets are met; nothing is asserted about timings.
 
+mod bare_broadcast;
+mod bare_commit;
+mod bare_lookup;
 #[path = "../../tests/common/fake_zammad.rs"]
 mod fake_zammad;
 mod zammad;
@@ -194,25 +197,132 @@ struct Round {
     received: AtomicUsize,
     everyone: Notify,
     clients: usize,
+    /// The size of the last event frame seen, in bytes.
+    frame_len: AtomicUsize,
+}
+
+/// What one fan-out run measured.
+struct FanOut {
+    per_delivery: Histogram<u64>,
+    to_last: Histogram<u64>,
+    posts: Histogram<u64>,
+    cpu: CpuTime,
+    /// The size of the last event frame, in bytes.
+    frame_len: usize,
 }
 
 /// Sends newCall webhooks one at a time to a hub with `--clients` connected streams and times
-/// each delivery from just before the POST.
+/// each delivery from just before the POST; then the same to the bare broadcast server
+/// (`bare_broadcast.rs`) with frames of the hub's event size, as the baseline.
 fn latency(args: &Args, data_dir: &Path, report: &mut Report) -> anyhow::Result<()> {
     let clients = args.clients;
     ensure_open_files(2 * clients as u64)?;
-    let hub = BenchHub::start(data_dir, clients)?;
-    let runtime = client_runtime()?;
-    let addr = hub.running.addr;
-    let token = hub.token.clone();
     let total = LATENCY_WARMUP + args.webhooks;
-    let (sent_at, delivered, posts, cpu) = runtime.block_on(async {
+    let hub = BenchHub::start(data_dir, clients)?;
+    eprintln!("the hub:");
+    let measured = fan_out(hub.running.addr, &hub.token, clients, total, true)?;
+    hub.stop()?;
+    eprintln!("the bare broadcast ({} byte frames):", measured.frame_len);
+    let bare = bare_broadcast::BareBroadcast::start(hub_runtime()?, measured.frame_len)?;
+    let baseline = fan_out(bare.addr, "", clients, total, false)?;
+    bare.stop();
+
+    let scenario = format!("1. webhook → stream, {clients} clients");
+    let deliveries = Spread::of(&measured.per_delivery);
+    let bare_deliveries = Spread::of(&baseline.per_delivery);
+    let ratio = |hub: Duration, bare: Duration| hub.as_secs_f64() / bare.as_secs_f64();
+    report.row(
+        &scenario,
+        &format!(
+            "baseline: bare broadcast, per delivery ({} bytes a frame)",
+            measured.frame_len
+        ),
+        bare_deliveries.to_string(),
+        "",
+        None,
+    );
+    let p99_ratio = ratio(deliveries.p99, bare_deliveries.p99);
+    report.row(
+        &scenario,
+        &format!("per delivery ({} deliveries)", measured.per_delivery.len()),
+        format!(
+            "{deliveries} · p50 {:.2}×, p99 {p99_ratio:.2}× the baseline",
+            ratio(deliveries.p50, bare_deliveries.p50)
+        ),
+        "p99 ≤ 1.2× baseline",
+        Some(p99_ratio <= 1.2),
+    );
+    report.row(
+        &scenario,
+        "POST to last client",
+        Spread::of(&measured.to_last).to_string(),
+        "",
+        None,
+    );
+    report.row(
+        &scenario,
+        "webhook answer (POST round trip)",
+        Spread::of(&measured.posts).to_string(),
+        "",
+        None,
+    );
+    let per_webhook =
+        |cpu: Option<Duration>| cpu.map(|cpu| cpu / u32::try_from(total).unwrap_or(u32::MAX));
+    match (per_webhook(measured.cpu.hub), per_webhook(baseline.cpu.hub)) {
+        (Some(hub_cpu), Some(bare_cpu)) => {
+            report.row(
+                &scenario,
+                "baseline: bare broadcast, CPU per webhook (server threads)",
+                Short(bare_cpu).to_string(),
+                "",
+                None,
+            );
+            let cpu_ratio = ratio(hub_cpu, bare_cpu);
+            report.row(
+                &scenario,
+                "CPU per webhook: hub threads",
+                format!("{} · {cpu_ratio:.2}× the baseline", Short(hub_cpu)),
+                "≤ 1.2× baseline",
+                Some(cpu_ratio <= 1.2),
+            );
+        }
+        _ => report.row(
+            &scenario,
+            "CPU per webhook: hub threads",
+            "n/a".into(),
+            "",
+            None,
+        ),
+    }
+    report.row(
+        &scenario,
+        "CPU per webhook: client threads",
+        per_webhook(measured.cpu.clients).map_or("n/a".into(), |cpu| Short(cpu).to_string()),
+        "",
+        None,
+    );
+    Ok(())
+}
+
+/// Connects `clients` streams to `addr` (waiting for the hub's snapshot when `snapshot`),
+/// then sends `total` newCall webhooks one at a time, each once every client has the
+/// previous one's event.
+fn fan_out(
+    addr: SocketAddr,
+    token: &str,
+    clients: usize,
+    total: usize,
+    snapshot: bool,
+) -> anyhow::Result<FanOut> {
+    let runtime = client_runtime()?;
+    let (sent_at, delivered, posts, cpu, frame_len) = runtime.block_on(async {
         eprintln!("connecting {clients} stream clients");
-        let sockets = connect_many(addr, &token, clients).await?;
+        let sockets = connect_many(addr, token, clients, snapshot).await?;
         let round = Arc::new(Round {
             received: AtomicUsize::new(0),
             everyone: Notify::new(),
             clients,
+            frame_len: AtomicUsize::new(0),
         });
         let (stop, stopped) = watch::channel(false);
         let mut listeners = JoinSet::new();
@@ -261,10 +371,10 @@ fn latency(args: &Args, data_dir: &Path, report: &mut Report) -> anyhow::Result<
         while let Some(seen) = listeners.join_next().await {
             delivered.push(seen?);
         }
-        anyhow::Ok((sent_at, delivered, posts, cpu))
+        let frame_len = round.frame_len.load(Ordering::SeqCst);
+        anyhow::Ok((sent_at, delivered, posts, cpu, frame_len))
     })?;
     drop(runtime);
-    hub.stop()?;
 
     let mut per_delivery = histogram();
     let mut to_last = histogram();
@@ -281,31 +391,13 @@ fn latency(args: &Args, data_dir: &Path, report: &mut Report) -> anyhow::Result<
     for latency in &last[LATENCY_WARMUP..] {
         to_last.record(nanos(*latency))?;
     }
-    let scenario = format!("1. webhook → stream, {clients} clients");
-    let deliveries = Spread::of(&per_delivery);
-    report.row(
-        &scenario,
-        &format!("per delivery ({} deliveries)", per_delivery.len()),
-        deliveries.to_string(),
-        "p99 < 5 ms",
-        Some(deliveries.p99 < Duration::from_millis(5)),
-    );
-    report.row(
-        &scenario,
-        "POST to last client",
-        Spread::of(&to_last).to_string(),
-        "",
-        None,
-    );
-    report.row(
-        &scenario,
-        "webhook answer (POST round trip)",
-        Spread::of(&posts).to_string(),
-        "",
-        None,
-    );
-    cpu.report(report, &scenario, total as u64);
-    Ok(())
+    Ok(FanOut {
+        per_delivery,
+        to_last,
+        posts,
+        cpu,
+        frame_len,
+    })
 }
 
 /// Reads one stream until told to stop; returns which webhook's event arrived when.
@@ -324,6 +416,7 @@ async fn listen(
                     Some(Ok(Message::Text(text))) => {
                         if let Some(n) = webhook_number(&text) {
                             seen.push((n, at));
+                            round.frame_len.store(text.len(), Ordering::Relaxed);
                             if round.received.fetch_add(1, Ordering::SeqCst) + 1 == round.clients {
                                 round.everyone.notify_one();
                             }
@@ -355,48 +448,60 @@ fn webhook_number(text: &str) -> Option<usize> {
 
 /// Has `--posters` HTTP clients post newCall/answer/hangup for distinct calls for
 /// `--seconds`; every webhook is committed (WAL, `synchronous = FULL`) before it is answered.
+/// Then the same against the bare commit server (`bare_commit.rs`), as the baseline.
 fn throughput(args: &Args, data_dir: &Path, report: &mut Report) -> anyhow::Result<()> {
     let hub = BenchHub::start(data_dir, args.posters)?;
-    let runtime = client_runtime()?;
     let addr = hub.running.addr;
     let seq_before = hub.block_on(hub.running.hub.recorder.snapshot())?.seq;
     let duration = Duration::from_secs(args.seconds);
-    eprintln!("{} posters for {} s", args.posters, duration.as_secs_f64());
-    let (webhooks, answers, elapsed, cpu) = runtime.block_on(async {
-        let http = reqwest::Client::new();
-        let url = format!("http://{addr}/api/v1/cti/{CTI_TOKEN}");
-        let cpu_before = CpuTime::now();
-        let start = Instant::now();
-        let deadline = start + duration;
-        let mut posters = JoinSet::new();
-        for poster in 0..args.posters {
-            posters.spawn(post_calls(http.clone(), url.clone(), poster, deadline));
-        }
-        let mut webhooks = 0u64;
-        let mut answers = histogram();
-        while let Some(done) = posters.join_next().await {
-            let (count, times) = done??;
-            webhooks += count;
-            answers.add(times)?;
-        }
-        let elapsed = start.elapsed();
-        anyhow::Ok((
-            webhooks,
-            answers,
-            elapsed,
-            CpuTime::now().since(&cpu_before),
-        ))
-    })?;
-    drop(runtime);
+    eprintln!(
+        "the hub: {} posters for {} s",
+        args.posters,
+        duration.as_secs_f64()
+    );
+    let measured = post_for(addr, args.posters, duration)?;
     let seq_after = hub.block_on(hub.running.hub.recorder.snapshot())?.seq;
+    let event_len: f64 = hub
+        .block_on(hub.running.hub.store.read(|conn| {
+            Ok(
+                conn.query_row("SELECT avg(length(body)) FROM events", [], |row| {
+                    row.get::<_, Option<f64>>(0)
+                })?,
+            )
+        }))?
+        .unwrap_or(0.0);
     hub.stop()?;
+    let bare_dir = tempfile::tempdir_in(data_dir)?;
+    let bare = bare_commit::BareCommit::start(hub_runtime()?, bare_dir.path(), event_len as usize)?;
+    eprintln!("the bare commit server ({event_len:.0} byte rows)");
+    let baseline = post_for(bare.addr, args.posters, duration)?;
+    bare.stop()?;
 
-    let per_second = webhooks as f64 / elapsed.as_secs_f64();
     let scenario = format!("2. webhook throughput, {} posters", args.posters);
+    let bare_rate = baseline.per_second();
     report.row(
         &scenario,
-        &format!("webhooks/s ({webhooks} in {:.1} s)", elapsed.as_secs_f64()),
-        format!("{per_second:.0}"),
+        &format!(
+            "baseline: bare commit, webhooks/s ({} in {:.1} s)",
+            baseline.webhooks,
+            baseline.elapsed.as_secs_f64()
+        ),
+        format!("{bare_rate:.0}"),
+        "",
+        None,
+    );
+    let per_second = measured.per_second();
+    report.row(
+        &scenario,
+        &format!(
+            "webhooks/s ({} in {:.1} s)",
+            measured.webhooks,
+            measured.elapsed.as_secs_f64()
+        ),
+        format!(
+            "{per_second:.0} · {:.2}× the baseline",
+            per_second / bare_rate
+        ),
         "> 5,000/s",
         Some(per_second > 5000.0),
     );
@@ -405,20 +510,102 @@ fn throughput(args: &Args, data_dir: &Path, report: &mut Report) -> anyhow::Resu
         "stream events/s (call + presence)",
         format!(
             "{:.0}",
-            (seq_after - seq_before) as f64 / elapsed.as_secs_f64()
+            (seq_after - seq_before) as f64 / measured.elapsed.as_secs_f64()
         ),
         "",
         None,
     );
     report.row(
         &scenario,
-        "webhook answer under load",
-        Spread::of(&answers).to_string(),
+        "baseline: bare commit, webhook answer under load",
+        Spread::of(&baseline.answers).to_string(),
         "",
         None,
     );
-    cpu.report(report, &scenario, webhooks);
+    report.row(
+        &scenario,
+        "webhook answer under load",
+        Spread::of(&measured.answers).to_string(),
+        "",
+        None,
+    );
+    match (measured.hub_cpu_each(), baseline.hub_cpu_each()) {
+        (Some(hub_cpu), Some(bare_cpu)) => {
+            report.row(
+                &scenario,
+                "baseline: bare commit, CPU per webhook (server threads)",
+                Short(bare_cpu).to_string(),
+                "",
+                None,
+            );
+            let ratio = hub_cpu.as_secs_f64() / bare_cpu.as_secs_f64();
+            report.row(
+                &scenario,
+                "CPU per webhook: hub threads",
+                format!("{} · {ratio:.2}× the baseline", Short(hub_cpu)),
+                "≤ 2× baseline",
+                Some(ratio <= 2.0),
+            );
+        }
+        _ => report.row(
+            &scenario,
+            "CPU per webhook: hub threads",
+            "n/a".into(),
+            "",
+            None,
+        ),
+    }
     Ok(())
+}
+
+/// What one throughput run measured.
+struct Posted {
+    webhooks: u64,
+    answers: Histogram<u64>,
+    elapsed: Duration,
+    cpu: CpuTime,
+}
+
+impl Posted {
+    fn per_second(&self) -> f64 {
+        self.webhooks as f64 / self.elapsed.as_secs_f64()
+    }
+
+    /// The server threads' CPU time per webhook.
+    fn hub_cpu_each(&self) -> Option<Duration> {
+        let webhooks = u32::try_from(self.webhooks).ok().filter(|n| *n > 0)?;
+        Some(self.cpu.hub? / webhooks)
+    }
+}
+
+/// Has `posters` HTTP clients post whole calls to `addr` for `duration`.
+fn post_for(addr: SocketAddr, posters: usize, duration: Duration) -> anyhow::Result<Posted> {
+    let runtime = client_runtime()?;
+    runtime.block_on(async {
+        let http = reqwest::Client::new();
+        let url = format!("http://{addr}/api/v1/cti/{CTI_TOKEN}");
+        let cpu_before = CpuTime::now();
+        let start = Instant::now();
+        let deadline = start + duration;
+        let mut running = JoinSet::new();
+        for poster in 0..posters {
+            running.spawn(post_calls(http.clone(), url.clone(), poster, deadline));
+        }
+        let mut webhooks = 0u64;
+        let mut answers = histogram();
+        while let Some(done) = running.join_next().await {
+            let (count, times) = done??;
+            webhooks += count;
+            answers.add(times)?;
+        }
+        let elapsed = start.elapsed();
+        anyhow::Ok(Posted {
+            webhooks,
+            answers,
+            elapsed,
+            cpu: CpuTime::now().since(&cpu_before),
+        })
+    })
 }
 
 /// One poster: whole calls, one webhook at a time, until `deadline`; returns how many
@@ -503,61 +690,58 @@ fn lookup(args: &Args, data_dir: &Path, report: &mut Report) -> anyhow::Result<(
                 number_of(n).as_str().to_owned()
             })
             .collect();
-        // Warm the read pool's connections and statement caches.
+        let bare = bare_lookup::BareDirectory::open(dir.path())?;
+        // Warm the read pool's connections and both sides' statement caches.
         for number in hits.iter().take(1000) {
             store.lookup(number)?;
+            bare.lookup(number)?;
         }
-        eprintln!("{} lookups of existing numbers", args.lookups);
-        let mut found = histogram();
-        for number in &hits {
-            let start = Instant::now();
-            let caller = store.lookup(number)?;
-            found.record(nanos(start.elapsed()))?;
-            ensure!(
-                caller.is_some_and(|c| c.contacts.len() == 1),
-                "{number} was not found"
+        for (what, numbers, known) in [
+            ("number in directory", &hits, true),
+            ("unknown number", &misses, false),
+        ] {
+            eprintln!("{} lookups, {what}, each beside its baseline", args.lookups);
+            let mut hub = histogram();
+            let mut baseline = histogram();
+            for (i, number) in numbers.iter().enumerate() {
+                // Each side goes first every other time, so that neither gains from the
+                // other's warming of the caches.
+                for side in [i % 2, 1 - i % 2] {
+                    let start = Instant::now();
+                    let contacts = if side == 0 {
+                        let caller = store.lookup(number)?;
+                        let elapsed = start.elapsed();
+                        hub.record(nanos(elapsed))?;
+                        caller.map_or(0, |c| c.contacts.len())
+                    } else {
+                        let found = bare.lookup(number)?;
+                        baseline.record(nanos(start.elapsed()))?;
+                        found.len()
+                    };
+                    ensure!(
+                        (contacts == 1) == known,
+                        "{number}: {contacts} contacts found"
+                    );
+                }
+            }
+            let hub = Spread::of(&hub);
+            let baseline = Spread::of(&baseline);
+            let ratio = hub.p99.as_secs_f64() / baseline.p99.as_secs_f64();
+            report.row(
+                &scenario,
+                &format!("baseline: the same reads on a held connection, {what}"),
+                baseline.to_string(),
+                "",
+                None,
+            );
+            report.row(
+                &scenario,
+                &format!("lookup, {what}"),
+                format!("{hub} · p99 {ratio:.2}× the baseline"),
+                if known { "p99 ≤ 1.2× baseline" } else { "" },
+                known.then_some(ratio <= 1.2),
             );
         }
-        eprintln!("{} lookups of unknown numbers", args.lookups);
-        let mut missed = histogram();
-        for number in &misses {
-            let start = Instant::now();
-            let caller = store.lookup(number)?;
-            missed.record(nanos(start.elapsed()))?;
-            ensure!(caller.is_none(), "{number} was found");
-        }
-        // What every lookup pays before SQLite does any work: the hop to a blocking thread
-        // and a pooled read connection.
-        let mut hop = histogram();
-        for _ in 0..args.lookups {
-            let start = Instant::now();
-            store.read(|_| Ok(())).await?;
-            hop.record(nanos(start.elapsed()))?;
-        }
-        let target = Duration::from_micros(50);
-        let hit = Spread::of(&found);
-        let miss = Spread::of(&missed);
-        report.row(
-            &scenario,
-            "lookup, number in directory",
-            hit.to_string(),
-            "p99 < 50 µs",
-            Some(hit.p99 < target),
-        );
-        report.row(
-            &scenario,
-            "lookup, unknown number",
-            miss.to_string(),
-            "p99 < 50 µs",
-            Some(miss.p99 < target),
-        );
-        report.row(
-            &scenario,
-            "reference: an empty read (thread hop + pooled connection)",
-            Spread::of(&hop).to_string(),
-            "",
-            None,
-        );
         search(&store, contacts, args.lookups / 10, &mut rng, report).await
     })?;
     Ok(())
@@ -722,7 +906,7 @@ fn memory(args: &Args, data_dir: &Path, report: &mut Report) -> anyhow::Result<(
 fn idle_client_process(hub: SocketAddr, clients: usize) -> anyhow::Result<()> {
     let token = std::env::var(TOKEN_VAR).context("the agent token")?;
     let runtime = client_runtime()?;
-    let warm = runtime.block_on(connect_stream(hub, &token))?;
+    let warm = runtime.block_on(connect_stream(hub, &token, true))?;
     let mut idle = JoinSet::new();
     idle.spawn_on(idle_stream(warm), runtime.handle());
     let mut stdout = std::io::stdout();
@@ -731,7 +915,7 @@ fn idle_client_process(hub: SocketAddr, clients: usize) -> anyhow::Result<()> {
     std::io::stdin().read_line(&mut line)?;
     std::thread::sleep(Duration::from_millis(100));
     let before = resident_kib("self")?;
-    let sockets = runtime.block_on(connect_many(hub, &token, clients))?;
+    let sockets = runtime.block_on(connect_many(hub, &token, clients, true))?;
     for socket in sockets {
         idle.spawn_on(idle_stream(socket), runtime.handle());
     }
@@ -854,8 +1038,8 @@ fn client_runtime() -> std::io::Result<Runtime> {
 /// A stream client's socket.
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
-/// Connects to the stream and waits for the snapshot the hub sends first.
-async fn connect_stream(hub: SocketAddr, token: &str) -> anyhow::Result<Socket> {
+/// Connects to the stream and, when `snapshot`, waits for the snapshot the hub sends first.
+async fn connect_stream(hub: SocketAddr, token: &str, snapshot: bool) -> anyhow::Result<Socket> {
     let mut request = format!("ws://{hub}/api/v1/stream").into_client_request()?;
     request
         .headers_mut()
@@ -867,6 +1051,9 @@ async fn connect_stream(hub: SocketAddr, token: &str) -> anyhow::Result<Socket> 
         .write_buffer_size(0);
     let (mut socket, _) =
         tokio_tungstenite::connect_async_with_config(request, Some(config), true).await?;
+    if !snapshot {
+        return Ok(socket);
+    }
     loop {
         match socket.next().await {
             Some(Ok(Message::Text(text))) => {
@@ -881,8 +1068,13 @@ async fn connect_stream(hub: SocketAddr, token: &str) -> anyhow::Result<Socket> 
     }
 }
 
-/// Connects `count` streams, [`CONNECT_CONCURRENCY`] at a time.
-async fn connect_many(hub: SocketAddr, token: &str, count: usize) -> anyhow::Result<Vec<Socket>> {
+/// Connects `count` streams, [`CONNECT_CONCURRENCY`] at a time (see [`connect_stream`]).
+async fn connect_many(
+    hub: SocketAddr,
+    token: &str,
+    count: usize,
+    snapshot: bool,
+) -> anyhow::Result<Vec<Socket>> {
     let permits = Arc::new(Semaphore::new(CONNECT_CONCURRENCY));
     let mut connecting = JoinSet::new();
     for _ in 0..count {
@@ -890,7 +1082,7 @@ async fn connect_many(hub: SocketAddr, token: &str, count: usize) -> anyhow::Res
         let token = token.to_owned();
         connecting.spawn(async move {
             let _permit = permits.acquire_owned().await?;
-            connect_stream(hub, &token).await
+            connect_stream(hub, &token, snapshot).await
         });
     }
     let mut sockets = Vec::with_capacity(count);
@@ -1077,30 +1269,6 @@ impl CpuTime {
             hub: minus(self.hub, start.hub),
             clients: minus(self.clients, start.clients),
         }
-    }
-
-    /// Reports the time per webhook, for the hub and for the clients.
-    fn report(&self, report: &mut Report, scenario: &str, webhooks: u64) {
-        let per_webhook = |cpu: Option<Duration>| match cpu {
-            Some(cpu) if webhooks > 0 => {
-                Short(cpu / u32::try_from(webhooks).unwrap_or(u32::MAX)).to_string()
-            }
-            _ => "n/a".to_owned(),
-        };
-        report.row(
-            scenario,
-            "CPU per webhook: hub threads",
-            per_webhook(self.hub),
-            "",
-            None,
-        );
-        report.row(
-            scenario,
-            "CPU per webhook: client threads",
-            per_webhook(self.clients),
-            "",
-            None,
-        );
     }
 }
 

@@ -426,7 +426,7 @@ struct CallWatch {
 
 impl CallWatch {
     async fn connect(hub: &BenchHub) -> anyhow::Result<CallWatch> {
-        let mut socket = super::connect_stream(hub.running.addr, &hub.token).await?;
+        let mut socket = super::connect_stream(hub.running.addr, &hub.token, true).await?;
         let (tx, events) = tokio::sync::mpsc::unbounded_channel();
         let reader = tokio::spawn(async move {
             use futures_util::StreamExt;
