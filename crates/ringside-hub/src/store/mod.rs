@@ -32,6 +32,11 @@ use thiserror::Error;
 /// The database file's name inside `data_dir`.
 pub const DATABASE_FILE: &str = "ringside.sqlite";
 
+/// Prepared statements each connection keeps: more than the store's distinct statements, so
+/// that none is parsed again (rusqlite keeps 16 by default, fewer than a webhook's path
+/// through the writer uses, which made it parse statements over and over).
+const STATEMENT_CACHE: usize = 256;
+
 /// Changes to the schema after version 1, in order; the index is the version minus 2.
 const MIGRATIONS: &[&str] = &[
     include_str!("migration_2.sql"),
@@ -116,6 +121,7 @@ impl Readers {
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         conn.busy_timeout(Duration::from_secs(10))?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         // Reading pages through a memory map saves a system call per page.
         conn.pragma_update(None, "mmap_size", MMAP_SIZE)?;
         Ok(conn)
@@ -155,6 +161,7 @@ impl Store {
         }
         let mut writer = Connection::open(&path)?;
         writer.busy_timeout(Duration::from_secs(10))?;
+        writer.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         writer.pragma_update(None, "journal_mode", "WAL")?;
         writer.pragma_update(None, "synchronous", "FULL")?;
         writer.pragma_update(None, "foreign_keys", true)?;
