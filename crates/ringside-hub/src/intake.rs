@@ -121,9 +121,14 @@ fn enrich(
         None => None,
     };
     let known_call = hub.store.has_call(provider, &event.call_id)?;
-    let caller = match remote.and_then(|r| number::normalize(r, country)) {
-        Some(e164) if !known_call => hub.store.lookup(e164.as_str())?,
-        _ => None,
+    // A known call keeps the match and the numbers' forms it was created with: neither is
+    // worked out again (formatting a number costs more than the rest of an answer event).
+    let caller = match remote
+        .filter(|_| !known_call)
+        .and_then(|r| number::normalize(r, country))
+    {
+        Some(e164) => hub.store.lookup(e164.as_str())?,
+        None => None,
     };
     let answered_by = match event.kind {
         Some(EventKind::Answer) => answering_agent(hub, provider, event)?,
@@ -136,8 +141,12 @@ fn enrich(
     };
     Ok(Enrichment {
         caller,
-        from_pretty: display(&event.from),
-        to_pretty: display(&event.to),
+        from_pretty: if known_call {
+            None
+        } else {
+            display(&event.from)
+        },
+        to_pretty: if known_call { None } else { display(&event.to) },
         answered_by,
         offered_to,
     })
