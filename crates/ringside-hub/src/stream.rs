@@ -78,7 +78,9 @@ pub async fn upgrade(
         token_hash,
     };
     Ok(ws
-        .read_buffer_size(4 * 1024)
+        // A client sends only pongs and a close: a small read buffer, since the library
+        // zeroes it on every read attempt, and the stream task tries one at every event.
+        .read_buffer_size(512)
         .write_buffer_size(0)
         // One frame at a time is written (no buffering) and none is larger than this.
         .max_write_buffer_size(MAX_FRAME_BYTES + 1024)
@@ -213,18 +215,17 @@ async fn run(
             }
             published = live.recv() => match published {
                 Ok(event) if event.seq > sent.seq => {
-                    let moved = if event.epoch == sent.epoch {
-                        client.send_json(event.json.clone()).await.map(|()| Sent {
-                            epoch: event.epoch.clone(),
-                            seq: event.seq,
-                        })
+                    if event.epoch == sent.epoch {
+                        if let Err(end) = client.send_json(event.json.clone()).await {
+                            return end;
+                        }
+                        sent.seq = event.seq;
                     } else {
                         // A new epoch: positions of the old one mean nothing any more.
-                        snapshot(hub, client).await
-                    };
-                    match moved {
-                        Ok(moved) => sent = moved,
-                        Err(end) => return end,
+                        match snapshot(hub, client).await {
+                            Ok(moved) => sent = moved,
+                            Err(end) => return end,
+                        }
                     }
                 }
                 Ok(_) => {}
