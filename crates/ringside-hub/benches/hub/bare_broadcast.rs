@@ -5,7 +5,6 @@
 //! encoding of a call: what the hub adds to this is the distance the ratio shows.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{Form, State};
@@ -14,15 +13,9 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use tokio::runtime::Runtime;
-use tokio::sync::{broadcast, oneshot};
+use tokio::sync::broadcast;
 
-/// A running bare broadcast server, on its own runtime.
-pub struct BareBroadcast {
-    /// Where it listens.
-    pub addr: SocketAddr,
-    stop: oneshot::Sender<()>,
-    runtime: Runtime,
-}
+use crate::bare_server::BareServer;
 
 #[derive(Clone)]
 struct Shared {
@@ -30,40 +23,16 @@ struct Shared {
     frame_len: usize,
 }
 
-impl BareBroadcast {
-    /// Serves `GET /api/v1/stream` (a WebSocket that receives every frame) and
-    /// `POST /api/v1/cti/{token}` (broadcasts a frame of `frame_len` bytes naming the form's
-    /// `callId`) on `runtime`.
-    pub fn start(runtime: Runtime, frame_len: usize) -> anyhow::Result<BareBroadcast> {
-        let (frames, _) = broadcast::channel(1024);
-        let shared = Shared { frames, frame_len };
-        let app = Router::new()
-            .route("/api/v1/stream", get(stream))
-            .route("/api/v1/cti/{token}", post(webhook))
-            .with_state(shared);
-        let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
-        let addr = listener.local_addr()?;
-        let (stop, stopped) = oneshot::channel::<()>();
-        runtime.spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await;
-        });
-        Ok(BareBroadcast {
-            addr,
-            stop,
-            runtime,
-        })
-    }
-
-    /// Stops serving.
-    pub fn stop(self) {
-        let _ = self.stop.send(());
-        self.runtime
-            .shutdown_timeout(std::time::Duration::from_secs(1));
-    }
+/// Serves `GET /api/v1/stream` (a WebSocket that receives every frame) and
+/// `POST /api/v1/cti/{token}` (broadcasts a frame of `frame_len` bytes naming the form's
+/// `callId`) on `runtime`.
+pub fn start(runtime: Runtime, frame_len: usize) -> anyhow::Result<BareServer> {
+    let (frames, _) = broadcast::channel(1024);
+    let app = Router::new()
+        .route("/api/v1/stream", get(stream))
+        .route("/api/v1/cti/{token}", post(webhook))
+        .with_state(Shared { frames, frame_len });
+    BareServer::start(runtime, app)
 }
 
 async fn stream(State(shared): State<Shared>, upgrade: WebSocketUpgrade) -> Response {

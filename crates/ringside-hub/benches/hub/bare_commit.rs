@@ -8,7 +8,6 @@
 //! presence, no stream: what the hub adds to this is the distance the ratio shows.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::mpsc;
 
@@ -20,12 +19,12 @@ use rusqlite::Connection;
 use tokio::runtime::Runtime;
 use tokio::sync::oneshot;
 
+use crate::bare_server::BareServer;
+
 /// A running bare commit server, on its own runtime, with its writer thread.
 pub struct BareCommit {
-    /// Where it listens.
-    pub addr: SocketAddr,
-    stop: oneshot::Sender<()>,
-    runtime: Runtime,
+    /// The server.
+    pub server: BareServer,
     writer: std::thread::JoinHandle<anyhow::Result<()>>,
 }
 
@@ -64,30 +63,16 @@ impl BareCommit {
         let app = Router::new()
             .route("/api/v1/cti/{token}", post(webhook))
             .with_state(Shared { writes, body_len });
-        let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
-        let addr = listener.local_addr()?;
-        let (stop, stopped) = oneshot::channel::<()>();
-        runtime.spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await;
-        });
         Ok(BareCommit {
-            addr,
-            stop,
-            runtime,
+            server: BareServer::start(runtime, app)?,
             writer,
         })
     }
 
     /// Stops serving and ends the writer.
     pub fn stop(self) -> anyhow::Result<()> {
-        let _ = self.stop.send(());
         // The router, and with it the last sender, goes with the runtime.
-        self.runtime
-            .shutdown_timeout(std::time::Duration::from_secs(1));
+        self.server.stop();
         self.writer
             .join()
             .map_err(|_| anyhow::anyhow!("the bare writer panicked"))?
