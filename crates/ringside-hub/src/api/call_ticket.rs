@@ -12,7 +12,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use ringside_core::api::ErrorCode;
-use ringside_core::call::{CallTicket, Direction};
+use ringside_core::call::CallTicket;
 use ringside_core::number;
 
 use crate::api::customer;
@@ -128,10 +128,7 @@ async fn create_customer(hub: &Hub, id: i64) -> Result<bool, ApiError> {
     let Some(call) = hub.store.call(id).await? else {
         return Ok(false);
     };
-    let remote = match call.direction {
-        Direction::In => &call.from,
-        Direction::Out => &call.to,
-    };
+    let remote = call.remote_party();
     let Some(e164) = number::normalize(remote, &hub.settings.country) else {
         return Ok(false);
     };

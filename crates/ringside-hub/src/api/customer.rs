@@ -11,7 +11,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use ringside_core::api::{CallerKnown, ErrorCode, NewCustomer};
-use ringside_core::call::Direction;
 use ringside_core::caller::ContactCard;
 use ringside_core::number;
 
@@ -47,10 +46,7 @@ pub async fn create(
         .await
         .map_err(|e| ApiError::from(e).into_response())?
         .ok_or_else(|| ApiError::not_found(format!("no call {id}")).into_response())?;
-    let remote = match call.direction {
-        Direction::In => &call.from,
-        Direction::Out => &call.to,
-    };
+    let remote = call.remote_party();
     let Some(e164) = number::normalize(remote, &hub.settings.country) else {
         return Err(ApiError::coded(
             StatusCode::UNPROCESSABLE_ENTITY,

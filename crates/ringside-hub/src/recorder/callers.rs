@@ -66,10 +66,7 @@ pub(super) fn refresh_batch(
             break;
         }
         batch.looked += 1;
-        let remote = match call.direction {
-            Direction::In => &call.from,
-            Direction::Out => &call.to,
-        };
+        let remote = call.remote_party();
         let Some(e164) = number::normalize(remote, country) else {
             continue;
         };
