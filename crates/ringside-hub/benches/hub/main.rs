@@ -19,8 +19,10 @@ mod bare_broadcast;
 mod bare_commit;
 mod bare_lookup;
 mod bare_server;
+mod curves;
 #[path = "../../tests/common/fake_zammad.rs"]
 mod fake_zammad;
+mod plot;
 mod zammad;
 
 use std::convert::Infallible;
@@ -113,6 +115,22 @@ struct Args {
     /// Webhooks measured for each of Zammad's answer times in the Zammad popup scenario.
     #[arg(long, default_value_t = 100)]
     popup_webhooks: usize,
+    /// Stream clients at each point of the fan-out curve.
+    #[arg(long, value_delimiter = ',', default_value = "10,100,1000,5000")]
+    curve_clients: Vec<usize>,
+    /// Directory sizes at the points of the lookup curve.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "10000,100000,1000000,5000000"
+    )]
+    curve_contacts: Vec<usize>,
+    /// Open missed calls at the points of the snapshot curve (beside none).
+    #[arg(long, value_delimiter = ',', default_value = "10,100,500")]
+    curve_missed: Vec<usize>,
+    /// Directory the curves' SVG charts are written to.
+    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/plots"))]
+    plots: PathBuf,
     /// Directory under which each scenario creates its temporary data directory.
     #[arg(long)]
     data_dir: Option<PathBuf>,
@@ -122,6 +140,9 @@ struct Args {
     /// Runs as the memory scenario's client process, connecting to this hub address.
     #[arg(long, hide = true)]
     idle_clients_of: Option<SocketAddr>,
+    /// Runs as the fan-out curve's client process, connecting to this server address.
+    #[arg(long, hide = true)]
+    fan_out_clients_of: Option<SocketAddr>,
 }
 
 /// One measurement.
@@ -139,6 +160,12 @@ enum Scenario {
     ZammadSync,
     /// Webhook to popup with Zammad answering in 50 ms and in 2 s, beside no Zammad.
     ZammadPopup,
+    /// Snapshot build time and size by open missed calls.
+    SnapshotCurve,
+    /// Webhook-to-stream latency and hub CPU by stream clients, clients in another process.
+    FanOutCurve,
+    /// Lookup p99 by directory size.
+    LookupCurve,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -146,6 +173,12 @@ fn main() -> anyhow::Result<()> {
     if let Some(hub) = args.idle_clients_of {
         return idle_client_process(hub, args.clients);
     }
+    if let Some(server) = args.fan_out_clients_of {
+        return curves::fan_out_clients_process(server, args.clients, args.webhooks);
+    }
+    // Up to the hard limit: the fan-out scenarios hold thousands of sockets.
+    let open_files =
+        rlimit::increase_nofile_limit(u64::MAX).context("raising the open file limit")?;
     let mut scenarios = args.scenarios.clone();
     if scenarios.is_empty() {
         // Memory first: later scenarios leave freed memory in the allocator that new
@@ -157,6 +190,9 @@ fn main() -> anyhow::Result<()> {
             Scenario::Lookup,
             Scenario::ZammadSync,
             Scenario::ZammadPopup,
+            Scenario::SnapshotCurve,
+            Scenario::FanOutCurve,
+            Scenario::LookupCurve,
         ];
     }
     let data_dir = args
@@ -166,7 +202,7 @@ fn main() -> anyhow::Result<()> {
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("creating {}", data_dir.display()))?;
     eprintln!(
-        "ringside-hub bench: {} cores, data in a {} file system",
+        "ringside-hub bench: {} cores, data in a {} file system, {open_files} open files allowed",
         std::thread::available_parallelism().map_or(1, |n| n.get()),
         file_system_of(&data_dir).unwrap_or_else(|| "unknown".into()),
     );
@@ -181,6 +217,9 @@ fn main() -> anyhow::Result<()> {
             Scenario::Lookup => lookup(&args, &data_dir, &mut report)?,
             Scenario::ZammadSync => zammad::sync(&args, &data_dir, &mut report)?,
             Scenario::ZammadPopup => zammad::popup(&args, &data_dir, &mut report)?,
+            Scenario::SnapshotCurve => curves::snapshot_curve(&args, &data_dir, &mut report)?,
+            Scenario::FanOutCurve => curves::fan_out_curve(&args, &data_dir, &mut report)?,
+            Scenario::LookupCurve => curves::lookup_curve(&args, &data_dir, &mut report)?,
         }
         eprintln!("{scenario:?} took {:.1} s", started.elapsed().as_secs_f64());
     }
@@ -221,11 +260,18 @@ fn latency(args: &Args, data_dir: &Path, report: &mut Report) -> anyhow::Result<
     let total = LATENCY_WARMUP + args.webhooks;
     let hub = BenchHub::start(data_dir, clients)?;
     eprintln!("the hub:");
-    let measured = fan_out(hub.running.addr, &hub.token, clients, total, true)?;
+    let measured = fan_out(
+        hub.running.addr,
+        &hub.token,
+        clients,
+        total,
+        true,
+        &mut |_| Ok(()),
+    )?;
     hub.stop()?;
     eprintln!("the bare broadcast ({} byte frames):", measured.frame_len);
     let bare = bare_broadcast::start(hub_runtime()?, measured.frame_len)?;
-    let baseline = fan_out(bare.addr, "", clients, total, false)?;
+    let baseline = fan_out(bare.addr, "", clients, total, false, &mut |_| Ok(()))?;
     bare.stop();
 
     let scenario = format!("1. webhook → stream, {clients} clients");
@@ -281,15 +327,25 @@ fn latency(args: &Args, data_dir: &Path, report: &mut Report) -> anyhow::Result<
     Ok(())
 }
 
+/// The moments of a fan-out run that another process may want to measure between.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pace {
+    /// Every client is connected; the first webhook is about to be sent.
+    Connected,
+    /// Every client has the last webhook's event; the clients have not closed yet.
+    Sent,
+}
+
 /// Connects `clients` streams to `addr` (waiting for the hub's snapshot when `snapshot`),
 /// then sends `total` newCall webhooks one at a time, each once every client has the
-/// previous one's event.
+/// previous one's event. `pace` is called at each [`Pace`] and may block.
 fn fan_out(
     addr: SocketAddr,
     token: &str,
     clients: usize,
     total: usize,
     snapshot: bool,
+    pace: &mut dyn FnMut(Pace) -> anyhow::Result<()>,
 ) -> anyhow::Result<FanOut> {
     let runtime = client_runtime()?;
     let (sent_at, delivered, posts, cpu, frame_len) = runtime.block_on(async {
@@ -311,6 +367,7 @@ fn fan_out(
         let url = format!("http://{addr}/api/v1/cti/{CTI_TOKEN}");
         let mut sent_at = Vec::with_capacity(total);
         let mut posts = histogram();
+        pace(Pace::Connected)?;
         let cpu_before = CpuTime::now();
         for n in 0..total {
             round.received.store(0, Ordering::SeqCst);
@@ -343,6 +400,7 @@ fn fan_out(
             }
         }
         let cpu = CpuTime::now().since(&cpu_before);
+        pace(Pace::Sent)?;
         stop.send(true)?;
         let mut delivered = Vec::with_capacity(clients);
         while let Some(seen) = listeners.join_next().await {
@@ -691,29 +749,7 @@ fn lookup(args: &Args, data_dir: &Path, report: &mut Report) -> anyhow::Result<(
             ("unknown number", &misses, false),
         ] {
             eprintln!("{} lookups, {what}, each beside its baseline", args.lookups);
-            let mut hub = histogram();
-            let mut baseline = histogram();
-            for (i, number) in numbers.iter().enumerate() {
-                // Each side goes first every other time, so that neither gains from the
-                // other's warming of the caches.
-                for side in [i % 2, 1 - i % 2] {
-                    let start = Instant::now();
-                    let contacts = if side == 0 {
-                        let caller = store.lookup(number)?;
-                        let elapsed = start.elapsed();
-                        hub.record(nanos(elapsed))?;
-                        caller.map_or(0, |c| c.contacts.len())
-                    } else {
-                        let found = bare.lookup(number)?;
-                        baseline.record(nanos(start.elapsed()))?;
-                        found.len()
-                    };
-                    ensure!(
-                        (contacts == 1) == known,
-                        "{number}: {contacts} contacts found"
-                    );
-                }
-            }
+            let (hub, baseline) = time_lookups(&store, &bare, numbers, known)?;
             let hub = Spread::of(&hub);
             let baseline = Spread::of(&baseline);
             let ratio = hub.p99.as_secs_f64() / baseline.p99.as_secs_f64();
@@ -735,6 +771,40 @@ fn lookup(args: &Args, data_dir: &Path, report: &mut Report) -> anyhow::Result<(
         search(&store, contacts, args.lookups / 10, &mut rng, report).await
     })?;
     Ok(())
+}
+
+/// Looks up each of `numbers` with `Store::lookup` and with the baseline's same reads on a
+/// held connection, taking turns at going first; returns the two histograms (hub, baseline).
+/// Fails when a lookup finds other than one contact for a `known` number or any for another.
+fn time_lookups(
+    store: &Store,
+    bare: &bare_lookup::BareDirectory,
+    numbers: &[String],
+    known: bool,
+) -> anyhow::Result<(Histogram<u64>, Histogram<u64>)> {
+    let mut hub = histogram();
+    let mut baseline = histogram();
+    for (i, number) in numbers.iter().enumerate() {
+        // Each side goes first every other time, so that neither gains from the other's
+        // warming of the caches.
+        for side in [i % 2, 1 - i % 2] {
+            let start = Instant::now();
+            let contacts = if side == 0 {
+                let caller = store.lookup(number)?;
+                hub.record(nanos(start.elapsed()))?;
+                caller.map_or(0, |c| c.contacts.len())
+            } else {
+                let found = bare.lookup(number)?;
+                baseline.record(nanos(start.elapsed()))?;
+                found.len()
+            };
+            ensure!(
+                (contacts == 1) == known,
+                "{number}: {contacts} contacts found"
+            );
+        }
+    }
+    Ok((hub, baseline))
 }
 
 /// Times the dial field's contact search (`Store::search_contacts`, as `GET
@@ -831,18 +901,16 @@ fn memory(args: &Args, data_dir: &Path, report: &mut Report) -> anyhow::Result<(
     let clients = args.clients;
     ensure_open_files(clients as u64)?;
     let hub = BenchHub::start(data_dir, clients)?;
-    let mut child = Command::new(std::env::current_exe()?)
-        .arg("--idle-clients-of")
-        .arg(hub.running.addr.to_string())
-        .arg("--clients")
-        .arg(clients.to_string())
-        .env(TOKEN_VAR, &hub.token)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .context("starting the client process")?;
-    let mut to_child = child.stdin.take().context("child stdin")?;
-    let mut from_child = BufReader::new(child.stdout.take().context("child stdout")?);
+    let clients_arg = clients.to_string();
+    let (mut child, mut to_child, mut from_child) = client_process(
+        &[
+            "--idle-clients-of",
+            &hub.running.addr.to_string(),
+            "--clients",
+            &clients_arg,
+        ],
+        &hub.token,
+    )?;
     let mut line = String::new();
 
     // The child has one stream open: the hub's one-time costs are behind us.
@@ -889,6 +957,28 @@ fn memory(args: &Args, data_dir: &Path, report: &mut Report) -> anyhow::Result<(
         None,
     );
     Ok(())
+}
+
+/// This bench re-executed with `args` as a client process, given the agent's `token`; its
+/// stdin and stdout are the parent's to talk to it by lines.
+fn client_process(
+    args: &[&str],
+    token: &str,
+) -> anyhow::Result<(
+    std::process::Child,
+    std::process::ChildStdin,
+    BufReader<std::process::ChildStdout>,
+)> {
+    let mut child = Command::new(std::env::current_exe()?)
+        .args(args)
+        .env(TOKEN_VAR, token)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .context("starting the client process")?;
+    let to_child = child.stdin.take().context("child stdin")?;
+    let from_child = BufReader::new(child.stdout.take().context("child stdout")?);
+    Ok((child, to_child, from_child))
 }
 
 /// The memory scenario's child: one stream, `warm`; after `go` on stdin, `clients` more and
@@ -1210,7 +1300,8 @@ fn resident_kib(process: &str) -> anyhow::Result<u64> {
         .context("VmRSS in /proc/<pid>/status")
 }
 
-/// Fails early, with the fix, when the soft limit on open files is too low for `sockets`.
+/// Fails early, with the fix, when the open file limit (raised to the hard limit at start) is too
+/// low for `sockets`.
 fn ensure_open_files(sockets: u64) -> anyhow::Result<()> {
     let needed = sockets + SPARE_FILES;
     let Ok(limits) = std::fs::read_to_string("/proc/self/limits") else {
@@ -1223,8 +1314,8 @@ fn ensure_open_files(sockets: u64) -> anyhow::Result<()> {
         .and_then(|soft| soft.parse::<u64>().ok());
     match soft {
         Some(soft) if soft < needed => bail!(
-            "this run needs about {needed} open files but the limit is {soft}; \
-             raise it first, e.g. `ulimit -n {}`",
+            "this run needs about {needed} open files but the hard limit is {soft}; \
+             raise it first, e.g. `ulimit -Hn {}` as root",
             needed.next_power_of_two()
         ),
         _ => Ok(()),
