@@ -12,7 +12,7 @@ use ringside_client::dial_prompt::DialPrompt;
 use ringside_client::endpoint::HubEndpoint;
 use ringside_client::session::{
     AppStatus, ConnectionState, Display, EndpointLookup, HubMode, Notice, NoticeLevel, PopupView,
-    Session, SessionConfig, SessionError, SessionSettings, KEEP_WARM,
+    Session, SessionConfig, SessionError, SessionSettings,
 };
 use ringside_clock::ManualClock;
 use ringside_core::agent::Presence;
@@ -190,8 +190,10 @@ async fn the_status_connects_and_a_ringing_call_pops_up_until_it_ends() {
     let dir = tempfile::tempdir().unwrap();
     let hub = start_hub(dir.path(), loopback()).await.unwrap();
     let token = add_agent(&hub, "anna", false).await.unwrap();
+    let keep_warm = Duration::from_secs(7);
     let settings = SessionSettings {
         new_ticket_url: Some("https://desk.example/#ticket/create".into()),
+        popup_keep_warm: keep_warm,
         ..SessionSettings::default()
     };
     let mut app = Harness::new(settings, false);
@@ -232,14 +234,14 @@ async fn the_status_connects_and_a_ringing_call_pops_up_until_it_ends() {
         .any(|s| matches!(s, Shown::Notify(NotificationAction::Withdraw { .. }))));
     assert_eq!(app.session.current_popup(), None);
 
-    // The hidden window is kept warm until the clock says it went cold.
-    assert_eq!(app.clock.next_sleep().await, KEEP_WARM);
+    // The hidden window is kept warm for the settings' time, then closed.
+    assert_eq!(app.clock.next_sleep().await, keep_warm);
     assert!(!app
         .shown
         .borrow()
         .iter()
         .any(|s| matches!(s, Shown::ClosePopup)));
-    app.clock.advance(KEEP_WARM);
+    app.clock.advance(keep_warm);
     app.until_shown("the cold window to close", |shown| {
         shown.iter().any(|s| matches!(s, Shown::ClosePopup))
     })

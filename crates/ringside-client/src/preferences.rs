@@ -5,13 +5,14 @@
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::endpoint::{self, PlainHttp};
 use crate::error::ClientError;
-use crate::session::{HubMode, SessionSettings};
+use crate::session::{HubMode, SessionSettings, DEFAULT_KEEP_WARM, MAX_KEEP_WARM};
 use crate::state::PopupOn;
 
 /// Why settings were not kept, with a stable code for the UI.
@@ -67,6 +68,11 @@ pub struct Preferences {
     /// Ask before dialing a phone link clicked in the app's own windows (links from other
     /// programs are always confirmed).
     pub confirm_app_links: bool,
+    /// Seconds the hidden popup window is kept for the next call (0 closes it at once; at
+    /// most [`MAX_KEEP_WARM`]): a longer time pops the next call faster and holds the
+    /// window's memory meanwhile. Set in the file only; the Settings form keeps it.
+    #[cfg_attr(feature = "ts", ts(skip))]
+    pub popup_keep_warm_secs: u64,
 }
 
 impl Default for Preferences {
@@ -80,6 +86,7 @@ impl Default for Preferences {
             popup_on: PopupOn::Ring,
             start_at_login: false,
             confirm_app_links: true,
+            popup_keep_warm_secs: DEFAULT_KEEP_WARM.as_secs(),
         }
     }
 }
@@ -159,6 +166,7 @@ impl PreferencesUpdate {
             popup_on: self.popup_on,
             start_at_login: self.start_at_login,
             confirm_app_links: self.confirm_app_links,
+            popup_keep_warm_secs: current.popup_keep_warm_secs,
         })
     }
 }
@@ -176,7 +184,24 @@ impl Preferences {
             notifications: self.notifications,
             new_ticket_url: self.new_ticket_url(),
             confirm_app_links: self.confirm_app_links,
+            popup_keep_warm: Duration::from_secs(self.popup_keep_warm_secs),
         }
+    }
+
+    /// The preferences with a keep-warm time beyond [`MAX_KEEP_WARM`] (read from `path`)
+    /// set back to the default, with a warning.
+    fn bounded(mut self, path: &Path) -> Preferences {
+        if self.popup_keep_warm_secs > MAX_KEEP_WARM.as_secs() {
+            tracing::warn!(
+                "{}: popup_keep_warm_secs {} is more than {}; using {}",
+                path.display(),
+                self.popup_keep_warm_secs,
+                MAX_KEEP_WARM.as_secs(),
+                DEFAULT_KEEP_WARM.as_secs()
+            );
+            self.popup_keep_warm_secs = DEFAULT_KEEP_WARM.as_secs();
+        }
+        self
     }
 
     /// Where a new ticket is opened: Zammad's ticket form on the help desk.
@@ -210,10 +235,12 @@ impl PreferencesFile {
             }
         }
         match std::fs::read(&self.path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_else(|e| {
-                tracing::warn!("{} is unreadable, using defaults: {e}", self.path.display());
-                Preferences::default()
-            }),
+            Ok(bytes) => serde_json::from_slice::<Preferences>(&bytes)
+                .map(|preferences| preferences.bounded(&self.path))
+                .unwrap_or_else(|e| {
+                    tracing::warn!("{} is unreadable, using defaults: {e}", self.path.display());
+                    Preferences::default()
+                }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Preferences::default(),
             Err(e) => {
                 tracing::warn!("reading {}: {e}", self.path.display());
@@ -409,6 +436,31 @@ mod tests {
         )
         .unwrap();
         assert!(PreferencesFile::in_dir(dir.path()).load().confirm_app_links);
+    }
+
+    #[test]
+    fn the_keep_warm_time_comes_from_the_file_within_its_bound_and_survives_the_form() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("preferences.json");
+        let file = PreferencesFile::in_dir(dir.path());
+        assert_eq!(
+            file.load().session_settings().popup_keep_warm,
+            Duration::from_secs(30),
+            "30 s without the setting"
+        );
+        std::fs::write(&path, r#"{"popup_keep_warm_secs":0}"#).unwrap();
+        let zero = file.load();
+        assert_eq!(zero.session_settings().popup_keep_warm, Duration::ZERO);
+        let saved = update().apply_to(&zero, LOOPBACK_ONLY).unwrap();
+        assert_eq!(saved.popup_keep_warm_secs, 0, "the form keeps it");
+        std::fs::write(&path, r#"{"popup_keep_warm_secs":3601}"#).unwrap();
+        assert_eq!(
+            file.load().popup_keep_warm_secs,
+            30,
+            "beyond an hour: the default"
+        );
+        std::fs::write(&path, r#"{"popup_keep_warm_secs":3600}"#).unwrap();
+        assert_eq!(file.load().popup_keep_warm_secs, 3600);
     }
 
     #[cfg(unix)]

@@ -23,7 +23,8 @@ pub trait Display: Send + Sync + 'static {
     /// No popup is open any more: hide the popup window (it is kept warm for the next
     /// call).
     fn hide_popup(&self);
-    /// The hidden popup window stayed unused for [`super::popups::KEEP_WARM`]: close it.
+    /// The hidden popup window stayed unused for the keep-warm time
+    /// ([`super::SessionSettings::popup_keep_warm`]): close it.
     fn close_popup(&self);
     /// Show, replace or withdraw a desktop notification.
     fn notify(&self, action: NotificationAction);

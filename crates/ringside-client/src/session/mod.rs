@@ -40,7 +40,7 @@ pub use notice::{Notice, NoticeLevel};
 use owner::{Command, Owner, Published};
 use phase::Phase;
 use popups::OpenPopups;
-pub use popups::{PopupView, KEEP_WARM};
+pub use popups::{PopupView, DEFAULT_KEEP_WARM, MAX_KEEP_WARM};
 use ringside_clock::Clock;
 pub use settings::{EndpointLookup, SessionConfig, SessionSettings};
 pub use status::{AppStatus, ConnectionState, HubMode, TrayLook};

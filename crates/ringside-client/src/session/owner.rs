@@ -13,7 +13,7 @@ use tokio::sync::{mpsc, watch};
 
 use super::display::Display;
 use super::phase::{Checking, Event, Live, Pending, Phase};
-use super::popups::{OpenPopups, PopupView, KEEP_WARM};
+use super::popups::{OpenPopups, PopupView};
 use super::settings::{EndpointLookup, SessionConfig, SessionSettings};
 use super::status::{AppStatus, ConnectionState, HubMode};
 use crate::backoff::Backoff;
@@ -318,7 +318,7 @@ impl Owner {
     }
 
     /// Shows the stack's current popup, or hides the window when there is none; a hidden
-    /// window is closed after [`KEEP_WARM`] unless a popup opened meanwhile.
+    /// window is closed after the settings' keep-warm time unless a popup opened meanwhile.
     fn present(&mut self) {
         let current = self.popups.current().cloned();
         self.published.popup.send_replace(current.clone());
@@ -330,7 +330,8 @@ impl Owner {
             None if self.showing => {
                 self.showing = false;
                 self.display.hide_popup();
-                self.cold = Some((self.popups.opened(), self.clock.sleep(KEEP_WARM)));
+                let keep_warm = self.settings.borrow().popup_keep_warm;
+                self.cold = Some((self.popups.opened(), self.clock.sleep(keep_warm)));
             }
             None => {}
         }

@@ -7,9 +7,14 @@ use std::time::Duration;
 use ringside_core::call::Call;
 use serde::Serialize;
 
-/// How long a hidden popup window waits for the next call before it is closed: a busy line
-/// pops at once, an idle app holds no web view.
-pub const KEEP_WARM: Duration = Duration::from_secs(30);
+/// How long a hidden popup window waits for the next call before it is closed, unless the
+/// agent's preferences say otherwise: a busy line pops at once, an idle app holds no web
+/// view.
+pub const DEFAULT_KEEP_WARM: Duration = Duration::from_secs(30);
+
+/// The longest keep-warm time the preferences may ask for: a window kept longer is as good
+/// as one kept for ever, which costs its memory all day.
+pub const MAX_KEEP_WARM: Duration = Duration::from_secs(3600);
 
 /// What the popup shows.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -9,6 +9,8 @@ use crate::rest::DEFAULT_REQUEST_TIMEOUT;
 use crate::state::{PopupOn, DEFAULT_POPUP_WINDOW};
 use crate::stream::StreamConfig;
 
+use super::popups::DEFAULT_KEEP_WARM;
+
 /// The agent's settings the session follows as they change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionSettings {
@@ -20,16 +22,20 @@ pub struct SessionSettings {
     pub new_ticket_url: Option<String>,
     /// Whether phone links in the app's own windows wait for the agent's confirmation.
     pub confirm_app_links: bool,
+    /// How long the hidden popup window is kept for the next call before it is closed.
+    pub popup_keep_warm: Duration,
 }
 
 impl Default for SessionSettings {
-    /// Pop on ring, notify, no help desk, confirm links.
+    /// Pop on ring, notify, no help desk, confirm links, keep the popup window warm for
+    /// [`DEFAULT_KEEP_WARM`].
     fn default() -> Self {
         SessionSettings {
             popup_on: PopupOn::Ring,
             notifications: true,
             new_ticket_url: None,
             confirm_app_links: true,
+            popup_keep_warm: DEFAULT_KEEP_WARM,
         }
     }
 }
