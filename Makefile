@@ -69,5 +69,5 @@ bench: deps
 	$(CARGO) bench --locked -p ringside-hub --bench hub
 
 bench-desktop: deps ui
-	$(CARGO) build --release --locked -p ringside
+	$(CARGO) build --release --locked -p ringside -p ringside-empty-app
 	scripts/headless-session.sh $(CARGO) run --release --locked -p ringside-e2e --bin desktop-bench

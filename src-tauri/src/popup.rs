@@ -1,9 +1,10 @@
 //! The caller popup window: small, always on top, never taking the keyboard focus. It is
-//! made for a call and, when the session hides it, kept for a while (the session closes
-//! it after `KEEP_WARM`), so that a busy line pops at once and an idle app holds no web view.
+//! made for a call and, when the session hides it, kept for a while (the session closes it
+//! after the preferences' keep-warm time, 30 s by default), so that a busy line pops at
+//! once and an idle app holds no web view.
 
 use ringside_client::session::PopupView;
-use tauri::{AppHandle, Emitter, Manager, WebviewUrl, WebviewWindowBuilder};
+use tauri::{AppHandle, Emitter, Manager, WebviewUrl, WebviewWindowBuilder, WindowEvent};
 
 /// The popup window's label.
 pub const LABEL: &str = "popup";
@@ -27,7 +28,12 @@ fn create(app: &AppHandle) -> tauri::Result<()> {
     if let Some((x, y)) = app.try_state::<PopupPlace>().and_then(|place| place.0) {
         builder = builder.position(x, y);
     }
-    builder.build()?;
+    let window = builder.build()?;
+    window.on_window_event(|event| {
+        if let WindowEvent::Destroyed = event {
+            tracing::info!("popup window closed");
+        }
+    });
     Ok(())
 }
 

@@ -1,7 +1,8 @@
 //! Measures the desktop app as an agent meets it (release build, real window, embedded
 //! hub): the time from start to a live stream, the time from a webhook to the popup
-//! painted on screen, and the memory of the app's whole process tree while idle and
-//! connected. Run in a desktop session: `make bench-desktop`.
+//! painted on screen (the popup window kept warm, and made for the call), and the memory of
+//! the app's whole process tree while idle and connected, beside an empty Tauri app built in
+//! the same run. Run in a desktop session: `make bench-desktop`.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -12,19 +13,28 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 
 const STARTS: usize = 5;
-const CALLS: usize = 40;
-const COLD_CALLS: usize = 5;
-/// Longer than the app keeps a hidden popup window (30 s): what follows is a cold start of
-/// the popup, and idle memory is measured without it.
-const IDLE: Duration = Duration::from_secs(35);
+/// Calls timed with the popup window kept from the previous call, and with none.
+const WARM_CALLS: usize = 40;
+const COLD_CALLS: usize = 40;
+/// Between warm calls: the caller gives up, the popup hides, the next call rings.
+const WARM_PAUSE: Duration = Duration::from_millis(300);
+/// How long each app idles before its memory is read.
+const SETTLE: Duration = Duration::from_secs(15);
+/// The popup's keep-warm time in the cold runs (the app's preference): the hidden window is
+/// closed at once, so that every call makes it again and no window is left when idle.
+const NO_KEEP_WARM: &str = r#"{"popup_keep_warm_secs":0}"#;
 
 fn main() -> anyhow::Result<()> {
-    let binary = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/release/ringside");
-    if !binary.exists() {
-        bail!(
-            "{} is missing: cargo build --release -p ringside",
-            binary.display()
-        );
+    let release = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/release");
+    let binary = release.join("ringside");
+    let empty = release.join("ringside-empty-app");
+    for (path, package) in [(&binary, "ringside"), (&empty, "ringside-empty-app")] {
+        if !path.exists() {
+            bail!(
+                "{} is missing: cargo build --release -p {package}",
+                path.display()
+            );
+        }
     }
     let runtime = tokio::runtime::Runtime::new()?;
 
@@ -37,67 +47,55 @@ fn main() -> anyhow::Result<()> {
         }
         let dir = tempfile::tempdir()?;
         let started = Instant::now();
-        let mut app = App::launch(&binary, dir.path())?;
+        let mut app = App::launch(&binary, dir.path(), &[])?;
         app.wait_for("connected to the hub stream", Duration::from_secs(30))?;
         starts.push(started.elapsed());
         last = Some((app, dir));
     }
     let (mut app, dir) = last.expect("at least one start");
 
-    let (url, token) = hub_of(&dir.path().join("hub/ringside.toml"))?;
-    let client = reqwest::Client::new();
-    let post = |fields: Vec<(&'static str, String)>| {
-        let request = client
-            .post(format!("{url}/api/v1/cti/{token}"))
-            .form(&fields)
-            .send();
-        runtime.block_on(async { request.await?.error_for_status() })
-    };
-    // One call: rings until its popup is on screen, then the caller gives up.
-    let mut ring = |n: usize| -> anyhow::Result<Duration> {
-        let call_id = format!("bench-{n}");
-        let call = |event: &'static str| {
-            vec![
-                ("event", event.to_owned()),
-                ("direction", "in".to_owned()),
-                ("callId", call_id.clone()),
-                ("from", format!("030{:07}", 1_000_000 + n)),
-                ("to", "4930600000000".to_owned()),
-            ]
-        };
-        let sent = Instant::now();
-        post(call("newCall"))?;
-        app.wait_for("popup on screen", Duration::from_secs(10))?;
-        let took = sent.elapsed();
-        let mut hangup = call("hangup");
-        hangup.push(("cause", "cancel".to_owned()));
-        post(hangup)?;
-        Ok(took)
-    };
-    // The app's first popup makes the window; the next ones find it warm.
-    let mut cold = vec![ring(0)?];
+    // Warm: the app's first popup makes the window, the next ones find it kept.
+    let hub = Hub::of(&dir)?;
+    hub.ring(&runtime, &mut app, 0)?;
     let mut warm = vec![];
-    for n in 1..CALLS {
-        std::thread::sleep(Duration::from_millis(300));
-        warm.push(ring(n)?);
+    for n in 1..=WARM_CALLS {
+        std::thread::sleep(WARM_PAUSE);
+        warm.push(hub.ring(&runtime, &mut app, n)?);
     }
-    // After a quiet spell the window is gone again.
-    for n in 0..COLD_CALLS {
-        std::thread::sleep(IDLE);
-        cold.push(ring(CALLS + n)?);
-    }
+    app.stop();
+    drop(dir);
 
-    std::thread::sleep(IDLE);
+    // Cold: no keep-warm, each call makes the window and waits until it is gone again.
+    let dir = tempfile::tempdir()?;
+    std::fs::write(dir.path().join("preferences.json"), NO_KEEP_WARM)?;
+    let mut app = App::launch(&binary, dir.path(), &[])?;
+    app.wait_for("connected to the hub stream", Duration::from_secs(30))?;
+    let hub = Hub::of(&dir)?;
+    let mut cold = vec![];
+    for n in 0..COLD_CALLS {
+        cold.push(hub.ring(&runtime, &mut app, n)?);
+        app.wait_for("popup window closed", Duration::from_secs(10))?;
+    }
+    std::thread::sleep(SETTLE);
     let window_open = tree_memory(app.child.id());
     app.stop();
     drop(dir);
 
     // Started at login: in the tray, no main window.
     let dir = tempfile::tempdir()?;
-    let mut app = App::launch_with(&binary, dir.path(), &["--minimized"])?;
+    std::fs::write(dir.path().join("preferences.json"), NO_KEEP_WARM)?;
+    let mut app = App::launch(&binary, dir.path(), &["--minimized"])?;
     app.wait_for("connected to the hub stream", Duration::from_secs(30))?;
-    std::thread::sleep(IDLE);
+    std::thread::sleep(SETTLE);
     let in_tray = tree_memory(app.child.id());
+    app.stop();
+
+    // The floor: an empty Tauri window of the main window's size.
+    let dir = tempfile::tempdir()?;
+    let mut app = App::launch(&empty, dir.path(), &[])?;
+    app.wait_for("empty page loaded", Duration::from_secs(30))?;
+    std::thread::sleep(SETTLE);
+    let floor = tree_memory(app.child.id());
     app.stop();
 
     starts.sort();
@@ -111,27 +109,107 @@ fn main() -> anyhow::Result<()> {
         millis(*starts.last().expect("starts"))
     );
     for (kind, times) in [
-        ("popup window kept from the previous call", &warm),
-        ("popup window made for the call", &cold),
+        ("warm: popup window kept from the previous call", &warm),
+        ("cold: popup window made for the call (keep-warm 0)", &cold),
     ] {
+        let p95 = percentile(times, 95);
         println!(
-            "| webhook to popup on screen, {kind} ({} calls) | p50 {} ms, p95 {} ms, max {} ms |",
+            "| webhook to popup on screen, {kind} ({} calls) | p50 {} ms, p95 {} ms, max {} ms; p95 under 300 ms: {} |",
             times.len(),
             millis(percentile(times, 50)),
-            millis(percentile(times, 95)),
-            millis(*times.last().expect("calls"))
+            millis(p95),
+            millis(*times.last().expect("calls")),
+            if p95 < Duration::from_millis(300) { "yes" } else { "**no**" }
         );
     }
-    for (state, memory) in [("window open", window_open), ("in the tray", in_tray)] {
+    let ratio = |memory: &TreeMemory| memory.pss_kib as f64 / floor.pss_kib.max(1) as f64;
+    for (state, memory) in [
+        ("empty Tauri app, one empty window (the floor)", &floor),
+        ("Ringside idle and connected, window open", &window_open),
+        ("Ringside idle and connected, in the tray", &in_tray),
+    ] {
         println!(
-            "| memory, idle and connected, {state}: {} processes ({}) | PSS {} MB, RSS {} MB |",
+            "| memory, {state}: {} processes ({}) | PSS {} MB, RSS {} MB; PSS {:.2}× the floor |",
             memory.processes.len(),
             memory.processes.join(", "),
             memory.pss_kib / 1024,
-            memory.rss_kib / 1024
+            memory.rss_kib / 1024,
+            ratio(memory)
         );
     }
+    let open = ratio(&window_open);
+    println!(
+        "| main window open against the empty app (goal ≤ 1.3×) | {open:.2}×: {} |",
+        if open <= 1.3 { "met" } else { "**not met**" }
+    );
     Ok(())
+}
+
+/// The embedded hub of an app's data directory, for posting generic CTI webhooks to it.
+struct Hub {
+    url: String,
+    token: String,
+    client: reqwest::Client,
+}
+
+impl Hub {
+    fn of(dir: &tempfile::TempDir) -> anyhow::Result<Hub> {
+        let (url, token) = hub_of(&dir.path().join("hub/ringside.toml"))?;
+        Ok(Hub {
+            url,
+            token,
+            client: reqwest::Client::new(),
+        })
+    }
+
+    /// The app's call `n` (from 0, in a fresh hub): rings until its popup is on screen,
+    /// then the caller gives up. Returns the time from the webhook to the popup's report
+    /// that it painted the call.
+    fn ring(
+        &self,
+        runtime: &tokio::runtime::Runtime,
+        app: &mut App,
+        n: usize,
+    ) -> anyhow::Result<Duration> {
+        let call_id = format!("bench-{n}");
+        let call = |event: &'static str| {
+            vec![
+                ("event", event.to_owned()),
+                ("direction", "in".to_owned()),
+                ("callId", call_id.clone()),
+                ("from", format!("030{:07}", 1_000_000 + n)),
+                ("to", "4930600000000".to_owned()),
+            ]
+        };
+        let sent = Instant::now();
+        self.post(runtime, call("newCall"))?;
+        // The app logs the hub's id of the call, which a fresh hub numbers from 1.
+        let logged = format!("popup on screen call={}", n + 1);
+        app.wait_for_line(
+            |line| line.ends_with(&logged),
+            &format!("the popup of {call_id} on screen"),
+            Duration::from_secs(10),
+        )?;
+        let took = sent.elapsed();
+        let mut hangup = call("hangup");
+        hangup.push(("cause", "cancel".to_owned()));
+        self.post(runtime, hangup)?;
+        Ok(took)
+    }
+
+    fn post(
+        &self,
+        runtime: &tokio::runtime::Runtime,
+        fields: Vec<(&'static str, String)>,
+    ) -> anyhow::Result<()> {
+        let request = self
+            .client
+            .post(format!("{}/api/v1/cti/{}", self.url, self.token))
+            .form(&fields)
+            .send();
+        runtime.block_on(async { request.await?.error_for_status() })?;
+        Ok(())
+    }
 }
 
 /// The memory of a process tree.
@@ -175,11 +253,7 @@ struct App {
 }
 
 impl App {
-    fn launch(binary: &Path, dir: &Path) -> anyhow::Result<App> {
-        Self::launch_with(binary, dir, &[])
-    }
-
-    fn launch_with(binary: &Path, dir: &Path, args: &[&str]) -> anyhow::Result<App> {
+    fn launch(binary: &Path, dir: &Path, args: &[&str]) -> anyhow::Result<App> {
         let mut child = Command::new(binary)
             .args(args)
             .env("RINGSIDE_APP_DIR", dir)
@@ -202,14 +276,24 @@ impl App {
 
     /// Waits for a log line containing `text`.
     fn wait_for(&mut self, text: &str, patience: Duration) -> anyhow::Result<()> {
+        self.wait_for_line(|line| line.contains(text), text, patience)
+    }
+
+    /// Waits for a log line that `matches`; `what` names it in the error.
+    fn wait_for_line(
+        &mut self,
+        matches: impl Fn(&str) -> bool,
+        what: &str,
+        patience: Duration,
+    ) -> anyhow::Result<()> {
         let deadline = Instant::now() + patience;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             let line = self
                 .lines
                 .recv_timeout(left)
-                .with_context(|| format!("waiting for {text:?}"))?;
-            if line.contains(text) {
+                .with_context(|| format!("waiting for {what:?}"))?;
+            if matches(&line) {
                 return Ok(());
             }
         }
