@@ -65,11 +65,14 @@ fn main() -> anyhow::Result<()> {
     app.stop();
     drop(dir);
 
-    // Cold: no keep-warm, each call makes the window and waits until it is gone again.
+    // Idle with the main window open; then cold popups: no keep-warm, each call makes the
+    // window and waits until it is gone again; then idle again.
     let dir = tempfile::tempdir()?;
     std::fs::write(dir.path().join("preferences.json"), NO_KEEP_WARM)?;
     let mut app = App::launch(&binary, dir.path(), &[])?;
     app.wait_for("connected to the hub stream", Duration::from_secs(30))?;
+    std::thread::sleep(SETTLE);
+    let window_open = tree_memory(app.child.id());
     let hub = Hub::of(&dir)?;
     let mut cold = vec![];
     for n in 0..COLD_CALLS {
@@ -77,7 +80,7 @@ fn main() -> anyhow::Result<()> {
         app.wait_for("popup window closed", Duration::from_secs(10))?;
     }
     std::thread::sleep(SETTLE);
-    let window_open = tree_memory(app.child.id());
+    let after_popups = tree_memory(app.child.id());
     app.stop();
     drop(dir);
 
@@ -123,11 +126,16 @@ fn main() -> anyhow::Result<()> {
         );
     }
     let ratio = |memory: &TreeMemory| memory.pss_kib as f64 / floor.pss_kib.max(1) as f64;
-    for (state, memory) in [
+    let rows: [(&str, &TreeMemory); 4] = [
         ("empty Tauri app, one empty window (the floor)", &floor),
         ("Ringside idle and connected, window open", &window_open),
+        (
+            &format!("Ringside, window open, after {COLD_CALLS} cold popups"),
+            &after_popups,
+        ),
         ("Ringside idle and connected, in the tray", &in_tray),
-    ] {
+    ];
+    for (state, memory) in rows {
         println!(
             "| memory, {state}: {} processes ({}) | PSS {} MB, RSS {} MB; PSS {:.2}× the floor |",
             memory.processes.len(),
