@@ -64,6 +64,7 @@ fn draw(
         .map_err(plotting)?;
     chart
         .configure_mesh()
+        .x_label_formatter(&|x| crate::thousands(x.round() as u64))
         .x_desc(panel.x)
         .y_desc(panel.y)
         .draw()
