@@ -37,7 +37,12 @@ pub fn start(runtime: Runtime, frame_len: usize) -> anyhow::Result<BareServer> {
 
 async fn stream(State(shared): State<Shared>, upgrade: WebSocketUpgrade) -> Response {
     let frames = shared.frames.subscribe();
-    upgrade.on_upgrade(move |socket| forward(socket, frames))
+    // The hub's buffer sizes: the library's default 128 KiB read buffer would make the
+    // baseline's idle connections far larger than the hub's.
+    upgrade
+        .read_buffer_size(512)
+        .write_buffer_size(0)
+        .on_upgrade(move |socket| forward(socket, frames))
 }
 
 async fn forward(mut socket: WebSocket, mut frames: broadcast::Receiver<Utf8Bytes>) {

@@ -1,7 +1,8 @@
-//! The lookup's baseline: the rows a caller lookup reads (the number's index rows, the
-//! contact, its newest tickets), read by the same indexes with prepared statements on one
-//! connection held for the whole run (with the hub's memory map of the file), into plain
-//! values. What the hub's lookup adds to it (the read pool, building the match) is the
+//! The lookup's and the contact search's baseline: the rows a caller lookup reads (the
+//! number's index rows, the contact, its newest tickets), and the rows of the dial field's
+//! search, read by the same indexes with prepared statements on one connection held for the
+//! whole run (with the hub's memory map of the file), into plain values. What the hub adds
+//! to it (the read pool, a blocking thread for the search, building the answer) is the
 //! distance the ratio shows.
 
 use std::path::Path;
@@ -26,6 +27,29 @@ impl BareDirectory {
         // The hub's readers map the file (1 GiB) too.
         conn.pragma_update(None, "mmap_size", 1i64 << 30)?;
         Ok(BareDirectory { conn })
+    }
+
+    /// The dial field's search for `query` (each word a prefix), ten hits at most: the same
+    /// statement and limits as the hub's, inline on the held connection. Returns the hits.
+    pub fn search(&self, query: &str) -> anyhow::Result<usize> {
+        let words: Vec<String> = query
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|word| !word.is_empty())
+            .map(|word| format!("\"{word}\"*"))
+            .collect();
+        let mut statement = self.conn.prepare_cached(
+            "SELECT DISTINCT c.name, c.organization, n.e164 \
+             FROM (SELECT rowid FROM contacts_search WHERE contacts_search MATCH ?1 LIMIT ?3) s \
+             JOIN contacts c ON c.id = s.rowid \
+             JOIN caller_numbers n ON n.contact_id = c.id \
+             ORDER BY c.name, n.e164 LIMIT ?2",
+        )?;
+        let hits = statement
+            .query_map(rusqlite::params![words.join(" "), 10, 1000], |row| {
+                row.get::<_, String>(0)
+            })?
+            .count();
+        Ok(hits)
     }
 
     /// The contacts with `e164` as a `known` number, else as a `maybe` one, with their

@@ -140,6 +140,9 @@ struct Args {
     /// Runs as the memory scenario's client process, connecting to this hub address.
     #[arg(long, hide = true)]
     idle_clients_of: Option<SocketAddr>,
+    /// Runs as the memory scenario's baseline server.
+    #[arg(long, hide = true)]
+    bare_broadcast_server: bool,
     /// Runs as the fan-out curve's client process, connecting to this server address.
     #[arg(long, hide = true)]
     fan_out_clients_of: Option<SocketAddr>,
@@ -172,6 +175,9 @@ fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     if let Some(hub) = args.idle_clients_of {
         return idle_client_process(hub, args.clients);
+    }
+    if args.bare_broadcast_server {
+        return bare_server_process();
     }
     if let Some(server) = args.fan_out_clients_of {
         return curves::fan_out_clients_process(server, args.clients, args.webhooks);
@@ -768,7 +774,7 @@ fn lookup(args: &Args, data_dir: &Path, report: &mut Report) -> anyhow::Result<(
                 known.then_some(ratio <= 1.2),
             );
         }
-        search(&store, contacts, args.lookups / 10, &mut rng, report).await
+        search(&store, &bare, contacts, args.lookups / 10, &mut rng, report).await
     })?;
     Ok(())
 }
@@ -812,6 +818,7 @@ fn time_lookups(
 /// name, by an organization (a few hundred contacts each), and by a word every contact has.
 async fn search(
     store: &Store,
+    bare: &bare_lookup::BareDirectory,
     contacts: usize,
     searches: usize,
     rng: &mut rand::rngs::StdRng,
@@ -827,44 +834,68 @@ async fn search(
         .collect();
     let everyone = vec!["contact".to_owned(); 20];
     let target = Duration::from_millis(10);
-    for (what, queries) in [
-        ("search by name (\"contact 123456\")", &by_name),
+    for (what, queries, goal) in [
+        ("search by name (\"contact 123456\")", &by_name, true),
         (
             "search by organization (\"customer 1234\")",
             &by_organization,
+            true,
+        ),
+        (
+            "reference: a word every contact has (\"contact\")",
+            &everyone,
+            false,
         ),
     ] {
-        eprintln!("{} searches: {what}", queries.len());
-        let spread = time_searches(store, queries).await?;
+        eprintln!(
+            "{} searches, each beside its baseline: {what}",
+            queries.len()
+        );
+        let (hub, baseline) = time_searches(store, bare, queries).await?;
+        let ratio = hub.p99.as_secs_f64() / baseline.p99.as_secs_f64();
+        report.row(
+            &scenario,
+            &format!("baseline: the same statement on a held connection, {what}"),
+            baseline.to_string(),
+            "",
+            None,
+        );
         report.row(
             &scenario,
             what,
-            spread.to_string(),
-            "p99 < 10 ms",
-            Some(spread.p99 < target),
+            format!("{hub} · p99 {ratio:.2}× the baseline"),
+            if goal { "p99 < 10 ms" } else { "" },
+            goal.then_some(hub.p99 < target),
         );
     }
-    eprintln!("{} searches matching every contact", everyone.len());
-    report.row(
-        &scenario,
-        "reference: a word every contact has (\"contact\")",
-        time_searches(store, &everyone).await?.to_string(),
-        "",
-        None,
-    );
     Ok(())
 }
 
-/// Runs each search for the dial field's usual 10 hits and returns their latencies.
-async fn time_searches(store: &Store, queries: &[String]) -> anyhow::Result<Spread> {
-    let mut times = histogram();
-    for query in queries {
-        let start = Instant::now();
-        let hits = store.search_contacts(query, 10).await?;
-        times.record(nanos(start.elapsed()))?;
-        ensure!(!hits.is_empty(), "{query:?} found nothing");
+/// Runs each search for the dial field's usual 10 hits through the hub's store and on the
+/// baseline's held connection, taking turns at going first; returns (hub, baseline).
+async fn time_searches(
+    store: &Store,
+    bare: &bare_lookup::BareDirectory,
+    queries: &[String],
+) -> anyhow::Result<(Spread, Spread)> {
+    let mut hub = histogram();
+    let mut baseline = histogram();
+    for (i, query) in queries.iter().enumerate() {
+        for side in [i % 2, 1 - i % 2] {
+            let start = Instant::now();
+            let hits = if side == 0 {
+                let hits = store.search_contacts(query, 10).await?.len();
+                hub.record(nanos(start.elapsed()))?;
+                hits
+            } else {
+                let hits = bare.search(query)?;
+                baseline.record(nanos(start.elapsed()))?;
+                hits
+            };
+            ensure!(hits > 0, "{query:?} found nothing");
+        }
     }
-    Ok(Spread::of(&times))
+    Ok((Spread::of(&hub), Spread::of(&baseline)))
 }
 
 /// The `n`th synthetic contact: one e-mail address and one number, like a help-desk export.
@@ -896,28 +927,103 @@ fn number_of(n: usize) -> E164 {
 // ---------------------------------------------------------------------------------------
 
 /// Opens `--clients` idle streams from a child process and compares the resident memory of
-/// this process (the hub) and of the child (the clients) before and after.
+/// this process (the hub) and of the child (the clients) before and after; then the same
+/// against the bare broadcast server running in a second child process, as the baseline.
 fn memory(args: &Args, data_dir: &Path, report: &mut Report) -> anyhow::Result<()> {
     let clients = args.clients;
     ensure_open_files(clients as u64)?;
     let hub = BenchHub::start(data_dir, clients)?;
+    let measured = idle_growth(hub.running.addr, &hub.token, clients, "self")?;
+    hub.stop()?;
+
+    // The baseline serves in a process of its own: in this one, the hub's freed memory
+    // would be reused without the resident size growing.
+    let (mut server, to_server, mut from_server) =
+        client_process(&["--bare-broadcast-server"], "")?;
+    let mut line = String::new();
+    from_server.read_line(&mut line)?;
+    let addr: SocketAddr = line
+        .trim()
+        .strip_prefix("listening ")
+        .with_context(|| format!("the bare server said {line:?}"))?
+        .parse()?;
+    let baseline = idle_growth(addr, "", clients, &server.id().to_string())?;
+    drop(to_server);
+    server.wait()?;
+
+    let per_connection = |(before, after): (u64, u64)| {
+        after.saturating_sub(before) as f64 * 1024.0 / clients as f64 / 1000.0
+    };
+    let hub_side = per_connection(measured.server);
+    let bare_side = per_connection(baseline.server);
+    let scenario = format!("4. idle stream memory, {clients} connections");
+    report.row(
+        &scenario,
+        &format!(
+            "baseline: bare broadcast server RSS per connection ({} → {} MiB)",
+            mib(baseline.server.0),
+            mib(baseline.server.1)
+        ),
+        format!("{bare_side:.1} KB"),
+        "",
+        None,
+    );
+    report.row(
+        &scenario,
+        &format!(
+            "hub RSS per connection ({} → {} MiB)",
+            mib(measured.server.0),
+            mib(measured.server.1)
+        ),
+        format!(
+            "{hub_side:.1} KB · {:.2}× the baseline",
+            hub_side / bare_side
+        ),
+        "< 20 KB",
+        Some(hub_side < 20.0),
+    );
+    report.row(
+        &scenario,
+        "client process RSS per connection (reference)",
+        format!("{:.1} KB", per_connection(measured.clients)),
+        "",
+        None,
+    );
+    Ok(())
+}
+
+/// Resident memory (KiB) before and after `clients` idle streams were opened.
+struct Growth {
+    /// The server's: this process's or a child's.
+    server: (u64, u64),
+    /// The client process's.
+    clients: (u64, u64),
+}
+
+/// Has a client process open one stream to `addr`, then `clients` more, and reads the
+/// resident memory of `server` (`self` or a pid) before and after.
+fn idle_growth(
+    addr: SocketAddr,
+    token: &str,
+    clients: usize,
+    server: &str,
+) -> anyhow::Result<Growth> {
     let clients_arg = clients.to_string();
     let (mut child, mut to_child, mut from_child) = client_process(
         &[
             "--idle-clients-of",
-            &hub.running.addr.to_string(),
+            &addr.to_string(),
             "--clients",
             &clients_arg,
         ],
-        &hub.token,
+        token,
     )?;
     let mut line = String::new();
-
-    // The child has one stream open: the hub's one-time costs are behind us.
+    // The child has one stream open: the server's one-time costs are behind us.
     from_child.read_line(&mut line)?;
     ensure!(line.trim() == "warm", "client process said {line:?}");
     std::thread::sleep(Duration::from_millis(300));
-    let hub_before = resident_kib("self")?;
+    let server_before = resident_kib(server)?;
     writeln!(to_child, "go")?;
     line.clear();
     from_child.read_line(&mut line)?;
@@ -927,35 +1033,23 @@ fn memory(args: &Args, data_dir: &Path, report: &mut Report) -> anyhow::Result<(
     };
     ensure!(ready == "ready", "client process said {line:?}");
     std::thread::sleep(Duration::from_millis(300));
-    let hub_after = resident_kib("self")?;
+    let server_after = resident_kib(server)?;
     drop(to_child);
     child.wait()?;
-    hub.stop()?;
+    Ok(Growth {
+        server: (server_before, server_after),
+        clients: (client_before.parse()?, client_after.parse()?),
+    })
+}
 
-    let per_connection = |before: u64, after: u64| {
-        after.saturating_sub(before) as f64 * 1024.0 / clients as f64 / 1000.0
-    };
-    let hub_side = per_connection(hub_before, hub_after);
-    let client_side = per_connection(client_before.parse()?, client_after.parse()?);
-    let scenario = format!("4. idle stream memory, {clients} connections");
-    report.row(
-        &scenario,
-        &format!(
-            "hub RSS per connection ({} → {} MiB)",
-            mib(hub_before),
-            mib(hub_after)
-        ),
-        format!("{hub_side:.1} KB"),
-        "< 20 KB",
-        Some(hub_side < 20.0),
-    );
-    report.row(
-        &scenario,
-        "client process RSS per connection (reference)",
-        format!("{client_side:.1} KB"),
-        "",
-        None,
-    );
+/// The memory scenario's baseline server: the bare broadcast, serving until stdin closes;
+/// says `listening <address>` first.
+fn bare_server_process() -> anyhow::Result<()> {
+    let bare = bare_broadcast::start(hub_runtime()?, 700)?;
+    println!("listening {}", bare.addr);
+    let mut line = String::new();
+    while std::io::stdin().read_line(&mut line)? > 0 {}
+    bare.stop();
     Ok(())
 }
 
@@ -986,7 +1080,9 @@ fn client_process(
 fn idle_client_process(hub: SocketAddr, clients: usize) -> anyhow::Result<()> {
     let token = std::env::var(TOKEN_VAR).context("the agent token")?;
     let runtime = client_runtime()?;
-    let warm = runtime.block_on(connect_stream(hub, &token, true))?;
+    // The bare broadcast (no token) sends no snapshot.
+    let snapshot = !token.is_empty();
+    let warm = runtime.block_on(connect_stream(hub, &token, snapshot))?;
     let mut idle = JoinSet::new();
     idle.spawn_on(idle_stream(warm), runtime.handle());
     let mut stdout = std::io::stdout();
@@ -995,7 +1091,7 @@ fn idle_client_process(hub: SocketAddr, clients: usize) -> anyhow::Result<()> {
     std::io::stdin().read_line(&mut line)?;
     std::thread::sleep(Duration::from_millis(100));
     let before = resident_kib("self")?;
-    let sockets = runtime.block_on(connect_many(hub, &token, clients, true))?;
+    let sockets = runtime.block_on(connect_many(hub, &token, clients, snapshot))?;
     for socket in sockets {
         idle.spawn_on(idle_stream(socket), runtime.handle());
     }
@@ -1354,11 +1450,17 @@ impl CpuTime {
 }
 
 /// On-CPU time of this process's threads whose names start with one of `prefixes`, from
-/// `/proc/self/task/*/schedstat`; `None` where that is not available.
+/// `/proc/self/task/*/schedstat`; `None` where that is not available. The main thread is
+/// never counted: it bears the bench's name (`hub-…`) and sends the webhooks.
 fn thread_cpu(prefixes: &[&str]) -> Option<Duration> {
+    let main_thread = std::process::id().to_string();
     let mut total = 0u64;
     for task in std::fs::read_dir("/proc/self/task").ok()? {
-        let path = task.ok()?.path();
+        let task = task.ok()?;
+        if task.file_name().to_str() == Some(main_thread.as_str()) {
+            continue;
+        }
+        let path = task.path();
         let Ok(name) = std::fs::read_to_string(path.join("comm")) else {
             continue; // the thread has ended
         };

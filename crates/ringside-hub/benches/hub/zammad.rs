@@ -57,14 +57,30 @@ pub fn sync(args: &Args, data_dir: &std::path::Path, report: &mut Report) -> any
         LONG_AGO,
     );
 
-    eprintln!("importing {users} contacts into two directories");
+    eprintln!("importing {users} contacts into three directories");
     let hub_dir = tempfile::tempdir_in(data_dir)?;
     let plain_dir = tempfile::tempdir_in(data_dir)?;
-    for dir in [&hub_dir, &plain_dir] {
+    let import_dir = tempfile::tempdir_in(data_dir)?;
+    for dir in [&hub_dir, &plain_dir, &import_dir] {
         let (_, mut writer) = Store::open(&dir.path().join("data"))?;
         let records = (0..users).map(|n| Ok::<_, std::convert::Infallible>(contact(n)));
         ringside_hub::store::directory::import_contacts(&mut writer, records)?;
     }
+    // The baseline: as many more contacts, with other numbers, imported from a file in one
+    // transaction into the third directory (the CLI's import), on this thread.
+    let (_, mut writer) = Store::open(&import_dir.path().join("data"))?;
+    let records = (users..2 * users).map(|n| Ok::<_, std::convert::Infallible>(contact(n)));
+    let start = Instant::now();
+    ringside_hub::store::directory::import_contacts(&mut writer, records)?;
+    let import = start.elapsed();
+    drop((writer, import_dir));
+    report.row(
+        &scenario,
+        &format!("baseline: import of {users} more contacts from a file (one transaction)"),
+        format!("{:.1} s", import.as_secs_f64()),
+        "",
+        None,
+    );
 
     let clock = Arc::new(ManualClock::starting_at(time::OffsetDateTime::now_utc()));
     let config = format!(
@@ -96,9 +112,10 @@ pub fn sync(args: &Args, data_dir: &std::path::Path, report: &mut Report) -> any
         &scenario,
         "full pass (as at start)",
         format!(
-            "{:.1} s ({:.0} customers/s), {requests} requests",
+            "{:.1} s ({:.0} customers/s), {requests} requests · {:.2}× the baseline",
             full.as_secs_f64(),
-            users as f64 / full.as_secs_f64()
+            users as f64 / full.as_secs_f64(),
+            full.as_secs_f64() / import.as_secs_f64()
         ),
         "",
         None,
