@@ -108,15 +108,14 @@ fn remote_fan_out(
     clients: usize,
     webhooks: usize,
 ) -> anyhow::Result<RemoteFanOut> {
-    let (clients, webhooks) = (clients.to_string(), webhooks.to_string());
     let (mut child, mut to_child, mut from_child) = client_process(
         &[
             "--fan-out-clients-of",
             &addr.to_string(),
             "--clients",
-            &clients,
+            &clients.to_string(),
             "--webhooks",
-            &webhooks,
+            &webhooks.to_string(),
         ],
         token,
     )?;
@@ -142,7 +141,7 @@ fn remote_fan_out(
     let [_, p50, p99, frame_len] = &words[..] else {
         bail!("the client process said {words:?}");
     };
-    let total = u32::try_from(LATENCY_WARMUP + webhooks.parse::<usize>()?)?;
+    let total = u32::try_from(LATENCY_WARMUP + webhooks)?;
     Ok(RemoteFanOut {
         p50: Duration::from_nanos(p50.parse()?),
         p99: Duration::from_nanos(p99.parse()?),
