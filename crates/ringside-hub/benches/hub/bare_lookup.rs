@@ -24,8 +24,7 @@ impl BareDirectory {
             data_dir.join(ringside_hub::store::DATABASE_FILE),
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
-        // The hub's readers map the file (1 GiB) too.
-        conn.pragma_update(None, "mmap_size", 1i64 << 30)?;
+        // As the hub's readers: SQLite's defaults, no memory map.
         Ok(BareDirectory { conn })
     }
 
