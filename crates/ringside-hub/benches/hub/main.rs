@@ -572,6 +572,29 @@ fn throughput(args: &Args, data_dir: &Path, report: &mut Report) -> anyhow::Resu
     );
     let (hub_cpu, bare_cpu) = (measured.hub_cpu_each(), baseline.hub_cpu_each());
     cpu_rows(report, &scenario, "bare commit", hub_cpu, bare_cpu, 2.0);
+    if let (Some(hub), Some(bare)) = (measured.split_cpu_each(), baseline.split_cpu_each()) {
+        let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64();
+        report.row(
+            &scenario,
+            "baseline: bare commit, CPU per webhook: runtime threads · writer thread",
+            format!("{} · {}", Short(bare.0), Short(bare.1)),
+            "",
+            None,
+        );
+        report.row(
+            &scenario,
+            "CPU per webhook: runtime threads · writer thread",
+            format!(
+                "{} ({:.2}×) · {} ({:.2}×)",
+                Short(hub.0),
+                ratio(hub.0, bare.0),
+                Short(hub.1),
+                ratio(hub.1, bare.1)
+            ),
+            "",
+            None,
+        );
+    }
     Ok(())
 }
 
@@ -629,6 +652,14 @@ impl Posted {
     fn hub_cpu_each(&self) -> Option<Duration> {
         let webhooks = u32::try_from(self.webhooks).ok().filter(|n| *n > 0)?;
         Some(self.cpu.hub? / webhooks)
+    }
+
+    /// The server's CPU time per webhook on its runtime's threads (HTTP, parsing, reads)
+    /// and on its writer thread (the commit).
+    fn split_cpu_each(&self) -> Option<(Duration, Duration)> {
+        let webhooks = u32::try_from(self.webhooks).ok().filter(|n| *n > 0)?;
+        let (all, writer) = (self.cpu.hub?, self.cpu.writer?);
+        Some((all.saturating_sub(writer) / webhooks, writer / webhooks))
     }
 }
 
@@ -1424,10 +1455,16 @@ const HUB_THREADS: &[&str] = &["hub", "ringside-writer"];
 /// The client runtime's threads.
 const CLIENT_THREADS: &[&str] = &["client"];
 
-/// On-CPU time of the hub's threads and of the clients' threads in this process.
+/// The threads that commit, the hub's and the bare commit server's: part of the server
+/// threads, counted apart to show where a webhook's CPU goes.
+const WRITER_THREADS: &[&str] = &["ringside-writer", "hub-bare-writer"];
+
+/// On-CPU time of the hub's threads (its writer's apart too) and of the clients' threads
+/// in this process.
 #[derive(Debug, Clone, Copy)]
 struct CpuTime {
     hub: Option<Duration>,
+    writer: Option<Duration>,
     clients: Option<Duration>,
 }
 
@@ -1435,6 +1472,7 @@ impl CpuTime {
     fn now() -> CpuTime {
         CpuTime {
             hub: thread_cpu(HUB_THREADS),
+            writer: thread_cpu(WRITER_THREADS),
             clients: thread_cpu(CLIENT_THREADS),
         }
     }
@@ -1444,6 +1482,7 @@ impl CpuTime {
         let minus = |a: Option<Duration>, b: Option<Duration>| Some(a?.saturating_sub(b?));
         CpuTime {
             hub: minus(self.hub, start.hub),
+            writer: minus(self.writer, start.writer),
             clients: minus(self.clients, start.clients),
         }
     }
