@@ -24,7 +24,8 @@ impl BareDirectory {
             data_dir.join(ringside_hub::store::DATABASE_FILE),
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
-        // As the hub's readers: SQLite's defaults, no memory map.
+        // As the hub's readers: no memory map, plans kept whatever is bound.
+        ringside_hub::store::keep_plans(&conn)?;
         Ok(BareDirectory { conn })
     }
 

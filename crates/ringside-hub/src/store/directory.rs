@@ -417,6 +417,25 @@ mod tests {
     }
 
     #[test]
+    fn a_lookup_is_planned_once_whatever_number_it_reads() {
+        let (_dir, store, _writer) = store_with(vec![contact("Anna", None, "+4930609854180")]);
+        store
+            .read_inline(|conn| {
+                for number in ["+4930609854180", "+4930609854181", "+4930609854180"] {
+                    lookup(conn, number)?;
+                }
+                let replanned = conn
+                    .prepare_cached(CANDIDATES_SQL)?
+                    .get_status(rusqlite::StatementStatus::RePrepare);
+                // `caller_numbers` has a partial index: without the planner's stability
+                // guarantee, every new number bound would plan the statement again.
+                assert_eq!(replanned, 0, "the candidates' statement was planned again");
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    #[test]
     fn an_import_waits_for_the_running_hubs_write_instead_of_failing() {
         let (dir, _store, _writer) = store_with(vec![]);
         let (_other_store, hub) = Store::open(dir.path()).expect("second connection");
