@@ -118,6 +118,40 @@ pub struct StreamEvent {
     pub body: EventBody,
 }
 
+impl StreamEvent {
+    /// The JSON text of [`StreamFrame::Event`] for this event, written around `body_json`,
+    /// the JSON of its body as the event log keeps it (see [`EventBody::call_json`]): the
+    /// hub writes the body's JSON once for the log and builds the stream's frame from it,
+    /// instead of serializing the whole call a second time. The text is the one serde
+    /// writes for the frame.
+    pub fn frame_json(&self, body_json: &str) -> Result<String, FrameJsonError> {
+        let fields = body_json
+            .strip_prefix('{')
+            .filter(|rest| rest.starts_with("\"kind\":"))
+            .ok_or(FrameJsonError::NotABody)?;
+        let at = self
+            .at
+            .format(&time::format_description::well_known::Rfc3339)
+            .map_err(|_| FrameJsonError::Time(self.at))?;
+        let epoch = serde_json::to_string(&self.epoch).map_err(|_| FrameJsonError::NotABody)?;
+        Ok(format!(
+            "{{\"type\":\"event\",\"epoch\":{epoch},\"seq\":{},\"at\":\"{at}\",{fields}",
+            self.seq
+        ))
+    }
+}
+
+/// Why [`StreamEvent::frame_json`] could not build a frame.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum FrameJsonError {
+    /// The text given is not the JSON of an event's body.
+    #[error("not the JSON of an event body")]
+    NotABody,
+    /// The event's time has no RFC 3339 form (a year beyond 9999).
+    #[error("the event time {0} has no RFC 3339 form")]
+    Time(OffsetDateTime),
+}
+
 /// What an event is about.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -138,6 +172,15 @@ pub enum EventBody {
         /// The removed agent's login.
         login: String,
     },
+}
+
+impl EventBody {
+    /// The JSON of a [`EventBody::Call`] body written around `call_json`, the call's own
+    /// JSON as the journal keeps it: a changed call is serialized once for its journal
+    /// row, its event and the stream. The text is the one serde writes for the body.
+    pub fn call_json(call_json: &str) -> String {
+        format!("{{\"kind\":\"call\",\"call\":{call_json}}}")
+    }
 }
 
 /// The current state, for a client that cannot be brought up to date by replay; it travels
@@ -503,6 +546,51 @@ mod tests {
 
     fn to_text(frame: &StreamFrame) -> String {
         serde_json::to_string(frame).unwrap()
+    }
+
+    #[test]
+    fn frames_built_from_a_bodys_json_are_the_ones_serde_writes() {
+        let at = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap()
+            + time::Duration::milliseconds(250);
+        let bodies = [
+            EventBody::Call {
+                call: Box::new(call(7, "+49 30 \"quoted\" \u{e9}")),
+            },
+            EventBody::Presence {
+                presence: presence("anna"),
+            },
+            EventBody::AgentRemoved {
+                login: "ben".into(),
+            },
+        ];
+        for body in bodies {
+            let body_json = match &body {
+                EventBody::Call { call } => {
+                    EventBody::call_json(&serde_json::to_string(call).unwrap())
+                }
+                other => serde_json::to_string(other).unwrap(),
+            };
+            assert_eq!(body_json, serde_json::to_string(&body).unwrap());
+            let event = StreamEvent {
+                epoch: "e\"1".into(),
+                seq: 42,
+                at,
+                body,
+            };
+            assert_eq!(
+                event.frame_json(&body_json).unwrap(),
+                serde_json::to_string(&StreamFrame::Event(event.clone())).unwrap()
+            );
+        }
+        let event = StreamEvent {
+            epoch: "e1".into(),
+            seq: 1,
+            at,
+            body: EventBody::AgentRemoved {
+                login: "ben".into(),
+            },
+        };
+        assert_eq!(event.frame_json("[]"), Err(FrameJsonError::NotABody));
     }
 
     #[test]

@@ -15,6 +15,7 @@ use std::sync::mpsc::{self, TrySendError};
 use std::sync::Arc;
 
 use axum::extract::ws::Utf8Bytes;
+use ringside_core::call::Call;
 use ringside_core::stream::{EventBody, StreamEvent, StreamFrame};
 use rusqlite::Connection;
 use time::OffsetDateTime;
@@ -41,9 +42,25 @@ pub struct Published {
     pub json: Utf8Bytes,
 }
 
+/// An event a batch appended to the log, with the JSON text of its stream frame, built from
+/// the body's JSON written for the log (the body is serialized once).
+pub(super) struct Logged {
+    event: StreamEvent,
+    frame: String,
+}
+
+impl Logged {
+    /// An event read back from the log (written by another process), its frame serialized.
+    fn read_back(event: StreamEvent) -> Self {
+        let frame =
+            serde_json::to_string(&StreamFrame::Event(event.clone())).expect("events serialize");
+        Logged { event, frame }
+    }
+}
+
 /// Where a change appends its events; the writer publishes them after the commit.
 pub struct EventSink<'a> {
-    events: &'a mut Vec<StreamEvent>,
+    events: &'a mut Vec<Logged>,
 }
 
 impl EventSink<'_> {
@@ -54,7 +71,35 @@ impl EventSink<'_> {
         at: OffsetDateTime,
         body: EventBody,
     ) -> Result<(), StoreError> {
-        self.events.push(store::events::append(conn, at, body)?);
+        let json = serde_json::to_string(&body)?;
+        self.append_json(conn, at, body, &json)
+    }
+
+    /// Appends a call's event, given the call's JSON as its journal row keeps it.
+    pub fn append_call(
+        &mut self,
+        conn: &Connection,
+        at: OffsetDateTime,
+        call: Call,
+        call_json: &str,
+    ) -> Result<(), StoreError> {
+        let json = EventBody::call_json(call_json);
+        let body = EventBody::Call {
+            call: Box::new(call),
+        };
+        self.append_json(conn, at, body, &json)
+    }
+
+    fn append_json(
+        &mut self,
+        conn: &Connection,
+        at: OffsetDateTime,
+        body: EventBody,
+        body_json: &str,
+    ) -> Result<(), StoreError> {
+        let event = store::events::append(conn, at, body, body_json)?;
+        let frame = event.frame_json(body_json)?;
+        self.events.push(Logged { event, frame });
         Ok(())
     }
 
@@ -64,8 +109,8 @@ impl EventSink<'_> {
     }
 
     /// The events appended since the batch had `from`.
-    pub(super) fn since(&self, from: usize) -> &[StreamEvent] {
-        &self.events[from..]
+    pub(super) fn since(&self, from: usize) -> impl Iterator<Item = &StreamEvent> {
+        self.events[from..].iter().map(|logged| &logged.event)
     }
 }
 
@@ -138,16 +183,22 @@ fn write_batches(
         let committed = apply_batch(&conn, batch, &mut events, &mut answers);
         match committed {
             Ok(()) => {
-                if let Some(next) = events.first().map(|e| e.seq) {
+                if let Some(next) = events.first().map(|e| e.event.seq) {
                     if next > published + 1 {
                         let missed = (next - published - 1) as i64;
                         match store::events::events_after(&conn, published, missed) {
-                            Ok(Some(written_elsewhere)) => publish(live, written_elsewhere),
+                            Ok(Some(written_elsewhere)) => publish(
+                                live,
+                                written_elsewhere
+                                    .into_iter()
+                                    .map(Logged::read_back)
+                                    .collect(),
+                            ),
                             Ok(None) => {}
                             Err(e) => tracing::error!("events written elsewhere not read: {e}"),
                         }
                     }
-                    published = events.last().map_or(published, |e| e.seq);
+                    published = events.last().map_or(published, |e| e.event.seq);
                 }
                 publish(live, events);
                 for answer in answers {
@@ -176,7 +227,7 @@ fn run(conn: &Connection, sql: &str) -> Result<(), StoreError> {
 fn apply_batch(
     conn: &Connection,
     batch: Vec<Change>,
-    events: &mut Vec<StreamEvent>,
+    events: &mut Vec<Logged>,
     answers: &mut Vec<Deliver>,
 ) -> Result<(), StoreError> {
     // IMMEDIATE: take the write lock now, waiting for another writer (the command line)
@@ -216,17 +267,13 @@ fn apply_batch(
     Ok(())
 }
 
-fn publish(live: &broadcast::Sender<Arc<Published>>, events: Vec<StreamEvent>) {
-    for event in events {
-        let seq = event.seq;
-        let epoch = event.epoch.clone();
-        let json =
-            serde_json::to_string(&StreamFrame::Event(event)).expect("stream events serialize");
+fn publish(live: &broadcast::Sender<Arc<Published>>, events: Vec<Logged>) {
+    for Logged { event, frame } in events {
         // No receivers is fine: nobody is connected.
         let _ = live.send(Arc::new(Published {
-            epoch,
-            seq,
-            json: json.into(),
+            epoch: event.epoch,
+            seq: event.seq,
+            json: frame.into(),
         }));
     }
 }

@@ -235,18 +235,29 @@ impl Recorder {
         let relay = self.relay.clone();
         self.write(move |conn, sink| {
             let existing = store::calls::find(conn, provider, &event.call_id)?;
-            let call = match journal::apply(provider, existing.as_ref(), &event, &facts, now)? {
-                Outcome::Unchanged => return Ok(Recorded::Unchanged),
-                Outcome::Created(mut call) => {
-                    store::calls::insert(conn, &mut call)?;
-                    call
-                }
-                Outcome::Changed(call) => {
-                    store::calls::update(conn, &call)?;
-                    call
-                }
-            };
-            append_call(conn, sink, &online, existing.as_ref(), &call, now)?;
+            let (call, call_json) =
+                match journal::apply(provider, existing.as_ref(), &event, &facts, now)? {
+                    Outcome::Unchanged => return Ok(Recorded::Unchanged),
+                    Outcome::Created(mut call) => {
+                        store::calls::insert(conn, &mut call)?;
+                        // The row keeps the call without its id, which the event needs.
+                        let json = serde_json::to_string(&call).map_err(StoreError::from)?;
+                        (call, json)
+                    }
+                    Outcome::Changed(call) => {
+                        let json = store::calls::update(conn, &call)?;
+                        (call, json)
+                    }
+                };
+            append_call(
+                conn,
+                sink,
+                &online,
+                existing.as_ref(),
+                &call,
+                &call_json,
+                now,
+            )?;
             if let Some(relay) = &relay {
                 relay.queue(conn, existing.as_ref(), &call, now)?;
             }
@@ -304,8 +315,8 @@ impl Recorder {
             )?);
             for call in &left {
                 let expired = journal::expire(call, now);
-                store::calls::update(conn, &expired)?;
-                append_call(conn, sink, &online, Some(call), &expired, now)?;
+                let json = store::calls::update(conn, &expired)?;
+                append_call(conn, sink, &online, Some(call), &expired, &json, now)?;
                 if let Some(relay) = &relay {
                     relay.queue(conn, Some(call), &expired, now)?;
                 }
@@ -660,23 +671,18 @@ impl Recorder {
     }
 }
 
-/// Appends a call's event, then the presence events of the agents whose on-a-call status
-/// the change from `before` to `call` changed.
+/// Appends a call's event (`call_json` being the call's JSON), then the presence events of
+/// the agents whose on-a-call status the change from `before` to `call` changed.
 fn append_call(
     conn: &Connection,
     sink: &mut EventSink,
     online: &Online,
     before: Option<&Call>,
     call: &Call,
+    call_json: &str,
     now: OffsetDateTime,
 ) -> Result<(), StoreError> {
-    sink.append(
-        conn,
-        now,
-        EventBody::Call {
-            call: Box::new(call.clone()),
-        },
-    )?;
+    sink.append_call(conn, now, call.clone(), call_json)?;
     for login in presence::on_call_changes(before, call) {
         if let Some(presence) = presence::of_login(conn, online, &login)? {
             sink.append(conn, now, EventBody::Presence { presence })?;

@@ -100,9 +100,8 @@ pub(super) fn on_call_changes(before: Option<&Call>, after: &Call) -> Vec<String
 }
 
 /// What the presence events among `events` said about each agent's being online.
-pub(super) fn said(events: &[StreamEvent]) -> Vec<(String, bool)> {
+pub(super) fn said<'a>(events: impl Iterator<Item = &'a StreamEvent>) -> Vec<(String, bool)> {
     events
-        .iter()
         .filter_map(|event| match &event.body {
             EventBody::Presence { presence } => Some((presence.login.clone(), presence.online)),
             EventBody::Call { .. } | EventBody::AgentRemoved { .. } => None,

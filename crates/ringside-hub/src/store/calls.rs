@@ -61,8 +61,9 @@ pub(crate) fn insert(conn: &Connection, call: &mut Call) -> Result<(), StoreErro
     Ok(())
 }
 
-/// Writes a changed call.
-pub(crate) fn update(conn: &Connection, call: &Call) -> Result<(), StoreError> {
+/// Writes a changed call; returns the call's JSON as the row keeps it.
+pub(crate) fn update(conn: &Connection, call: &Call) -> Result<String, StoreError> {
+    let body = serde_json::to_string(call)?;
     conn.prepare_cached(
         "UPDATE calls SET state = ?1, done = ?2, answered_by = ?3, initialized_at = ?4, body = ?5
          WHERE id = ?6",
@@ -72,10 +73,10 @@ pub(crate) fn update(conn: &Connection, call: &Call) -> Result<(), StoreError> {
         call.done,
         call.answered_by,
         call.initialized_at.map(OffsetDateTime::unix_timestamp),
-        serde_json::to_string(call)?,
+        body,
         call.id,
     ])?;
-    Ok(())
+    Ok(body)
 }
 
 /// The calls with these ids (unknown ids are skipped).

@@ -28,14 +28,16 @@ pub(crate) fn rotate_epoch(conn: &Connection, from: &str) -> Result<String, Stor
     Ok(next)
 }
 
-/// Appends an event in the current transaction and returns it with its seq.
+/// Appends an event, `body_json` being `body`'s JSON, in the current transaction and
+/// returns it with its seq.
 pub(crate) fn append(
     conn: &Connection,
     at: OffsetDateTime,
     body: EventBody,
+    body_json: &str,
 ) -> Result<StreamEvent, StoreError> {
     conn.prepare_cached("INSERT INTO events (at, body) VALUES (?1, ?2)")?
-        .execute(params![millis(at), serde_json::to_string(&body)?])?;
+        .execute(params![millis(at), body_json])?;
     Ok(StreamEvent {
         epoch: epoch(conn)?,
         seq: conn.last_insert_rowid() as u64,

@@ -93,6 +93,9 @@ pub enum StoreError {
     /// other changes of its batch were committed.
     #[error("the change failed inside the writer and was not stored")]
     Abandoned,
+    /// An event could not be made into a stream frame, so the change was not stored.
+    #[error("an event cannot be sent on the stream: {0}")]
+    Frame(#[from] ringside_core::stream::FrameJsonError),
 }
 
 /// The open database, for reads.
