@@ -204,6 +204,7 @@ impl Syncer {
         };
         self.write(move |tx| {
             stored::record_pass(tx, Pass::Full(mode), now)?;
+            stored::recount(tx)?;
             stored::record_note(tx, note.as_deref())
         })
         .await?;
@@ -255,8 +256,12 @@ impl Syncer {
             }
             None => (0, None),
         };
+        let wrote_users = !users.is_empty();
         self.write(move |tx| {
             stored::record_pass(tx, Pass::Incremental, now)?;
+            if wrote_users {
+                stored::recount(tx)?;
+            }
             stored::record_note(tx, note.as_deref())
         })
         .await?;
