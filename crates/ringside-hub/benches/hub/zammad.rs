@@ -18,7 +18,7 @@ use ringside_clock::ManualClock;
 use ringside_hub::store::Store;
 use serde_json::json;
 
-use super::fake_zammad::FakeZammad;
+use super::fake_zammad::{FakeZammad, Recorded};
 use super::{
     client_runtime, contact, histogram, mib, nanos, number_of, thousands, Args, BenchHub, CpuTime,
     Report, Short, Spread,
@@ -157,14 +157,27 @@ pub fn sync(args: &Args, data_dir: &std::path::Path, report: &mut Report) -> any
         hub.block_on(sync.passes(passes + 1));
         let took = start.elapsed();
         let cpu = CpuTime::now().since(&cpu_before);
+        let asked = fake.requests()[requests..].to_vec();
+        let fetched = fake_runtime.block_on(fetch_again(&fake.url, &asked))?;
+        report.row(
+            &scenario,
+            &format!(
+                "baseline: the pass's {} requests again, by a bare HTTP client",
+                asked.len()
+            ),
+            format!("{} wall", Short(fetched)),
+            "",
+            None,
+        );
         report.row(
             &scenario,
             &format!("{measure} ({changes} customers)"),
             format!(
-                "{} wall, {} hub CPU, {} requests",
+                "{} wall, {} hub CPU, {} requests · {:.2}× the baseline",
                 Short(took),
                 cpu.hub.map_or("n/a".into(), |cpu| Short(cpu).to_string()),
-                fake.requests().len() - requests
+                asked.len(),
+                took.as_secs_f64() / fetched.as_secs_f64()
             ),
             "",
             None,
@@ -180,6 +193,23 @@ pub fn sync(args: &Args, data_dir: &std::path::Path, report: &mut Report) -> any
     lookups(args, users, &hub, &plain, &scenario, report)?;
     drop(fake_runtime);
     hub.stop()
+}
+
+/// The baseline of an incremental pass: the requests it made, made again one after the
+/// other with the same credentials by a plain HTTP client that reads each answer as JSON
+/// and keeps nothing. Returns how long they took together.
+async fn fetch_again(base: &str, requests: &[Recorded]) -> anyhow::Result<Duration> {
+    let http = reqwest::Client::new();
+    let start = Instant::now();
+    for request in requests {
+        let mut get = http.get(format!("{base}{}", request.uri));
+        if let Some(authorization) = &request.authorization {
+            get = get.header(reqwest::header::AUTHORIZATION, authorization);
+        }
+        let answer = get.send().await?.error_for_status()?;
+        let _: serde_json::Value = answer.json().await?;
+    }
+    Ok(start.elapsed())
 }
 
 /// Times lookups of imported numbers in the directory without Zammad's customers, and of
