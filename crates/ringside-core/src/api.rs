@@ -60,11 +60,14 @@ pub enum ErrorCode {
     ZammadRefused,
     /// Zammad did not answer in time (504).
     ZammadSlow,
+    /// The hub cannot take calls now: it is stopping, or its store or its writer does not
+    /// answer (503, from `GET /readyz`).
+    NotReady,
 }
 
 impl ErrorCode {
     /// All codes, in the order the OpenAPI description lists them.
-    pub const ALL: [ErrorCode; 17] = [
+    pub const ALL: [ErrorCode; 18] = [
         ErrorCode::BadRequest,
         ErrorCode::Unauthorized,
         ErrorCode::Forbidden,
@@ -82,6 +85,7 @@ impl ErrorCode {
         ErrorCode::ZammadUnreachable,
         ErrorCode::ZammadRefused,
         ErrorCode::ZammadSlow,
+        ErrorCode::NotReady,
     ];
 
     /// The code as it appears on the wire.
@@ -104,6 +108,7 @@ impl ErrorCode {
             ErrorCode::ZammadUnreachable => "zammad_unreachable",
             ErrorCode::ZammadRefused => "zammad_refused",
             ErrorCode::ZammadSlow => "zammad_slow",
+            ErrorCode::NotReady => "not_ready",
         }
     }
 }
@@ -194,6 +199,26 @@ pub struct DoneIds {
     /// The journal entries' ids.
     #[serde(deserialize_with = "integers")]
     pub ids: Vec<i64>,
+}
+
+/// Answer of `GET /healthz` (the hub's process answers) and of `GET /readyz` (the hub can
+/// take calls now): a load balancer or a service manager looks at the status code, people
+/// at the body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Probe {
+    /// What the probe found.
+    pub status: ProbeStatus,
+}
+
+/// What a probe found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProbeStatus {
+    /// The process answers HTTP (`/healthz`).
+    Live,
+    /// The hub is not stopping, its store answers a read and its writer commits
+    /// (`/readyz`).
+    Ready,
 }
 
 /// Answer of `POST /api/v1/journal/done`.

@@ -7,7 +7,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, patch, post, put};
 use axum::{Extension, Router};
 
-use crate::api::{self, admin, call_ticket, customer, helpdesk, journal, team, zammad};
+use crate::api::{self, admin, call_ticket, customer, helpdesk, journal, probe, team, zammad};
 use crate::state::Hub;
 use crate::webhook::{self, twilio};
 use crate::webhook_url::Webhook;
@@ -56,6 +56,8 @@ pub fn router(hub: Arc<Hub>) -> Router {
             post(admin::retry_zammad_relay),
         )
         .route("/api/v1/openapi.json", get(api::openapi))
+        .route("/healthz", get(probe::live))
+        .route("/readyz", get(probe::ready))
         .fallback(api::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(hub)

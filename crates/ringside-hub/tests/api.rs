@@ -333,3 +333,44 @@ async fn every_documented_route_exists() {
         }
     }
 }
+
+#[tokio::test]
+async fn probes_say_live_and_ready_and_not_ready_while_the_writer_cannot_commit() {
+    let hub = TestHub::start("").await;
+    let probe = |path: &str| hub.http.get(hub.url(path)).send();
+    let live = probe("/healthz").await.unwrap();
+    assert_eq!(live.status(), 200, "no token needed");
+    assert_eq!(
+        live.json::<Value>().await.unwrap(),
+        json!({"status": "live"})
+    );
+    let ready = probe("/readyz").await.unwrap();
+    assert_eq!(ready.status(), 200);
+    assert_eq!(
+        ready.json::<Value>().await.unwrap(),
+        json!({"status": "ready"})
+    );
+
+    // Another process holds the database's write lock: the hub's writer cannot commit, so
+    // a webhook could not be made durable, and a load balancer must send it elsewhere.
+    let database = hub
+        .dir
+        .path()
+        .join("data")
+        .join(ringside_hub::store::DATABASE_FILE);
+    let other = rusqlite::Connection::open(database).unwrap();
+    other.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let stuck = probe("/readyz").await.unwrap();
+    assert_eq!(stuck.status(), 503);
+    let body: Value = stuck.json().await.unwrap();
+    assert_eq!(body["code"], "not_ready");
+    let reason = body["error"].as_str().unwrap();
+    assert!(reason.contains("the writer did not commit"), "{reason}");
+    assert!(
+        probe("/healthz").await.unwrap().status().is_success(),
+        "still live"
+    );
+
+    other.execute_batch("ROLLBACK").unwrap();
+    assert_eq!(probe("/readyz").await.unwrap().status(), 200, "ready again");
+}

@@ -14,7 +14,8 @@ use ringside_core::api::{
     AgentCreated, AgentToken, AgentUpdate, CallerKnown, CallerLookup, ContactQuery, DialRequest,
     DialResult, DndChange, DoneChange, DoneIds, ErrorBody, ErrorCode, HelpdeskConnection,
     HelpdeskKind, HelpdeskState, HelpdeskStatus, JournalQuery, Me, NewAgent, NewCustomer,
-    PlacedCall, RelayBacklog, RelayFailure, Updated, ZammadSyncMode, ZammadSyncState,
+    PlacedCall, Probe, ProbeStatus, RelayBacklog, RelayFailure, Updated, ZammadSyncMode,
+    ZammadSyncState,
 };
 use ringside_core::call::{CallTicket, Provider};
 use ringside_core::caller::CallerMatch;
@@ -437,6 +438,17 @@ fn the_agent_api_types_are_the_description_of_the_agent_api() {
         &[DoneIds { ids: vec![1, 2] }],
         true,
     );
+    for (path, status) in [
+        ("/healthz", ProbeStatus::Live),
+        ("/readyz", ProbeStatus::Ready),
+    ] {
+        check_answer(
+            &root,
+            &format!("GET {path} answer"),
+            &body(&root, path, "get", Some("200")),
+            &[Probe { status }],
+        );
+    }
     check_answer(
         &root,
         "POST /journal/done answer",
