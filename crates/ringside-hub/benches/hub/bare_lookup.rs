@@ -1,7 +1,7 @@
 //! The lookup's and the contact search's baseline: the rows a caller lookup reads (the
 //! number's index rows, the contact, its newest tickets), and the rows of the dial field's
 //! search, read by the same indexes with prepared statements on one connection held for the
-//! whole run (with the hub's memory map of the file), into plain values. What the hub adds
+//! whole run (opened as the hub's read connections are), into plain values. What the hub adds
 //! to it (the read pool, a blocking thread for the search, building the answer) is the
 //! distance the ratio shows.
 
