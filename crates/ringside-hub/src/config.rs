@@ -98,6 +98,32 @@ pub struct Config {
     /// The Zammad help desk: its customers in the directory, its caller log kept current.
     #[serde(default)]
     pub zammad: ZammadSettings,
+    /// Who may read `GET /metrics`.
+    #[serde(default)]
+    pub metrics: MetricsSettings,
+}
+
+/// `[metrics]`: the bearer token Prometheus scrapes `GET /metrics` with, beside admin
+/// tokens, which are always accepted. Its `Debug` hides the token.
+#[derive(Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// The scrape token (16 characters at least); `""`: admin tokens only.
+    #[serde(default)]
+    pub token: String,
+}
+
+impl std::fmt::Debug for MetricsSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let token = if self.token.is_empty() {
+            ""
+        } else {
+            "<redacted>"
+        };
+        f.debug_struct("MetricsSettings")
+            .field("token", &token)
+            .finish()
+    }
 }
 
 /// `[zammad]`: the help desk whose customers and organizations the hub copies into its
@@ -780,6 +806,11 @@ impl Config {
             ),
             ("sipgate.token", self.sipgate.enabled, &self.sipgate.token),
             ("twilio.token", self.twilio.enabled, &self.twilio.token),
+            (
+                "metrics.token",
+                !self.metrics.token.is_empty(),
+                &self.metrics.token,
+            ),
         ];
         for (key, enabled, token) in endpoints {
             if enabled && token.len() < 16 {
@@ -948,6 +979,7 @@ const ENV_KEYS: &[(&str, &[&str])] = &[
         &["zammad", "ticket_timeout_ms"],
     ),
     ("RINGSIDE_ZAMMAD_LOG_CALLS", &["zammad", "log_calls"]),
+    ("RINGSIDE_METRICS_TOKEN", &["metrics", "token"]),
     (
         "RINGSIDE_ZAMMAD_TICKET_WINDOW_HOURS",
         &["zammad", "ticket_window_hours"],
@@ -1013,12 +1045,13 @@ fn apply_env(
 }
 
 /// The commented `ringside.toml` that `ringside-hub init` writes, with a fresh token for
-/// every webhook endpoint from `new_token`.
+/// every webhook endpoint and for Prometheus from `new_token`.
 pub fn template(mut new_token: impl FnMut() -> String) -> String {
     let generic_token = new_token();
     let placetel_token = new_token();
     let sipgate_token = new_token();
     let twilio_token = new_token();
+    let metrics_token = new_token();
     format!(
         r#"# Ringside hub configuration. Every key but the lists block, routes and map can be
 # overridden by an environment variable: RINGSIDE_ plus the key in upper case, sections
@@ -1155,6 +1188,12 @@ log_calls = "off"
 # Hours (0 to 720) within which another call from the same customer and number goes on
 # their open call ticket as an article instead of a new ticket; 0: always a new ticket.
 ticket_window_hours = 24
+
+# Prometheus: GET {{public_url}}/metrics with "Authorization: Bearer <token>" (in the scrape
+# config: authorization: {{ credentials: <token> }}). Admin tokens are accepted too; "" leaves
+# admin tokens only.
+[metrics]
+token = "{metrics_token}"
 "#
     )
 }
@@ -1316,6 +1355,19 @@ map = [{ queue = "4930600000000", agents = ["anna"] }]
         assert!(err.to_string().starts_with("twilio.account_sid"), "{err}");
         let err = load("[generic]\nenabled = true\ntoken = \"short\"", &[]).unwrap_err();
         assert!(err.to_string().starts_with("generic.token"), "{err}");
+        let err = load("[metrics]\ntoken = \"short\"", &[]).unwrap_err();
+        assert!(err.to_string().starts_with("metrics.token"), "{err}");
+    }
+
+    #[test]
+    fn the_metrics_token_is_optional_hidden_and_set_by_the_environment() {
+        assert_eq!(load("", &[]).unwrap().config.metrics.token, "");
+        let settings = load("", &[("RINGSIDE_METRICS_TOKEN", "scrape-0123456789abcdef")]).unwrap();
+        assert_eq!(settings.config.metrics.token, "scrape-0123456789abcdef");
+        let shown = format!("{:?}", settings.config);
+        assert!(!shown.contains("scrape-0123456789abcdef"), "{shown}");
+        let template = load(&template(|| "0123456789abcdef0123".into()), &[]).unwrap();
+        assert_eq!(template.config.metrics.token, "0123456789abcdef0123");
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod embedded;
 pub mod extract;
 pub mod intake;
 pub mod janitor;
+pub mod metrics;
 pub mod online;
 pub mod owner_only;
 pub mod placetel_users;
@@ -224,7 +225,12 @@ pub async fn start_with_clock(
         }
         None => None,
     };
+    let metrics = Arc::new(metrics::Metrics::new(
+        store.read_times(),
+        recorder.commit_times(),
+    ));
     let hub = Arc::new(Hub {
+        metrics,
         recorder,
         stream_slots: StreamSlots::new(limits.streams_per_agent),
         store,

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
+use axum::middleware;
 use axum::routing::{get, patch, post, put};
 use axum::{Extension, Router};
 
@@ -11,7 +12,7 @@ use crate::api::{self, admin, call_ticket, customer, helpdesk, journal, probe, t
 use crate::state::Hub;
 use crate::webhook::{self, twilio};
 use crate::webhook_url::Webhook;
-use crate::{dial, stream};
+use crate::{dial, metrics, stream};
 
 /// The largest request body the hub reads; PBX events are a few hundred bytes.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -19,12 +20,24 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 /// Every route of the hub.
 pub fn router(hub: Arc<Hub>) -> Router {
     let sipgate = Webhook::Sipgate("{route}").route();
+    let counted = |provider: &'static str| {
+        middleware::from_fn_with_state((hub.metrics.clone(), provider), metrics::count_webhook)
+    };
     Router::new()
-        .route(&Webhook::Generic.route(), post(webhook::generic_cti))
-        .route(&Webhook::Placetel.route(), post(webhook::placetel))
-        .route(&sipgate, post(webhook::sipgate))
-        .route(&format!("{sipgate}/"), post(webhook::sipgate))
-        .merge(twilio_routes())
+        .route(
+            &Webhook::Generic.route(),
+            post(webhook::generic_cti).layer(counted("generic")),
+        )
+        .route(
+            &Webhook::Placetel.route(),
+            post(webhook::placetel).layer(counted("placetel")),
+        )
+        .route(&sipgate, post(webhook::sipgate).layer(counted("sipgate")))
+        .route(
+            &format!("{sipgate}/"),
+            post(webhook::sipgate).layer(counted("sipgate")),
+        )
+        .merge(twilio_routes().route_layer(counted("twilio")))
         .route("/api/v1/dial", post(dial::dial))
         .route("/api/v1/stream", get(stream::upgrade))
         .route("/api/v1/me", get(team::me))
@@ -58,6 +71,7 @@ pub fn router(hub: Arc<Hub>) -> Router {
         .route("/api/v1/openapi.json", get(api::openapi))
         .route("/healthz", get(probe::live))
         .route("/readyz", get(probe::ready))
+        .route("/metrics", get(api::metrics::scrape))
         .fallback(api::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(hub)

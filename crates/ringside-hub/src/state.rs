@@ -43,6 +43,8 @@ pub struct Hub {
     pub live_tickets: Option<Arc<crate::zammad::live::LiveTickets>>,
     /// Customers created in Zammad from a popup; `None` without the sync.
     pub zammad_customers: Option<crate::zammad::customer::Customers>,
+    /// What `GET /metrics` reports.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// Why an agent cannot be created as asked.

@@ -36,6 +36,12 @@ impl StreamSlots {
         self.per_agent
     }
 
+    /// The streams open now, of all agents.
+    pub fn open_total(&self) -> usize {
+        let open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
+        open.values().sum()
+    }
+
     /// A slot for one more stream of `login`, or `None` when it has all it may have.
     pub fn take(&self, login: &str) -> Option<StreamSlot> {
         let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
@@ -76,5 +82,16 @@ mod tests {
         assert!(slots.take("bert").is_some(), "each agent counts alone");
         drop(first);
         assert!(slots.take("anna").is_some());
+    }
+
+    #[test]
+    fn the_total_counts_every_agent_s_open_streams() {
+        let slots = StreamSlots::new(2);
+        let anna = slots.take("anna").unwrap();
+        let _bert = slots.take("bert").unwrap();
+        let _bert_again = slots.take("bert").unwrap();
+        assert_eq!(slots.open_total(), 3);
+        drop(anna);
+        assert_eq!(slots.open_total(), 2);
     }
 }

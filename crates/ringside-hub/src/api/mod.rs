@@ -1,6 +1,7 @@
-//! The agent API, the admin API (with the Zammad sync's state), the OpenAPI description and
-//! the probes for load balancers: the handlers behind `/api/v1/…`, `/healthz` and `/readyz`
-//! that are neither PBX webhooks nor the live stream. [`crate::routes`] puts
+//! The agent API, the admin API (with the Zammad sync's state), the OpenAPI description,
+//! the probes for load balancers and the metrics for Prometheus: the handlers behind
+//! `/api/v1/…`, `/healthz`, `/readyz` and `/metrics` that are neither PBX webhooks nor the
+//! live stream. [`crate::routes`] puts
 //! them on their paths.
 
 pub(crate) mod admin;
@@ -8,6 +9,7 @@ pub(crate) mod call_ticket;
 pub(crate) mod customer;
 pub(crate) mod helpdesk;
 pub(crate) mod journal;
+pub(crate) mod metrics;
 pub(crate) mod probe;
 pub(crate) mod team;
 pub(crate) mod zammad;

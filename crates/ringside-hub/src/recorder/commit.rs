@@ -11,10 +11,13 @@
 //! of the batch carry on.
 
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, TrySendError};
 use std::sync::Arc;
+use std::time::Instant;
 
 use axum::extract::ws::Utf8Bytes;
+use prometheus_client::metrics::histogram::Histogram;
 use ringside_core::call::Call;
 use ringside_core::stream::{EventBody, StreamEvent, StreamFrame};
 use rusqlite::Connection;
@@ -125,6 +128,10 @@ pub(super) struct Writer {
     changes: mpsc::SyncSender<Change>,
     queue_capacity: usize,
     live: broadcast::Sender<Arc<Published>>,
+    /// The newest seq published to the live streams.
+    published: Arc<AtomicU64>,
+    /// How long each batch's transaction took, until durable.
+    commit_times: Histogram,
 }
 
 impl Writer {
@@ -134,16 +141,34 @@ impl Writer {
         let queue_capacity = queue_capacity.max(1);
         let (live, _) = broadcast::channel(LIVE_CAPACITY);
         let (changes, queue) = mpsc::sync_channel::<Change>(queue_capacity);
-        let publisher = live.clone();
+        let published = Arc::new(AtomicU64::new(store::events::last_seq(&conn).unwrap_or(0)));
+        let commit_times = crate::metrics::latency_buckets();
+        let outlet = Outlet {
+            live: live.clone(),
+            seq: published.clone(),
+            commit_times: commit_times.clone(),
+        };
         std::thread::Builder::new()
             .name("ringside-writer".into())
-            .spawn(move || write_batches(conn, queue, &publisher))
+            .spawn(move || write_batches(conn, queue, &outlet))
             .expect("the writer thread starts");
         Writer {
             changes,
             queue_capacity,
             live,
+            published,
+            commit_times,
         }
+    }
+
+    /// The newest seq published to the live streams.
+    pub(super) fn published_seq(&self) -> u64 {
+        self.published.load(Ordering::Relaxed)
+    }
+
+    /// How long each batch's transaction took, until durable.
+    pub(super) fn commit_times(&self) -> Histogram {
+        self.commit_times.clone()
     }
 
     /// Live events from now on.
@@ -160,16 +185,21 @@ impl Writer {
     }
 }
 
+/// Where the writer thread tells what it committed: the live channel, the newest seq
+/// published, the time of each commit.
+struct Outlet {
+    live: broadcast::Sender<Arc<Published>>,
+    seq: Arc<AtomicU64>,
+    commit_times: Histogram,
+}
+
 /// The writer thread: takes every waiting change, commits them together, then publishes
 /// their events and answers their callers. Ends when the recorder is dropped.
-fn write_batches(
-    conn: Connection,
-    queue: mpsc::Receiver<Change>,
-    live: &broadcast::Sender<Arc<Published>>,
-) {
+fn write_batches(conn: Connection, queue: mpsc::Receiver<Change>, outlet: &Outlet) {
+    let live = &outlet.live;
     // Changes written by another process (the command line) take seqs the live stream has
     // not seen; they are published from the log before the next batch.
-    let mut published = store::events::last_seq(&conn).unwrap_or(0);
+    let mut published = outlet.seq.load(Ordering::Relaxed);
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -180,7 +210,9 @@ fn write_batches(
         }
         let mut events = Vec::new();
         let mut answers = Vec::with_capacity(batch.len());
+        let started = Instant::now();
         let committed = apply_batch(&conn, batch, &mut events, &mut answers);
+        outlet.commit_times.observe(started.elapsed().as_secs_f64());
         match committed {
             Ok(()) => {
                 if let Some(next) = events.first().map(|e| e.event.seq) {
@@ -201,6 +233,7 @@ fn write_batches(
                     published = events.last().map_or(published, |e| e.event.seq);
                 }
                 publish(live, events);
+                outlet.seq.store(published, Ordering::Relaxed);
                 for answer in answers {
                     answer(Ok(()));
                 }

@@ -169,6 +169,17 @@ impl Recorder {
         self.writer.subscribe()
     }
 
+    /// The newest seq this hub has sent to its live streams: behind the event log's while
+    /// events another process wrote wait for the next batch.
+    pub fn published_seq(&self) -> u64 {
+        self.writer.published_seq()
+    }
+
+    /// How long each of the writer's transactions took until durable, for `/metrics`.
+    pub fn commit_times(&self) -> prometheus_client::metrics::histogram::Histogram {
+        self.writer.commit_times()
+    }
+
     /// Runs a change on the writer thread and waits until it is committed.
     async fn write<T, F>(&self, change: F) -> Result<T, RecordError>
     where

@@ -24,8 +24,9 @@ pub use outbox::OutboxItem;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use prometheus_client::metrics::histogram::Histogram;
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use thiserror::Error;
 
@@ -109,6 +110,8 @@ pub struct Store {
 struct Readers {
     path: PathBuf,
     idle: Mutex<Vec<Connection>>,
+    /// How long each read took, for `/metrics`.
+    times: Histogram,
 }
 
 impl Readers {
@@ -173,6 +176,7 @@ impl Store {
         let readers = Arc::new(Readers {
             path,
             idle: Mutex::new(Vec::new()),
+            times: crate::metrics::latency_buckets(),
         });
         Ok((Store { readers }, writer))
     }
@@ -184,9 +188,11 @@ impl Store {
         &self,
         read: impl FnOnce(&Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
+        let started = Instant::now();
         let conn = self.readers.take()?;
         let result = read(&conn);
         self.readers.give_back(conn);
+        self.readers.times.observe(started.elapsed().as_secs_f64());
         result
     }
 
@@ -198,13 +204,21 @@ impl Store {
     {
         let readers = self.readers.clone();
         tokio::task::spawn_blocking(move || {
+            let started = Instant::now();
             let conn = readers.take()?;
             let result = read(&conn);
             readers.give_back(conn);
+            readers.times.observe(started.elapsed().as_secs_f64());
             result
         })
         .await
         .map_err(|_| StoreError::Closed)?
+    }
+
+    /// How long each read took (on the reading thread, without the hop to it), for
+    /// `/metrics`.
+    pub fn read_times(&self) -> Histogram {
+        self.readers.times.clone()
     }
 }
 
