@@ -1,4 +1,4 @@
-//! The command line: `init`, `serve`, `agent`, `import`, `simulate`, `zammad`.
+//! The command line: `init`, `serve`, `migrate`, `agent`, `import`, `simulate`, `zammad`.
 
 mod agent;
 mod import;
@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use ringside_hub::config::{self, Config, Settings};
+use ringside_hub::store::Store;
 use ringside_hub::webhook_url::Webhook;
 use ringside_hub::{owner_only, token};
 
@@ -39,6 +40,9 @@ enum Command {
     },
     /// Run the hub.
     Serve,
+    /// Bring the database to this version's schema (creating it if needed) and exit, so
+    /// that an upgrade's migrations run before the hub serves; refuses a newer database.
+    Migrate,
     /// Manage agents.
     #[command(subcommand)]
     Agent(agent::AgentCommand),
@@ -57,6 +61,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     match args.command {
         Command::Init { force } => init(&args.config, force),
         Command::Serve => serve(load(&args.config)?).await,
+        Command::Migrate => migrate(&load(&args.config)?),
         Command::Agent(command) => agent::run(load(&args.config)?, command).await,
         Command::Import(command) => import::run(load(&args.config)?, command).await,
         Command::Simulate(sim) => simulate::run(&args.config, sim).await,
@@ -89,6 +94,28 @@ fn init(path: &Path, force: bool) -> anyhow::Result<()> {
     owner_only::write(path, config::template(token::generate).as_bytes())
         .with_context(|| format!("writing {}", path.display()))?;
     println!("wrote {}", path.display());
+    Ok(())
+}
+
+fn migrate(settings: &Settings) -> anyhow::Result<()> {
+    let dir = &settings.config.data_dir;
+    let done = Store::migrate(dir)
+        .with_context(|| format!("migrating the database in {}", dir.display()))?;
+    let dir = dir.display();
+    match done.from {
+        0 => println!(
+            "created the database in {dir} at schema version {}",
+            done.to
+        ),
+        from if from < done.to => println!(
+            "migrated the database in {dir} from schema version {from} to {}",
+            done.to
+        ),
+        _ => println!(
+            "the database in {dir} is at schema version {}, this hub's: nothing to do",
+            done.to
+        ),
+    }
     Ok(())
 }
 

@@ -147,38 +147,21 @@ impl Store {
     /// their owner only ([`crate::owner_only`]): a new database file is created 0600, which
     /// SQLite gives the files it creates next to it, and wider modes are tightened.
     pub fn open(data_dir: &Path) -> Result<(Store, Connection), StoreError> {
-        crate::owner_only::create_dir(data_dir).map_err(|source| StoreError::DataDir {
-            path: data_dir.display().to_string(),
-            source,
-        })?;
-        let path = data_dir.join(DATABASE_FILE);
-        crate::owner_only::create_file(&path).map_err(|source| StoreError::DataDir {
-            path: path.display().to_string(),
-            source,
-        })?;
-        for suffix in ["-wal", "-shm"] {
-            let mut companion = path.clone().into_os_string();
-            companion.push(suffix);
-            let companion = PathBuf::from(companion);
-            crate::owner_only::tighten(&companion).map_err(|source| StoreError::DataDir {
-                path: companion.display().to_string(),
-                source,
-            })?;
-        }
-        let mut writer = Connection::open(&path)?;
-        writer.busy_timeout(Duration::from_secs(10))?;
-        writer.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-        keep_plans(&writer)?;
-        writer.pragma_update(None, "journal_mode", "WAL")?;
-        writer.pragma_update(None, "synchronous", "FULL")?;
-        writer.pragma_update(None, "foreign_keys", true)?;
-        migrate(&mut writer)?;
+        let (path, writer, _) = open_writer(data_dir)?;
         let readers = Arc::new(Readers {
             path,
             idle: Mutex::new(Vec::new()),
             times: crate::metrics::latency_buckets(),
         });
         Ok((Store { readers }, writer))
+    }
+
+    /// Brings the database in `data_dir` to this hub's schema (creating it if needed), as
+    /// [`Store::open`] does, and says from which version: for `ringside-hub migrate`, so
+    /// that an upgrade's migrations can run before the hub serves.
+    pub fn migrate(data_dir: &Path) -> Result<Migration, StoreError> {
+        let (_, _, migration) = open_writer(data_dir)?;
+        Ok(migration)
     }
 
     /// Runs a short read (a few index lookups: tens of microseconds) on a pooled read-only
@@ -222,6 +205,47 @@ impl Store {
     }
 }
 
+/// Opens the writer connection on the database in `data_dir` (created 0600 if new, its
+/// companions tightened) and brings its schema up to date.
+fn open_writer(data_dir: &Path) -> Result<(PathBuf, Connection, Migration), StoreError> {
+    crate::owner_only::create_dir(data_dir).map_err(|source| StoreError::DataDir {
+        path: data_dir.display().to_string(),
+        source,
+    })?;
+    let path = data_dir.join(DATABASE_FILE);
+    crate::owner_only::create_file(&path).map_err(|source| StoreError::DataDir {
+        path: path.display().to_string(),
+        source,
+    })?;
+    for suffix in ["-wal", "-shm"] {
+        let mut companion = path.clone().into_os_string();
+        companion.push(suffix);
+        let companion = PathBuf::from(companion);
+        crate::owner_only::tighten(&companion).map_err(|source| StoreError::DataDir {
+            path: companion.display().to_string(),
+            source,
+        })?;
+    }
+    let mut writer = Connection::open(&path)?;
+    writer.busy_timeout(Duration::from_secs(10))?;
+    writer.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    keep_plans(&writer)?;
+    writer.pragma_update(None, "journal_mode", "WAL")?;
+    writer.pragma_update(None, "synchronous", "FULL")?;
+    writer.pragma_update(None, "foreign_keys", true)?;
+    let migration = migrate(&mut writer)?;
+    Ok((path, writer, migration))
+}
+
+/// What bringing the schema up to date did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Migration {
+    /// The schema version found: 0 for a new database.
+    pub from: i64,
+    /// The version now, this hub's.
+    pub to: i64,
+}
+
 /// Makes SQLite plan a statement once, whatever values are bound to it (its query planner
 /// stability guarantee). Without it, a statement on a table with a partial index (such as
 /// `caller_numbers`) is planned again at every execution, because a bound value might
@@ -237,12 +261,19 @@ pub fn keep_plans(conn: &Connection) -> Result<(), StoreError> {
 }
 
 /// Creates the schema on a new database and brings an older one up to date.
-fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+fn migrate(conn: &mut Connection) -> Result<Migration, StoreError> {
     let has_meta: bool = conn.query_row(
         "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta')",
         [],
         |row| row.get(0),
     )?;
+    let found = if has_meta {
+        meta(conn, "schema_version")?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    } else {
+        0
+    };
     if !has_meta {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         tx.execute_batch(include_str!("schema.sql"))?;
@@ -270,7 +301,10 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
             tx.commit()?;
         }
     }
-    Ok(())
+    Ok(Migration {
+        from: found,
+        to: SCHEMA_VERSION,
+    })
 }
 
 fn meta(conn: &Connection, key: &str) -> Result<Option<String>, StoreError> {
