@@ -353,6 +353,60 @@ async fn an_unreachable_hub_is_retried_only_when_the_clock_says() {
 }
 
 #[tokio::test]
+async fn with_several_hub_urls_the_session_moves_to_a_node_that_answers() {
+    // Two hub processes' worth on one database: what one records, the other serves.
+    let dir = tempfile::tempdir().unwrap();
+    let a = start_hub(dir.path(), loopback()).await.unwrap();
+    let b = start_hub(dir.path(), loopback()).await.unwrap();
+    let token = add_agent(&a, "anna", false).await.unwrap();
+    let dead = {
+        let gone = start_hub(dir.path(), loopback()).await.unwrap();
+        let url = gone.url();
+        gone.stop().await.unwrap();
+        url
+    };
+
+    // The first node listed is gone: the token is checked on the next one at once.
+    let mut app = Harness::new(SessionSettings::default(), false);
+    app.connect(&format!("{dead}, {}, {}", a.url(), b.url()), &token);
+    let connected = app.until_status(ConnectionState::Connected).await;
+    assert_eq!(connected.hub_url, Some(format!("{}/", a.url())));
+    assert!(
+        app.clock.sleeping().is_empty(),
+        "no backoff while another node is untried: {:?}",
+        app.clock.sleeping()
+    );
+
+    pbx(&a, "newCall", "c1", &[]).await;
+    app.until_shown("the popup", |shown| popup_shown(shown, "c1"))
+        .await;
+
+    // The node the stream is on stops: the session follows the stream to the next node,
+    // resumes there and gets the hangup recorded by that node.
+    let a_url = a.url();
+    a.stop().await.unwrap();
+    pbx(&b, "hangup", "c1", &[("cause", "cancel")]).await;
+    app.until_shown("the popup to hide", |shown| {
+        shown.iter().any(|s| matches!(s, Shown::HidePopup))
+    })
+    .await;
+    let moved = app
+        .until_status_is(|status| {
+            status.connection == ConnectionState::Connected
+                && status.hub_url.as_deref() != Some(&format!("{a_url}/"))
+        })
+        .await;
+    assert_eq!(moved.hub_url, Some(format!("{}/", b.url())));
+    let client = app.session.client().expect("connected");
+    let me = client
+        .me()
+        .await
+        .expect("the REST calls go to the live node");
+    assert_eq!(me.presence.login, "anna");
+    b.stop().await.unwrap();
+}
+
+#[tokio::test]
 async fn a_refused_token_goes_offline_and_nothing_waits_for_it() {
     let dir = tempfile::tempdir().unwrap();
     let hub = start_hub(dir.path(), loopback()).await.unwrap();

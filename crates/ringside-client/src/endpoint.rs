@@ -1,23 +1,45 @@
 //! Where the hub is and how to prove who we are: the one place that turns the configured
 //! base URL into REST and stream URLs, so that a hub behind a path prefix works everywhere.
+//! A team that runs several hub nodes lists them all ([`hub_urls`]): requests and the
+//! stream go to one node at a time, and [`HubEndpoint::fail_over`] moves every clone of the
+//! endpoint to the next when that node is gone.
 //! It refuses a plain `http://` hub elsewhere than on this computer unless the caller opted
 //! in ([`PlainHttp::Allowed`]): the agent token never expires and must not cross a network
 //! in clear.
 
 use std::fmt;
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use ringside_core::stream::ResumeFrom;
 use url::Url;
 
 use crate::error::ClientError;
 
-/// A hub's base URL and the agent token sent as `Authorization: Bearer` on every request.
+/// The most hub URLs one setting may list.
+pub const MAX_HUB_URLS: usize = 8;
+
+/// The hub URLs of one setting: separated by commas or white space.
+pub fn hub_urls(setting: &str) -> impl Iterator<Item = &str> {
+    setting
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|url| !url.is_empty())
+}
+
+/// A hub's base URLs (one per node) and the agent token sent as `Authorization: Bearer` on
+/// every request. Clones share which node is current.
 #[derive(Clone)]
 pub struct HubEndpoint {
+    nodes: Arc<[Node]>,
+    current: Arc<AtomicUsize>,
+    token: String,
+}
+
+/// One hub node's URLs.
+struct Node {
     base: Url,
     stream: Url,
-    token: String,
 }
 
 /// Whether a plain `http://` hub URL on another machine is accepted.
@@ -65,47 +87,71 @@ impl HubEndpoint {
     }
 
     /// Like [`HubEndpoint::new`], with the agent's choice about plain `http://` hubs on
-    /// other machines.
+    /// other machines. `base_urls` lists one URL, or several nodes of one hub (see
+    /// [`hub_urls`]; at most [`MAX_HUB_URLS`]), the first one current.
     pub fn with_plain_http(
-        base_url: &str,
+        base_urls: &str,
         token: impl Into<String>,
         plain_http: PlainHttp,
     ) -> Result<Self, ClientError> {
         let invalid = |detail: String| ClientError::InvalidConfig { detail };
-        let mut base = check_hub_url(base_url, plain_http)?;
-        let stream_scheme = if base.scheme() == "http" { "ws" } else { "wss" };
-        base.set_query(None);
-        base.set_fragment(None);
-        let mut stream = join(&base, &["stream"]);
-        stream
-            .set_scheme(stream_scheme)
-            .map_err(|()| invalid(format!("hub URL {base_url:?} has no WebSocket form")))?;
-
+        let nodes = hub_urls(base_urls)
+            .take(MAX_HUB_URLS + 1)
+            .map(|url| node(url, plain_http))
+            .collect::<Result<Vec<_>, _>>()?;
+        if nodes.is_empty() {
+            return Err(invalid("no hub URL".into()));
+        }
+        if nodes.len() > MAX_HUB_URLS {
+            return Err(invalid(format!(
+                "at most {MAX_HUB_URLS} hub URLs, not {}",
+                nodes.len()
+            )));
+        }
         let token = token.into();
         if token.is_empty() || !token.bytes().all(|b| b.is_ascii_graphic()) {
             return Err(invalid("the agent token must be printable ASCII".into()));
         }
         Ok(HubEndpoint {
-            base,
-            stream,
+            nodes: nodes.into(),
+            current: Arc::default(),
             token,
         })
     }
 
-    /// The base URL as configured, for display in settings.
+    fn node(&self) -> &Node {
+        &self.nodes[self.current.load(Ordering::Relaxed) % self.nodes.len()]
+    }
+
+    /// The current node's base URL as configured, for display in settings.
     pub fn base_url(&self) -> &Url {
-        &self.base
+        &self.node().base
+    }
+
+    /// How many nodes the endpoint lists.
+    pub fn nodes(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Makes the next node current, for this endpoint and its clones, after the current
+    /// one could not be reached; false when there is no other node.
+    pub fn fail_over(&self) -> bool {
+        if self.nodes.len() < 2 {
+            return false;
+        }
+        self.current.fetch_add(1, Ordering::Relaxed);
+        true
     }
 
     /// `<base>/api/v1/<segments...>`, each segment percent-encoded (a caller number may
     /// contain anything).
     pub(crate) fn api_url(&self, segments: &[&str]) -> Url {
-        join(&self.base, segments)
+        join(&self.node().base, segments)
     }
 
     /// The stream's `ws(s)://` URL, with the resume query when a position is known.
     pub(crate) fn stream_url(&self, resume: Option<&ResumeFrom>) -> Url {
-        let mut url = self.stream.clone();
+        let mut url = self.node().stream.clone();
         if let Some(resume) = resume {
             url.query_pairs_mut()
                 .append_pair("epoch", &resume.epoch)
@@ -124,10 +170,27 @@ impl fmt::Debug for HubEndpoint {
     /// Leaves the token out: endpoints end up in logs.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HubEndpoint")
-            .field("base", &self.base.as_str())
+            .field("base", &self.base_url().as_str())
+            .field("nodes", &self.nodes.len())
             .field("token", &"<redacted>")
             .finish()
     }
+}
+
+/// One node's URLs from its base URL: `https`, or `http` as `plain_http` allows; a path
+/// prefix is kept, a query or fragment dropped.
+fn node(base_url: &str, plain_http: PlainHttp) -> Result<Node, ClientError> {
+    let mut base = check_hub_url(base_url, plain_http)?;
+    let stream_scheme = if base.scheme() == "http" { "ws" } else { "wss" };
+    base.set_query(None);
+    base.set_fragment(None);
+    let mut stream = join(&base, &["stream"]);
+    stream
+        .set_scheme(stream_scheme)
+        .map_err(|()| ClientError::InvalidConfig {
+            detail: format!("hub URL {base_url:?} has no WebSocket form"),
+        })?;
+    Ok(Node { base, stream })
 }
 
 fn join(base: &Url, segments: &[&str]) -> Url {
@@ -162,6 +225,43 @@ mod tests {
             endpoint.stream_url(Some(&resume)).as_str(),
             "wss://hub.example/ringside/api/v1/stream?epoch=e+1&seq=42"
         );
+    }
+
+    #[test]
+    fn several_nodes_are_used_one_at_a_time_and_clones_fail_over_together() {
+        let endpoint = HubEndpoint::new(
+            "https://a.example/ringside, https://b.example\nhttps://c.example/",
+            "t",
+        )
+        .unwrap();
+        let clone = endpoint.clone();
+        assert_eq!(endpoint.nodes(), 3);
+        assert_eq!(endpoint.base_url().as_str(), "https://a.example/ringside");
+        assert!(clone.fail_over());
+        assert_eq!(
+            endpoint.api_url(&["me"]).as_str(),
+            "https://b.example/api/v1/me"
+        );
+        assert!(endpoint.fail_over());
+        assert_eq!(
+            clone.stream_url(None).as_str(),
+            "wss://c.example/api/v1/stream"
+        );
+        assert!(endpoint.fail_over());
+        assert_eq!(
+            endpoint.base_url().as_str(),
+            "https://a.example/ringside",
+            "round again"
+        );
+
+        let one = HubEndpoint::new("https://a.example", "t").unwrap();
+        assert!(!one.fail_over(), "no other node");
+        assert_eq!(one.base_url().as_str(), "https://a.example/");
+        let plain = HubEndpoint::new("https://a.example, http://b.example", "t").unwrap_err();
+        assert_eq!(plain.code(), "plain_http_hub", "every node is checked");
+        let many = ["https://a.example"; MAX_HUB_URLS + 1].join(",");
+        assert!(HubEndpoint::new(&many, "t").is_err());
+        assert!(HubEndpoint::new(" , ", "t").is_err());
     }
 
     #[test]

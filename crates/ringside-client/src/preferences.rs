@@ -53,7 +53,7 @@ impl PreferencesError {
 pub struct Preferences {
     /// Embedded or remote hub.
     pub mode: HubMode,
-    /// The remote hub's URL.
+    /// The remote hub's URL, or the URLs of its nodes separated by commas.
     pub hub_url: String,
     /// Whether a remote token is in the keyring (filled in when shown, never stored).
     pub has_token: bool,
@@ -97,7 +97,7 @@ impl Default for Preferences {
 pub struct PreferencesUpdate {
     /// Embedded or remote hub.
     pub mode: HubMode,
-    /// The remote hub's URL.
+    /// The remote hub's URL, or the URLs of its nodes separated by commas.
     pub hub_url: String,
     /// A new remote token; `None` keeps the stored one.
     pub token: Option<String>,
@@ -127,7 +127,7 @@ impl PreferencesUpdate {
     /// the hub or its token changed. Everything else applies to the live session.
     pub fn reconnects(&self, current: &Preferences) -> bool {
         self.mode != current.mode
-            || self.hub_url.trim().trim_end_matches('/') != current.hub_url
+            || normalized_hub_urls(&self.hub_url) != current.hub_url
             || self.new_token().is_some()
     }
 
@@ -139,14 +139,24 @@ impl PreferencesUpdate {
         current: &Preferences,
         plain_http: PlainHttp,
     ) -> Result<Preferences, PreferencesError> {
-        let hub_url = self.hub_url.trim().trim_end_matches('/').to_owned();
+        let hub_url = normalized_hub_urls(&self.hub_url);
         if self.mode == HubMode::Remote {
-            if Url::parse(&hub_url).is_err() {
+            let urls: Vec<&str> = endpoint::hub_urls(&hub_url).collect();
+            if urls.is_empty() || urls.len() > endpoint::MAX_HUB_URLS {
                 return Err(PreferencesError::Invalid(format!(
-                    "{hub_url:?} is not a hub URL (like https://ringside.example.com)"
+                    "give the hub's URL (like https://ringside.example.com), or the URLs of up \
+                     to {} nodes of one hub separated by commas",
+                    endpoint::MAX_HUB_URLS
                 )));
             }
-            endpoint::check_hub_url(&hub_url, plain_http)?;
+            for url in urls {
+                if Url::parse(url).is_err() {
+                    return Err(PreferencesError::Invalid(format!(
+                        "{url:?} is not a hub URL (like https://ringside.example.com)"
+                    )));
+                }
+                endpoint::check_hub_url(url, plain_http)?;
+            }
         }
         let helpdesk_url = self.helpdesk_url.trim().trim_end_matches('/').to_owned();
         if !helpdesk_url.is_empty() {
@@ -292,6 +302,14 @@ fn owner_only(_path: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
+/// The hub URLs of a setting as stored: each without a trailing `/`, joined by `, `.
+fn normalized_hub_urls(setting: &str) -> String {
+    endpoint::hub_urls(setting)
+        .map(|url| url.trim_end_matches('/'))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -388,6 +406,49 @@ mod tests {
         assert!(embedded_needs_no_url
             .apply_to(&Preferences::default(), LOOPBACK_ONLY)
             .is_ok());
+    }
+
+    #[test]
+    fn the_nodes_of_one_hub_are_checked_each_and_stored_as_one_list() {
+        let nodes = PreferencesUpdate {
+            hub_url: " https://a.example.com/,https://b.example.com \n https://c.example.com/ "
+                .into(),
+            ..update()
+        };
+        let next = nodes
+            .apply_to(&Preferences::default(), LOOPBACK_ONLY)
+            .unwrap();
+        assert_eq!(
+            next.hub_url,
+            "https://a.example.com, https://b.example.com, https://c.example.com"
+        );
+        assert!(!nodes.reconnects(&Preferences {
+            mode: HubMode::Remote,
+            ..next.clone()
+        }));
+        let one_plain = PreferencesUpdate {
+            hub_url: "https://a.example.com, http://b.example.com".into(),
+            ..update()
+        };
+        let error = one_plain
+            .apply_to(&Preferences::default(), LOOPBACK_ONLY)
+            .unwrap_err();
+        assert_eq!(error.code(), "plain_http_hub");
+        let too_many = PreferencesUpdate {
+            hub_url: ["https://a.example.com"; endpoint::MAX_HUB_URLS + 1].join(","),
+            ..update()
+        };
+        let error = too_many
+            .apply_to(&Preferences::default(), LOOPBACK_ONLY)
+            .unwrap_err();
+        assert_eq!(error.code(), "invalid_input");
+        let none = PreferencesUpdate {
+            hub_url: " , ".into(),
+            ..update()
+        };
+        assert!(none
+            .apply_to(&Preferences::default(), LOOPBACK_ONLY)
+            .is_err());
     }
 
     #[test]

@@ -452,3 +452,89 @@ async fn reconnect_now_skips_the_backoff_wait() {
     expect_connected(&mut updates).await;
     handle.shutdown().await;
 }
+
+/// One endpoint over both fake hubs' URLs, `first` current.
+fn two_nodes(first: &FakeHub, second: &FakeHub) -> HubEndpoint {
+    let url = |hub: &FakeHub| format!("http://{}", hub.listener.local_addr().unwrap());
+    HubEndpoint::new(&format!("{}, {}", url(first), url(second)), TOKEN).unwrap()
+}
+
+/// A backoff far longer than the test's patience: a test that waits for it fails.
+fn slow_backoff() -> StreamConfig {
+    StreamConfig {
+        backoff: BackoffPolicy {
+            base: Duration::from_secs(600),
+            cap: Duration::from_secs(600),
+            reset_after: Duration::from_secs(600),
+        },
+        ..config()
+    }
+}
+
+#[tokio::test]
+async fn a_lost_node_is_left_for_the_next_at_once_resuming_where_the_client_was() {
+    let a = FakeHub::start().await;
+    let b = FakeHub::start().await;
+    let state = new_state();
+    let endpoint = two_nodes(&a, &b);
+    let (_handle, mut updates) = subscribe(endpoint.clone(), slow_backoff(), state.clone());
+
+    let (_, mut socket) = a.accept().await;
+    expect_connected(&mut updates).await;
+    send(&mut socket, &snapshot("e1", 5)).await;
+    send(&mut socket, &presence_event("e1", 6)).await;
+    apply(&state, expect_message(&mut updates).await);
+    apply(&state, expect_message(&mut updates).await);
+
+    // Node A dies: its connection breaks.
+    drop(socket);
+    let (upgrade, mut socket) = b.accept().await;
+    assert_eq!(
+        upgrade.query.as_deref(),
+        Some("epoch=e1&seq=6"),
+        "the other node is asked for what came after the last applied event"
+    );
+    match next(&mut updates).await {
+        Some(StreamUpdate::Disconnected { retry_in, .. }) => {
+            assert_eq!(retry_in, Duration::ZERO, "no backoff before the next node")
+        }
+        other => panic!("expected the disconnect, got {other:?}"),
+    }
+    expect_connected(&mut updates).await;
+    assert_eq!(
+        endpoint.base_url().as_str(),
+        format!("http://{}/", b.listener.local_addr().unwrap()),
+        "the REST calls follow the stream to the node it reached"
+    );
+    send(&mut socket, &presence_event("e1", 7)).await;
+    let ServerMessage::Event(event) = expect_message(&mut updates).await else {
+        panic!("an event, not a snapshot");
+    };
+    assert_eq!(event.seq, 7);
+}
+
+#[tokio::test]
+async fn the_backoff_waits_only_after_every_node_failed_in_turn() {
+    let a = FakeHub::start().await;
+    let b = FakeHub::start().await;
+    let (_handle, mut updates) = subscribe(two_nodes(&a, &b), slow_backoff(), new_state());
+
+    let busy = Some((StatusCode::SERVICE_UNAVAILABLE, r#"{"error":"busy"}"#));
+    a.accept_with(busy).await;
+    assert_eq!(next(&mut updates).await, Some(StreamUpdate::Connecting));
+    match next(&mut updates).await {
+        Some(StreamUpdate::Disconnected { retry_in, .. }) => assert_eq!(retry_in, Duration::ZERO),
+        other => panic!("expected a disconnect, got {other:?}"),
+    }
+    b.accept_with(busy).await;
+    assert_eq!(next(&mut updates).await, Some(StreamUpdate::Connecting));
+    match next(&mut updates).await {
+        Some(StreamUpdate::Disconnected { retry_in, .. }) => {
+            assert!(
+                retry_in > Duration::ZERO,
+                "both nodes failed: the backoff waits"
+            )
+        }
+        other => panic!("expected a disconnect, got {other:?}"),
+    }
+}

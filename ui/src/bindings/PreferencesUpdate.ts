@@ -11,7 +11,7 @@ export type PreferencesUpdate = {
  */
 mode: HubMode, 
 /**
- * The remote hub's URL.
+ * The remote hub's URL, or the URLs of its nodes separated by commas.
  */
 hub_url: string, 
 /**

@@ -5,6 +5,7 @@
 
 use std::future::pending;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use ringside_core::agent::Presence;
 use ringside_core::api::Me;
@@ -203,10 +204,14 @@ impl Owner {
                     ClientState::new(me.presence.login.clone(), self.config.popup_window);
                 reducer.set_popup_on(self.settings.borrow().popup_on);
                 let state = Arc::new(Mutex::new(reducer));
-                let (stream, updates) =
-                    subscribe(checking.endpoint, self.config.stream.clone(), state.clone());
+                let (stream, updates) = subscribe(
+                    checking.endpoint.clone(),
+                    self.config.stream.clone(),
+                    state.clone(),
+                );
                 self.published.client.send_replace(Some(checking.client));
                 self.phase = Phase::Live(Live {
+                    endpoint: checking.endpoint,
                     state,
                     stream,
                     updates,
@@ -218,10 +223,20 @@ impl Owner {
             }
             Err(e) if e.is_terminal() => self.offline(&e),
             Err(e) => {
-                let delay = checking.backoff.next_jittered();
+                // Every node is tried in turn at once; the backoff waits between rounds.
+                checking.failed += 1;
+                let endpoint = &checking.endpoint;
+                let next_node = endpoint.fail_over() && checking.failed % endpoint.nodes() != 0;
+                let delay = if next_node {
+                    Duration::ZERO
+                } else {
+                    checking.backoff.next_jittered()
+                };
+                let hub_url = endpoint.base_url().to_string();
                 self.update_status(|status| {
                     status.connection = ConnectionState::Reconnecting;
                     status.detail = Some(format!("{e}; retrying in {} s", delay.as_secs() + 1));
+                    status.hub_url = Some(hub_url);
                 });
                 let retry = checking.retry(self.clock.as_ref(), delay);
                 self.phase = Phase::Checking(Box::new(retry));
@@ -237,10 +252,20 @@ impl Owner {
                     status.connection = ConnectionState::Reconnecting;
                 }
             }),
-            StreamUpdate::Connected => self.update_status(|status| {
-                status.connection = ConnectionState::Connected;
-                status.detail = None;
-            }),
+            StreamUpdate::Connected => {
+                // With several nodes, the one the stream reached.
+                let hub_url = match &self.phase {
+                    Phase::Live(live) => Some(live.endpoint.base_url().to_string()),
+                    _ => None,
+                };
+                self.update_status(|status| {
+                    status.connection = ConnectionState::Connected;
+                    status.detail = None;
+                    if hub_url.is_some() {
+                        status.hub_url = hub_url;
+                    }
+                });
+            }
             StreamUpdate::Disconnected { reason, retry_in } => self.update_status(|status| {
                 status.connection = ConnectionState::Reconnecting;
                 status.detail = Some(format!(

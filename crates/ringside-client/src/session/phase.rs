@@ -40,8 +40,10 @@ pub(super) struct Checking {
     pub(super) endpoint: HubEndpoint,
     /// Its agent API.
     pub(super) client: HubClient,
-    /// The delays between attempts.
+    /// The delays between rounds of attempts (one per node).
     pub(super) backoff: Backoff,
+    /// Attempts that failed so far.
+    pub(super) failed: usize,
     /// The current attempt (its delay included).
     attempt: Pending<Result<Me, ClientError>>,
 }
@@ -54,6 +56,7 @@ impl Checking {
             endpoint,
             client,
             backoff,
+            failed: 0,
             attempt,
         }
     }
@@ -80,6 +83,8 @@ fn attempt(
 
 /// A live connection: the reduced state and the stream.
 pub(super) struct Live {
+    /// The hub, whose current node the stream follows.
+    pub(super) endpoint: HubEndpoint,
     /// What the stream has told, shared with the stream task (which resumes from it).
     pub(super) state: Arc<Mutex<ClientState>>,
     /// Dropping it ends the stream.

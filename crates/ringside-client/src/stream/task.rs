@@ -1,7 +1,9 @@
 //! The stream task's life: connect, run the connection, wait out the backoff, again, until
-//! stopped or refused for good.
+//! stopped or refused for good. With several hub nodes, a failed or lost connection moves
+//! to the next node at once; the backoff waits only after every node failed in turn.
 
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use ringside_core::stream::ResumeFrom;
 use tokio::sync::mpsc;
@@ -35,6 +37,9 @@ impl Subscription {
 
     async fn reconnect_loop(&mut self) -> Result<(), Stopped> {
         let mut backoff = Backoff::new(self.config.backoff);
+        // Attempts that failed since the last connection: a round over every node is tried
+        // without a delay, and the backoff waits between rounds.
+        let mut failed = 0;
         loop {
             self.report(StreamUpdate::Connecting).await?;
             let resume = self.applied_position();
@@ -50,6 +55,7 @@ impl Subscription {
             };
             let reason = match opened {
                 Ok(socket) => {
+                    failed = 0;
                     self.report(StreamUpdate::Connected).await?;
                     tracing::info!("connected to the hub stream");
                     let since = Instant::now();
@@ -75,8 +81,14 @@ impl Subscription {
                 }
                 Err(error) => error,
             };
-            let retry_in = backoff.next_delay(&mut rand::rng());
-            tracing::warn!(%reason, ?retry_in, "hub stream disconnected");
+            failed += 1;
+            let next_node = self.endpoint.fail_over() && failed % self.endpoint.nodes() != 0;
+            let retry_in = if next_node {
+                Duration::ZERO
+            } else {
+                backoff.next_delay(&mut rand::rng())
+            };
+            tracing::warn!(%reason, ?retry_in, next = %self.endpoint.base_url(), "hub stream disconnected");
             self.report(StreamUpdate::Disconnected { reason, retry_in })
                 .await?;
             tokio::select! {
