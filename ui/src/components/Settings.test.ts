@@ -159,6 +159,20 @@ describe('Settings', () => {
     expect(ipc.savePreferences).not.toHaveBeenCalled();
   });
 
+  it("takes the addresses of a hub's nodes and refuses one that is not http(s)", async () => {
+    vi.mocked(ipc.savePreferences).mockResolvedValue(remotePrefs({ hub_url: 'https://a.example, https://b.example' }));
+    await renderSettings(remotePrefs());
+    await fireEvent.input(byTestId('settings-hub-url'), { target: { value: 'https://a.example, ftp://b.example' } });
+    await fireEvent.click(byTestId('settings-save'));
+    expect(byTestId('settings-message').textContent).toMatch(/Each of the hub's addresses/);
+    expect(ipc.savePreferences).not.toHaveBeenCalled();
+    await fireEvent.input(byTestId('settings-hub-url'), { target: { value: 'https://a.example, https://b.example' } });
+    await fireEvent.click(byTestId('settings-save'));
+    expect(ipc.savePreferences).toHaveBeenCalledWith(
+      expect.objectContaining({ hub_url: 'https://a.example, https://b.example' }),
+    );
+  });
+
   it('switches to the embedded hub without sending a token', async () => {
     vi.mocked(ipc.savePreferences).mockResolvedValue(remotePrefs({ mode: 'embedded' }));
     await renderSettings(remotePrefs());
