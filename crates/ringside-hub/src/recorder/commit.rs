@@ -215,23 +215,35 @@ fn write_batches(conn: Connection, queue: mpsc::Receiver<Change>, outlet: &Outle
         outlet.commit_times.observe(started.elapsed().as_secs_f64());
         match committed {
             Ok(()) => {
-                if let Some(next) = events.first().map(|e| e.event.seq) {
-                    if next > published + 1 {
-                        let missed = (next - published - 1) as i64;
+                // The log up to this batch's first event, or (a batch without events) up to
+                // its end, holds no event this batch wrote.
+                let logged_before = match events.first() {
+                    Some(first) => Ok(first.event.seq - 1),
+                    None => store::events::last_seq(&conn),
+                };
+                match logged_before {
+                    Ok(logged) if logged > published => {
+                        let missed = (logged - published) as i64;
                         match store::events::events_after(&conn, published, missed) {
-                            Ok(Some(written_elsewhere)) => publish(
-                                live,
-                                written_elsewhere
-                                    .into_iter()
-                                    .map(Logged::read_back)
-                                    .collect(),
-                            ),
-                            Ok(None) => {}
+                            Ok(Some(written_elsewhere)) => {
+                                publish(
+                                    live,
+                                    written_elsewhere
+                                        .into_iter()
+                                        .map(Logged::read_back)
+                                        .collect(),
+                                );
+                                published = logged;
+                            }
+                            // Pruned already: a client that needed them gets a snapshot.
+                            Ok(None) => published = logged,
                             Err(e) => tracing::error!("events written elsewhere not read: {e}"),
                         }
                     }
-                    published = events.last().map_or(published, |e| e.event.seq);
+                    Ok(_) => {}
+                    Err(e) => tracing::error!("the event log's end not read: {e}"),
                 }
+                published = events.last().map_or(published, |e| e.event.seq);
                 publish(live, events);
                 outlet.seq.store(published, Ordering::Relaxed);
                 for answer in answers {
