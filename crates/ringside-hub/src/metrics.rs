@@ -1,10 +1,9 @@
 //! What the hub counts and times for Prometheus (`GET /metrics`, see
 //! [`crate::api::metrics`]): webhooks by provider and outcome with the time each took, and
 //! the gauges read when scraped (streams, the event log, the relay's outbox). The store's
-//! latencies are timed where they happen ([`crate::store::Store::read_times`],
+//! latencies (its commits, and its reads off the async threads) are timed where they happen ([`crate::store::Store::read_times`],
 //! [`crate::recorder::Recorder::commit_times`]) and registered here.
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::{Request, State};
@@ -91,7 +90,7 @@ impl Metrics {
         );
         registry.register_with_unit(
             "store_read_duration",
-            "Time of each read of the store",
+            "Time of each longer read of the store (on a blocking thread)",
             Unit::Seconds,
             read_times,
         );
@@ -163,32 +162,60 @@ impl Metrics {
         text
     }
 
-    /// Counts one webhook of `provider` answered with `status` after `seconds`.
-    fn webhook(&self, provider: &'static str, status: axum::http::StatusCode, seconds: f64) {
-        let outcome = match status.as_u16() {
-            200..=299 => "accepted",
-            401 | 403 => "refused",
-            400..=499 => "invalid",
-            _ => "failed",
+    /// The counters and the histogram of `provider`'s webhooks, looked up once when the
+    /// routes are made rather than on every request.
+    pub fn webhook_meter(&self, provider: &'static str) -> WebhookMeter {
+        let count = |outcome| {
+            self.webhooks
+                .get_or_create(&WebhookLabels { provider, outcome })
+                .clone()
         };
-        self.webhooks
-            .get_or_create(&WebhookLabels { provider, outcome })
-            .inc();
-        self.webhook_times
-            .get_or_create(&ProviderLabel { provider })
-            .observe(seconds);
+        WebhookMeter {
+            accepted: count("accepted"),
+            refused: count("refused"),
+            invalid: count("invalid"),
+            failed: count("failed"),
+            times: self
+                .webhook_times
+                .get_or_create(&ProviderLabel { provider })
+                .clone(),
+        }
+    }
+}
+
+/// One provider's webhook metrics; see [`Metrics::webhook_meter`].
+#[derive(Debug, Clone)]
+pub struct WebhookMeter {
+    accepted: Counter,
+    refused: Counter,
+    invalid: Counter,
+    failed: Counter,
+    times: Histogram,
+}
+
+impl WebhookMeter {
+    /// Counts one webhook answered with `status` after `seconds`.
+    fn count(&self, status: axum::http::StatusCode, seconds: f64) {
+        let outcome = match status.as_u16() {
+            200..=299 => &self.accepted,
+            401 | 403 => &self.refused,
+            400..=499 => &self.invalid,
+            _ => &self.failed,
+        };
+        outcome.inc();
+        self.times.observe(seconds);
     }
 }
 
 /// Middleware on a provider's webhook routes: counts and times each request by its answer.
 pub async fn count_webhook(
-    State((metrics, provider)): State<(Arc<Metrics>, &'static str)>,
+    State(meter): State<WebhookMeter>,
     request: Request,
     next: Next,
 ) -> Response {
     let started = Instant::now();
     let response = next.run(request).await;
-    metrics.webhook(provider, response.status(), started.elapsed().as_secs_f64());
+    meter.count(response.status(), started.elapsed().as_secs_f64());
     response
 }
 
@@ -199,9 +226,11 @@ mod tests {
     #[test]
     fn webhooks_are_counted_by_outcome_in_the_openmetrics_format() {
         let metrics = Metrics::new(latency_buckets(), latency_buckets());
+        metrics.webhook_meter("placetel");
+        let generic = metrics.webhook_meter("generic");
         for status in [200, 204, 401, 403, 400, 422, 503] {
             let status = axum::http::StatusCode::from_u16(status).unwrap();
-            metrics.webhook("generic", status, 0.0001);
+            generic.count(status, 0.0001);
         }
         metrics.gauges.event_lag.set(3);
         let text = metrics.encode();
@@ -210,6 +239,7 @@ mod tests {
             r#"ringside_webhooks_total{provider="generic",outcome="refused"} 2"#,
             r#"ringside_webhooks_total{provider="generic",outcome="invalid"} 2"#,
             r#"ringside_webhooks_total{provider="generic",outcome="failed"} 1"#,
+            r#"ringside_webhooks_total{provider="placetel",outcome="accepted"} 0"#,
             r#"ringside_webhook_duration_seconds_count{provider="generic"} 7"#,
             "ringside_event_lag 3",
             "# TYPE ringside_store_commit_duration_seconds histogram",

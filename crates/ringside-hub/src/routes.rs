@@ -21,7 +21,7 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 pub fn router(hub: Arc<Hub>) -> Router {
     let sipgate = Webhook::Sipgate("{route}").route();
     let counted = |provider: &'static str| {
-        middleware::from_fn_with_state((hub.metrics.clone(), provider), metrics::count_webhook)
+        middleware::from_fn_with_state(hub.metrics.webhook_meter(provider), metrics::count_webhook)
     };
     Router::new()
         .route(
