@@ -347,14 +347,22 @@ fn default_ticket_window_hours() -> u64 {
     24
 }
 
+/// Whether the URL's host is this computer (`localhost` or a loopback address); `None`
+/// without a host.
+fn is_loopback(url: &url::Url) -> Option<bool> {
+    match url.host()? {
+        url::Host::Domain(name) => Some(name.eq_ignore_ascii_case("localhost")),
+        url::Host::Ipv4(ip) => Some(ip.is_loopback()),
+        url::Host::Ipv6(ip) => Some(ip.is_loopback()),
+    }
+}
+
 /// Whether `url` may carry the Zammad tokens (the API token in a header, the CTI token in
 /// the path): https anywhere, http only to this computer.
 fn check_zammad_url(url: &str) -> Result<(), String> {
     let parsed = url::Url::parse(url).map_err(|e| format!("{url:?} is not a URL: {e}"))?;
-    let loopback = match parsed.host() {
-        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+    let loopback = match is_loopback(&parsed) {
+        Some(loopback) => loopback,
         None => return Err(format!("{url:?} has no host")),
     };
     match parsed.scheme() {
@@ -875,7 +883,50 @@ impl Settings {
                     .to_owned(),
             );
         }
+        warnings.extend(self.public_url_warning());
         warnings
+    }
+
+    /// What keeps the cloud providers switched on from reaching `public_url`: they post
+    /// webhooks over the internet, to https addresses only.
+    fn public_url_warning(&self) -> Option<String> {
+        let config = &self.config;
+        let cloud: Vec<&str> = [
+            ("Placetel", config.placetel.enabled),
+            ("sipgate", config.sipgate.enabled),
+            ("Twilio", config.twilio.enabled),
+        ]
+        .into_iter()
+        .filter_map(|(name, enabled)| enabled.then_some(name))
+        .collect();
+        let providers = match cloud.as_slice() {
+            [] => return None,
+            [one] => (*one).to_owned(),
+            [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+        };
+        let url = &config.public_url;
+        let Ok(parsed) = url::Url::parse(url) else {
+            return Some(format!(
+                "public_url {url:?} is not a URL: the webhook URLs for {providers} cannot be \
+                 made from it; set it to the https address under which the internet reaches \
+                 this hub"
+            ));
+        };
+        if is_loopback(&parsed) != Some(false) {
+            return Some(format!(
+                "public_url {url} is this computer: {providers} post(s) webhooks over the \
+                 internet and cannot reach it; set it to the https address under which the \
+                 internet reaches this hub"
+            ));
+        }
+        if parsed.scheme() != "https" {
+            return Some(format!(
+                "public_url {url} is not https: {providers} post(s) webhooks to https \
+                 addresses only and will refuse its webhook URLs; serve the hub over TLS (or \
+                 behind a proxy that does) and set public_url to that https address"
+            ));
+        }
+        None
     }
 }
 
@@ -1360,6 +1411,34 @@ map = [{ queue = "4930600000000", agents = ["anna"] }]
     }
 
     #[test]
+    fn a_cloud_provider_on_a_public_url_it_cannot_post_to_is_warned_of_by_name() {
+        let twilio = "[twilio]\nenabled = true\ntoken = \"0123456789abcdef0123\"\nauth_token = \"t\"\nflow = \"studio\"\n";
+        let placetel = "[placetel]\nenabled = true\ntoken = \"0123456789abcdef0123\"\nsigning_secret = \"s\"\n";
+        let warned = |public_url: &str, sections: &str| {
+            load(&format!("public_url = \"{public_url}\"\n{sections}"), &[])
+                .unwrap()
+                .warnings()
+        };
+        let plain = warned("http://hub.example.com", twilio);
+        assert_eq!(plain.len(), 1, "{plain:?}");
+        assert!(
+            plain[0].contains("not https") && plain[0].contains("Twilio"),
+            "{plain:?}"
+        );
+        let both = warned("http://127.0.0.1:8642", &format!("{twilio}{placetel}"));
+        assert_eq!(both.len(), 1, "{both:?}");
+        assert!(
+            both[0].contains("this computer") && both[0].contains("Placetel and Twilio"),
+            "{both:?}"
+        );
+        assert!(warned("https://hub.example.com", twilio).is_empty());
+        assert!(
+            warned("http://127.0.0.1:8642", "").is_empty(),
+            "the generic endpoint's PBX may be on the same network"
+        );
+    }
+
+    #[test]
     fn the_metrics_token_is_optional_hidden_and_set_by_the_environment() {
         assert_eq!(load("", &[]).unwrap().config.metrics.token, "");
         let settings = load("", &[("RINGSIDE_METRICS_TOKEN", "scrape-0123456789abcdef")]).unwrap();
@@ -1508,7 +1587,8 @@ map = [{ queue = "4930600000000", agents = ["anna"] }]
 
     #[test]
     fn unchecked_signatures_are_warned_about() {
-        let placetel = "[placetel]\nenabled = true\ntoken = \"0123456789abcdef0123\"\n";
+        let placetel = "public_url = \"https://hub.example.com\"\n\
+                        [placetel]\nenabled = true\ntoken = \"0123456789abcdef0123\"\n";
         let warnings = load(placetel, &[]).unwrap().warnings();
         assert_eq!(warnings.len(), 1, "{warnings:?}");
         assert!(warnings[0].starts_with("placetel.signing_secret is empty"));
