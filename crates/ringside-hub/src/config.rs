@@ -71,6 +71,9 @@ pub struct Config {
     /// Seconds between stream heartbeats (WebSocket pings).
     #[serde(default = "default_heartbeat")]
     pub heartbeat_secs: u64,
+    /// How the hub's log is written: lines of text, or one JSON object per line.
+    #[serde(default)]
+    pub log_format: LogFormat,
     /// The generic CTI endpoint.
     #[serde(default)]
     pub generic: Endpoint,
@@ -522,6 +525,17 @@ impl Default for Sipgate {
     }
 }
 
+/// `log_format`: how the hub writes its log (to standard error).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Lines for people to read.
+    #[default]
+    Text,
+    /// One JSON object per line, for a log collector.
+    Json,
+}
+
 /// How an incoming Twilio call reaches the agents.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -938,6 +952,7 @@ const ENV_KEYS: &[(&str, &[&str])] = &[
     ("RINGSIDE_DEFAULT_COUNTRY", &["default_country"]),
     ("RINGSIDE_RING_TIMEOUT_SECS", &["ring_timeout_secs"]),
     ("RINGSIDE_HEARTBEAT_SECS", &["heartbeat_secs"]),
+    ("RINGSIDE_LOG_FORMAT", &["log_format"]),
     ("RINGSIDE_GENERIC_ENABLED", &["generic", "enabled"]),
     ("RINGSIDE_GENERIC_TOKEN", &["generic", "token"]),
     ("RINGSIDE_PLACETEL_ENABLED", &["placetel", "enabled"]),
@@ -1120,6 +1135,9 @@ default_country = "DE"
 ring_timeout_secs = 120
 # Seconds between heartbeats on the live stream.
 heartbeat_secs = 15
+# The log on standard error: "text", or "json" (one object per line, for a log collector).
+# Every webhook gets one line: provider, call id, outcome, status and time taken.
+log_format = "text"
 
 # Zammad-compatible generic CTI webhook: POST {{public_url}}/api/v1/cti/{{token}}
 [generic]
@@ -1269,7 +1287,11 @@ mod tests {
         assert_eq!(config.ring_timeout_secs, 120);
         assert!(config.generic.enabled);
         assert_eq!(config.generic.token, "0123456789abcdef0123");
+        assert_eq!(config.log_format, LogFormat::Text);
         assert_eq!(settings.country.iso(), "DE");
+        let json = load("", &[("RINGSIDE_LOG_FORMAT", "json")]).unwrap();
+        assert_eq!(json.config.log_format, LogFormat::Json);
+        assert!(load("log_format = \"xml\"", &[]).is_err());
     }
 
     #[test]

@@ -41,6 +41,8 @@ pub async fn process_noting_repeats(
     provider: Provider,
     mut event: CallEvent,
 ) -> Result<Processed, RecordError> {
+    // The webhook's log line names the call (see `webhook::observe`).
+    tracing::Span::current().record("call_id", event.call_id.as_str());
     let answer = decide(hub, &mut event);
     let facts = enrich(hub, provider, &event, answer == PbxAnswer::Reject)?;
     let recorded = hub

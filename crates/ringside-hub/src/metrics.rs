@@ -1,14 +1,10 @@
 //! What the hub counts and times for Prometheus (`GET /metrics`, see
-//! [`crate::api::metrics`]): webhooks by provider and outcome with the time each took, and
+//! [`crate::api::metrics`]): webhooks by provider and outcome with the time each took
+//! (counted by [`crate::webhook::observe`]), and
 //! the gauges read when scraped (streams, the event log, the relay's outbox). The store's
 //! latencies (its commits, and its reads off the async threads) are timed where they happen ([`crate::store::Store::read_times`],
 //! [`crate::recorder::Recorder::commit_times`]) and registered here.
 
-use std::time::Instant;
-
-use axum::extract::{Request, State};
-use axum::middleware::Next;
-use axum::response::Response;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -194,29 +190,19 @@ pub struct WebhookMeter {
 }
 
 impl WebhookMeter {
-    /// Counts one webhook answered with `status` after `seconds`.
-    fn count(&self, status: axum::http::StatusCode, seconds: f64) {
-        let outcome = match status.as_u16() {
-            200..=299 => &self.accepted,
-            401 | 403 => &self.refused,
-            400..=499 => &self.invalid,
-            _ => &self.failed,
+    /// Counts one webhook answered with `status` after `seconds`; returns its outcome's
+    /// label.
+    pub fn count(&self, status: axum::http::StatusCode, seconds: f64) -> &'static str {
+        let (counter, outcome) = match status.as_u16() {
+            200..=299 => (&self.accepted, "accepted"),
+            401 | 403 => (&self.refused, "refused"),
+            400..=499 => (&self.invalid, "invalid"),
+            _ => (&self.failed, "failed"),
         };
-        outcome.inc();
+        counter.inc();
         self.times.observe(seconds);
+        outcome
     }
-}
-
-/// Middleware on a provider's webhook routes: counts and times each request by its answer.
-pub async fn count_webhook(
-    State(meter): State<WebhookMeter>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let started = Instant::now();
-    let response = next.run(request).await;
-    meter.count(response.status(), started.elapsed().as_secs_f64());
-    response
 }
 
 #[cfg(test)]

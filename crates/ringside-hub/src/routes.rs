@@ -12,7 +12,7 @@ use crate::api::{self, admin, call_ticket, customer, helpdesk, journal, probe, t
 use crate::state::Hub;
 use crate::webhook::{self, twilio};
 use crate::webhook_url::Webhook;
-use crate::{dial, metrics, stream};
+use crate::{dial, stream};
 
 /// The largest request body the hub reads; PBX events are a few hundred bytes.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -21,7 +21,11 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 pub fn router(hub: Arc<Hub>) -> Router {
     let sipgate = Webhook::Sipgate("{route}").route();
     let counted = |provider: &'static str| {
-        middleware::from_fn_with_state(hub.metrics.webhook_meter(provider), metrics::count_webhook)
+        let observed = webhook::observe::Observed {
+            provider,
+            meter: hub.metrics.webhook_meter(provider),
+        };
+        middleware::from_fn_with_state(observed, webhook::observe::observe)
     };
     Router::new()
         .route(

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
-use ringside_hub::config::{self, Config, Settings};
+use ringside_hub::config::{self, Config, LogFormat, Settings};
 use ringside_hub::store::Store;
 use ringside_hub::webhook_url::Webhook;
 use ringside_hub::{owner_only, token};
@@ -54,6 +54,16 @@ enum Command {
     /// Check the connection to the Zammad help desk.
     #[command(subcommand)]
     Zammad(zammad::ZammadCommand),
+}
+
+impl Args {
+    /// The configuration's `log_format`, read before logging starts; text when there is no
+    /// readable configuration (the command says why once it runs).
+    pub fn log_format(&self) -> LogFormat {
+        Config::load(&self.config)
+            .map(|settings| settings.config.log_format)
+            .unwrap_or_default()
+    }
 }
 
 /// Runs one command.
