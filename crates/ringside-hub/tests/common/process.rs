@@ -27,10 +27,15 @@ pub fn free_port() -> u16 {
 /// Starts `ringside-hub serve` and waits (up to 10 s) until it answers at `base`
 /// (`http://127.0.0.1:PORT`).
 pub async fn serve(config: &Path, base: &str) -> Child {
+    serve_logging_to(config, base, Stdio::null()).await
+}
+
+/// [`serve`], with the hub's log (standard error) written to `log`.
+pub async fn serve_logging_to(config: &Path, base: &str, log: impl Into<Stdio>) -> Child {
     let mut child = hub_command(config)
         .arg("serve")
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(log)
         .spawn()
         .expect("the hub starts");
     let client = reqwest::Client::new();
