@@ -30,7 +30,8 @@ struct ProviderLabel {
 struct WebhookLabels {
     provider: &'static str,
     /// `accepted` (2xx), `refused` (401, 403: a wrong token or signature), `invalid` (any
-    /// other 4xx) or `failed` (5xx: the hub could not make it durable now).
+    /// other 4xx) or `failed` (any other status: 5xx, the hub could not make it durable now;
+    /// webhook routes answer no 1xx or 3xx).
     outcome: &'static str,
 }
 
@@ -60,7 +61,7 @@ pub struct Metrics {
     webhooks: Family<WebhookLabels, Counter>,
     webhook_times: Family<ProviderLabel, Histogram, fn() -> Histogram>,
     /// Set by the scrape before it encodes.
-    pub gauges: Gauges,
+    pub(crate) gauges: Gauges,
 }
 
 impl Metrics {
@@ -92,7 +93,7 @@ impl Metrics {
         );
         registry.register_with_unit(
             "store_commit_duration",
-            "Time of each of the writer's transactions, until durable",
+            "Time of each of the writer's transactions, until durable or failed",
             Unit::Seconds,
             commit_times,
         );

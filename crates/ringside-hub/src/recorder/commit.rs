@@ -130,7 +130,7 @@ pub(super) struct Writer {
     live: broadcast::Sender<Arc<Published>>,
     /// The newest seq published to the live streams.
     published: Arc<AtomicU64>,
-    /// How long each batch's transaction took, until durable.
+    /// How long each batch's transaction took: until durable, or until it failed.
     commit_times: Histogram,
 }
 
@@ -166,7 +166,7 @@ impl Writer {
         self.published.load(Ordering::Relaxed)
     }
 
-    /// How long each batch's transaction took, until durable.
+    /// How long each batch's transaction took: until durable, or until it failed.
     pub(super) fn commit_times(&self) -> Histogram {
         self.commit_times.clone()
     }
@@ -198,7 +198,7 @@ struct Outlet {
 fn write_batches(conn: Connection, queue: mpsc::Receiver<Change>, outlet: &Outlet) {
     let live = &outlet.live;
     // Changes written by another process (the command line) take seqs the live stream has
-    // not seen; they are published from the log before the next batch.
+    // not seen; each batch publishes them from the log first, a batch without events too.
     let mut published = outlet.seq.load(Ordering::Relaxed);
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
@@ -215,32 +215,16 @@ fn write_batches(conn: Connection, queue: mpsc::Receiver<Change>, outlet: &Outle
         outlet.commit_times.observe(started.elapsed().as_secs_f64());
         match committed {
             Ok(()) => {
-                // The log up to this batch's first event, or (a batch without events) up to
-                // its end, holds no event this batch wrote.
-                let logged_before = match events.first() {
-                    Some(first) => Ok(first.event.seq - 1),
+                // The log before this batch's first event, or (a batch without events) up
+                // to its end, holds no event of this batch.
+                let logged = match events.first() {
+                    Some(first) => Ok(first.event.seq.saturating_sub(1)),
                     None => store::events::last_seq(&conn),
                 };
-                match logged_before {
-                    Ok(logged) if logged > published => {
-                        let missed = (logged - published) as i64;
-                        match store::events::events_after(&conn, published, missed) {
-                            Ok(Some(written_elsewhere)) => {
-                                publish(
-                                    live,
-                                    written_elsewhere
-                                        .into_iter()
-                                        .map(Logged::read_back)
-                                        .collect(),
-                                );
-                                published = logged;
-                            }
-                            // Pruned already: a client that needed them gets a snapshot.
-                            Ok(None) => published = logged,
-                            Err(e) => tracing::error!("events written elsewhere not read: {e}"),
-                        }
+                match logged {
+                    Ok(logged) => {
+                        published = publish_written_elsewhere(&conn, live, published, logged)
                     }
-                    Ok(_) => {}
                     Err(e) => tracing::error!("the event log's end not read: {e}"),
                 }
                 published = events.last().map_or(published, |e| e.event.seq);
@@ -259,6 +243,38 @@ fn write_batches(conn: Connection, queue: mpsc::Receiver<Change>, outlet: &Outle
             }
         }
     }
+}
+
+/// Publishes the events other writers (the command line) put in the log after `published`
+/// up to `logged`; returns the newest seq published now. Events pruned or unreadable are
+/// passed over (the latter with an error in the log), so that the streams never stay behind
+/// the log for good: a client that needed them gets a snapshot when it resumes.
+fn publish_written_elsewhere(
+    conn: &Connection,
+    live: &broadcast::Sender<Arc<Published>>,
+    published: u64,
+    logged: u64,
+) -> u64 {
+    if logged <= published {
+        return published;
+    }
+    let missed = i64::try_from(logged - published).unwrap_or(i64::MAX);
+    match store::events::events_after(conn, published, missed) {
+        Ok(Some(written_elsewhere)) => publish(
+            live,
+            written_elsewhere
+                .into_iter()
+                .filter(|event| event.seq <= logged)
+                .map(Logged::read_back)
+                .collect(),
+        ),
+        Ok(None) => {}
+        Err(e) => tracing::error!(
+            "events {} to {logged}, written by another process, not sent to the streams: {e}",
+            published + 1
+        ),
+    }
+    logged
 }
 
 /// Runs one statement without parameters from the connection's statement cache: a

@@ -175,7 +175,8 @@ impl Recorder {
         self.writer.published_seq()
     }
 
-    /// How long each of the writer's transactions took until durable, for `/metrics`.
+    /// How long each of the writer's transactions took (until durable, or until it failed),
+    /// for `/metrics`.
     pub fn commit_times(&self) -> prometheus_client::metrics::histogram::Histogram {
         self.writer.commit_times()
     }

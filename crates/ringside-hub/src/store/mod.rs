@@ -110,7 +110,7 @@ pub struct Store {
 struct Readers {
     path: PathBuf,
     idle: Mutex<Vec<Connection>>,
-    /// How long each read took, for `/metrics`.
+    /// How long each read through [`Store::read`] took, for `/metrics`.
     times: Histogram,
 }
 
