@@ -62,9 +62,14 @@ pub async fn save_preferences(
     if next.mode == HubMode::Remote {
         let url = next.hub_url.clone();
         let token = new_token.map(str::to_owned);
+        let kept_from = update
+            .keeps_token_of(&current)
+            .then(|| current.hub_url.clone());
         next.has_token = tauri::async_runtime::spawn_blocking(move || {
             if let Some(token) = token {
                 secret::store(&url, &token)?;
+            } else if let Some(kept) = kept_from.and_then(|old| secret::load(&old).transpose()) {
+                secret::store(&url, &kept?)?;
             }
             Ok::<_, UiError>(secret::load(&url)?.is_some())
         })

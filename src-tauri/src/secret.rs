@@ -1,5 +1,7 @@
 //! The remote hub's agent token in the OS keyring (Secret Service on Linux, Keychain on
-//! macOS, Credential Manager on Windows), never in a file. One entry per hub URL.
+//! macOS, Credential Manager on Windows), never in a file. One entry per hub URL setting
+//! (one URL, or the list of a hub's nodes); a new list that keeps one of the nodes takes
+//! the token over.
 
 use crate::error::UiError;
 

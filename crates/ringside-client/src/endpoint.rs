@@ -128,7 +128,7 @@ impl HubEndpoint {
         &self.node().base
     }
 
-    /// How many nodes the endpoint lists.
+    /// How many nodes the endpoint lists: a round of attempts tries each once.
     pub fn nodes(&self) -> usize {
         self.nodes.len()
     }

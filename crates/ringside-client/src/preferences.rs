@@ -123,6 +123,17 @@ impl PreferencesUpdate {
             .filter(|t| !t.is_empty())
     }
 
+    /// Whether the token kept for `current`'s hub goes on with this update's hub URLs: no
+    /// new token is given, and the URLs changed but still share a node with the current
+    /// ones (a node added, removed or moved), so the agent need not type the token again.
+    pub fn keeps_token_of(&self, current: &Preferences) -> bool {
+        let next = normalized_hub_urls(&self.hub_url);
+        self.new_token().is_none()
+            && next != current.hub_url
+            && endpoint::hub_urls(&next)
+                .any(|url| endpoint::hub_urls(&current.hub_url).any(|old| old == url))
+    }
+
     /// Whether saving this update must drop the connection and connect anew: the mode,
     /// the hub or its token changed. Everything else applies to the live session.
     pub fn reconnects(&self, current: &Preferences) -> bool {
@@ -449,6 +460,38 @@ mod tests {
         assert!(none
             .apply_to(&Preferences::default(), LOOPBACK_ONLY)
             .is_err());
+    }
+
+    #[test]
+    fn the_token_goes_on_while_the_hub_keeps_one_of_its_nodes() {
+        let current = Preferences {
+            mode: HubMode::Remote,
+            hub_url: "https://a.example.com".into(),
+            has_token: true,
+            ..Preferences::default()
+        };
+        let with = |hub_url: &str, token: Option<&str>| PreferencesUpdate {
+            hub_url: hub_url.into(),
+            token: token.map(str::to_owned),
+            ..update()
+        };
+        assert!(
+            with("https://a.example.com/, https://b.example.com", None).keeps_token_of(&current)
+        );
+        assert!(with("https://b.example.com https://a.example.com", None).keeps_token_of(&current));
+        assert!(
+            !with("https://a.example.com", None).keeps_token_of(&current),
+            "nothing changed"
+        );
+        assert!(
+            !with("https://c.example.com", None).keeps_token_of(&current),
+            "another hub"
+        );
+        assert!(
+            !with("https://a.example.com, https://b.example.com", Some("new"))
+                .keeps_token_of(&current),
+            "a new token replaces it"
+        );
     }
 
     #[test]

@@ -919,14 +919,15 @@ impl Settings {
             [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
         };
         let url = &config.public_url;
-        let Ok(parsed) = url::Url::parse(url) else {
+        let parsed = url::Url::parse(url).ok().filter(|parsed| parsed.has_host());
+        let Some(parsed) = parsed else {
             return Some(format!(
-                "public_url {url:?} is not a URL: the webhook URLs for {providers} cannot be \
-                 made from it; set it to the https address under which the internet reaches \
-                 this hub"
+                "public_url {url:?} is not a URL with a host: the webhook URLs for \
+                 {providers} cannot be made from it; set it to the https address under which \
+                 the internet reaches this hub"
             ));
         };
-        if is_loopback(&parsed) != Some(false) {
+        if is_loopback(&parsed) == Some(true) {
             return Some(format!(
                 "public_url {url} is this computer: {providers} post(s) webhooks over the \
                  internet and cannot reach it; set it to the https address under which the \
@@ -1045,11 +1046,11 @@ const ENV_KEYS: &[(&str, &[&str])] = &[
         &["zammad", "ticket_timeout_ms"],
     ),
     ("RINGSIDE_ZAMMAD_LOG_CALLS", &["zammad", "log_calls"]),
-    ("RINGSIDE_METRICS_TOKEN", &["metrics", "token"]),
     (
         "RINGSIDE_ZAMMAD_TICKET_WINDOW_HOURS",
         &["zammad", "ticket_window_hours"],
     ),
+    ("RINGSIDE_METRICS_TOKEN", &["metrics", "token"]),
 ];
 
 /// The keys an environment variable sets to a whole number.
@@ -1454,6 +1455,11 @@ map = [{ queue = "4930600000000", agents = ["anna"] }]
             "{both:?}"
         );
         assert!(warned("https://hub.example.com", twilio).is_empty());
+        let hostless = warned("mailto:hub", twilio);
+        assert!(
+            hostless[0].contains("not a URL with a host"),
+            "{hostless:?}"
+        );
         assert!(
             warned("http://127.0.0.1:8642", "").is_empty(),
             "the generic endpoint's PBX may be on the same network"

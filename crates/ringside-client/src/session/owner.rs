@@ -235,7 +235,7 @@ impl Owner {
                 let hub_url = endpoint.base_url().to_string();
                 self.update_status(|status| {
                     status.connection = ConnectionState::Reconnecting;
-                    status.detail = Some(format!("{e}; retrying in {} s", delay.as_secs() + 1));
+                    status.detail = Some(retrying(&e, delay));
                     status.hub_url = Some(hub_url);
                 });
                 let retry = checking.retry(self.clock.as_ref(), delay);
@@ -268,10 +268,7 @@ impl Owner {
             }
             StreamUpdate::Disconnected { reason, retry_in } => self.update_status(|status| {
                 status.connection = ConnectionState::Reconnecting;
-                status.detail = Some(format!(
-                    "{reason}; retrying in {} s",
-                    retry_in.as_secs() + 1
-                ));
+                status.detail = Some(retrying(&reason, retry_in));
             }),
             StreamUpdate::Terminated(error) => self.offline(&error),
             StreamUpdate::Message(message) => {
@@ -392,5 +389,15 @@ fn popup_view(
         answered_by_name,
         new_ticket_url: settings.new_ticket_url.clone(),
         helpdesk_url: helpdesk,
+    }
+}
+
+/// What the status says while the connection is retried after `error`: the next server at
+/// once (another node of the hub), or the wait before the next attempt.
+fn retrying(error: &ClientError, delay: Duration) -> String {
+    if delay.is_zero() {
+        format!("{error}; trying the hub's next server")
+    } else {
+        format!("{error}; retrying in {} s", delay.as_secs() + 1)
     }
 }

@@ -17,7 +17,7 @@ use crate::token;
 /// The content type of the OpenMetrics text format.
 const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
-/// `GET /metrics`.
+/// `GET /metrics`: sets the gauges from the hub's state now, then encodes every metric.
 pub async fn scrape(
     State(hub): State<Arc<Hub>>,
     Scraper: Scraper,

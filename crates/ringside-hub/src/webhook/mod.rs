@@ -5,7 +5,7 @@
 pub mod failure;
 pub(crate) mod gate;
 mod generic;
-pub mod observe;
+pub(crate) mod observe;
 mod placetel;
 mod sipgate;
 pub mod twilio;
