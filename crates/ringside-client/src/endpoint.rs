@@ -128,19 +128,17 @@ impl HubEndpoint {
         &self.node().base
     }
 
-    /// How many nodes the endpoint lists: a round of attempts tries each once.
-    pub fn nodes(&self) -> usize {
-        self.nodes.len()
-    }
-
-    /// Makes the next node current, for this endpoint and its clones, after the current
-    /// one could not be reached; false when there is no other node.
-    pub fn fail_over(&self) -> bool {
-        if self.nodes.len() < 2 {
+    /// After the `failed`-th failed attempt in a row (from 1): makes the next node current,
+    /// for this endpoint and its clones, and says whether to try it at once. A round tries
+    /// every node once without a delay; after a whole round (and always with one node) the
+    /// caller waits out its backoff.
+    pub fn fail_over(&self, failed: usize) -> bool {
+        let nodes = self.nodes.len();
+        if nodes < 2 {
             return false;
         }
         self.current.fetch_add(1, Ordering::Relaxed);
-        true
+        !failed.is_multiple_of(nodes)
     }
 
     /// `<base>/api/v1/<segments...>`, each segment percent-encoded (a caller number may
@@ -235,19 +233,21 @@ mod tests {
         )
         .unwrap();
         let clone = endpoint.clone();
-        assert_eq!(endpoint.nodes(), 3);
         assert_eq!(endpoint.base_url().as_str(), "https://a.example/ringside");
-        assert!(clone.fail_over());
+        assert!(clone.fail_over(1), "the second node at once");
         assert_eq!(
             endpoint.api_url(&["me"]).as_str(),
             "https://b.example/api/v1/me"
         );
-        assert!(endpoint.fail_over());
+        assert!(endpoint.fail_over(2), "the third node at once");
         assert_eq!(
             clone.stream_url(None).as_str(),
             "wss://c.example/api/v1/stream"
         );
-        assert!(endpoint.fail_over());
+        assert!(
+            !endpoint.fail_over(3),
+            "a whole round failed: the backoff waits"
+        );
         assert_eq!(
             endpoint.base_url().as_str(),
             "https://a.example/ringside",
@@ -255,7 +255,7 @@ mod tests {
         );
 
         let one = HubEndpoint::new("https://a.example", "t").unwrap();
-        assert!(!one.fail_over(), "no other node");
+        assert!(!one.fail_over(1), "no other node");
         assert_eq!(one.base_url().as_str(), "https://a.example/");
         let plain = HubEndpoint::new("https://a.example, http://b.example", "t").unwrap_err();
         assert_eq!(plain.code(), "plain_http_hub", "every node is checked");

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
+use axum::http::HeaderMap;
 use ringside_core::agent::Role;
 
 use crate::api_error::ApiError;
@@ -19,24 +20,32 @@ pub struct Agent(pub AgentRow);
 #[derive(Debug, Clone)]
 pub struct Admin(pub String);
 
+/// The token of an `Authorization: Bearer <token>` header; `None` without one. The one
+/// reading of that header for the agent API, the stream and the metrics.
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|token| !token.is_empty())
+}
+
 impl FromRequestParts<Arc<Hub>> for Agent {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, hub: &Arc<Hub>) -> Result<Self, ApiError> {
-        let header = parts
+        if !parts
             .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .ok_or_else(|| {
-                ApiError::unauthorized("send the agent token as 'Authorization: Bearer <token>'")
-            })?;
-        let presented = header
-            .strip_prefix("Bearer ")
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| {
-                ApiError::unauthorized("the Authorization header must be 'Bearer <token>'")
-            })?;
+            .contains_key(axum::http::header::AUTHORIZATION)
+        {
+            return Err(ApiError::unauthorized(
+                "send the agent token as 'Authorization: Bearer <token>'",
+            ));
+        }
+        let presented = bearer(&parts.headers).ok_or_else(|| {
+            ApiError::unauthorized("the Authorization header must be 'Bearer <token>'")
+        })?;
         hub.store
             .agent_by_token_hash(&token::hash(presented))?
             .map(Agent)

@@ -1,8 +1,8 @@
 //! What the hub counts and times for Prometheus (`GET /metrics`, see
 //! [`crate::api::metrics`]): webhooks by provider and outcome with the time each took
-//! (counted by [`crate::webhook::observe`]), and
-//! the gauges read when scraped (streams, the event log, the relay's outbox). The store's
-//! latencies (its commits, and its reads off the async threads) are timed where they happen ([`crate::store::Store::read_times`],
+//! (counted by [`crate::webhook::observe`]), and the gauges read when scraped (streams, the
+//! event log, the relay's outbox). The store's latencies (its commits, and its reads off
+//! the async threads) are timed where they happen ([`crate::store::Store::read_times`],
 //! [`crate::recorder::Recorder::commit_times`]) and registered here.
 
 use prometheus_client::encoding::EncodeLabelSet;

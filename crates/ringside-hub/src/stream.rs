@@ -23,7 +23,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{Extension, Query, State};
-use axum::http::{header, HeaderMap};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use ringside_core::stream::{EventBody, StreamEvent, StreamFrame, MAX_FRAME_BYTES};
 use serde::Deserialize;
@@ -67,11 +67,8 @@ pub async fn upgrade(
             hub.stream_slots.per_agent()
         )));
     };
-    let token_hash = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(|token| token::hash(token.trim()))
+    let token_hash = crate::extract::bearer(&headers)
+        .map(token::hash)
         .unwrap_or_default();
     let holder = Holder {
         login: agent.login,

@@ -226,8 +226,7 @@ impl Owner {
                 // Every node is tried in turn at once; the backoff waits between rounds.
                 checking.failed += 1;
                 let endpoint = &checking.endpoint;
-                let next_node = endpoint.fail_over() && checking.failed % endpoint.nodes() != 0;
-                let delay = if next_node {
+                let delay = if endpoint.fail_over(checking.failed) {
                     Duration::ZERO
                 } else {
                     checking.backoff.next_jittered()

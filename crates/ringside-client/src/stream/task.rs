@@ -82,8 +82,7 @@ impl Subscription {
                 Err(error) => error,
             };
             failed += 1;
-            let next_node = self.endpoint.fail_over() && failed % self.endpoint.nodes() != 0;
-            let retry_in = if next_node {
+            let retry_in = if self.endpoint.fail_over(failed) {
                 Duration::ZERO
             } else {
                 backoff.next_delay(&mut rand::rng())

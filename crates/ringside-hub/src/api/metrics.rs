@@ -10,7 +10,7 @@ use axum::http::request::Parts;
 use axum::response::IntoResponse;
 
 use crate::api_error::ApiError;
-use crate::extract::Admin;
+use crate::extract::{bearer, Admin};
 use crate::state::Hub;
 use crate::token;
 
@@ -59,13 +59,7 @@ impl FromRequestParts<Arc<Hub>> for Scraper {
 
     async fn from_request_parts(parts: &mut Parts, hub: &Arc<Hub>) -> Result<Self, ApiError> {
         let expected = &hub.settings.config.metrics.token;
-        let presented = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim);
-        let Some(presented) = presented else {
+        let Some(presented) = bearer(&parts.headers) else {
             return Err(ApiError::unauthorized(
                 "send the [metrics] token or an admin token as 'Authorization: Bearer <token>'",
             ));
