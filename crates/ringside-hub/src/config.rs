@@ -10,6 +10,8 @@ use ringside_core::number::{self, DefaultCountry};
 use ringside_core::routing::{BlockRule, NotifyRule, Route};
 use ringside_providers::zammad::call_log::LogCalls;
 use serde::Deserialize;
+
+use crate::store::Location;
 use thiserror::Error;
 
 /// Why the configuration cannot be used. Messages name the file and the key.
@@ -56,9 +58,15 @@ pub struct Config {
     /// Address and port the hub listens on.
     #[serde(default = "default_listen")]
     pub listen: SocketAddr,
-    /// Directory of the database.
+    /// Directory of the database (with `store = "sqlite"`) and of the hub's other files.
     #[serde(default = "default_data_dir")]
     pub data_dir: PathBuf,
+    /// Which engine holds the journal, the event log and the directory.
+    #[serde(default)]
+    pub store: StoreEngine,
+    /// The PostgreSQL database of `store = "postgres"`, shared by every node of the hub.
+    #[serde(default)]
+    pub database_url: DatabaseUrl,
     /// The URL under which the PBX reaches the hub (used in webhook URLs shown to the admin).
     #[serde(default = "default_public_url")]
     pub public_url: String,
@@ -525,6 +533,33 @@ impl Default for Sipgate {
     }
 }
 
+/// `store`: the engine that holds the hub's data.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StoreEngine {
+    /// A SQLite file in `data_dir`: one hub process, nothing else to run.
+    #[default]
+    Sqlite,
+    /// A PostgreSQL server at `database_url`: several hub nodes share it.
+    Postgres,
+}
+
+/// `database_url`: a PostgreSQL connection string (`postgresql://user:password@host/db` or
+/// `host=… dbname=…`). Its `Debug` hides it: it may hold a password.
+#[derive(Clone, Default, Deserialize)]
+#[serde(transparent)]
+pub struct DatabaseUrl(pub String);
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_empty() {
+            "\"\""
+        } else {
+            "<redacted>"
+        })
+    }
+}
+
 /// `log_format`: how the hub writes its log (to standard error).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -709,6 +744,14 @@ pub struct Settings {
 }
 
 impl Config {
+    /// Where the hub's data is, as `store`, `data_dir` and `database_url` say.
+    pub fn store_location(&self) -> Location<'_> {
+        match self.store {
+            StoreEngine::Sqlite => Location::Sqlite(&self.data_dir),
+            StoreEngine::Postgres => Location::Postgres(self.database_url.0.trim()),
+        }
+    }
+
     /// Reads a file, applies the environment overrides and checks the result.
     pub fn load(path: &Path) -> Result<Settings, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
@@ -741,12 +784,37 @@ impl Config {
         config.check()
     }
 
+    /// `store` and `database_url` agree, and the URL is a connection string (its error
+    /// never repeats the string, which may hold a password).
+    fn check_store(&self) -> Result<(), ConfigError> {
+        let url = self.database_url.0.trim();
+        let message = match self.store {
+            StoreEngine::Sqlite if url.is_empty() => return Ok(()),
+            StoreEngine::Sqlite => {
+                "is used with store = \"postgres\" only; remove it, or set store".to_owned()
+            }
+            StoreEngine::Postgres if url.is_empty() => "store = \"postgres\" needs the \
+                 PostgreSQL connection string, e.g. \
+                 postgresql://ringside:password@db.example.com/ringside"
+                .to_owned(),
+            StoreEngine::Postgres => match url.parse::<postgres::Config>() {
+                Ok(_) => return Ok(()),
+                Err(e) => format!("not a PostgreSQL connection string: {e}"),
+            },
+        };
+        Err(ConfigError::Invalid {
+            key: "database_url",
+            message,
+        })
+    }
+
     fn check(mut self) -> Result<Settings, ConfigError> {
         let country =
             DefaultCountry::from_iso(&self.default_country).map_err(|e| ConfigError::Invalid {
                 key: "default_country",
                 message: e.to_string(),
             })?;
+        self.check_store()?;
         for (key, value, min, max) in [
             ("ring_timeout_secs", self.ring_timeout_secs, 1, DAY),
             ("heartbeat_secs", self.heartbeat_secs, 1, HOUR),
@@ -949,6 +1017,8 @@ impl Settings {
 const ENV_KEYS: &[(&str, &[&str])] = &[
     ("RINGSIDE_LISTEN", &["listen"]),
     ("RINGSIDE_DATA_DIR", &["data_dir"]),
+    ("RINGSIDE_STORE", &["store"]),
+    ("RINGSIDE_DATABASE_URL", &["database_url"]),
     ("RINGSIDE_PUBLIC_URL", &["public_url"]),
     ("RINGSIDE_DEFAULT_COUNTRY", &["default_country"]),
     ("RINGSIDE_RING_TIMEOUT_SECS", &["ring_timeout_secs"]),

@@ -290,7 +290,7 @@ pub async fn start(data_dir: &Path, agent: &LocalAgent) -> Result<EmbeddedHub, E
 /// Adds the local agent as an admin unless it exists.
 async fn prepare_agent(settings: &Settings, agent: &LocalAgent) -> Result<(), EmbeddedError> {
     let (store, writer) =
-        Store::open(&settings.config.data_dir).map_err(EmbeddedError::OpenStore)?;
+        Store::open_at(settings.config.store_location()).map_err(EmbeddedError::OpenStore)?;
     if store.agent(&agent.login)?.is_some() {
         return Ok(());
     }

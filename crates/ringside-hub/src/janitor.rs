@@ -10,6 +10,7 @@ use std::time::Duration;
 use time::OffsetDateTime;
 
 use crate::state::Hub;
+use crate::store::lease::Work;
 use ringside_clock::Clock;
 
 /// After this long an answered call whose hangup never came is closed, so that its agent is
@@ -31,10 +32,16 @@ pub async fn run(hub: Arc<Hub>) {
     // the writer.
     let pruned: Arc<Mutex<Option<OffsetDateTime>>> = Arc::default();
     let clock = hub.clock.clone();
+    // One node of a hub on PostgreSQL does this for all of them.
+    let lease = hub.store.lease(Work::Janitor);
     repeat(&*clock, every, move || {
-        let (hub, pruned) = (hub.clone(), pruned.clone());
+        let (hub, pruned, lease) = (hub.clone(), pruned.clone(), lease.clone());
         async move {
+            if !lease.held().await {
+                return;
+            }
             close_forgotten_calls(&hub).await;
+            reap_nodes(&hub).await;
             let now = hub.clock.now();
             let due = lock(&pruned).is_none_or(|at| now - at >= PRUNE_EVERY);
             if due {
@@ -86,6 +93,15 @@ async fn close_forgotten_calls(hub: &Hub) {
         Ok(0) => {}
         Ok(n) => tracing::info!("closed {n} call(s) the phone system never ended"),
         Err(e) => tracing::error!("janitor could not close calls: {e}"),
+    }
+}
+
+/// Tells the team that the agents streaming only from a node that died are offline.
+async fn reap_nodes(hub: &Hub) {
+    match hub.recorder.reap_nodes().await {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!("{n} agent(s) streamed from a node that stopped: now offline"),
+        Err(e) => tracing::error!("janitor could not forget stopped nodes: {e}"),
     }
 }
 

@@ -32,8 +32,6 @@ pub mod zammad_relay;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use std::path::PathBuf;
-
 use ringside_providers::sipgate::{KeyError, SipgateVerifier};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -52,10 +50,10 @@ use ringside_clock::{Clock, SystemClock};
 #[derive(Debug, thiserror::Error)]
 pub enum HubError {
     /// The store could not be opened.
-    #[error("opening the store in {}: {cause}", dir.display())]
+    #[error("opening {place}: {cause}")]
     Store {
-        /// The data directory.
-        dir: PathBuf,
+        /// Which database, in words.
+        place: String,
         /// Why.
         cause: StoreError,
     },
@@ -166,11 +164,11 @@ pub async fn start_with_clock(
     for warning in settings.warnings() {
         tracing::warn!("{warning}");
     }
-    let (store, writer) =
-        Store::open(&settings.config.data_dir).map_err(|cause| HubError::Store {
-            dir: settings.config.data_dir.clone(),
-            cause,
-        })?;
+    let location = settings.config.store_location();
+    let (store, writer) = Store::open_at(location).map_err(|cause| HubError::Store {
+        place: location.to_string(),
+        cause,
+    })?;
     let sipgate_verifier = sipgate_verifier(&settings)?;
     let listener = TcpListener::bind(settings.config.listen)
         .await
@@ -281,8 +279,9 @@ fn zammad_sync(
 > {
     let config = &settings.config.zammad;
     let client = zammad::client::ZammadClient::new(config, Default::default())?;
-    let (_, db) = Store::open(&settings.config.data_dir).map_err(|cause| HubError::Store {
-        dir: settings.config.data_dir.clone(),
+    let location = settings.config.store_location();
+    let (_, db) = Store::open_at(location).map_err(|cause| HubError::Store {
+        place: location.to_string(),
         cause,
     })?;
     let syncer = zammad::sync::Syncer::new(client, settings.country.clone(), db)
@@ -290,7 +289,8 @@ fn zammad_sync(
             config
                 .maybe_numbers_from_tickets
                 .then_some(config.maybe_ticket_days),
-        );
+        )
+        .with_lease(store.lease(store::lease::Work::ZammadSync));
     let refresh = zammad::task::CallerRefresh {
         recorder: recorder.clone(),
         country: settings.country.clone(),

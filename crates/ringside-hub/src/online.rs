@@ -5,14 +5,31 @@
 //! slow or a write fails. Presence events that tell the team are a consequence: agents whose
 //! state differs from what the log last said are *unsettled*, and a write (queued after each
 //! change, and before any later write until one succeeds) records their state as it is then.
+//!
+//! On PostgreSQL, what the log last said is the database's, shared by the nodes
+//! ([`crate::store::nodes`]); here `said` is what this node last recorded of its own
+//! streams there, and the settling write records them and tells the team what all nodes
+//! together make of it.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
 /// The live count per agent and the log's view of it; see the module documentation.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Online {
     state: Mutex<State>,
+    /// This hub process's name among the nodes of a hub on PostgreSQL (random).
+    node: String,
+}
+
+impl Default for Online {
+    fn default() -> Self {
+        let bytes: [u8; 8] = rand::random();
+        Online {
+            state: Mutex::default(),
+            node: bytes.iter().map(|b| format!("{b:02x}")).collect(),
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -37,6 +54,20 @@ impl Online {
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
         // The state stays consistent at every step, so a panic elsewhere does not spoil it.
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// This hub process's name among the nodes of a hub on PostgreSQL.
+    pub fn node(&self) -> &str {
+        &self.node
+    }
+
+    /// The database forgot this node's streams (it counted the node gone): every agent
+    /// streaming here is unsettled again, so that the next settling write records it.
+    pub fn forgotten(&self) {
+        let mut state = self.state();
+        state.said.clear();
+        let streaming: Vec<String> = state.streams.keys().cloned().collect();
+        state.unsettled.extend(streaming);
     }
 
     /// Counts a new live stream of `login`.

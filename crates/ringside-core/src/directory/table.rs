@@ -3,9 +3,9 @@
 //! and rows whose length varies. Cells are passed on untrimmed (the line count below needs
 //! them whole). Errors carry the line of the file.
 
-use std::cell::Cell;
 use std::io::{self, BufRead, BufReader, Read};
-use std::rc::Rc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use csv::{ErrorKind, ReaderBuilder, StringRecord};
 
@@ -27,19 +27,19 @@ const MAX_ROW_READ: usize = MAX_LINE_BYTES + SNIFF_BYTES;
 struct RowBound<R> {
     inner: R,
     /// Bytes taken since the table last reset it, shared with the table.
-    taken: Rc<Cell<usize>>,
+    taken: Arc<AtomicUsize>,
 }
 
 impl<R: Read> Read for RowBound<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.taken.get() > MAX_ROW_READ {
+        if self.taken.load(Ordering::Relaxed) > MAX_ROW_READ {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
                 format!("a row is longer than {MAX_LINE_BYTES} bytes (an unclosed quote?)"),
             ));
         }
         let read = self.inner.read(buf)?;
-        self.taken.set(self.taken.get() + read);
+        self.taken.fetch_add(read, Ordering::Relaxed);
         Ok(read)
     }
 }
@@ -48,7 +48,7 @@ impl<R: Read> Read for RowBound<R> {
 pub(super) struct Table<R> {
     reader: csv::Reader<RowBound<BufReader<R>>>,
     /// Bytes the reader took since the last row ended.
-    taken: Rc<Cell<usize>>,
+    taken: Arc<AtomicUsize>,
     row: StringRecord,
     /// The line of the last row read, for errors that carry no position.
     line: u64,
@@ -88,10 +88,10 @@ impl<R: Read> Table<R> {
         if has_bom {
             input.consume(BOM.len());
         }
-        let taken = Rc::new(Cell::new(0));
+        let taken = Arc::new(AtomicUsize::new(0));
         let bounded = RowBound {
             inner: input,
-            taken: Rc::clone(&taken),
+            taken: Arc::clone(&taken),
         };
         let reader = ReaderBuilder::new()
             .delimiter(delimiter)
@@ -125,7 +125,7 @@ impl<R: Read> Table<R> {
     /// end, and after a read error or the [`MAX_LINES_PER_FILE`]th line.
     pub fn next_row(&mut self) -> Option<Result<(u64, &StringRecord), DirectoryError>> {
         while !self.stopped {
-            self.taken.set(0);
+            self.taken.store(0, Ordering::Relaxed);
             match self.reader.read_record(&mut self.row) {
                 Ok(false) => return None,
                 Ok(true) => {

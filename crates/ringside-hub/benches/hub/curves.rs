@@ -195,14 +195,17 @@ pub fn lookup_curve(args: &Args, data_dir: &Path, report: &mut Report) -> anyhow
     sizes.sort_unstable();
     sizes.dedup();
     let dir = tempfile::tempdir_in(data_dir)?;
-    let (store, mut writer) = Store::open(dir.path())?;
+    let (store, writer) = Store::open(dir.path())?;
     let mut rng = rand::rngs::StdRng::seed_from_u64(0x5eed);
     let mut lines = [(); 4].map(|_| Vec::new());
     let mut imported = 0;
     for size in sizes {
         eprintln!("importing contacts {imported}..{size}");
         let records = (imported..size).map(|n| Ok::<_, Infallible>(contact(n)));
-        ringside_hub::store::directory::import_contacts(&mut writer, records)?;
+        ringside_hub::store::directory::import_contacts(
+            &mut ringside_hub::store::Db::Sqlite(&writer),
+            records,
+        )?;
         imported = size;
         let file = std::fs::metadata(dir.path().join(DATABASE_FILE))?.len();
         let hits: Vec<String> = (0..args.lookups)

@@ -504,12 +504,12 @@ fn throughput(args: &Args, data_dir: &Path, report: &mut Report) -> anyhow::Resu
     let measured = post_for(addr, args.posters, duration)?;
     let seq_after = hub.block_on(hub.running.hub.recorder.snapshot())?.seq;
     let event_len: f64 = hub
-        .block_on(hub.running.hub.store.read(|conn| {
-            Ok(
-                conn.query_row("SELECT avg(length(body)) FROM events", [], |row| {
+        .block_on(hub.running.hub.store.read(|db| {
+            Ok(db
+                .sqlite()?
+                .query_row("SELECT avg(length(body)) FROM events", [], |row| {
                     row.get::<_, Option<f64>>(0)
-                })?,
-            )
+                })?)
         }))?
         .unwrap_or(0.0);
     hub.stop()?;
@@ -766,11 +766,14 @@ fn lookup(args: &Args, data_dir: &Path, report: &mut Report) -> anyhow::Result<(
             "",
             None,
         );
-        let (store, mut writer) = Store::open(dir.path())?;
+        let (store, writer) = Store::open(dir.path())?;
         eprintln!("importing {contacts} contacts");
         let start = Instant::now();
         let records = (0..contacts).map(|n| Ok::<_, Infallible>(contact(n)));
-        let counts = ringside_hub::store::directory::import_contacts(&mut writer, records)?;
+        let counts = ringside_hub::store::directory::import_contacts(
+            &mut ringside_hub::store::Db::Sqlite(&writer),
+            records,
+        )?;
         let import = start.elapsed();
         ensure!(counts.records == contacts as u64, "imported {counts:?}");
         report.row(

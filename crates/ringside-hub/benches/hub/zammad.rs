@@ -62,16 +62,22 @@ pub fn sync(args: &Args, data_dir: &std::path::Path, report: &mut Report) -> any
     let plain_dir = tempfile::tempdir_in(data_dir)?;
     let import_dir = tempfile::tempdir_in(data_dir)?;
     for dir in [&hub_dir, &plain_dir, &import_dir] {
-        let (_, mut writer) = Store::open(&dir.path().join("data"))?;
+        let (_, writer) = Store::open(&dir.path().join("data"))?;
         let records = (0..users).map(|n| Ok::<_, std::convert::Infallible>(contact(n)));
-        ringside_hub::store::directory::import_contacts(&mut writer, records)?;
+        ringside_hub::store::directory::import_contacts(
+            &mut ringside_hub::store::Db::Sqlite(&writer),
+            records,
+        )?;
     }
     // The baseline: as many more contacts, with other numbers, imported from a file in one
     // transaction into the third directory (the CLI's import), on this thread.
-    let (_, mut writer) = Store::open(&import_dir.path().join("data"))?;
+    let (_, writer) = Store::open(&import_dir.path().join("data"))?;
     let records = (users..2 * users).map(|n| Ok::<_, std::convert::Infallible>(contact(n)));
     let start = Instant::now();
-    ringside_hub::store::directory::import_contacts(&mut writer, records)?;
+    ringside_hub::store::directory::import_contacts(
+        &mut ringside_hub::store::Db::Sqlite(&writer),
+        records,
+    )?;
     let import = start.elapsed();
     drop((writer, import_dir));
     report.row(
@@ -360,9 +366,12 @@ pub fn popup(args: &Args, data_dir: &std::path::Path, report: &mut Report) -> an
     }
     let plain_dir = tempfile::tempdir_in(data_dir)?;
     {
-        let (_, mut writer) = Store::open(&plain_dir.path().join("data"))?;
+        let (_, writer) = Store::open(&plain_dir.path().join("data"))?;
         let records = (0..POPUP_CUSTOMERS).map(|n| Ok::<_, std::convert::Infallible>(contact(n)));
-        ringside_hub::store::directory::import_contacts(&mut writer, records)?;
+        ringside_hub::store::directory::import_contacts(
+            &mut ringside_hub::store::Db::Sqlite(&writer),
+            records,
+        )?;
     }
     let plain = BenchHub::start_in(plain_dir, 0, "", Arc::new(ringside_clock::SystemClock))?;
     let zammad = BenchHub::start_in(

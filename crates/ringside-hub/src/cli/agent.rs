@@ -88,7 +88,8 @@ impl IdentityArgs {
 }
 
 pub async fn run(settings: Settings, command: AgentCommand) -> anyhow::Result<()> {
-    let (store, writer) = Store::open(&settings.config.data_dir).context("opening the store")?;
+    let (store, writer) =
+        Store::open_at(settings.config.store_location()).context("opening the store")?;
     let recorder = Recorder::new(store.clone(), writer);
     let now = time::OffsetDateTime::now_utc();
     match command {

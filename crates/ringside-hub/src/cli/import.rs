@@ -12,7 +12,7 @@ use ringside_core::{directory, limits};
 use ringside_hub::config::Settings;
 use ringside_hub::recorder::Recorder;
 use ringside_hub::store::directory::{self as stored, ImportError};
-use ringside_hub::store::{ImportCounts, Store};
+use ringside_hub::store::{on_own_thread, ImportCounts, Store};
 
 #[derive(Debug, Subcommand)]
 pub enum ImportCommand {
@@ -30,7 +30,7 @@ pub enum ImportCommand {
 
 pub async fn run(settings: Settings, command: ImportCommand) -> anyhow::Result<()> {
     let (store, mut writer) =
-        Store::open(&settings.config.data_dir).context("opening the store")?;
+        Store::open_at(settings.config.store_location()).context("opening the store")?;
     let country = &settings.country;
     let (what, counts) = match command {
         ImportCommand::Contacts { file } => {
@@ -39,11 +39,15 @@ pub async fn run(settings: Settings, command: ImportCommand) -> anyhow::Result<(
                 let cards = directory::parse_vcards(&text, country)
                     .with_context(|| format!("{}", file.display()))?;
                 let cards = cards.into_iter().map(Ok::<_, directory::DirectoryError>);
-                stored::import_contacts(&mut writer, warn(&file, cards, |c| &c.warnings))
+                on_own_thread(|| {
+                    stored::import_contacts(&mut writer.db(), warn(&file, cards, |c| &c.warnings))
+                })
             } else {
                 let rows = directory::contacts_csv(open(&file)?, country)
                     .with_context(|| format!("{}", file.display()))?;
-                stored::import_contacts(&mut writer, warn(&file, rows, |c| &c.warnings))
+                on_own_thread(|| {
+                    stored::import_contacts(&mut writer.db(), warn(&file, rows, |c| &c.warnings))
+                })
             };
             ("contacts", finish(&file, counts)?)
         }
@@ -51,10 +55,14 @@ pub async fn run(settings: Settings, command: ImportCommand) -> anyhow::Result<(
             let counts = if has_extension(&file, &["csv"]) {
                 let rows = directory::tickets_csv(open(&file)?, country)
                     .with_context(|| format!("{}", file.display()))?;
-                stored::import_tickets(&mut writer, warn(&file, rows, |t| &t.warnings))
+                on_own_thread(|| {
+                    stored::import_tickets(&mut writer.db(), warn(&file, rows, |t| &t.warnings))
+                })
             } else {
                 let lines = directory::tickets_jsonl(BufReader::new(open(&file)?), country);
-                stored::import_tickets(&mut writer, warn(&file, lines, |t| &t.warnings))
+                on_own_thread(|| {
+                    stored::import_tickets(&mut writer.db(), warn(&file, lines, |t| &t.warnings))
+                })
             };
             ("tickets", finish(&file, counts)?)
         }

@@ -108,21 +108,15 @@ fn init(path: &Path, force: bool) -> anyhow::Result<()> {
 }
 
 fn migrate(settings: &Settings) -> anyhow::Result<()> {
-    let dir = &settings.config.data_dir;
-    let done = Store::migrate(dir)
-        .with_context(|| format!("migrating the database in {}", dir.display()))?;
-    let dir = dir.display();
+    let dir = settings.config.store_location();
+    let done = Store::migrate(dir).with_context(|| format!("migrating {dir}"))?;
     match done.from {
-        0 => println!(
-            "created the database in {dir} at schema version {}",
-            done.to
-        ),
-        from if from < done.to => println!(
-            "migrated the database in {dir} from schema version {from} to {}",
-            done.to
-        ),
+        0 => println!("created {dir} at schema version {}", done.to),
+        from if from < done.to => {
+            println!("migrated {dir} from schema version {from} to {}", done.to)
+        }
         _ => println!(
-            "the database in {dir} is at schema version {}, this hub's: nothing to do",
+            "{dir} is at schema version {}, this hub's: nothing to do",
             done.to
         ),
     }

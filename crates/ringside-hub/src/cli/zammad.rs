@@ -166,7 +166,8 @@ async fn by_the_hub(http: &reqwest::Client, url: &str, token: &str) -> anyhow::R
 
 /// No hub runs: syncs straight into the store, then matches the recent calls to it.
 async fn into_the_store(settings: &Settings) -> anyhow::Result<()> {
-    let (store, db) = Store::open(&settings.config.data_dir).context("opening the store")?;
+    let (store, db) =
+        Store::open_at(settings.config.store_location()).context("opening the store")?;
     let client = ZammadClient::new(&settings.config.zammad, Retry::default())?;
     let zammad = &settings.config.zammad;
     let syncer = Syncer::new(client, settings.country.clone(), db).with_maybe_numbers(
@@ -183,7 +184,7 @@ async fn into_the_store(settings: &Settings) -> anyhow::Result<()> {
                 pass.users, pass.organizations, pass.removed
             );
             let (_, writer) =
-                Store::open(&settings.config.data_dir).context("opening the store")?;
+                Store::open_at(settings.config.store_location()).context("opening the store")?;
             let rematched = Recorder::new(store, writer)
                 .refresh_callers(&settings.country, now)
                 .await

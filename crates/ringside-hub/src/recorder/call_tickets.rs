@@ -3,9 +3,9 @@
 //! and the directory, at most once per call; the ticket Zammad made is written onto the
 //! call and published as a call update.
 
+use crate::store::Db;
 use ringside_core::call::{Call, CallState, CallTicket};
 use ringside_providers::zammad::call_log::{LogCalls, TicketJob};
-use rusqlite::Connection;
 use time::OffsetDateTime;
 
 use crate::store::call_tickets::{self, Queued};
@@ -42,7 +42,7 @@ impl CallTicketing {
     /// Queues the job for `call` if its change from `before` ended it and it is one to log.
     pub(crate) fn on_change(
         &self,
-        conn: &Connection,
+        db: &mut Db<'_>,
         before: Option<&Call>,
         call: &Call,
         cap: u64,
@@ -53,7 +53,7 @@ impl CallTicketing {
         if !ended_now || call.ticket.is_some() || !self.log.logs(call) {
             return Ok(());
         }
-        if self.queue(conn, call, self.window_hours, cap, false, now)? == Some(Queued::Dropped) {
+        if self.queue(db, call, self.window_hours, cap, false, now)? == Some(Queued::Dropped) {
             tracing::error!(
                 "the Zammad relay's outbox is full (zammad.relay_outbox_max): call {} will not \
                  be logged as a ticket; is Zammad reachable?",
@@ -67,18 +67,18 @@ impl CallTicketing {
     /// stands in the way.
     pub(crate) fn request(
         &self,
-        conn: &Connection,
+        db: &mut Db<'_>,
         id: i64,
         cap: u64,
         now: OffsetDateTime,
     ) -> Result<TicketRequest, StoreError> {
-        let Some(call) = crate::store::calls::by_ids(conn, &[id])?.pop() else {
+        let Some(call) = crate::store::calls::by_ids(db, &[id])?.pop() else {
             return Ok(TicketRequest::NotFound);
         };
         if let Some(ticket) = call.ticket {
             return Ok(TicketRequest::Has(ticket));
         }
-        Ok(match self.queue(conn, &call, 0, cap, true, now)? {
+        Ok(match self.queue(db, &call, 0, cap, true, now)? {
             None => TicketRequest::UnknownCaller,
             Some(Queued::Dropped) => TicketRequest::Full,
             Some(Queued::New | Queued::Already) => TicketRequest::Queued,
@@ -88,20 +88,20 @@ impl CallTicketing {
     /// Composes and queues `call`'s job; `None` when the caller is no known Zammad customer.
     fn queue(
         &self,
-        conn: &Connection,
+        db: &mut Db<'_>,
         call: &Call,
         window_hours: u64,
         cap: u64,
         revive: bool,
         now: OffsetDateTime,
     ) -> Result<Option<Queued>, StoreError> {
-        let Some(customer) = call_tickets::customer(conn, call)? else {
+        let Some(customer) = call_tickets::customer(db, call)? else {
             return Ok(None);
         };
-        let agents = call_tickets::agents(conn, call)?;
+        let agents = call_tickets::agents(db, call)?;
         let job = TicketJob::compose(call, &customer, &agents, &self.group, window_hours, now);
         Ok(Some(call_tickets::enqueue(
-            conn,
+            db,
             call.id,
             &job.to_json(),
             now,
@@ -114,12 +114,12 @@ impl CallTicketing {
 /// Writes `ticket` onto call `id` (unless it has one) and returns the call as changed;
 /// `None` when it had one or is gone.
 pub(crate) fn record(
-    conn: &Connection,
+    db: &mut Db<'_>,
     id: i64,
     ticket: CallTicket,
     now: OffsetDateTime,
 ) -> Result<Option<Call>, StoreError> {
-    let Some(mut call) = crate::store::calls::by_ids(conn, &[id])?.pop() else {
+    let Some(mut call) = crate::store::calls::by_ids(db, &[id])?.pop() else {
         return Ok(None);
     };
     if call.ticket.is_some() {
@@ -127,6 +127,6 @@ pub(crate) fn record(
     }
     call.ticket = Some(ticket);
     call.updated_at = now;
-    crate::store::calls::update(conn, &call)?;
+    crate::store::calls::update(db, &call)?;
     Ok(Some(call))
 }

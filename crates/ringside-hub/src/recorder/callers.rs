@@ -4,11 +4,11 @@
 //! (`UpdateCtiLogsByCallerJob`). Each changed call is appended as a call event, so the
 //! apps' journals and open popups update.
 
+use crate::store::Db;
 use ringside_core::call::{Call, Direction};
 use ringside_core::caller::CallerMatch;
 use ringside_core::number::{self, DefaultCountry};
 use ringside_core::stream::EventBody;
-use rusqlite::Connection;
 use time::{Duration, OffsetDateTime};
 
 use super::commit::EventSink;
@@ -44,7 +44,7 @@ pub(super) fn window_start(now: OffsetDateTime) -> OffsetDateTime {
 /// `limit`, newest first) the directory's current match, appending an event for each
 /// call that changed.
 pub(super) fn refresh_batch(
-    conn: &Connection,
+    db: &mut Db<'_>,
     sink: &mut EventSink,
     country: &DefaultCountry,
     since: OffsetDateTime,
@@ -52,7 +52,7 @@ pub(super) fn refresh_batch(
     limit: usize,
     now: OffsetDateTime,
 ) -> Result<Batch, StoreError> {
-    let calls = store::calls::newest_before(conn, before, limit as i64)?;
+    let calls = store::calls::newest_before(db, before, limit as i64)?;
     let mut batch = Batch {
         next_before: (calls.len() == limit)
             .then(|| calls.last().map(|c| c.id))
@@ -70,11 +70,11 @@ pub(super) fn refresh_batch(
         let Some(e164) = number::normalize(remote, country) else {
             continue;
         };
-        let current = store::directory::lookup(conn, e164.as_str())?.map(CallerMatch::capped);
+        let current = store::directory::lookup(db, e164.as_str())?.map(CallerMatch::capped);
         if let Some(rematched) = rematch(&call, current, now) {
-            store::calls::update(conn, &rematched)?;
+            store::calls::update(db, &rematched)?;
             sink.append(
-                conn,
+                db,
                 now,
                 EventBody::Call {
                     call: Box::new(rematched),

@@ -10,6 +10,7 @@
 //! that panics is rolled back alone; its answer is dropped unsent, and the thread and the rest
 //! of the batch carry on.
 
+use crate::store::{Db, DbConnection};
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, TrySendError};
@@ -20,7 +21,6 @@ use axum::extract::ws::Utf8Bytes;
 use prometheus_client::metrics::histogram::Histogram;
 use ringside_core::call::Call;
 use ringside_core::stream::{EventBody, StreamEvent, StreamFrame};
-use rusqlite::Connection;
 use time::OffsetDateTime;
 use tokio::sync::broadcast;
 
@@ -70,18 +70,18 @@ impl EventSink<'_> {
     /// Appends an event to the log, to be published once the batch commits.
     pub fn append(
         &mut self,
-        conn: &Connection,
+        db: &mut Db<'_>,
         at: OffsetDateTime,
         body: EventBody,
     ) -> Result<(), StoreError> {
         let json = serde_json::to_string(&body)?;
-        self.append_json(conn, at, body, &json)
+        self.append_json(db, at, body, &json)
     }
 
     /// Appends a call's event, given the call's JSON as its journal row keeps it.
     pub fn append_call(
         &mut self,
-        conn: &Connection,
+        db: &mut Db<'_>,
         at: OffsetDateTime,
         call: Call,
         call_json: &str,
@@ -90,17 +90,17 @@ impl EventSink<'_> {
         let body = EventBody::Call {
             call: Box::new(call),
         };
-        self.append_json(conn, at, body, &json)
+        self.append_json(db, at, body, &json)
     }
 
     fn append_json(
         &mut self,
-        conn: &Connection,
+        db: &mut Db<'_>,
         at: OffsetDateTime,
         body: EventBody,
         body_json: &str,
     ) -> Result<(), StoreError> {
-        let event = store::events::append(conn, at, body, body_json)?;
+        let event = store::events::append(db, at, body, body_json)?;
         let frame = event.frame_json(body_json)?;
         self.events.push(Logged { event, frame });
         Ok(())
@@ -120,12 +120,12 @@ impl EventSink<'_> {
 /// Answers the caller of a change once the batch's commit is known.
 pub(super) type Deliver = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
 /// A change: applied on the writer thread; says whether it succeeded and how to answer.
-pub(super) type Change = Box<dyn FnOnce(&Connection, &mut EventSink) -> (bool, Deliver) + Send>;
+pub(super) type Change = Box<dyn FnOnce(&mut Db<'_>, &mut EventSink) -> (bool, Deliver) + Send>;
 
 /// The queue to the writer thread and the channel it publishes on.
 #[derive(Debug, Clone)]
 pub(super) struct Writer {
-    changes: mpsc::SyncSender<Change>,
+    changes: Arc<mpsc::SyncSender<Change>>,
     queue_capacity: usize,
     live: broadcast::Sender<Arc<Published>>,
     /// The newest seq published to the live streams.
@@ -137,11 +137,13 @@ pub(super) struct Writer {
 impl Writer {
     /// Starts the writer thread on `conn` with room for `queue_capacity` waiting changes (at
     /// least 1).
-    pub(super) fn start(conn: Connection, queue_capacity: usize) -> Self {
+    pub(super) fn start(mut conn: DbConnection, queue_capacity: usize) -> Self {
         let queue_capacity = queue_capacity.max(1);
         let (live, _) = broadcast::channel(LIVE_CAPACITY);
         let (changes, queue) = mpsc::sync_channel::<Change>(queue_capacity);
-        let published = Arc::new(AtomicU64::new(store::events::last_seq(&conn).unwrap_or(0)));
+        let published = Arc::new(AtomicU64::new(
+            store::on_own_thread(|| store::events::last_seq(&mut conn.db())).unwrap_or(0),
+        ));
         let commit_times = crate::metrics::latency_buckets();
         let outlet = Outlet {
             live: live.clone(),
@@ -153,12 +155,17 @@ impl Writer {
             .spawn(move || write_batches(conn, queue, &outlet))
             .expect("the writer thread starts");
         Writer {
-            changes,
+            changes: Arc::new(changes),
             queue_capacity,
             live,
             published,
             commit_times,
         }
+    }
+
+    /// The newest seq published to the live streams, shared.
+    pub(super) fn published(&self) -> Arc<AtomicU64> {
+        self.published.clone()
     }
 
     /// The newest seq published to the live streams.
@@ -174,6 +181,12 @@ impl Writer {
     /// Live events from now on.
     pub(super) fn subscribe(&self) -> broadcast::Receiver<Arc<Published>> {
         self.live.subscribe()
+    }
+
+    /// The writer's queue without keeping the writer alive: for a thread that wakes it (see
+    /// `listen`) and must end with it.
+    pub(super) fn queue(&self) -> std::sync::Weak<mpsc::SyncSender<Change>> {
+        Arc::downgrade(&self.changes)
     }
 
     /// Queues a change, or refuses it at once when the queue is full or the writer is gone.
@@ -195,7 +208,8 @@ struct Outlet {
 
 /// The writer thread: takes every waiting change, commits them together, then publishes
 /// their events and answers their callers. Ends when the recorder is dropped.
-fn write_batches(conn: Connection, queue: mpsc::Receiver<Change>, outlet: &Outlet) {
+fn write_batches(mut conn: DbConnection, queue: mpsc::Receiver<Change>, outlet: &Outlet) {
+    let db = &mut conn.db();
     let live = &outlet.live;
     // Changes written by another process (the command line) take seqs the live stream has
     // not seen; each batch publishes them from the log first, a batch without events too.
@@ -211,7 +225,7 @@ fn write_batches(conn: Connection, queue: mpsc::Receiver<Change>, outlet: &Outle
         let mut events = Vec::new();
         let mut answers = Vec::with_capacity(batch.len());
         let started = Instant::now();
-        let committed = apply_batch(&conn, batch, &mut events, &mut answers);
+        let committed = apply_batch(db, batch, &mut events, &mut answers);
         outlet.commit_times.observe(started.elapsed().as_secs_f64());
         match committed {
             Ok(()) => {
@@ -219,11 +233,11 @@ fn write_batches(conn: Connection, queue: mpsc::Receiver<Change>, outlet: &Outle
                 // to its end, holds no event of this batch.
                 let logged = match events.first() {
                     Some(first) => Ok(first.event.seq.saturating_sub(1)),
-                    None => store::events::last_seq(&conn),
+                    None => store::events::last_seq(db),
                 };
                 match logged {
                     Ok(logged) => {
-                        published = publish_written_elsewhere(&conn, live, published, logged)
+                        published = publish_written_elsewhere(db, live, published, logged)
                     }
                     Err(e) => tracing::error!("the event log's end not read: {e}"),
                 }
@@ -250,7 +264,7 @@ fn write_batches(conn: Connection, queue: mpsc::Receiver<Change>, outlet: &Outle
 /// passed over (the latter with an error in the log), so that the streams never stay behind
 /// the log for good: a client that needed them gets a snapshot when it resumes.
 fn publish_written_elsewhere(
-    conn: &Connection,
+    db: &mut Db<'_>,
     live: &broadcast::Sender<Arc<Published>>,
     published: u64,
     logged: u64,
@@ -259,7 +273,7 @@ fn publish_written_elsewhere(
         return published;
     }
     let missed = i64::try_from(logged - published).unwrap_or(i64::MAX);
-    match store::events::events_after(conn, published, missed) {
+    match store::events::events_after(db, published, missed) {
         Ok(Some(written_elsewhere)) => publish(
             live,
             written_elsewhere
@@ -277,37 +291,47 @@ fn publish_written_elsewhere(
     logged
 }
 
-/// Runs one statement without parameters from the connection's statement cache: a
-/// savepoint is set and released for every change, and parsing it each time showed in the
-/// writer's profile.
-fn run(conn: &Connection, sql: &str) -> Result<(), StoreError> {
-    conn.prepare_cached(sql)?.execute([])?;
-    Ok(())
-}
-
 fn apply_batch(
-    conn: &Connection,
+    db: &mut Db<'_>,
     batch: Vec<Change>,
     events: &mut Vec<Logged>,
     answers: &mut Vec<Deliver>,
 ) -> Result<(), StoreError> {
-    // IMMEDIATE: take the write lock now, waiting for another writer (the command line)
-    // instead of failing on a snapshot that went stale.
-    let tx = rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)?;
+    db.in_write(|db| {
+        apply_changes(db, batch, events, answers)?;
+        // The other nodes learn of the events at the commit (see `listen`).
+        let notify = matches!(db, Db::Postgres(_))
+            .then(|| events.last().map(|logged| logged.event.seq))
+            .flatten();
+        if let Some(seq) = notify {
+            db.run(&format!("NOTIFY {}, '{seq}'", super::listen::CHANNEL))?;
+        }
+        Ok(())
+    })
+}
+
+/// Applies each change of a batch in a savepoint of the open transaction, so that a change
+/// that fails or panics leaves the others alone.
+fn apply_changes(
+    db: &mut Db<'_>,
+    batch: Vec<Change>,
+    events: &mut Vec<Logged>,
+    answers: &mut Vec<Deliver>,
+) -> Result<(), StoreError> {
     for change in batch {
-        run(&tx, "SAVEPOINT change")?;
+        db.run("SAVEPOINT change")?;
         let kept = events.len();
         let mut sink = EventSink { events };
         // A panicking change drops its answer while unwinding: its caller gets `Abandoned`.
-        let applied = std::panic::catch_unwind(AssertUnwindSafe(|| change(&tx, &mut sink)));
+        let applied = std::panic::catch_unwind(AssertUnwindSafe(|| change(db, &mut sink)));
         match applied {
             Ok((true, answer)) => {
-                run(&tx, "RELEASE change")?;
+                db.run("RELEASE change")?;
                 answers.push(answer);
             }
             Ok((false, answer)) => {
-                run(&tx, "ROLLBACK TO change")?;
-                run(&tx, "RELEASE change")?;
+                db.run("ROLLBACK TO change")?;
+                db.run("RELEASE change")?;
                 events.truncate(kept);
                 answers.push(answer);
             }
@@ -318,13 +342,12 @@ fn apply_batch(
                     .or_else(|| panic.downcast_ref::<String>().cloned())
                     .unwrap_or_default();
                 tracing::error!("a change panicked in the writer and was rolled back: {what}");
-                run(&tx, "ROLLBACK TO change")?;
-                run(&tx, "RELEASE change")?;
+                db.run("ROLLBACK TO change")?;
+                db.run("RELEASE change")?;
                 events.truncate(kept);
             }
         }
     }
-    tx.commit()?;
     Ok(())
 }
 
@@ -359,8 +382,8 @@ mod tests {
 
     /// A change that adds the agent `login` and reports success to `done`.
     fn add(login: &'static str, done: mpsc::Sender<(&'static str, bool)>) -> Change {
-        Box::new(move |conn, _| {
-            let added = store::agents::add(conn, &agent(login), login).is_ok();
+        Box::new(move |db, _| {
+            let added = store::agents::add(db, &agent(login), login).is_ok();
             (
                 added,
                 Box::new(move |committed| {
@@ -376,14 +399,14 @@ mod tests {
         let (store, conn) = Store::open(dir.path()).unwrap();
         let (done, results) = mpsc::channel();
         let (answer, answered) = oneshot::channel::<()>();
-        let panicking: Change = Box::new(move |conn, _| {
+        let panicking: Change = Box::new(move |db, _| {
             let _keep_until_unwound = answer;
-            store::agents::add(conn, &agent("bert"), "bert").unwrap();
+            store::agents::add(db, &agent("bert"), "bert").unwrap();
             panic!("a bug in one change");
         });
         let batch = vec![add("anna", done.clone()), panicking, add("carl", done)];
         let (mut events, mut answers) = (Vec::new(), Vec::new());
-        apply_batch(&conn, batch, &mut events, &mut answers).unwrap();
+        apply_batch(&mut Db::Sqlite(&conn), batch, &mut events, &mut answers).unwrap();
         for answer in answers {
             answer(Ok(()));
         }

@@ -11,9 +11,11 @@
 pub mod call_tickets;
 pub mod callers;
 mod commit;
+mod listen;
 mod presence;
 pub mod tickets;
 
+use crate::store::{Db, DbConnection};
 use std::sync::Arc;
 
 use ringside_core::agent::Presence;
@@ -22,7 +24,6 @@ use ringside_core::journal::{self, Enrichment, JournalError, Outcome};
 use ringside_core::number::DefaultCountry;
 use ringside_core::stream::{EventBody, Snapshot};
 use ringside_providers::zammad_relay;
-use rusqlite::Connection;
 use thiserror::Error;
 use time::OffsetDateTime;
 use tokio::sync::{broadcast, oneshot};
@@ -109,19 +110,19 @@ impl RelayOutbox {
     /// Queues the events that bring Zammad's entry from `before` to `call`.
     fn queue(
         &self,
-        conn: &Connection,
+        db: &mut Db<'_>,
         before: Option<&Call>,
         call: &Call,
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
         if let Some(tickets) = &self.tickets {
-            tickets.on_change(conn, before, call, self.cap, now)?;
+            tickets.on_change(db, before, call, self.cap, now)?;
         }
         if !self.cti {
             return Ok(());
         }
         let events = zammad_relay::events(before, call, &self.country);
-        let dropped = store::outbox::enqueue(conn, &events, now, self.cap)?;
+        let dropped = store::outbox::enqueue(db, &events, now, self.cap)?;
         if dropped > 0 {
             tracing::error!(
                 "the Zammad relay's outbox is full ({} items, zammad.relay_outbox_max): {dropped} \
@@ -137,7 +138,7 @@ impl RelayOutbox {
 impl Recorder {
     /// Starts the writer thread on the store's writer connection, with the default queue and
     /// the system's clock.
-    pub fn new(store: Store, conn: Connection) -> Self {
+    pub fn new(store: Store, conn: impl Into<DbConnection>) -> Self {
         Self::with_queue(store, conn, DEFAULT_QUEUE, Arc::new(SystemClock))
     }
 
@@ -145,14 +146,19 @@ impl Recorder {
     /// timing the presence it records by `clock`.
     pub fn with_queue(
         store: Store,
-        conn: Connection,
+        conn: impl Into<DbConnection>,
         queue_capacity: usize,
         clock: Arc<dyn Clock>,
     ) -> Self {
+        let writer = Writer::start(conn.into(), queue_capacity);
+        let online: Arc<Online> = Arc::default();
+        if let Some(config) = store.postgres_config() {
+            listen::spawn(config, &writer, online.clone(), clock.clone());
+        }
         Recorder {
-            writer: Writer::start(conn, queue_capacity),
+            writer,
             store,
-            online: Arc::default(),
+            online,
             clock,
             relay: None,
         }
@@ -185,7 +191,7 @@ impl Recorder {
     async fn write<T, F>(&self, change: F) -> Result<T, RecordError>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection, &mut EventSink) -> Result<T, RecordError> + Send + 'static,
+        F: FnOnce(&mut Db<'_>, &mut EventSink) -> Result<T, RecordError> + Send + 'static,
     {
         // Presence that a failed write left unsaid is said before anything else.
         presence::settle(&self.writer, &self.online, &self.clock);
@@ -193,11 +199,17 @@ impl Recorder {
         let online = self.online.clone();
         let writer = self.writer.clone();
         let clock = self.clock.clone();
-        let change: Change = Box::new(move |conn, sink| {
+        let change: Change = Box::new(move |db, sink| {
             let first = sink.len();
-            match change(conn, sink) {
+            match change(db, sink) {
                 Ok(value) => {
-                    let said = presence::said(sink.since(first));
+                    // What this node's streams were last recorded as, to settle them: on
+                    // PostgreSQL, presence events speak for all nodes, so only the settling
+                    // write says what this node recorded (see `presence::settle`).
+                    let said = match db {
+                        Db::Sqlite(_) => presence::said(sink.since(first)),
+                        Db::Postgres(_) => Vec::new(),
+                    };
                     (
                         true,
                         Box::new(move |committed| {
@@ -229,7 +241,7 @@ impl Recorder {
     /// [`store::events::rotate_epoch`]); returns the epoch now.
     pub async fn rotate_epoch(&self, from: &str) -> Result<String, RecordError> {
         let from = from.to_owned();
-        self.write(move |conn, _| Ok(store::events::rotate_epoch(conn, &from)?))
+        self.write(move |db, _| Ok(store::events::rotate_epoch(db, &from)?))
             .await
     }
 
@@ -245,33 +257,25 @@ impl Recorder {
         let facts = facts.clone();
         let online = self.online.clone();
         let relay = self.relay.clone();
-        self.write(move |conn, sink| {
-            let existing = store::calls::find(conn, provider, &event.call_id)?;
+        self.write(move |db, sink| {
+            let existing = store::calls::find(db, provider, &event.call_id)?;
             let (call, call_json) =
                 match journal::apply(provider, existing.as_ref(), &event, &facts, now)? {
                     Outcome::Unchanged => return Ok(Recorded::Unchanged),
                     Outcome::Created(mut call) => {
-                        store::calls::insert(conn, &mut call)?;
+                        store::calls::insert(db, &mut call)?;
                         // The row keeps the call without its id, which the event needs.
                         let json = serde_json::to_string(&call).map_err(StoreError::from)?;
                         (call, json)
                     }
                     Outcome::Changed(call) => {
-                        let json = store::calls::update(conn, &call)?;
+                        let json = store::calls::update(db, &call)?;
                         (call, json)
                     }
                 };
-            append_call(
-                conn,
-                sink,
-                &online,
-                existing.as_ref(),
-                &call,
-                &call_json,
-                now,
-            )?;
+            append_call(db, sink, &online, existing.as_ref(), &call, &call_json, now)?;
             if let Some(relay) = &relay {
-                relay.queue(conn, existing.as_ref(), &call, now)?;
+                relay.queue(db, existing.as_ref(), &call, now)?;
             }
             Ok(Recorded::Changed(Box::new(call)))
         })
@@ -286,15 +290,15 @@ impl Recorder {
         now: OffsetDateTime,
     ) -> Result<Vec<Call>, RecordError> {
         let ids = ids.to_vec();
-        self.write(move |conn, sink| {
+        self.write(move |db, sink| {
             let mut changed = Vec::new();
-            for mut call in store::calls::by_ids(conn, &ids)? {
+            for mut call in store::calls::by_ids(db, &ids)? {
                 if call.done != done {
                     call.done = done;
                     call.updated_at = now;
-                    store::calls::update(conn, &call)?;
+                    store::calls::update(db, &call)?;
                     sink.append(
-                        conn,
+                        db,
                         now,
                         EventBody::Call {
                             call: Box::new(call.clone()),
@@ -304,6 +308,22 @@ impl Recorder {
                 }
             }
             Ok(changed)
+        })
+        .await
+    }
+
+    /// Forgets the nodes of a hub on PostgreSQL whose heartbeat stopped, and tells the team
+    /// that the agents who streamed only from them are offline; returns how many. Nothing
+    /// on SQLite.
+    pub async fn reap_nodes(&self) -> Result<usize, RecordError> {
+        let online = self.online.clone();
+        let clock = self.clock.clone();
+        self.write(move |db, sink| {
+            let gone = store::nodes::reap(db)?;
+            for login in &gone {
+                presence::record(db, sink, &online, login, clock.now())?;
+            }
+            Ok(gone.len())
         })
         .await
     }
@@ -318,19 +338,19 @@ impl Recorder {
     ) -> Result<usize, RecordError> {
         let online = self.online.clone();
         let relay = self.relay.clone();
-        self.write(move |conn, sink| {
-            let mut left = store::calls::left_in(conn, CallState::Ringing, ringing_cutoff)?;
+        self.write(move |db, sink| {
+            let mut left = store::calls::left_in(db, CallState::Ringing, ringing_cutoff)?;
             left.extend(store::calls::left_in(
-                conn,
+                db,
                 CallState::Answered,
                 talking_cutoff,
             )?);
             for call in &left {
                 let expired = journal::expire(call, now);
-                let json = store::calls::update(conn, &expired)?;
-                append_call(conn, sink, &online, Some(call), &expired, &json, now)?;
+                let json = store::calls::update(db, &expired)?;
+                append_call(db, sink, &online, Some(call), &expired, &json, now)?;
                 if let Some(relay) = &relay {
-                    relay.queue(conn, Some(call), &expired, now)?;
+                    relay.queue(db, Some(call), &expired, now)?;
                 }
             }
             Ok(left.len())
@@ -356,9 +376,9 @@ impl Recorder {
             let limit = callers::REFRESH_BATCH.min(callers::REFRESH_MAX_CALLS - looked);
             let country = country.clone();
             let batch = self
-                .write(move |conn, sink| {
+                .write(move |db, sink| {
                     Ok(callers::refresh_batch(
-                        conn, sink, &country, since, before, limit, now,
+                        db, sink, &country, since, before, limit, now,
                     )?)
                 })
                 .await?;
@@ -382,7 +402,7 @@ impl Recorder {
         fetched: Vec<tickets::ContactTickets>,
         now: OffsetDateTime,
     ) -> Result<bool, RecordError> {
-        self.write(move |conn, sink| Ok(tickets::apply(conn, sink, call_id, &fetched, now)?))
+        self.write(move |db, sink| Ok(tickets::apply(db, sink, call_id, &fetched, now)?))
             .await
     }
 
@@ -392,20 +412,20 @@ impl Recorder {
         cutoff: OffsetDateTime,
         keep: i64,
     ) -> Result<usize, RecordError> {
-        self.write(move |conn, _| Ok(store::events::prune(conn, cutoff, keep)?))
+        self.write(move |db, _| Ok(store::events::prune(db, cutoff, keep)?))
             .await
     }
 
     /// Posts of these outbox items begin (see [`store::outbox::sending`]).
     pub async fn relay_sending(&self, ids: &[i64]) -> Result<(), RecordError> {
         let ids = ids.to_vec();
-        self.write(move |conn, _| Ok(store::outbox::sending(conn, &ids)?))
+        self.write(move |db, _| Ok(store::outbox::sending(db, &ids)?))
             .await
     }
 
     /// Zammad took an outbox item: it leaves the outbox.
     pub async fn relay_delivered(&self, id: i64) -> Result<(), RecordError> {
-        self.write(move |conn, _| Ok(store::outbox::delivered(conn, id)?))
+        self.write(move |db, _| Ok(store::outbox::delivered(db, id)?))
             .await
     }
 
@@ -418,7 +438,7 @@ impl Recorder {
         now: OffsetDateTime,
     ) -> Result<(), RecordError> {
         let error = error.to_owned();
-        self.write(move |conn, _| Ok(store::outbox::retry_at(conn, id, next_at, &error, now)?))
+        self.write(move |db, _| Ok(store::outbox::retry_at(db, id, next_at, &error, now)?))
             .await
     }
 
@@ -432,14 +452,14 @@ impl Recorder {
         now: OffsetDateTime,
     ) -> Result<(), RecordError> {
         let (item, error) = (item.clone(), error.to_owned());
-        self.write(move |conn, _| Ok(store::outbox::fail(conn, &item, whole_call, &error, now)?))
+        self.write(move |db, _| Ok(store::outbox::fail(db, &item, whole_call, &error, now)?))
             .await
     }
 
     /// Makes every failed outbox item pending again and wakes the relay; returns how many.
     pub async fn relay_retry_failed(&self, now: OffsetDateTime) -> Result<usize, RecordError> {
         let retried = self
-            .write(move |conn, _| Ok(store::outbox::retry_failed(conn, now)?))
+            .write(move |db, _| Ok(store::outbox::retry_failed(db, now)?))
             .await?;
         if let Some(relay) = &self.relay {
             relay.wake.notify_one();
@@ -468,7 +488,7 @@ impl Recorder {
         };
         let cap = relay.cap;
         let request = self
-            .write(move |conn, _| Ok(tickets.request(conn, id, cap, now)?))
+            .write(move |db, _| Ok(tickets.request(db, id, cap, now)?))
             .await?;
         relay.wake.notify_one();
         Ok(Some(request))
@@ -484,12 +504,12 @@ impl Recorder {
         now: OffsetDateTime,
     ) -> Result<(), RecordError> {
         let call = store::call_tickets::call_of(key);
-        self.write(move |conn, sink| {
-            store::outbox::delivered(conn, item)?;
+        self.write(move |db, sink| {
+            store::outbox::delivered(db, item)?;
             if let Some(call) = call {
-                if let Some(call) = call_tickets::record(conn, call, ticket, now)? {
+                if let Some(call) = call_tickets::record(db, call, ticket, now)? {
                     sink.append(
-                        conn,
+                        db,
                         now,
                         EventBody::Call {
                             call: Box::new(call),
@@ -522,13 +542,13 @@ impl Recorder {
     ) -> Result<Option<store::call_tickets::JobState>, RecordError> {
         Ok(self
             .store
-            .read(move |conn| store::call_tickets::job_state(conn, id))
+            .read(move |db| store::call_tickets::job_state(db, id))
             .await?)
     }
 
     /// Deletes failed outbox items queued before `cutoff`.
     pub async fn prune_relay_failures(&self, cutoff: OffsetDateTime) -> Result<usize, RecordError> {
-        self.write(move |conn, _| Ok(store::outbox::prune_failed(conn, cutoff)?))
+        self.write(move |db, _| Ok(store::outbox::prune_failed(db, cutoff)?))
             .await
     }
 
@@ -541,15 +561,15 @@ impl Recorder {
     ) -> Result<Option<Presence>, RecordError> {
         let login = login.to_owned();
         let online = self.online.clone();
-        self.write(move |conn, sink| {
-            let Some(before) = store::agents::by_login(conn, &login)? else {
+        self.write(move |db, sink| {
+            let Some(before) = store::agents::by_login(db, &login)? else {
                 return Ok(None);
             };
             if before.dnd == dnd {
-                return Ok(presence::of_login(conn, &online, &login)?);
+                return Ok(presence::of_login(db, &online, &login)?);
             }
-            store::agents::set_dnd(conn, &login, dnd)?;
-            Ok(presence::record(conn, sink, &online, &login, now)?)
+            store::agents::set_dnd(db, &login, dnd)?;
+            Ok(presence::record(db, sink, &online, &login, now)?)
         })
         .await
     }
@@ -564,11 +584,11 @@ impl Recorder {
         let agent = agent.clone();
         let token_hash = token_hash.to_owned();
         let online = self.online.clone();
-        self.write(move |conn, sink| {
-            if store::agents::add(conn, &agent, &token_hash)?.is_none() {
+        self.write(move |db, sink| {
+            if store::agents::add(db, &agent, &token_hash)?.is_none() {
                 return Ok(None);
             }
-            Ok(presence::record(conn, sink, &online, &agent.login, now)?)
+            Ok(presence::record(db, sink, &online, &agent.login, now)?)
         })
         .await
     }
@@ -583,11 +603,11 @@ impl Recorder {
         let login = login.to_owned();
         let change = change.clone();
         let online = self.online.clone();
-        self.write(move |conn, sink| {
-            if store::agents::update(conn, &login, &change)?.is_none() {
+        self.write(move |db, sink| {
+            if store::agents::update(db, &login, &change)?.is_none() {
                 return Ok(None);
             }
-            Ok(presence::record(conn, sink, &online, &login, now)?)
+            Ok(presence::record(db, sink, &online, &login, now)?)
         })
         .await
     }
@@ -601,12 +621,12 @@ impl Recorder {
         let login = login.to_owned();
         let online = self.online.clone();
         let removed = self
-            .write(move |conn, sink| {
-                if !store::agents::remove(conn, &login)? {
+            .write(move |db, sink| {
+                if !store::agents::remove(db, &login)? {
                     return Ok(None);
                 }
                 sink.append(
-                    conn,
+                    db,
                     now,
                     EventBody::AgentRemoved {
                         login: login.clone(),
@@ -625,7 +645,7 @@ impl Recorder {
     pub async fn set_token(&self, login: &str, token_hash: &str) -> Result<bool, RecordError> {
         let login = login.to_owned();
         let token_hash = token_hash.to_owned();
-        self.write(move |conn, _| Ok(store::agents::set_token(conn, &login, &token_hash)?))
+        self.write(move |db, _| Ok(store::agents::set_token(db, &login, &token_hash)?))
             .await
     }
 
@@ -647,18 +667,17 @@ impl Recorder {
         let online = self.online.clone();
         Ok(self
             .store
-            .read(move |conn| {
-                let tx = conn.unchecked_transaction()?;
-                let snapshot = Snapshot {
-                    epoch: store::events::epoch(&tx)?,
-                    seq: store::events::last_seq(&tx)?,
-                    recovered: false,
-                    active_calls: store::calls::active(&tx, SNAPSHOT_ACTIVE_LIMIT)?,
-                    open_missed_calls: store::calls::open_missed(&tx, SNAPSHOT_MISSED_LIMIT)?,
-                    presence: presence::all(&tx, &online)?,
-                };
-                tx.finish()?;
-                Ok(snapshot)
+            .read(move |db| {
+                db.snapshot(|db| {
+                    Ok(Snapshot {
+                        epoch: store::events::epoch(db)?,
+                        seq: store::events::last_seq(db)?,
+                        recovered: false,
+                        active_calls: store::calls::active(db, SNAPSHOT_ACTIVE_LIMIT)?,
+                        open_missed_calls: store::calls::open_missed(db, SNAPSHOT_MISSED_LIMIT)?,
+                        presence: presence::all(db, &online)?,
+                    })
+                })
             })
             .await?)
     }
@@ -668,7 +687,7 @@ impl Recorder {
         let online = self.online.clone();
         Ok(self
             .store
-            .read(move |conn| presence::all(conn, &online))
+            .read(move |db| presence::all(db, &online))
             .await?)
     }
 
@@ -678,7 +697,7 @@ impl Recorder {
         let online = self.online.clone();
         Ok(self
             .store
-            .read(move |conn| presence::of_login(conn, &online, &login))
+            .read(move |db| presence::of_login(db, &online, &login))
             .await?)
     }
 }
@@ -686,7 +705,7 @@ impl Recorder {
 /// Appends a call's event (`call_json` being the call's JSON), then the presence events of
 /// the agents whose on-a-call status the change from `before` to `call` changed.
 fn append_call(
-    conn: &Connection,
+    db: &mut Db<'_>,
     sink: &mut EventSink,
     online: &Online,
     before: Option<&Call>,
@@ -694,10 +713,10 @@ fn append_call(
     call_json: &str,
     now: OffsetDateTime,
 ) -> Result<(), StoreError> {
-    sink.append_call(conn, now, call.clone(), call_json)?;
+    sink.append_call(db, now, call.clone(), call_json)?;
     for login in presence::on_call_changes(before, call) {
-        if let Some(presence) = presence::of_login(conn, online, &login)? {
-            sink.append(conn, now, EventBody::Presence { presence })?;
+        if let Some(presence) = presence::of_login(db, online, &login)? {
+            sink.append(db, now, EventBody::Presence { presence })?;
         }
     }
     Ok(())

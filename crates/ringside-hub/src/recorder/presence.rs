@@ -2,12 +2,12 @@
 //! events a change appends when it changes an agent's, and the settling write that records
 //! the agents whose live streams changed (see [`crate::online`]).
 
+use crate::store::Db;
 use std::sync::Arc;
 
 use ringside_core::agent::{OnCall, Presence};
 use ringside_core::call::{Call, CallState};
 use ringside_core::stream::{EventBody, StreamEvent};
-use rusqlite::Connection;
 use time::OffsetDateTime;
 
 use super::commit::{Change, EventSink, Writer};
@@ -17,16 +17,17 @@ use ringside_clock::Clock;
 
 /// Appends the presence event of `login` as it is now; returns it (`None`: no such agent).
 pub(super) fn record(
-    conn: &Connection,
+    db: &mut Db<'_>,
     sink: &mut EventSink,
     online: &Online,
     login: &str,
     now: OffsetDateTime,
 ) -> Result<Option<Presence>, StoreError> {
-    let presence = of_login(conn, online, login)?;
+    let presence = of_login(db, online, login)?;
     if let Some(presence) = &presence {
+        store::nodes::say(db, login, presence.online)?;
         sink.append(
-            conn,
+            db,
             now,
             EventBody::Presence {
                 presence: presence.clone(),
@@ -38,31 +39,37 @@ pub(super) fn record(
 
 /// The availability of `login`; `None` when there is no such agent.
 pub(super) fn of_login(
-    conn: &Connection,
+    db: &mut Db<'_>,
     online: &Online,
     login: &str,
 ) -> Result<Option<Presence>, StoreError> {
-    store::agents::by_login(conn, login)?
-        .map(|agent| {
-            let is_online = online.is_online(&agent.login);
-            of_agent(conn, is_online, agent)
-        })
-        .transpose()
+    let Some(agent) = store::agents::by_login(db, login)? else {
+        return Ok(None);
+    };
+    let is_online = match store::nodes::is_online(db, login)? {
+        Some(on_any_node) => on_any_node,
+        None => online.is_online(login),
+    };
+    of_agent(db, is_online, agent).map(Some)
 }
 
 /// Every agent's availability.
-pub(super) fn all(conn: &Connection, online: &Online) -> Result<Vec<Presence>, StoreError> {
-    store::agents::list(conn)?
+pub(super) fn all(db: &mut Db<'_>, online: &Online) -> Result<Vec<Presence>, StoreError> {
+    let on_any_node = store::nodes::online_logins(db)?;
+    store::agents::list(db)?
         .into_iter()
         .map(|agent| {
-            let is_online = online.is_online(&agent.login);
-            of_agent(conn, is_online, agent)
+            let is_online = match &on_any_node {
+                Some(logins) => logins.contains(&agent.login),
+                None => online.is_online(&agent.login),
+            };
+            of_agent(db, is_online, agent)
         })
         .collect()
 }
 
-fn of_agent(conn: &Connection, is_online: bool, agent: AgentRow) -> Result<Presence, StoreError> {
-    let on_call = store::calls::on_call_of(conn, &agent.login)?.map(|call| OnCall {
+fn of_agent(db: &mut Db<'_>, is_online: bool, agent: AgentRow) -> Result<Presence, StoreError> {
+    let on_call = store::calls::on_call_of(db, &agent.login)?.map(|call| OnCall {
         call: call.id,
         with: call
             .caller
@@ -156,22 +163,28 @@ impl Drop for LiveStream {
 }
 
 /// The write that records the presence of the agents whose live state the log does not say.
-fn settle_change(online: Arc<Online>, clock: Arc<dyn Clock>) -> Change {
+pub(super) fn settle_change(online: Arc<Online>, clock: Arc<dyn Clock>) -> Change {
     let mut ticket = SettleTicket {
         online,
         started: false,
     };
-    Box::new(move |conn, sink| {
+    Box::new(move |db, sink| {
         ticket.started = true;
         let online = ticket.online.clone();
         let recorded = (|| -> Result<Vec<(String, bool)>, StoreError> {
             let mut said = Vec::new();
-            for (login, is_online) in online.to_settle() {
-                if let Some(agent) = store::agents::by_login(conn, &login)? {
-                    let presence = of_agent(conn, is_online, agent)?;
-                    sink.append(conn, clock.now(), EventBody::Presence { presence })?;
+            for (login, is_online_here) in online.to_settle() {
+                // On PostgreSQL the team is told whether any node streams for the agent,
+                // and only when the log said otherwise.
+                store::nodes::set_streaming(db, online.node(), &login, is_online_here)?;
+                let is_online = store::nodes::is_online(db, &login)?.unwrap_or(is_online_here);
+                if let Some(agent) = store::agents::by_login(db, &login)? {
+                    if store::nodes::say(db, &login, is_online)? {
+                        let presence = of_agent(db, is_online, agent)?;
+                        sink.append(db, clock.now(), EventBody::Presence { presence })?;
+                    }
                 }
-                said.push((login, is_online));
+                said.push((login, is_online_here));
             }
             Ok(said)
         })();

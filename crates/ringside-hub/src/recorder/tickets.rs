@@ -1,10 +1,10 @@
 //! Tickets fetched from the help desk after a call rang: the call's caller match gets
 //! them, and they become the cache the directory answers the next ring with.
 
+use crate::store::Db;
 use ringside_core::call::Call;
 use ringside_core::caller::CallerMatch;
 use ringside_core::stream::EventBody;
-use rusqlite::Connection;
 use time::{Duration, OffsetDateTime};
 
 use super::commit::EventSink;
@@ -18,24 +18,24 @@ pub type ContactTickets = (i64, Vec<FetchedTicket>);
 /// now, whatever happened to it meanwhile) those tickets and appends it as a call event;
 /// returns whether the call changed.
 pub(super) fn apply(
-    conn: &Connection,
+    db: &mut Db<'_>,
     sink: &mut EventSink,
     call_id: i64,
     fetched: &[ContactTickets],
     now: OffsetDateTime,
 ) -> Result<bool, StoreError> {
     for (contact, tickets) in fetched {
-        stored::put_tickets(conn, *contact, tickets)?;
+        stored::put_tickets(db, *contact, tickets)?;
     }
-    let Some(call) = store::calls::by_ids(conn, &[call_id])?.pop() else {
+    let Some(call) = store::calls::by_ids(db, &[call_id])?.pop() else {
         return Ok(false);
     };
     let Some(changed) = with_tickets(&call, fetched, now) else {
         return Ok(false);
     };
-    store::calls::update(conn, &changed)?;
+    store::calls::update(db, &changed)?;
     sink.append(
-        conn,
+        db,
         now,
         EventBody::Call {
             call: Box::new(changed),

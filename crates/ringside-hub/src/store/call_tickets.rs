@@ -2,10 +2,11 @@
 //! at most (event `ticket`, key [`key`]), and the directory facts a ticket job is composed
 //! from: the caller's Zammad user and the agents' names and Zammad users.
 
+use crate::store::Db;
 use ringside_core::call::Call;
 use ringside_core::caller::ContactSource;
 use ringside_providers::zammad::call_log::{Agents, Customer};
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, OptionalExtension};
 use time::OffsetDateTime;
 
 use super::StoreError;
@@ -38,7 +39,7 @@ pub enum Queued {
 /// Queues `job` (JSON) for call `call` unless it has one; with `revive` (an agent asks),
 /// the call's job that failed or waits for a retry is made due at `now`.
 pub(crate) fn enqueue(
-    conn: &Connection,
+    db: &mut Db<'_>,
     call: i64,
     job: &str,
     now: OffsetDateTime,
@@ -46,39 +47,93 @@ pub(crate) fn enqueue(
     revive: bool,
 ) -> Result<Queued, StoreError> {
     let key = key(call);
-    let existing: Option<bool> = conn
-        .prepare_cached("SELECT failed FROM zammad_outbox WHERE call_id = ?1 AND event = ?2")?
-        .query_row(params![key, EVENT], |row| row.get(0))
-        .optional()?;
+    let now = millis(now);
+    let existing: Option<bool> = match db {
+        Db::Sqlite(conn) => conn
+            .prepare_cached("SELECT failed FROM zammad_outbox WHERE call_id = ?1 AND event = ?2")?
+            .query_row(params![key, EVENT], |row| row.get(0))
+            .optional()?,
+        Db::Postgres(pg) => pg
+            .query_opt(
+                "SELECT failed FROM zammad_outbox WHERE call_id = $1 AND event = $2",
+                &[&key, &EVENT],
+            )?
+            .map(|row| row.try_get(0))
+            .transpose()?,
+    };
     if let Some(failed) = existing {
         if revive && failed {
-            conn.prepare_cached(
-                "UPDATE zammad_outbox SET failed = 0, attempts = 0, next_at = ?3, created_at = ?3
-                 WHERE call_id = ?1 AND event = ?2",
-            )?
-            .execute(params![key, EVENT, millis(now)])?;
+            match db {
+                Db::Sqlite(conn) => {
+                    conn.prepare_cached(
+                        "UPDATE zammad_outbox SET failed = 0, attempts = 0, next_at = ?3, created_at = ?3
+                         WHERE call_id = ?1 AND event = ?2",
+                    )?
+                    .execute(params![key, EVENT, now])?;
+                }
+                Db::Postgres(pg) => {
+                    pg.execute(
+                        "UPDATE zammad_outbox SET failed = false, attempts = 0, next_at = $3, created_at = $3
+                         WHERE call_id = $1 AND event = $2",
+                        &[&key, &EVENT, &now],
+                    )?;
+                }
+            }
         } else if revive {
             // Waiting for a retry: an agent asks now, so it is tried now.
-            conn.prepare_cached(
-                "UPDATE zammad_outbox SET next_at = MIN(next_at, ?3) WHERE call_id = ?1 AND event = ?2",
-            )?
-            .execute(params![key, EVENT, millis(now)])?;
+            match db {
+                Db::Sqlite(conn) => {
+                    conn.prepare_cached(
+                        "UPDATE zammad_outbox SET next_at = MIN(next_at, ?3) WHERE call_id = ?1 AND event = ?2",
+                    )?
+                    .execute(params![key, EVENT, now])?;
+                }
+                Db::Postgres(pg) => {
+                    pg.execute(
+                        "UPDATE zammad_outbox SET next_at = LEAST(next_at, $3) WHERE call_id = $1 AND event = $2",
+                        &[&key, &EVENT, &now],
+                    )?;
+                }
+            }
         }
         return Ok(Queued::Already);
     }
-    let items: i64 = conn
-        .prepare_cached("SELECT items FROM zammad_outbox_size")?
-        .query_row([], |row| row.get(0))?;
+    let items: i64 = match db {
+        Db::Sqlite(conn) => conn
+            .prepare_cached("SELECT items FROM zammad_outbox_size")?
+            .query_row([], |row| row.get(0))?,
+        Db::Postgres(pg) => pg
+            .query_one("SELECT items FROM zammad_outbox_size", &[])?
+            .try_get(0)?,
+    };
     if items.max(0) as u64 >= cap {
-        conn.prepare_cached("UPDATE zammad_outbox_size SET dropped = dropped + 1")?
-            .execute([])?;
+        match db {
+            Db::Sqlite(conn) => {
+                conn.prepare_cached("UPDATE zammad_outbox_size SET dropped = dropped + 1")?
+                    .execute([])?;
+            }
+            Db::Postgres(pg) => {
+                pg.execute("UPDATE zammad_outbox_size SET dropped = dropped + 1", &[])?;
+            }
+        }
         return Ok(Queued::Dropped);
     }
-    conn.prepare_cached(
-        "INSERT INTO zammad_outbox (call_id, event, body, created_at, next_at)
-         VALUES (?1, ?2, ?3, ?4, ?4)",
-    )?
-    .execute(params![key, EVENT, job, millis(now)])?;
+    match db {
+        Db::Sqlite(conn) => {
+            conn.prepare_cached(
+                "INSERT INTO zammad_outbox (call_id, event, body, created_at, next_at)
+                 VALUES (?1, ?2, ?3, ?4, ?4)",
+            )?
+            .execute(params![key, EVENT, job, now])?;
+        }
+        Db::Postgres(pg) => {
+            pg.execute(
+                "INSERT INTO zammad_outbox (call_id, event, body, created_at, next_at)
+                 VALUES ($1, $2, $3, $4, $4)",
+                &[&key, &EVENT, &job, &now],
+            )?;
+        }
+    }
     Ok(Queued::New)
 }
 
@@ -95,35 +150,64 @@ pub struct JobState {
 
 /// The state of call `call`'s ticket job; `None` when it has none (delivered or never
 /// queued).
-pub(crate) fn job_state(conn: &Connection, call: i64) -> Result<Option<JobState>, StoreError> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT failed, attempts, last_error FROM zammad_outbox
-             WHERE call_id = ?1 AND event = ?2",
-        )?
-        .query_row(params![key(call), EVENT], |row| {
-            Ok(JobState {
-                failed: row.get(0)?,
-                attempts: row.get(1)?,
-                last_error: row.get(2)?,
+pub(crate) fn job_state(db: &mut Db<'_>, call: i64) -> Result<Option<JobState>, StoreError> {
+    match db {
+        Db::Sqlite(conn) => Ok(conn
+            .prepare_cached(
+                "SELECT failed, attempts, last_error FROM zammad_outbox
+                 WHERE call_id = ?1 AND event = ?2",
+            )?
+            .query_row(params![key(call), EVENT], |row| {
+                Ok(JobState {
+                    failed: row.get(0)?,
+                    attempts: row.get(1)?,
+                    last_error: row.get(2)?,
+                })
             })
-        })
-        .optional()?)
+            .optional()?),
+        Db::Postgres(pg) => {
+            let Some(row) = pg.query_opt(
+                "SELECT failed, attempts, last_error FROM zammad_outbox
+                 WHERE call_id = $1 AND event = $2",
+                &[&key(call), &EVENT],
+            )?
+            else {
+                return Ok(None);
+            };
+            let attempts: i64 = row.try_get(1)?;
+            Ok(Some(JobState {
+                failed: row.try_get(0)?,
+                attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+                last_error: row.try_get(2)?,
+            }))
+        }
+    }
 }
 
 /// The Zammad user the caller of `call` is: the first candidate synced from Zammad.
-pub(crate) fn customer(conn: &Connection, call: &Call) -> Result<Option<Customer>, StoreError> {
+pub(crate) fn customer(db: &mut Db<'_>, call: &Call) -> Result<Option<Customer>, StoreError> {
     let Some(caller) = &call.caller else {
         return Ok(None);
     };
-    let mut user = conn.prepare_cached(
-        "SELECT zammad_user_id FROM contacts WHERE id = ?1 AND zammad_user_id IS NOT NULL",
-    )?;
     for card in &caller.contacts {
         let (ContactSource::Zammad, Some(id)) = (card.source, card.id) else {
             continue;
         };
-        let zammad: Option<i64> = user.query_row([id], |row| row.get(0)).optional()?;
+        let zammad: Option<i64> = match db {
+            Db::Sqlite(conn) => conn
+                .prepare_cached(
+                    "SELECT zammad_user_id FROM contacts WHERE id = ?1 AND zammad_user_id IS NOT NULL",
+                )?
+                .query_row([id], |row| row.get(0))
+                .optional()?,
+            Db::Postgres(pg) => pg
+                .query_opt(
+                    "SELECT zammad_user_id FROM contacts WHERE id = $1 AND zammad_user_id IS NOT NULL",
+                    &[&id],
+                )?
+                .map(|row| row.try_get(0))
+                .transpose()?,
+        };
         if let Some(zammad) = zammad.filter(|id| *id > 0) {
             return Ok(Some(Customer {
                 id: zammad as u64,
@@ -136,9 +220,9 @@ pub(crate) fn customer(conn: &Connection, call: &Call) -> Result<Option<Customer
 
 /// The agents of `call` by name; the answering agent's Zammad user is the synced Zammad
 /// user whose e-mail address is the agent's login.
-pub(crate) fn agents(conn: &Connection, call: &Call) -> Result<Agents, StoreError> {
-    let name = |login: &str| -> Result<String, StoreError> {
-        Ok(super::agents::by_login(conn, login)?
+pub(crate) fn agents(db: &mut Db<'_>, call: &Call) -> Result<Agents, StoreError> {
+    let name = |db: &mut Db<'_>, login: &str| -> Result<String, StoreError> {
+        Ok(super::agents::by_login(db, login)?
             .map(|agent| agent.name)
             .filter(|name| !name.trim().is_empty())
             .unwrap_or_else(|| login.to_owned()))
@@ -147,19 +231,31 @@ pub(crate) fn agents(conn: &Connection, call: &Call) -> Result<Agents, StoreErro
         .offered_to
         .iter()
         .flatten()
-        .map(|login| name(login))
+        .map(|login| name(db, login))
         .collect::<Result<_, _>>()?;
     let (answered_by, answered_by_zammad) = match &call.answered_by {
         Some(login) => {
-            let zammad: Option<i64> = conn
-                .prepare_cached(
-                    "SELECT zammad_user_id FROM contacts
-                     WHERE email = ?1 COLLATE NOCASE AND zammad_user_id IS NOT NULL
-                     ORDER BY id LIMIT 1",
-                )?
-                .query_row([login], |row| row.get(0))
-                .optional()?;
-            (Some(name(login)?), zammad.map(|id| id as u64))
+            let zammad: Option<i64> = match db {
+                Db::Sqlite(conn) => conn
+                    .prepare_cached(
+                        "SELECT zammad_user_id FROM contacts
+                         WHERE email = ?1 COLLATE NOCASE AND zammad_user_id IS NOT NULL
+                         ORDER BY id LIMIT 1",
+                    )?
+                    .query_row([login], |row| row.get(0))
+                    .optional()?,
+                // NOCASE: lower() on both sides, read through contacts_email_lower.
+                Db::Postgres(pg) => pg
+                    .query_opt(
+                        "SELECT zammad_user_id FROM contacts
+                         WHERE lower(email) = lower($1) AND zammad_user_id IS NOT NULL
+                         ORDER BY id LIMIT 1",
+                        &[login],
+                    )?
+                    .map(|row| row.try_get(0))
+                    .transpose()?,
+            };
+            (Some(name(db, login)?), zammad.map(|id| id as u64))
         }
         None => (None, None),
     };
@@ -184,12 +280,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (_store, conn) = Store::open(dir.path()).unwrap();
         let t0 = OffsetDateTime::UNIX_EPOCH + time::Duration::days(20_000);
-        assert_eq!(enqueue(&conn, 7, "{}", t0, 10, false).unwrap(), Queued::New);
         assert_eq!(
-            enqueue(&conn, 7, "{\"again\":1}", t0, 10, false).unwrap(),
+            enqueue(&mut Db::Sqlite(&conn), 7, "{}", t0, 10, false).unwrap(),
+            Queued::New
+        );
+        assert_eq!(
+            enqueue(&mut Db::Sqlite(&conn), 7, "{\"again\":1}", t0, 10, false).unwrap(),
             Queued::Already
         );
-        let due = outbox::due(&conn, t0, 10).unwrap();
+        let due = outbox::due(&mut Db::Sqlite(&conn), t0, 10).unwrap();
         assert_eq!(due.len(), 1);
         assert_eq!(
             (due[0].call_id.as_str(), due[0].event.as_str()),
@@ -199,38 +298,48 @@ mod tests {
         assert_eq!(call_of(&due[0].call_id), Some(7));
 
         let later = t0 + time::Duration::minutes(5);
-        outbox::retry_at(&conn, due[0].id, later, "HTTP 503", t0).unwrap();
-        assert!(outbox::due(&conn, t0, 10).unwrap().is_empty());
+        outbox::retry_at(&mut Db::Sqlite(&conn), due[0].id, later, "HTTP 503", t0).unwrap();
+        assert!(outbox::due(&mut Db::Sqlite(&conn), t0, 10)
+            .unwrap()
+            .is_empty());
         assert_eq!(
-            enqueue(&conn, 7, "{}", t0, 10, true).unwrap(),
+            enqueue(&mut Db::Sqlite(&conn), 7, "{}", t0, 10, true).unwrap(),
             Queued::Already
         );
         assert_eq!(
-            outbox::due(&conn, t0, 10).unwrap().len(),
+            outbox::due(&mut Db::Sqlite(&conn), t0, 10).unwrap().len(),
             1,
             "asked: due now"
         );
-        let state = job_state(&conn, 7).unwrap().unwrap();
+        let state = job_state(&mut Db::Sqlite(&conn), 7).unwrap().unwrap();
         assert_eq!((state.failed, state.attempts), (false, 1));
 
-        outbox::fail(&conn, &due[0], false, "HTTP 422", t0).unwrap();
-        assert!(job_state(&conn, 7).unwrap().unwrap().failed);
+        outbox::fail(&mut Db::Sqlite(&conn), &due[0], false, "HTTP 422", t0).unwrap();
+        assert!(
+            job_state(&mut Db::Sqlite(&conn), 7)
+                .unwrap()
+                .unwrap()
+                .failed
+        );
         assert_eq!(
-            enqueue(&conn, 7, "{}", later, 10, false).unwrap(),
+            enqueue(&mut Db::Sqlite(&conn), 7, "{}", later, 10, false).unwrap(),
             Queued::Already
         );
         assert!(
-            job_state(&conn, 7).unwrap().unwrap().failed,
+            job_state(&mut Db::Sqlite(&conn), 7)
+                .unwrap()
+                .unwrap()
+                .failed,
             "the log does not revive it"
         );
-        enqueue(&conn, 7, "{}", later, 10, true).unwrap();
-        let state = job_state(&conn, 7).unwrap().unwrap();
+        enqueue(&mut Db::Sqlite(&conn), 7, "{}", later, 10, true).unwrap();
+        let state = job_state(&mut Db::Sqlite(&conn), 7).unwrap().unwrap();
         assert_eq!((state.failed, state.attempts), (false, 0), "an agent does");
 
         assert_eq!(
-            enqueue(&conn, 8, "{}", t0, 1, false).unwrap(),
+            enqueue(&mut Db::Sqlite(&conn), 8, "{}", t0, 1, false).unwrap(),
             Queued::Dropped
         );
-        assert_eq!(job_state(&conn, 8).unwrap(), None);
+        assert_eq!(job_state(&mut Db::Sqlite(&conn), 8).unwrap(), None);
     }
 }

@@ -3,12 +3,13 @@
 //! Numbers are normalized once, when contacts and tickets are imported; a lookup is an index
 //! search on the E.164 string.
 
+use crate::store::{Db, PgSession};
 use ringside_core::caller::{
     CallerMatch, ContactCard, ContactSource, MatchLevel, TicketSummary, MAX_CONTACTS, MAX_TICKETS,
 };
 use ringside_core::directory::{ContactRecord, TicketRecord};
 use ringside_core::limits;
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use rusqlite::{params, OptionalExtension, Row};
 use serde::Serialize;
 use time::OffsetDateTime;
 
@@ -42,34 +43,34 @@ impl<E> From<rusqlite::Error> for ImportError<E> {
 
 /// Imports contacts in one transaction: a failing record leaves the directory unchanged.
 pub fn import_contacts<E>(
-    conn: &mut Connection,
+    db: &mut Db<'_>,
     records: impl Iterator<Item = Result<ContactRecord, E>>,
 ) -> Result<ImportCounts, ImportError<E>> {
-    let mut counts = ImportCounts::default();
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    for record in records {
-        let record = record.map_err(ImportError::Record)?;
-        counts.numbers += upsert_contact(&tx, &record)?;
-        counts.records += 1;
-    }
-    tx.commit()?;
-    Ok(counts)
+    db.in_write(|db| {
+        let mut counts = ImportCounts::default();
+        for record in records {
+            let record = record.map_err(ImportError::Record)?;
+            counts.numbers += upsert_contact(db, &record)?;
+            counts.records += 1;
+        }
+        Ok(counts)
+    })
 }
 
 /// Imports tickets in one transaction: a failing record leaves the directory unchanged.
 pub fn import_tickets<E>(
-    conn: &mut Connection,
+    db: &mut Db<'_>,
     records: impl Iterator<Item = Result<TicketRecord, E>>,
 ) -> Result<ImportCounts, ImportError<E>> {
-    let mut counts = ImportCounts::default();
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    for record in records {
-        let record = record.map_err(ImportError::Record)?;
-        counts.numbers += upsert_ticket(&tx, &record)?;
-        counts.records += 1;
-    }
-    tx.commit()?;
-    Ok(counts)
+    db.in_write(|db| {
+        let mut counts = ImportCounts::default();
+        for record in records {
+            let record = record.map_err(ImportError::Record)?;
+            counts.numbers += upsert_ticket(db, &record)?;
+            counts.records += 1;
+        }
+        Ok(counts)
+    })
 }
 
 /// The key that makes a re-import update a contact instead of adding it again.
@@ -83,7 +84,11 @@ fn contact_key(record: &ContactRecord) -> String {
     }
 }
 
-fn upsert_contact(conn: &Connection, record: &ContactRecord) -> Result<u64, StoreError> {
+fn upsert_contact(db: &mut Db<'_>, record: &ContactRecord) -> Result<u64, StoreError> {
+    let conn = match db {
+        Db::Sqlite(conn) => *conn,
+        Db::Postgres(pg) => return upsert_contact_pg(pg, record),
+    };
     let email = record.emails.first().map(|e| e.to_lowercase());
     let id: i64 = conn
         .prepare_cached(
@@ -130,7 +135,60 @@ fn upsert_contact(conn: &Connection, record: &ContactRecord) -> Result<u64, Stor
     Ok(record.numbers.len() as u64)
 }
 
-fn upsert_ticket(conn: &Connection, record: &TicketRecord) -> Result<u64, StoreError> {
+/// [`upsert_contact`] on PostgreSQL.
+fn upsert_contact_pg(pg: &mut PgSession, record: &ContactRecord) -> Result<u64, StoreError> {
+    let email = record.emails.first().map(|e| e.to_lowercase());
+    let id: i64 = pg
+        .query_one(
+            "INSERT INTO contacts (key, name, organization, email, profile_url, note)
+             VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (key) DO UPDATE SET name = excluded.name,
+               organization = excluded.organization, email = excluded.email,
+               profile_url = excluded.profile_url, note = excluded.note
+             RETURNING id",
+            &[
+                &contact_key(record),
+                &record.name,
+                &record.organization,
+                &email,
+                &record.profile_url,
+                &record.note,
+            ],
+        )?
+        .try_get(0)?;
+    pg.execute(
+        "DELETE FROM caller_numbers WHERE contact_id = $1 AND level = 'known'",
+        &[&id],
+    )?;
+    let numbers: Vec<&str> = record.numbers.iter().map(|n| n.as_str()).collect();
+    // One statement for all the numbers, given ids in the record's order, as SQLite's
+    // insert per number does.
+    pg.execute(
+        "INSERT INTO caller_numbers (e164, level, contact_id)
+         SELECT n.e164, 'known', $2::bigint
+         FROM unnest($1::text[]) WITH ORDINALITY AS n (e164, i) ORDER BY n.i",
+        &[&numbers, &id],
+    )?;
+    let linked = pg.execute(
+        "UPDATE tickets SET contact_id = $1 WHERE contact_id IS NULL
+           AND (customer_email = $2 OR customer_e164 = ANY($3))",
+        &[&id, &email, &numbers],
+    )?;
+    if linked > 0 {
+        pg.execute(
+            "UPDATE caller_numbers SET contact_id = $1 WHERE contact_id IS NULL
+               AND ticket_id IN (SELECT id FROM tickets WHERE contact_id = $1)",
+            &[&id],
+        )?;
+    }
+    Ok(record.numbers.len() as u64)
+}
+
+fn upsert_ticket(db: &mut Db<'_>, record: &TicketRecord) -> Result<u64, StoreError> {
+    let conn = match db {
+        Db::Sqlite(conn) => *conn,
+        Db::Postgres(pg) => return upsert_ticket_pg(pg, record),
+    };
     let email = record.customer_email.as_ref().map(|e| e.to_lowercase());
     let phone = record.customer_phone.as_ref().map(|n| n.as_str());
     let contact_id: Option<i64> = conn
@@ -177,6 +235,54 @@ fn upsert_ticket(conn: &Connection, record: &TicketRecord) -> Result<u64, StoreE
     Ok(record.maybe_numbers.len() as u64)
 }
 
+/// [`upsert_ticket`] on PostgreSQL.
+fn upsert_ticket_pg(pg: &mut PgSession, record: &TicketRecord) -> Result<u64, StoreError> {
+    let email = record.customer_email.as_ref().map(|e| e.to_lowercase());
+    let phone = record.customer_phone.as_ref().map(|n| n.as_str());
+    // The contact SQLite's union finds: the first by id of each part, as it reads them from
+    // its indexes (which end with the row id); a known number of no contact gives none.
+    let contact_id: Option<i64> = pg
+        .query_one(
+            "SELECT COALESCE(
+               (SELECT id FROM contacts WHERE email = $1 ORDER BY id LIMIT 1),
+               (SELECT contact_id FROM caller_numbers WHERE e164 = $2 AND level = 'known'
+                ORDER BY id LIMIT 1))",
+            &[&email, &phone],
+        )?
+        .try_get(0)?;
+    let id: i64 = pg
+        .query_one(
+            "INSERT INTO tickets (external_id, title, state, customer_email, customer_e164, url,
+               updated_at, contact_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+             ON CONFLICT (external_id) DO UPDATE SET title = excluded.title,
+               state = excluded.state, customer_email = excluded.customer_email,
+               customer_e164 = excluded.customer_e164, url = excluded.url,
+               updated_at = excluded.updated_at, contact_id = excluded.contact_id
+             RETURNING id",
+            &[
+                &record.id,
+                &record.title,
+                &record.state,
+                &email,
+                &phone,
+                &record.url,
+                &record.updated_at.map(OffsetDateTime::unix_timestamp),
+                &contact_id,
+            ],
+        )?
+        .try_get(0)?;
+    pg.execute("DELETE FROM caller_numbers WHERE ticket_id = $1", &[&id])?;
+    let numbers: Vec<&str> = record.maybe_numbers.iter().map(|n| n.as_str()).collect();
+    pg.execute(
+        "INSERT INTO caller_numbers (e164, level, contact_id, ticket_id)
+         SELECT n.e164, 'maybe', $2::bigint, $3::bigint
+         FROM unnest($1::text[]) WITH ORDINALITY AS n (e164, i) ORDER BY n.i",
+        &[&numbers, &contact_id, &id],
+    )?;
+    Ok(record.maybe_numbers.len() as u64)
+}
+
 /// A candidate before its details are read: a contact, or a ticket with no known contact.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Candidate {
@@ -200,8 +306,26 @@ fn ticket_summary(row: &Row, first: usize) -> rusqlite::Result<TicketSummary> {
     })
 }
 
+/// [`ticket_summary`] from a PostgreSQL row.
+fn ticket_summary_pg(row: &postgres::Row, first: usize) -> Result<TicketSummary, postgres::Error> {
+    Ok(TicketSummary {
+        id: row.try_get(first)?,
+        title: row.try_get(first + 1)?,
+        state: row.try_get(first + 2)?,
+        updated_at: row
+            .try_get::<_, Option<i64>>(first + 3)?
+            .and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok())
+            .filter(|at| limits::time_in_range(*at)),
+        url: row.try_get(first + 4)?,
+    })
+}
+
 /// A contact with its newest tickets.
-fn contact_card(conn: &Connection, id: i64) -> Result<Option<ContactCard>, StoreError> {
+fn contact_card(db: &mut Db<'_>, id: i64) -> Result<Option<ContactCard>, StoreError> {
+    let conn = match db {
+        Db::Sqlite(conn) => *conn,
+        Db::Postgres(pg) => return contact_card_pg(pg, id),
+    };
     let Some(mut card) = conn
         .prepare_cached(
             "SELECT id, name, organization, email, profile_url, source, new_ticket_url
@@ -238,17 +362,48 @@ fn contact_card(conn: &Connection, id: i64) -> Result<Option<ContactCard>, Store
     Ok(Some(card))
 }
 
-/// A candidate known only from a ticket: the ticket's customer, with that ticket.
-fn ticket_card(conn: &Connection, id: i64) -> Result<Option<ContactCard>, StoreError> {
-    let found = conn
-        .prepare_cached(
-            "SELECT customer_email, external_id, title, state, updated_at, url
-             FROM tickets WHERE id = ?1",
+/// [`contact_card`] on PostgreSQL.
+fn contact_card_pg(pg: &mut PgSession, id: i64) -> Result<Option<ContactCard>, StoreError> {
+    let Some(row) = pg.query_opt(
+        "SELECT id, name, organization, email, profile_url, source, new_ticket_url
+         FROM contacts WHERE id = $1",
+        &[&id],
+    )?
+    else {
+        return Ok(None);
+    };
+    let mut card = ContactCard {
+        id: Some(row.try_get(0)?),
+        name: row.try_get(1)?,
+        organization: row.try_get(2)?,
+        email: row.try_get(3)?,
+        profile_url: row.try_get(4)?,
+        new_ticket_url: row.try_get(6)?,
+        source: match row.try_get::<_, &str>(5)? {
+            "zammad" => ContactSource::Zammad,
+            _ => ContactSource::Import,
+        },
+        tickets: Vec::new(),
+    };
+    // SQLite sorts a missing time lowest, so last when newest come first.
+    card.tickets = pg
+        .query(
+            "SELECT external_id, title, state, updated_at, url FROM tickets WHERE contact_id = $1
+             ORDER BY updated_at DESC NULLS LAST, id DESC LIMIT $2",
+            &[&id, &(MAX_TICKETS as i64)],
         )?
-        .query_row([id], |row| {
-            Ok((row.get::<_, Option<String>>(0)?, ticket_summary(row, 1)?))
-        })
-        .optional()?;
+        .iter()
+        .map(|row| ticket_summary_pg(row, 0))
+        .collect::<Result<_, _>>()?;
+    Ok(Some(card))
+}
+
+/// A candidate known only from a ticket: the ticket's customer, with that ticket.
+fn ticket_card(db: &mut Db<'_>, id: i64) -> Result<Option<ContactCard>, StoreError> {
+    let found = match db {
+        Db::Sqlite(conn) => ticket_row(conn, id)?,
+        Db::Postgres(pg) => ticket_row_pg(pg, id)?,
+    };
     Ok(found.map(|(email, ticket)| ContactCard {
         id: None,
         name: email
@@ -263,11 +418,44 @@ fn ticket_card(conn: &Connection, id: i64) -> Result<Option<ContactCard>, StoreE
     }))
 }
 
+/// The customer's address and the summary of a ticket, on SQLite.
+fn ticket_row(
+    conn: &rusqlite::Connection,
+    id: i64,
+) -> Result<Option<(Option<String>, TicketSummary)>, StoreError> {
+    let found = conn
+        .prepare_cached(
+            "SELECT customer_email, external_id, title, state, updated_at, url
+             FROM tickets WHERE id = ?1",
+        )?
+        .query_row([id], |row| {
+            Ok((row.get::<_, Option<String>>(0)?, ticket_summary(row, 1)?))
+        })
+        .optional()?;
+    Ok(found)
+}
+
+/// [`ticket_row`] on PostgreSQL.
+fn ticket_row_pg(
+    pg: &mut PgSession,
+    id: i64,
+) -> Result<Option<(Option<String>, TicketSummary)>, StoreError> {
+    let Some(row) = pg.query_opt(
+        "SELECT customer_email, external_id, title, state, updated_at, url
+         FROM tickets WHERE id = $1",
+        &[&id],
+    )?
+    else {
+        return Ok(None);
+    };
+    Ok(Some((row.try_get(0)?, ticket_summary_pg(&row, 1)?)))
+}
+
 /// Who has this number: known contacts, or else maybe-matches from ticket text.
-pub(crate) fn lookup(conn: &Connection, e164: &str) -> Result<Option<CallerMatch>, StoreError> {
+pub(crate) fn lookup(db: &mut Db<'_>, e164: &str) -> Result<Option<CallerMatch>, StoreError> {
     let mut found = None;
     for level in [MatchLevel::Known, MatchLevel::Maybe] {
-        let candidates = candidates(conn, e164, level)?;
+        let candidates = candidates(db, e164, level)?;
         if !candidates.is_empty() {
             found = Some((level, candidates));
             break;
@@ -279,8 +467,8 @@ pub(crate) fn lookup(conn: &Connection, e164: &str) -> Result<Option<CallerMatch
     let mut contacts = Vec::with_capacity(candidates.len());
     for candidate in candidates {
         let card = match candidate {
-            Candidate::Contact(id) => contact_card(conn, id)?,
-            Candidate::Ticket(id) => ticket_card(conn, id)?,
+            Candidate::Contact(id) => contact_card(db, id)?,
+            Candidate::Ticket(id) => ticket_card(db, id)?,
         };
         contacts.extend(card);
     }
@@ -302,15 +490,50 @@ const CANDIDATES_SQL: &str = "SELECT contact_id, ticket_id FROM caller_numbers \
      WHERE e164 = ?1 AND level = ?2 ORDER BY id DESC LIMIT ?3";
 
 fn candidates(
-    conn: &Connection,
+    db: &mut Db<'_>,
     e164: &str,
     level: MatchLevel,
 ) -> Result<Vec<Candidate>, StoreError> {
+    let conn = match db {
+        Db::Sqlite(conn) => *conn,
+        Db::Postgres(pg) => return candidates_pg(pg, e164, level),
+    };
     let mut statement = conn.prepare_cached(CANDIDATES_SQL)?;
     let mut rows = statement.query(params![e164, level.as_str(), LOOKUP_ROWS])?;
     let mut candidates: Vec<Candidate> = Vec::new();
     while let Some(row) = rows.next()? {
         let candidate = match (row.get::<_, Option<i64>>(0)?, row.get::<_, Option<i64>>(1)?) {
+            (Some(contact), _) => Candidate::Contact(contact),
+            (None, Some(ticket)) => Candidate::Ticket(ticket),
+            (None, None) => continue,
+        };
+        if !candidates.contains(&candidate) {
+            candidates.push(candidate);
+        }
+        if candidates.len() == MAX_CONTACTS {
+            break;
+        }
+    }
+    Ok(candidates)
+}
+
+/// [`candidates`] on PostgreSQL, through the same index, read backwards.
+fn candidates_pg(
+    pg: &mut PgSession,
+    e164: &str,
+    level: MatchLevel,
+) -> Result<Vec<Candidate>, StoreError> {
+    let rows = pg.query(
+        "SELECT contact_id, ticket_id FROM caller_numbers \
+         WHERE e164 = $1 AND level = $2 ORDER BY id DESC LIMIT $3",
+        &[&e164, &level.as_str(), &LOOKUP_ROWS],
+    )?;
+    let mut candidates: Vec<Candidate> = Vec::new();
+    for row in &rows {
+        let candidate = match (
+            row.try_get::<_, Option<i64>>(0)?,
+            row.try_get::<_, Option<i64>>(1)?,
+        ) {
             (Some(contact), _) => Candidate::Contact(contact),
             (None, Some(ticket)) => Candidate::Ticket(ticket),
             (None, None) => continue,
@@ -336,6 +559,17 @@ fn prefix_query(query: &str) -> Option<String> {
     (!words.is_empty()).then(|| words.join(" "))
 }
 
+/// [`prefix_query`] as a PostgreSQL `tsquery`: `'word1':* & 'word2':*`. A word holds no
+/// quote, backslash or operator, so it needs no escaping.
+fn prefix_tsquery(query: &str) -> Option<String> {
+    let words: Vec<String> = query
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .map(|word| format!("'{word}':*"))
+        .collect();
+    (!words.is_empty()).then(|| words.join(" & "))
+}
+
 /// The most matches of a search that are sorted by name: beyond them, a search that a large
 /// part of the directory matches would sort all of it for ten suggestions.
 const SEARCH_CANDIDATES: u32 = 1000;
@@ -352,10 +586,14 @@ const SEARCH_SQL: &str = "SELECT DISTINCT c.name, c.organization, n.e164 \
 /// with each of their numbers, through the full-text index `contacts_search`. When more than
 /// [`SEARCH_CANDIDATES`] contacts match, the hits come from the first of them by id.
 fn search(
-    conn: &Connection,
+    db: &mut Db<'_>,
     query: &str,
     limit: u32,
 ) -> Result<Vec<(String, Option<String>, String)>, StoreError> {
+    let conn = match db {
+        Db::Sqlite(conn) => *conn,
+        Db::Postgres(pg) => return search_pg(pg, query, limit),
+    };
     let Some(matching) = prefix_query(query) else {
         return Ok(Vec::new());
     };
@@ -364,6 +602,35 @@ fn search(
         Ok((row.get(0)?, row.get(1)?, row.get(2)?))
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// [`search`] on PostgreSQL, through the schema's GIN index `contacts_search` on
+/// `contacts_search_words(name, organization)` (the same words as FTS5's: runs of letters
+/// and digits, lower-cased, without accents). The first [`SEARCH_CANDIDATES`] matches by id,
+/// as FTS5 gives its matches in row id order; names and numbers in SQLite's byte order
+/// (`COLLATE "C"`), not the database's collation.
+fn search_pg(
+    pg: &mut PgSession,
+    query: &str,
+    limit: u32,
+) -> Result<Vec<(String, Option<String>, String)>, StoreError> {
+    let Some(matching) = prefix_tsquery(query) else {
+        return Ok(Vec::new());
+    };
+    let rows = pg.query(
+        r#"SELECT DISTINCT c.name COLLATE "C" AS name, c.organization,
+             n.e164 COLLATE "C" AS e164
+           FROM (SELECT id, name, organization FROM contacts
+                 WHERE contacts_search_words(name, organization)
+                   @@ to_tsquery('ringside_search', $1)
+                 ORDER BY id LIMIT $3) c
+           JOIN caller_numbers n ON n.contact_id = c.id
+           ORDER BY 1, 3 LIMIT $2"#,
+        &[&matching, &i64::from(limit), &i64::from(SEARCH_CANDIDATES)],
+    )?;
+    rows.iter()
+        .map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?)))
+        .collect()
 }
 
 impl Store {
@@ -376,12 +643,12 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<(String, Option<String>, String)>, StoreError> {
         let query = query.to_owned();
-        self.read(move |conn| search(conn, &query, limit)).await
+        self.read(move |db| search(db, &query, limit)).await
     }
 
     /// Who has this number: known contacts, or else maybe-matches from ticket text.
     pub fn lookup(&self, e164: &str) -> Result<Option<CallerMatch>, StoreError> {
-        self.read_inline(|conn| lookup(conn, e164))
+        self.read_inline(|db| lookup(db, e164))
     }
 }
 
@@ -409,10 +676,14 @@ mod tests {
         }
     }
 
-    fn store_with(records: Vec<ContactRecord>) -> (tempfile::TempDir, Store, Connection) {
+    fn store_with(records: Vec<ContactRecord>) -> (tempfile::TempDir, Store, rusqlite::Connection) {
         let dir = tempfile::tempdir().expect("temp dir");
-        let (store, mut writer) = Store::open(dir.path()).expect("store");
-        import_contacts(&mut writer, records.into_iter().map(Ok::<_, Infallible>)).expect("import");
+        let (store, writer) = Store::open(dir.path()).expect("store");
+        import_contacts(
+            &mut Db::Sqlite(&writer),
+            records.into_iter().map(Ok::<_, Infallible>),
+        )
+        .expect("import");
         (dir, store, writer)
     }
 
@@ -420,11 +691,12 @@ mod tests {
     fn a_lookup_is_planned_once_whatever_number_it_reads() {
         let (_dir, store, _writer) = store_with(vec![contact("Anna", None, "+4930609854180")]);
         store
-            .read_inline(|conn| {
+            .read_inline(|db| {
                 for number in ["+4930609854180", "+4930609854181", "+4930609854180"] {
-                    lookup(conn, number)?;
+                    lookup(db, number)?;
                 }
-                let replanned = conn
+                let replanned = db
+                    .sqlite()?
                     .prepare_cached(CANDIDATES_SQL)?
                     .get_status(rusqlite::StatementStatus::RePrepare);
                 // `caller_numbers` has a partial index: without the planner's stability
@@ -444,10 +716,10 @@ mod tests {
         let (started, starting) = std::sync::mpsc::channel();
         let path = dir.path().to_owned();
         let import = std::thread::spawn(move || {
-            let (_store, mut writer) = Store::open(&path).expect("store");
+            let (_store, writer) = Store::open(&path).expect("store");
             started.send(()).expect("main thread waits");
             import_contacts(
-                &mut writer,
+                &mut Db::Sqlite(&writer),
                 std::iter::once(Ok::<_, Infallible>(contact(
                     "Carla",
                     None,
@@ -471,8 +743,10 @@ mod tests {
         let (_dir, store, _writer) =
             store_with(vec![contact("Carla Customer", None, "+4930609854180")]);
         let plan: Vec<String> = store
-            .read_inline(|conn| {
-                let mut explain = conn.prepare(&format!("EXPLAIN QUERY PLAN {CANDIDATES_SQL}"))?;
+            .read_inline(|db| {
+                let mut explain = db
+                    .sqlite()?
+                    .prepare(&format!("EXPLAIN QUERY PLAN {CANDIDATES_SQL}"))?;
                 let rows = explain
                     .query_map(params!["+4930609854180", "known", LOOKUP_ROWS], |row| {
                         row.get(3)
@@ -509,7 +783,7 @@ mod tests {
 
     fn names(store: &Store, query: &str) -> Vec<String> {
         store
-            .read_inline(|conn| search(conn, query, 50))
+            .read_inline(|db| search(db, query, 50))
             .expect("search")
             .into_iter()
             .map(|(name, _, _)| name)
@@ -521,8 +795,10 @@ mod tests {
         let (_dir, store, _writer) =
             store_with(vec![contact("Carla Customer", None, "+4930609854180")]);
         let plan: Vec<String> = store
-            .read_inline(|conn| {
-                let mut explain = conn.prepare(&format!("EXPLAIN QUERY PLAN {SEARCH_SQL}"))?;
+            .read_inline(|db| {
+                let mut explain = db
+                    .sqlite()?
+                    .prepare(&format!("EXPLAIN QUERY PLAN {SEARCH_SQL}"))?;
                 let rows = explain.query_map(params!["\"car\"*", 10, 1000], |row| row.get(3))?;
                 Ok(rows.collect::<Result<Vec<String>, _>>()?)
             })
@@ -569,7 +845,7 @@ mod tests {
             .collect();
         let (_dir, store, _writer) = store_with(records);
         let hits = store
-            .read_inline(|conn| search(conn, "ann", 10))
+            .read_inline(|db| search(db, "ann", 10))
             .expect("search");
         let names: Vec<&str> = hits.iter().map(|(name, _, _)| name.as_str()).collect();
         assert_eq!(names.len(), 10);
@@ -579,16 +855,20 @@ mod tests {
     #[test]
     fn a_reimported_contact_is_found_by_its_new_name_only() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let (store, mut writer) = Store::open(dir.path()).expect("store");
+        let (store, writer) = Store::open(dir.path()).expect("store");
         let mut record = contact("Carla Customer", Some("Acme GmbH"), "+4930609854180");
         import_contacts(
-            &mut writer,
+            &mut Db::Sqlite(&writer),
             [Ok::<_, Infallible>(record.clone())].into_iter(),
         )
         .expect("import");
         record.name = "Carla Client".into();
         record.organization = None;
-        import_contacts(&mut writer, [Ok::<_, Infallible>(record)].into_iter()).expect("import");
+        import_contacts(
+            &mut Db::Sqlite(&writer),
+            [Ok::<_, Infallible>(record)].into_iter(),
+        )
+        .expect("import");
         assert_eq!(names(&store, "client"), vec!["Carla Client"]);
         assert_eq!(names(&store, "customer"), Vec::<String>::new());
         assert_eq!(names(&store, "acme"), Vec::<String>::new());
@@ -598,9 +878,9 @@ mod tests {
     fn contacts_of_an_older_database_are_indexed_when_it_is_opened() {
         let dir = tempfile::tempdir().expect("temp dir");
         {
-            let (_store, mut writer) = Store::open(dir.path()).expect("store");
+            let (_store, writer) = Store::open(dir.path()).expect("store");
             import_contacts(
-                &mut writer,
+                &mut Db::Sqlite(&writer),
                 [Ok::<_, Infallible>(contact(
                     "Carla Customer",
                     None,

@@ -1,24 +1,30 @@
-//! The hub's durable state in one SQLite file (WAL mode, `synchronous = FULL`): the journal,
-//! the event log, agents, the caller directory and the outbox of events (and call ticket
-//! jobs) for Zammad.
+//! The hub's durable state: the journal, the event log, agents, the caller directory and the
+//! outbox of events (and call ticket jobs) for Zammad. In one SQLite file (WAL mode,
+//! `synchronous = FULL`) for a hub of one process, or in a PostgreSQL database shared by the
+//! nodes of a hub (`store = "postgres"`); every function speaks both ([`db`]).
 //!
-//! The store speaks to SQLite synchronously, through `rusqlite`: one operation is a handful of
-//! statements of a few microseconds each. Async code reads through [`Store::read`], which runs
-//! the operation on a pooled connection on Tokio's blocking threads (one thread hop per
-//! operation, not per statement), or, for the short index lookups on the webhook path,
-//! through [`Store::read_inline`]; every write that the stream reports goes through the single
-//! writer connection owned by [`crate::recorder`].
+//! The store speaks to either synchronously (`rusqlite`, and `postgres`, the blocking client
+//! of `tokio-postgres`): one operation is a handful of statements. Async code reads through
+//! [`Store::read`], which runs the operation on a pooled connection on Tokio's blocking
+//! threads (one thread hop per operation, not per statement), or, for the short index
+//! lookups on the webhook path, through [`Store::read_inline`]; every write that the stream
+//! reports goes through the single writer connection owned by [`crate::recorder`].
 
 pub(crate) mod agents;
 pub mod call_tickets;
 pub(crate) mod calls;
+pub mod db;
 pub mod directory;
 pub(crate) mod events;
+pub(crate) mod lease;
+pub(crate) mod nodes;
 pub(crate) mod outbox;
+mod postgres_store;
 pub mod zammad;
 pub mod zammad_maybe;
 
 pub use agents::{AgentChange, AgentRow, NewAgent};
+pub use db::{on_own_thread, Db, DbConnection, PgSession};
 pub use directory::ImportCounts;
 pub use outbox::OutboxItem;
 
@@ -55,6 +61,9 @@ const MIGRATIONS: &[&str] = &[
 
 const SCHEMA_VERSION: i64 = 1 + MIGRATIONS.len() as i64;
 
+/// How long a pooled PostgreSQL session may have been idle before it is checked before use.
+const CHECK_IDLE_SESSIONS: Duration = Duration::from_millis(500);
+
 /// Read connections kept open for reuse.
 const IDLE_READERS: usize = 8;
 
@@ -64,6 +73,12 @@ pub enum StoreError {
     /// The database failed.
     #[error("database: {0}")]
     Database(#[from] rusqlite::Error),
+    /// The PostgreSQL server failed or refused a statement.
+    #[error("PostgreSQL: {}", postgres_reason(.0))]
+    Postgres(#[from] postgres::Error),
+    /// The operation looks at the SQLite file itself and has no PostgreSQL side.
+    #[error("this works on the SQLite store only")]
+    Unsupported,
     /// A stored JSON body could not be read back.
     #[error("stored data is corrupt: {0}")]
     Corrupt(#[from] serde_json::Error),
@@ -76,8 +91,13 @@ pub enum StoreError {
         source: std::io::Error,
     },
     /// The database was written by a newer hub.
-    #[error("the database has schema version {0}; this hub knows up to {SCHEMA_VERSION}")]
-    NewerSchema(i64),
+    #[error("the database has schema version {found}; this hub knows up to {known}")]
+    NewerSchema {
+        /// The database's version.
+        found: i64,
+        /// The newest version this hub knows.
+        known: i64,
+    },
     /// The hub is shutting down.
     #[error("the store is closed")]
     Closed,
@@ -99,45 +119,165 @@ pub enum StoreError {
     Frame(#[from] ringside_core::stream::FrameJsonError),
 }
 
+/// What went wrong with PostgreSQL, in the server's words where it spoke: the client's own
+/// message is only "db error" or "error connecting to server". Never the connection string.
+fn postgres_reason(e: &postgres::Error) -> String {
+    if let Some(db) = e.as_db_error() {
+        let mut reason = db.message().to_owned();
+        if let Some(detail) = db.detail() {
+            reason.push_str(&format!(" ({detail})"));
+        }
+        if let Some(hint) = db.hint() {
+            reason.push_str(&format!("; {hint}"));
+        }
+        return reason;
+    }
+    match std::error::Error::source(e) {
+        Some(cause) => format!("{e}: {cause}"),
+        None => e.to_string(),
+    }
+}
+
 /// The open database, for reads.
 #[derive(Debug, Clone)]
 pub struct Store {
     readers: Arc<Readers>,
 }
 
-/// Idle read-only connections.
+/// Where the hub's data is: the engine and its address.
+#[derive(Debug, Clone, Copy)]
+pub enum Location<'a> {
+    /// The SQLite file in this data directory.
+    Sqlite(&'a Path),
+    /// The PostgreSQL database at this connection string (`postgresql://…` or key-value).
+    Postgres(&'a str),
+}
+
+impl std::fmt::Display for Location<'_> {
+    /// The database in words, for messages: the SQLite file's directory, or the PostgreSQL
+    /// database's host and name (never the whole connection string, which may hold a
+    /// password).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Location::Sqlite(dir) => write!(f, "the database in {}", dir.display()),
+            Location::Postgres(url) => match url.parse::<postgres::Config>() {
+                Ok(config) => {
+                    let host = match config.get_hosts().first() {
+                        Some(postgres::config::Host::Tcp(host)) => host.clone(),
+                        Some(postgres::config::Host::Unix(dir)) => dir.display().to_string(),
+                        None => "localhost".to_owned(),
+                    };
+                    let name = config.get_dbname().or(config.get_user()).unwrap_or("");
+                    write!(f, "the PostgreSQL database {name} on {host}")
+                }
+                Err(_) => f.write_str("the PostgreSQL database of database_url"),
+            },
+        }
+    }
+}
+
+/// Where read connections come from.
+enum Source {
+    Sqlite(PathBuf),
+    Postgres(Box<postgres::Config>),
+}
+
+impl std::fmt::Debug for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Source::Sqlite(path) => write!(f, "Sqlite({})", path.display()),
+            // The connection string may hold a password.
+            Source::Postgres(_) => f.write_str("Postgres"),
+        }
+    }
+}
+
+/// Idle read connections.
 #[derive(Debug)]
 struct Readers {
-    path: PathBuf,
-    idle: Mutex<Vec<Connection>>,
+    source: Source,
+    /// With the time each was given back.
+    idle: Mutex<Vec<(DbConnection, Instant)>>,
     /// How long each read through [`Store::read`] took, for `/metrics`.
     times: Histogram,
 }
 
 impl Readers {
-    fn take(&self) -> Result<Connection, StoreError> {
-        if let Some(conn) = self.idle.lock().expect("reader pool lock").pop() {
-            return Ok(conn);
-        }
-        let conn = Connection::open_with_flags(
-            &self.path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
-        conn.busy_timeout(Duration::from_secs(10))?;
-        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-        keep_plans(&conn)?;
-        // No memory map: a read connection that begins a read after the writer committed
-        // drops its cache and unmaps the whole file (SQLite's WAL rule), and under load
-        // every webhook's read follows a commit. Unmapping cost more (each unmap is a TLB
-        // shoot-down on every core) than the reads a map saves on a quiet hub.
-        Ok(conn)
+    fn new(source: Source) -> Arc<Self> {
+        Arc::new(Readers {
+            source,
+            idle: Mutex::new(Vec::new()),
+            times: crate::metrics::latency_buckets(),
+        })
     }
 
-    fn give_back(&self, conn: Connection) {
-        let mut idle = self.idle.lock().expect("reader pool lock");
-        if idle.len() < IDLE_READERS {
-            idle.push(conn);
+    fn take(&self) -> Result<DbConnection, StoreError> {
+        let pooled = self.idle.lock().expect("reader pool lock").pop();
+        if let Some((mut conn, since)) = pooled {
+            // A session idle a while may have been ended by the server (a restart, a
+            // failover), which the client learns only when it uses it: asked first.
+            let alive = match &mut conn {
+                DbConnection::Postgres(session) if since.elapsed() >= CHECK_IDLE_SESSIONS => {
+                    session.batch_execute("").is_ok()
+                }
+                _ => true,
+            };
+            if alive {
+                return Ok(conn);
+            }
         }
+        match &self.source {
+            Source::Sqlite(path) => {
+                let conn = Connection::open_with_flags(
+                    path,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )?;
+                conn.busy_timeout(Duration::from_secs(10))?;
+                conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+                keep_plans(&conn)?;
+                // No memory map: a read connection that begins a read after the writer
+                // committed drops its cache and unmaps the whole file (SQLite's WAL rule),
+                // and under load every webhook's read follows a commit. Unmapping cost more
+                // (each unmap is a TLB shoot-down on every core) than the reads a map saves
+                // on a quiet hub.
+                Ok(DbConnection::Sqlite(conn))
+            }
+            Source::Postgres(config) => Ok(DbConnection::Postgres(Box::new(PgSession::connect(
+                config,
+            )?))),
+        }
+    }
+
+    /// Runs `read` on a pooled connection; on PostgreSQL, once more on a new session when
+    /// the server had ended the pooled one, and a session that failed is closed rather than
+    /// pooled (the server may have gone away).
+    fn with_reader<T>(
+        &self,
+        read: impl Fn(&mut Db<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.take()?;
+        let mut result = read(&mut conn.db());
+        if matches!(
+            (&conn, &result),
+            (DbConnection::Postgres(session), Err(_)) if session.is_closed()
+        ) {
+            // The server had ended the session (a restart, a failover), and likely the
+            // pooled ones with it: once more on a new one.
+            self.idle.lock().expect("reader pool lock").clear();
+            conn = self.take()?;
+            result = read(&mut conn.db());
+        }
+        let broken = matches!(
+            (&conn, &result),
+            (DbConnection::Postgres(session), Err(_)) if session.is_closed()
+        );
+        if !broken {
+            let mut idle = self.idle.lock().expect("reader pool lock");
+            if idle.len() < IDLE_READERS {
+                idle.push((conn, Instant::now()));
+            }
+        }
+        result
     }
 }
 
@@ -148,52 +288,111 @@ impl Store {
     /// SQLite gives the files it creates next to it, and wider modes are tightened.
     pub fn open(data_dir: &Path) -> Result<(Store, Connection), StoreError> {
         let (path, writer, _) = open_writer(data_dir)?;
-        let readers = Arc::new(Readers {
-            path,
-            idle: Mutex::new(Vec::new()),
-            times: crate::metrics::latency_buckets(),
-        });
-        Ok((Store { readers }, writer))
+        Ok((
+            Store {
+                readers: Readers::new(Source::Sqlite(path)),
+            },
+            writer,
+        ))
     }
 
-    /// Brings the database in `data_dir` to this hub's schema (creating it if needed), as
-    /// [`Store::open`] does, and says from which version: for `ringside-hub migrate`, so
+    /// Opens the database at `location` (creating its schema if needed, migrating an older
+    /// one) and returns the store with its writer connection.
+    pub fn open_at(location: Location<'_>) -> Result<(Store, DbConnection), StoreError> {
+        match location {
+            Location::Sqlite(data_dir) => {
+                let (store, writer) = Store::open(data_dir)?;
+                Ok((store, writer.into()))
+            }
+            Location::Postgres(url) => {
+                let config = postgres_store::config(url)?;
+                let (writer, _) = on_own_thread(|| postgres_store::open_writer(&config))?;
+                Ok((
+                    Store {
+                        readers: Readers::new(Source::Postgres(Box::new(config))),
+                    },
+                    DbConnection::Postgres(Box::new(writer)),
+                ))
+            }
+        }
+    }
+
+    /// Brings the database at `location` to this hub's schema (creating it if needed), as
+    /// [`Store::open_at`] does, and says from which version: for `ringside-hub migrate`, so
     /// that an upgrade's migrations can run before the hub serves.
-    pub fn migrate(data_dir: &Path) -> Result<Migration, StoreError> {
-        let (_, _, migration) = open_writer(data_dir)?;
-        Ok(migration)
+    pub fn migrate(location: Location<'_>) -> Result<Migration, StoreError> {
+        match location {
+            Location::Sqlite(data_dir) => Ok(open_writer(data_dir)?.2),
+            Location::Postgres(url) => {
+                let config = postgres_store::config(url)?;
+                // The session closes on that thread too.
+                on_own_thread(|| postgres_store::open_writer(&config).map(|(_, done)| done))
+            }
+        }
     }
 
-    /// Runs a short read (a few index lookups: tens of microseconds) on a pooled read-only
-    /// connection right here, on the async thread: a hop to another thread would cost more
-    /// than the read itself. Anything longer goes through [`Store::read`].
-    pub fn read_inline<T>(
+    /// Runs a short read (a few index lookups: tens of microseconds) on a pooled connection
+    /// right here, on the async thread: a hop to another thread would cost more than the
+    /// read itself on SQLite. On PostgreSQL, whose blocking client must not run on an async
+    /// thread, the read runs on a thread of its own while this one waits: a round trip to
+    /// the server costs more than the thread.
+    pub fn read_inline<T: Send>(
         &self,
-        read: impl FnOnce(&Connection) -> Result<T, StoreError>,
+        read: impl Fn(&mut Db<'_>) -> Result<T, StoreError> + Send,
     ) -> Result<T, StoreError> {
-        let conn = self.readers.take()?;
-        let result = read(&conn);
-        self.readers.give_back(conn);
-        result
+        match self.readers.source {
+            Source::Sqlite(_) => self.readers.with_reader(read),
+            // A thread of the runtime's own pool, which moves this thread's other tasks
+            // elsewhere meanwhile; a thread of its own on a single-threaded runtime.
+            Source::Postgres(_) => match tokio::runtime::Handle::try_current() {
+                Ok(runtime)
+                    if runtime.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread =>
+                {
+                    tokio::task::block_in_place(|| on_own_thread(|| self.readers.with_reader(read)))
+                }
+                _ => on_own_thread(|| self.readers.with_reader(read)),
+            },
+        }
     }
 
-    /// Runs a read on a pooled read-only connection, off the async threads.
+    /// Runs a read on a pooled connection, off the async threads.
     pub async fn read<T, F>(&self, read: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+        F: Fn(&mut Db<'_>) -> Result<T, StoreError> + Send + 'static,
     {
         let readers = self.readers.clone();
         tokio::task::spawn_blocking(move || {
             let started = Instant::now();
-            let conn = readers.take()?;
-            let result = read(&conn);
-            readers.give_back(conn);
+            let result = readers.with_reader(read);
             readers.times.observe(started.elapsed().as_secs_f64());
             result
         })
         .await
         .map_err(|_| StoreError::Closed)?
+    }
+
+    /// Whether other hub processes share this store (PostgreSQL): work for one node may be
+    /// queued by another, which cannot wake it.
+    pub fn is_shared(&self) -> bool {
+        matches!(self.readers.source, Source::Postgres(_))
+    }
+
+    /// The right to do `work` for the hub on this node (see [`lease`]).
+    pub fn lease(&self, work: lease::Work) -> lease::Lease {
+        match &self.readers.source {
+            Source::Sqlite(_) => lease::Lease::sole(),
+            Source::Postgres(config) => lease::Lease::shared(work, (**config).clone()),
+        }
+    }
+
+    /// The PostgreSQL server's connection settings, for a session of its own (a listener);
+    /// `None` on SQLite.
+    pub fn postgres_config(&self) -> Option<postgres::Config> {
+        match &self.readers.source {
+            Source::Sqlite(_) => None,
+            Source::Postgres(config) => Some((**config).clone()),
+        }
     }
 
     /// How long each read through [`Store::read`] took (on the reading thread, without the
@@ -286,7 +485,10 @@ fn migrate(conn: &mut Connection) -> Result<Migration, StoreError> {
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
     if version > SCHEMA_VERSION {
-        return Err(StoreError::NewerSchema(version));
+        return Err(StoreError::NewerSchema {
+            found: version,
+            known: SCHEMA_VERSION,
+        });
     }
     for (index, migration) in MIGRATIONS.iter().enumerate() {
         let target = index as i64 + 2;

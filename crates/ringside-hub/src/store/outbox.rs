@@ -4,9 +4,10 @@
 //! pending item of a call is ever due, so a call waiting for a retry holds back its own
 //! later events and no other call's.
 
+use crate::store::Db;
 use ringside_core::api::{RelayBacklog, RelayFailure};
 use ringside_providers::zammad_relay::RelayEvent;
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, OptionalExtension};
 use time::OffsetDateTime;
 
 use super::{Store, StoreError};
@@ -36,7 +37,7 @@ pub struct OutboxItem {
 /// Queues `events` in the current transaction unless the outbox holds `cap` items; returns
 /// how many were dropped because it was full.
 pub(crate) fn enqueue(
-    conn: &Connection,
+    db: &mut Db<'_>,
     events: &[RelayEvent],
     now: OffsetDateTime,
     cap: u64,
@@ -44,25 +45,59 @@ pub(crate) fn enqueue(
     if events.is_empty() {
         return Ok(0);
     }
-    let items: i64 = conn
-        .prepare_cached("SELECT items FROM zammad_outbox_size")?
-        .query_row([], |row| row.get(0))?;
+    let items: i64 = match db {
+        Db::Sqlite(conn) => conn
+            .prepare_cached("SELECT items FROM zammad_outbox_size")?
+            .query_row([], |row| row.get(0))?,
+        Db::Postgres(pg) => pg
+            .query_one("SELECT items FROM zammad_outbox_size", &[])?
+            .try_get(0)?,
+    };
     if items.max(0) as u64 + events.len() as u64 > cap {
-        conn.prepare_cached("UPDATE zammad_outbox_size SET dropped = dropped + ?1")?
-            .execute([events.len() as i64])?;
+        let dropped = events.len() as i64;
+        match db {
+            Db::Sqlite(conn) => {
+                conn.prepare_cached("UPDATE zammad_outbox_size SET dropped = dropped + ?1")?
+                    .execute([dropped])?;
+            }
+            Db::Postgres(pg) => {
+                pg.execute(
+                    "UPDATE zammad_outbox_size SET dropped = dropped + $1",
+                    &[&dropped],
+                )?;
+            }
+        }
         return Ok(events.len());
     }
-    let mut insert = conn.prepare_cached(
-        "INSERT INTO zammad_outbox (call_id, event, body, created_at, next_at)
+    match db {
+        Db::Sqlite(conn) => {
+            let mut insert = conn.prepare_cached(
+                "INSERT INTO zammad_outbox (call_id, event, body, created_at, next_at)
          VALUES (?1, ?2, ?3, ?4, ?4)",
-    )?;
-    for event in events {
-        insert.execute(params![
-            event.call_id,
-            event.body["event"].as_str().unwrap_or_default(),
-            serde_json::to_string(&event.body)?,
-            millis(now),
-        ])?;
+            )?;
+            for event in events {
+                insert.execute(params![
+                    event.call_id,
+                    event.body["event"].as_str().unwrap_or_default(),
+                    serde_json::to_string(&event.body)?,
+                    millis(now),
+                ])?;
+            }
+        }
+        Db::Postgres(pg) => {
+            for event in events {
+                pg.execute(
+                    "INSERT INTO zammad_outbox (call_id, event, body, created_at, next_at)
+                     VALUES ($1, $2, $3, $4, $4)",
+                    &[
+                        &event.call_id,
+                        &event.body["event"].as_str().unwrap_or_default(),
+                        &serde_json::to_string(&event.body)?,
+                        &millis(now),
+                    ],
+                )?;
+            }
+        }
     }
     Ok(0)
 }
@@ -70,163 +105,316 @@ pub(crate) fn enqueue(
 /// The oldest pending item of each call, if it is due by `now`, oldest first, at most
 /// `limit`.
 pub(crate) fn due(
-    conn: &Connection,
+    db: &mut Db<'_>,
     now: OffsetDateTime,
     limit: i64,
 ) -> Result<Vec<OutboxItem>, StoreError> {
-    let mut statement = conn.prepare_cached(
-        "SELECT id, call_id, event, body, created_at, attempts, sent FROM zammad_outbox o
+    match db {
+        Db::Sqlite(conn) => {
+            let mut statement = conn.prepare_cached(
+                "SELECT id, call_id, event, body, created_at, attempts, sent FROM zammad_outbox o
          WHERE failed = 0 AND next_at <= ?1
            AND id = (SELECT MIN(id) FROM zammad_outbox p WHERE p.call_id = o.call_id AND p.failed = 0)
          ORDER BY id LIMIT ?2",
-    )?;
-    let rows = statement.query_map(params![millis(now), limit], |row| {
-        Ok(OutboxItem {
-            id: row.get(0)?,
-            call_id: row.get(1)?,
-            event: row.get(2)?,
-            body: row.get(3)?,
-            created_at: from_millis(row.get(4)?),
-            attempts: row.get(5)?,
-            sent_before: row.get(6)?,
-        })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+            )?;
+            let rows = statement.query_map(params![millis(now), limit], |row| {
+                Ok(OutboxItem {
+                    id: row.get(0)?,
+                    call_id: row.get(1)?,
+                    event: row.get(2)?,
+                    body: row.get(3)?,
+                    created_at: from_millis(row.get(4)?),
+                    attempts: row.get(5)?,
+                    sent_before: row.get(6)?,
+                })
+            })?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        }
+        Db::Postgres(pg) => {
+            let rows = pg.query(
+                "SELECT id, call_id, event, body, created_at, attempts, sent FROM zammad_outbox o
+                 WHERE NOT failed AND next_at <= $1
+                   AND id = (SELECT MIN(id) FROM zammad_outbox p WHERE p.call_id = o.call_id AND NOT p.failed)
+                 ORDER BY id LIMIT $2",
+                &[&millis(now), &limit],
+            )?;
+            let items = rows.iter().map(|row| {
+                Ok(OutboxItem {
+                    id: row.try_get(0)?,
+                    call_id: row.try_get(1)?,
+                    event: row.try_get(2)?,
+                    body: row.try_get(3)?,
+                    created_at: from_millis(row.try_get(4)?),
+                    attempts: u32::try_from(row.try_get::<_, i64>(5)?).unwrap_or(u32::MAX),
+                    sent_before: row.try_get(6)?,
+                })
+            });
+            Ok(items.collect::<Result<_, postgres::Error>>()?)
+        }
+    }
 }
 
 /// When the next call's oldest pending item is due; `None` when nothing is pending.
-pub(crate) fn next_due(conn: &Connection) -> Result<Option<OffsetDateTime>, StoreError> {
-    let next: Option<i64> = conn
-        .prepare_cached(
-            "SELECT MIN(next_at) FROM zammad_outbox o
+pub(crate) fn next_due(db: &mut Db<'_>) -> Result<Option<OffsetDateTime>, StoreError> {
+    let next: Option<i64> = match db {
+        Db::Sqlite(conn) => conn
+            .prepare_cached(
+                "SELECT MIN(next_at) FROM zammad_outbox o
              WHERE failed = 0
                AND id = (SELECT MIN(id) FROM zammad_outbox p WHERE p.call_id = o.call_id AND p.failed = 0)",
-        )?
-        .query_row([], |row| row.get(0))?;
+            )?
+            .query_row([], |row| row.get(0))?,
+        Db::Postgres(pg) => pg
+            .query_one(
+                "SELECT MIN(next_at) FROM zammad_outbox o
+                 WHERE NOT failed
+                   AND id = (SELECT MIN(id) FROM zammad_outbox p WHERE p.call_id = o.call_id AND NOT p.failed)",
+                &[],
+            )?
+            .try_get(0)?,
+    };
     Ok(next.map(from_millis))
 }
 
 /// Posts of these items begin: from now on Zammad may have them, whatever becomes of the
 /// hub.
-pub(crate) fn sending(conn: &Connection, ids: &[i64]) -> Result<(), StoreError> {
-    let mut mark = conn.prepare_cached("UPDATE zammad_outbox SET sent = 1 WHERE id = ?1")?;
-    for id in ids {
-        mark.execute([id])?;
+pub(crate) fn sending(db: &mut Db<'_>, ids: &[i64]) -> Result<(), StoreError> {
+    match db {
+        Db::Sqlite(conn) => {
+            let mut mark =
+                conn.prepare_cached("UPDATE zammad_outbox SET sent = 1 WHERE id = ?1")?;
+            for id in ids {
+                mark.execute([id])?;
+            }
+        }
+        Db::Postgres(pg) => {
+            pg.execute(
+                "UPDATE zammad_outbox SET sent = true WHERE id = ANY($1)",
+                &[&ids],
+            )?;
+        }
     }
     Ok(())
 }
 
 /// Zammad took the item: it leaves the outbox.
-pub(crate) fn delivered(conn: &Connection, id: i64) -> Result<(), StoreError> {
-    conn.prepare_cached("DELETE FROM zammad_outbox WHERE id = ?1")?
-        .execute([id])?;
+pub(crate) fn delivered(db: &mut Db<'_>, id: i64) -> Result<(), StoreError> {
+    match db {
+        Db::Sqlite(conn) => {
+            conn.prepare_cached("DELETE FROM zammad_outbox WHERE id = ?1")?
+                .execute([id])?;
+        }
+        Db::Postgres(pg) => {
+            pg.execute("DELETE FROM zammad_outbox WHERE id = $1", &[&id])?;
+        }
+    }
     Ok(())
 }
 
 /// The item could not be delivered now: it is tried again at `next_at`.
 pub(crate) fn retry_at(
-    conn: &Connection,
+    db: &mut Db<'_>,
     id: i64,
     next_at: OffsetDateTime,
     error: &str,
     now: OffsetDateTime,
 ) -> Result<(), StoreError> {
-    conn.prepare_cached(
-        "UPDATE zammad_outbox SET attempts = attempts + 1, next_at = ?2, last_error = ?3,
+    match db {
+        Db::Sqlite(conn) => {
+            conn.prepare_cached(
+                "UPDATE zammad_outbox SET attempts = attempts + 1, next_at = ?2, last_error = ?3,
              attempted_at = ?4
          WHERE id = ?1",
-    )?
-    .execute(params![id, millis(next_at), error, millis(now)])?;
+            )?
+            .execute(params![id, millis(next_at), error, millis(now)])?;
+        }
+        Db::Postgres(pg) => {
+            pg.execute(
+                "UPDATE zammad_outbox SET attempts = attempts + 1, next_at = $2, last_error = $3,
+                     attempted_at = $4
+                 WHERE id = $1",
+                &[&id, &millis(next_at), &error, &millis(now)],
+            )?;
+        }
+    }
     Ok(())
 }
 
 /// The item will never be delivered; with `whole_call`, neither will the call's later
 /// items (Zammad refuses them without the `newCall`).
 pub(crate) fn fail(
-    conn: &Connection,
+    db: &mut Db<'_>,
     item: &OutboxItem,
     whole_call: bool,
     error: &str,
     now: OffsetDateTime,
 ) -> Result<(), StoreError> {
-    conn.prepare_cached(
-        "UPDATE zammad_outbox SET failed = 1, attempts = attempts + 1, last_error = ?2,
+    match db {
+        Db::Sqlite(conn) => {
+            conn.prepare_cached(
+                "UPDATE zammad_outbox SET failed = 1, attempts = attempts + 1, last_error = ?2,
              attempted_at = ?3
          WHERE id = ?1",
-    )?
-    .execute(params![item.id, error, millis(now)])?;
-    if whole_call {
-        conn.prepare_cached(
-            "UPDATE zammad_outbox SET failed = 1, last_error = ?2, attempted_at = ?3
+            )?
+            .execute(params![item.id, error, millis(now)])?;
+            if whole_call {
+                conn.prepare_cached(
+                    "UPDATE zammad_outbox SET failed = 1, last_error = ?2, attempted_at = ?3
              WHERE call_id = ?1 AND failed = 0",
-        )?
-        .execute(params![
-            item.call_id,
-            format!("not sent: the call's newCall failed ({error})"),
-            millis(now)
-        ])?;
+                )?
+                .execute(params![
+                    item.call_id,
+                    format!("not sent: the call's newCall failed ({error})"),
+                    millis(now)
+                ])?;
+            }
+        }
+        Db::Postgres(pg) => {
+            pg.execute(
+                "UPDATE zammad_outbox SET failed = true, attempts = attempts + 1, last_error = $2,
+                     attempted_at = $3
+                 WHERE id = $1",
+                &[&item.id, &error, &millis(now)],
+            )?;
+            if whole_call {
+                pg.execute(
+                    "UPDATE zammad_outbox SET failed = true, last_error = $2, attempted_at = $3
+                     WHERE call_id = $1 AND NOT failed",
+                    &[
+                        &item.call_id,
+                        &format!("not sent: the call's newCall failed ({error})"),
+                        &millis(now),
+                    ],
+                )?;
+            }
+        }
     }
     Ok(())
 }
 
 /// Makes every failed item pending again, due at `now` (the admin fixed what Zammad
 /// refused); returns how many.
-pub(crate) fn retry_failed(conn: &Connection, now: OffsetDateTime) -> Result<usize, StoreError> {
-    Ok(conn
-        .prepare_cached(
-            "UPDATE zammad_outbox SET failed = 0, attempts = 0, next_at = ?1, created_at = ?1
+pub(crate) fn retry_failed(db: &mut Db<'_>, now: OffsetDateTime) -> Result<usize, StoreError> {
+    Ok(match db {
+        Db::Sqlite(conn) => conn
+            .prepare_cached(
+                "UPDATE zammad_outbox SET failed = 0, attempts = 0, next_at = ?1, created_at = ?1
              WHERE failed = 1",
-        )?
-        .execute([millis(now)])?)
+            )?
+            .execute([millis(now)])?,
+        Db::Postgres(pg) => pg.execute(
+            "UPDATE zammad_outbox SET failed = false, attempts = 0, next_at = $1, created_at = $1
+             WHERE failed",
+            &[&millis(now)],
+        )? as usize,
+    })
 }
 
 /// Deletes failed items queued before `cutoff`; returns how many.
-pub(crate) fn prune_failed(conn: &Connection, cutoff: OffsetDateTime) -> Result<usize, StoreError> {
-    Ok(conn
-        .prepare_cached("DELETE FROM zammad_outbox WHERE failed = 1 AND created_at < ?1")?
-        .execute([millis(cutoff)])?)
+pub(crate) fn prune_failed(db: &mut Db<'_>, cutoff: OffsetDateTime) -> Result<usize, StoreError> {
+    Ok(match db {
+        Db::Sqlite(conn) => conn
+            .prepare_cached("DELETE FROM zammad_outbox WHERE failed = 1 AND created_at < ?1")?
+            .execute([millis(cutoff)])?,
+        Db::Postgres(pg) => pg.execute(
+            "DELETE FROM zammad_outbox WHERE failed AND created_at < $1",
+            &[&millis(cutoff)],
+        )? as usize,
+    })
 }
 
 /// What the admin sees of the outbox at `now`.
 pub(crate) fn backlog(
-    conn: &Connection,
+    db: &mut Db<'_>,
     enabled: bool,
     now: OffsetDateTime,
 ) -> Result<RelayBacklog, StoreError> {
-    let (pending, oldest): (i64, Option<i64>) = conn.query_row(
-        "SELECT COUNT(*), MIN(created_at) FROM zammad_outbox WHERE failed = 0",
-        [],
-        |row| Ok((row.get(0)?, row.get(1)?)),
-    )?;
-    let failed: i64 = conn.query_row(
-        "SELECT COUNT(*) FROM zammad_outbox WHERE failed = 1",
-        [],
-        |row| row.get(0),
-    )?;
-    let dropped: i64 = conn.query_row("SELECT dropped FROM zammad_outbox_size", [], |row| {
-        row.get(0)
-    })?;
-    let last_error: Option<String> = conn
-        .query_row(
-            "SELECT last_error FROM zammad_outbox WHERE last_error IS NOT NULL
-             ORDER BY attempted_at DESC, id DESC LIMIT 1",
+    let (pending, oldest): (i64, Option<i64>) = match db {
+        Db::Sqlite(conn) => conn.query_row(
+            "SELECT COUNT(*), MIN(created_at) FROM zammad_outbox WHERE failed = 0",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )?,
+        Db::Postgres(pg) => {
+            let row = pg.query_one(
+                "SELECT COUNT(*), MIN(created_at) FROM zammad_outbox WHERE NOT failed",
+                &[],
+            )?;
+            (row.try_get(0)?, row.try_get(1)?)
+        }
+    };
+    let failed: i64 = match db {
+        Db::Sqlite(conn) => conn.query_row(
+            "SELECT COUNT(*) FROM zammad_outbox WHERE failed = 1",
             [],
             |row| row.get(0),
-        )
-        .optional()?;
-    let mut statement = conn.prepare(
-        "SELECT call_id, event, COALESCE(last_error, '') FROM zammad_outbox WHERE failed = 1
+        )?,
+        Db::Postgres(pg) => pg
+            .query_one("SELECT COUNT(*) FROM zammad_outbox WHERE failed", &[])?
+            .try_get(0)?,
+    };
+    let dropped: i64 = match db {
+        Db::Sqlite(conn) => {
+            conn.query_row("SELECT dropped FROM zammad_outbox_size", [], |row| {
+                row.get(0)
+            })?
+        }
+        Db::Postgres(pg) => pg
+            .query_one("SELECT dropped FROM zammad_outbox_size", &[])?
+            .try_get(0)?,
+    };
+    // SQLite sorts a NULL time lowest, PostgreSQL highest: NULLS LAST keeps SQLite's order.
+    let last_error: Option<String> = match db {
+        Db::Sqlite(conn) => conn
+            .query_row(
+                "SELECT last_error FROM zammad_outbox WHERE last_error IS NOT NULL
+             ORDER BY attempted_at DESC, id DESC LIMIT 1",
+                [],
+                |row| row.get(0),
+            )
+            .optional()?,
+        Db::Postgres(pg) => pg
+            .query_opt(
+                "SELECT last_error FROM zammad_outbox WHERE last_error IS NOT NULL
+                 ORDER BY attempted_at DESC NULLS LAST, id DESC LIMIT 1",
+                &[],
+            )?
+            .map(|row| row.try_get(0))
+            .transpose()?,
+    };
+    let recent_failures = match db {
+        Db::Sqlite(conn) => {
+            let mut statement = conn.prepare(
+                "SELECT call_id, event, COALESCE(last_error, '') FROM zammad_outbox WHERE failed = 1
          ORDER BY attempted_at DESC, id DESC LIMIT ?1",
-    )?;
-    let recent_failures = statement
-        .query_map([RECENT_FAILURES], |row| {
-            Ok(RelayFailure {
-                call_id: row.get(0)?,
-                event: row.get(1)?,
-                error: row.get(2)?,
+            )?;
+            let failures = statement
+                .query_map([RECENT_FAILURES], |row| {
+                    Ok(RelayFailure {
+                        call_id: row.get(0)?,
+                        event: row.get(1)?,
+                        error: row.get(2)?,
+                    })
+                })?
+                .collect::<Result<_, _>>()?;
+            failures
+        }
+        Db::Postgres(pg) => pg
+            .query(
+                "SELECT call_id, event, COALESCE(last_error, '') FROM zammad_outbox WHERE failed
+                 ORDER BY attempted_at DESC NULLS LAST, id DESC LIMIT $1",
+                &[&RECENT_FAILURES],
+            )?
+            .iter()
+            .map(|row| {
+                Ok(RelayFailure {
+                    call_id: row.try_get(0)?,
+                    event: row.try_get(1)?,
+                    error: row.try_get(2)?,
+                })
             })
-        })?
-        .collect::<Result<_, _>>()?;
+            .collect::<Result<_, postgres::Error>>()?,
+    };
     Ok(RelayBacklog {
         enabled,
         pending: pending.max(0) as u64,
@@ -246,7 +434,7 @@ impl Store {
         now: OffsetDateTime,
         limit: i64,
     ) -> Result<Vec<OutboxItem>, StoreError> {
-        self.read(move |conn| due(conn, now, limit)).await
+        self.read(move |db| due(db, now, limit)).await
     }
 
     /// When the next pending item is due; `None` when nothing is pending.
@@ -260,13 +448,8 @@ impl Store {
         enabled: bool,
         now: OffsetDateTime,
     ) -> Result<RelayBacklog, StoreError> {
-        self.read(move |conn| {
-            let tx = conn.unchecked_transaction()?;
-            let backlog = backlog(&tx, enabled, now);
-            tx.finish()?;
-            backlog
-        })
-        .await
+        self.read(move |db| db.snapshot(|db| backlog(db, enabled, now)))
+            .await
     }
 }
 
@@ -312,8 +495,8 @@ mod tests {
             event("a", "answer"),
             event("b", "newCall"),
         ];
-        assert_eq!(enqueue(&conn, &queued, t0, 4).unwrap(), 0);
-        let due_now = due(&conn, t0, 10).unwrap();
+        assert_eq!(enqueue(&mut Db::Sqlite(&conn), &queued, t0, 4).unwrap(), 0);
+        let due_now = due(&mut Db::Sqlite(&conn), t0, 10).unwrap();
         assert_eq!(
             ids(&due_now),
             vec![
@@ -322,55 +505,72 @@ mod tests {
             ]
         );
         let later = t0 + time::Duration::seconds(30);
-        retry_at(&conn, due_now[0].id, later, "HTTP 503", t0).unwrap();
+        retry_at(&mut Db::Sqlite(&conn), due_now[0].id, later, "HTTP 503", t0).unwrap();
         assert_eq!(
-            ids(&due(&conn, t0, 10).unwrap()),
+            ids(&due(&mut Db::Sqlite(&conn), t0, 10).unwrap()),
             vec![("b".into(), "newCall".into())],
             "a's answer waits behind a's newCall; b goes on"
         );
-        assert_eq!(next_due(&conn).unwrap(), Some(t0), "b is due");
-        assert!(!due(&conn, t0, 10).unwrap()[0].sent_before);
-        sending(&conn, &[due_now[1].id]).unwrap();
-        assert!(due(&conn, t0, 10).unwrap()[0].sent_before);
-        delivered(&conn, due_now[1].id).unwrap();
-        assert_eq!(next_due(&conn).unwrap(), Some(later));
+        assert_eq!(
+            next_due(&mut Db::Sqlite(&conn)).unwrap(),
+            Some(t0),
+            "b is due"
+        );
+        assert!(!due(&mut Db::Sqlite(&conn), t0, 10).unwrap()[0].sent_before);
+        sending(&mut Db::Sqlite(&conn), &[due_now[1].id]).unwrap();
+        assert!(due(&mut Db::Sqlite(&conn), t0, 10).unwrap()[0].sent_before);
+        delivered(&mut Db::Sqlite(&conn), due_now[1].id).unwrap();
+        assert_eq!(next_due(&mut Db::Sqlite(&conn)).unwrap(), Some(later));
 
         assert_eq!(
-            enqueue(&conn, &[event("c", "newCall"), event("c", "hangup")], t0, 3).unwrap(),
+            enqueue(
+                &mut Db::Sqlite(&conn),
+                &[event("c", "newCall"), event("c", "hangup")],
+                t0,
+                3
+            )
+            .unwrap(),
             2
         );
-        fail(&conn, &due_now[0], true, "Invalid token", t0).unwrap();
-        let backlog = backlog(&conn, true, later).unwrap();
+        fail(
+            &mut Db::Sqlite(&conn),
+            &due_now[0],
+            true,
+            "Invalid token",
+            t0,
+        )
+        .unwrap();
+        let backlog = backlog(&mut Db::Sqlite(&conn), true, later).unwrap();
         assert_eq!(
             (backlog.pending, backlog.failed, backlog.dropped),
             (0, 2, 2)
         );
         assert_eq!(backlog.recent_failures.len(), 2);
         assert!(backlog.last_error.unwrap().contains("Invalid token"));
-        assert_eq!(retry_failed(&conn, later).unwrap(), 2);
+        assert_eq!(retry_failed(&mut Db::Sqlite(&conn), later).unwrap(), 2);
         assert_eq!(
-            ids(&due(&conn, later, 10).unwrap()),
+            ids(&due(&mut Db::Sqlite(&conn), later, 10).unwrap()),
             vec![("a".into(), "newCall".into())]
         );
         fail(
-            &conn,
-            &due(&conn, later, 10).unwrap()[0],
+            &mut Db::Sqlite(&conn),
+            &due(&mut Db::Sqlite(&conn), later, 10).unwrap()[0],
             true,
             "Invalid token",
             t0,
         )
         .unwrap();
         assert_eq!(
-            prune_failed(&conn, later).unwrap(),
+            prune_failed(&mut Db::Sqlite(&conn), later).unwrap(),
             0,
             "retried: queued anew"
         );
         assert_eq!(
-            prune_failed(&conn, later + time::Duration::seconds(1)).unwrap(),
+            prune_failed(&mut Db::Sqlite(&conn), later + time::Duration::seconds(1)).unwrap(),
             2
         );
         assert_eq!(
-            enqueue(&conn, &[event("c", "newCall")], t0, 1).unwrap(),
+            enqueue(&mut Db::Sqlite(&conn), &[event("c", "newCall")], t0, 1).unwrap(),
             0,
             "room again"
         );

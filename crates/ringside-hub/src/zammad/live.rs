@@ -75,7 +75,7 @@ impl LiveTickets {
     async fn refresh(self: Arc<Self>, call_id: i64, contacts: Vec<i64>) {
         let customers = match self
             .store
-            .read(move |conn| store::zammad::customers(conn, &contacts))
+            .read(move |db| store::zammad::customers(db, &contacts))
             .await
         {
             Ok(customers) => customers,

@@ -13,14 +13,14 @@ use std::time::Duration;
 
 use ringside_core::number::DefaultCountry;
 use ringside_providers::zammad::{self, links, records, User};
-use rusqlite::{Connection, TransactionBehavior};
 use thiserror::Error;
 use time::OffsetDateTime;
 
 use super::check::{self, SyncMode};
 use super::client::{PageSeen, Pager, ZammadClient, ZammadError, USER_READ};
+use crate::store::lease::Lease;
 use crate::store::zammad::{self as stored, Pass, UserLinks};
-use crate::store::StoreError;
+use crate::store::{Db, DbConnection, StoreError};
 
 /// The set behind a lock, also when a thread panicked while holding it.
 fn lock(set: &Mutex<BTreeSet<u64>>) -> std::sync::MutexGuard<'_, BTreeSet<u64>> {
@@ -78,23 +78,37 @@ pub struct FullPass {
 pub struct Syncer {
     client: ZammadClient,
     country: DefaultCountry,
-    db: Arc<Mutex<Connection>>,
+    db: Arc<Mutex<DbConnection>>,
     /// Users written beside the passes (customers created from a popup) since the current
     /// full pass began: its paging may have gone past them, and it must not remove them.
     written_beside: Arc<Mutex<BTreeSet<u64>>>,
     maybe_days: Option<u64>,
+    /// Whether this node syncs for the hub (one node of a hub on PostgreSQL does).
+    lease: Lease,
 }
 
 impl Syncer {
     /// A syncer writing through `db`, a writer connection of its own.
-    pub fn new(client: ZammadClient, country: DefaultCountry, db: Connection) -> Self {
+    pub fn new(client: ZammadClient, country: DefaultCountry, db: impl Into<DbConnection>) -> Self {
         Syncer {
             client,
             country,
-            db: Arc::new(Mutex::new(db)),
+            db: Arc::new(Mutex::new(db.into())),
             written_beside: Arc::default(),
             maybe_days: None,
+            lease: Lease::sole(),
         }
+    }
+
+    /// Syncs on the periodic task only while `lease` is held.
+    pub fn with_lease(mut self, lease: Lease) -> Self {
+        self.lease = lease;
+        self
+    }
+
+    /// The right to run the periodic passes on this node.
+    pub fn lease(&self) -> &Lease {
+        &self.lease
     }
 
     /// Also reads `maybe` numbers from the first customer-written article of tickets
@@ -107,17 +121,14 @@ impl Syncer {
     /// Runs `write` in a transaction off the async threads.
     async fn write<T: Send + 'static>(
         &self,
-        write: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+        write: impl FnOnce(&mut Db<'_>) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
         let db = self.db.clone();
         tokio::task::spawn_blocking(move || {
             let mut conn = db.lock().unwrap_or_else(|e| e.into_inner());
-            // Immediate: the write lock up front, waiting for the hub's writer (busy
-            // timeout) rather than failing when a read would have to become a write.
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let result = write(&tx)?;
-            tx.commit()?;
-            Ok(result)
+            // The write lock up front, waiting for the hub's writer rather than failing
+            // when a read would have to become a write.
+            conn.db().in_write(write)
         })
         .await
         .map_err(|_| StoreError::Closed)?
@@ -223,8 +234,8 @@ impl Syncer {
         let since = {
             let db = self.db.clone();
             tokio::task::spawn_blocking(move || {
-                let conn = db.lock().unwrap_or_else(|e| e.into_inner());
-                stored::last_pass_at(&conn)
+                let mut conn = db.lock().unwrap_or_else(|e| e.into_inner());
+                stored::last_pass_at(&mut conn.db())
             })
             .await
             .map_err(|_| StoreError::Closed)??

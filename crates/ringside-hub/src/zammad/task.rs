@@ -135,6 +135,14 @@ async fn run(
     let mut next_full = clock.now();
     let mut demanded = true;
     loop {
+        // One node of a hub on PostgreSQL syncs for all of them.
+        if !syncer.lease().held().await {
+            tokio::select! {
+                _ = clock.sleep(crate::store::lease::RETRY) => {}
+                _ = sync.demand.notified() => demanded = true,
+            }
+            continue;
+        }
         let now = clock.now();
         let full = demanded || now >= next_full;
         sync.progress.send_modify(|p| p.syncing = true);

@@ -33,6 +33,7 @@ use tokio::task::JoinSet;
 
 use self::delivery::Outcome;
 use crate::state::Hub;
+use crate::store::lease::{self, Work};
 use crate::store::{call_tickets, OutboxItem};
 use crate::zammad::client::{Retry, ZammadClient};
 
@@ -49,6 +50,10 @@ pub const GIVE_UP_AFTER: time::Duration = time::Duration::hours(24);
 const KEEP_FAILED: time::Duration = time::Duration::days(7);
 /// How often failed items are pruned, and the longest the relay sleeps without looking.
 const IDLE: Duration = Duration::from_secs(60 * 60);
+
+/// How long the relay of a hub on several nodes waits without looking at the outbox: an
+/// agent's ticket request or a retry asked on another node does not wake this one.
+const SHARED_IDLE: Duration = Duration::from_secs(2);
 
 /// The wait before try number `attempts + 1`.
 fn backoff(attempts: u32) -> Duration {
@@ -95,7 +100,20 @@ pub async fn run(hub: Arc<Hub>) {
     let mut stopping = hub.stopping.subscribe();
     let wake = hub.recorder.relay_wake().unwrap_or_default();
     let mut pruned: Option<OffsetDateTime> = None;
+    // One node of a hub on PostgreSQL delivers for all of them.
+    let lease = hub.store.lease(Work::ZammadRelay);
+    let idle = if hub.store.is_shared() {
+        SHARED_IDLE
+    } else {
+        IDLE
+    };
     loop {
+        if !lease.held().await {
+            tokio::select! {
+                _ = hub.clock.sleep(lease::RETRY) => continue,
+                _ = stopping.wait_for(|stopping| *stopping) => return,
+            }
+        }
         let now = hub.clock.now();
         if pruned.is_none_or(|at| now - at >= IDLE) {
             pruned = Some(now);
@@ -119,13 +137,13 @@ pub async fn run(hub: Arc<Hub>) {
         }
         let wait = match hub.store.relay_next_due().await {
             Ok(Some(next)) => Duration::try_from(next - now).unwrap_or(Duration::ZERO),
-            Ok(None) => IDLE,
+            Ok(None) => idle,
             Err(e) => {
                 tracing::error!("reading the Zammad relay's outbox: {e}");
                 FIRST_RETRY
             }
         }
-        .min(IDLE);
+        .min(idle);
         if wait.is_zero() {
             continue;
         }
