@@ -35,10 +35,16 @@ lint: ui
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
 # Every Rust test, the desktop ones in a headless session of their own (Xvfb, D-Bus,
-# keyring, notifications) against the app binary built first.
+# keyring, notifications) against the app binary built first; then the hub's integration
+# tests a second time on the PostgreSQL store, against a throw-away server (in /tmp: as
+# root the server runs as the postgres user, who must reach its directory).
 rust-test: ui
 	$(CARGO) build --locked -p ringside
 	E2E=1 scripts/headless-session.sh $(CARGO) test --workspace --locked
+	@dir=/tmp/ringside-postgres-$$$$; \
+	url=$$(scripts/postgres.sh start $$dir) || exit 1; \
+	RINGSIDE_TEST_DATABASE_URL="$$url" $(CARGO) test -p ringside-hub --tests --locked -- --include-ignored; \
+	status=$$?; scripts/postgres.sh stop $$dir; exit $$status
 
 # The TypeScript bindings are written by the Rust tests: they must match what is committed.
 bindings-check:

@@ -336,7 +336,7 @@ async fn every_documented_route_exists() {
 
 #[tokio::test]
 async fn probes_say_live_and_ready_and_not_ready_while_the_writer_cannot_commit() {
-    let hub = TestHub::start("").await;
+    let hub = TestHub::start(common::ON_SQLITE).await;
     let probe = |path: &str| hub.http.get(hub.url(path)).send();
     let live = probe("/healthz").await.unwrap();
     assert_eq!(live.status(), 200, "no token needed");

@@ -36,7 +36,7 @@ fn database_files(data: &Path) -> [std::path::PathBuf; 3] {
 
 #[tokio::test]
 async fn the_database_is_the_owners_and_wider_modes_are_tightened() {
-    let hub = TestHub::start("").await;
+    let hub = TestHub::start(common::ON_SQLITE).await;
     let (status, _) = hub
         .cti(&[
             ("event", "newCall"),
@@ -60,7 +60,7 @@ async fn the_database_is_the_owners_and_wider_modes_are_tightened() {
             set_mode(&file, 0o644);
         }
     }
-    let text = common::config_text(&data, common::GENERIC_ON);
+    let text = common::sqlite_config_text(&data, common::GENERIC_ON);
     let settings = Config::from_toml(&text, Path::new("test.toml"), std::iter::empty()).unwrap();
     let again = ringside_hub::start(settings).await.unwrap();
     for file in database_files(&data) {

@@ -225,7 +225,11 @@ async fn ticket_times_the_store_cannot_hold_are_refused_naming_the_line() {
 async fn a_stored_ticket_time_out_of_range_never_breaks_a_lookup_or_a_call() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("ringside.toml");
-    std::fs::write(&config, common::config_text(&dir.path().join("data"), "")).unwrap();
+    std::fs::write(
+        &config,
+        common::sqlite_config_text(&dir.path().join("data"), ""),
+    )
+    .unwrap();
     let tickets = dir.path().join("tickets.jsonl");
     std::fs::write(
         &tickets,
@@ -246,7 +250,7 @@ async fn a_stored_ticket_time_out_of_range_never_breaks_a_lookup_or_a_call() {
         .unwrap();
     drop(conn);
 
-    let hub = TestHub::start_in(dir, common::GENERIC_ON).await;
+    let hub = TestHub::start_in(dir, &format!("{}{}", common::ON_SQLITE, common::GENERIC_ON)).await;
     let (status, found) = hub
         .get("/api/v1/callers/+49405556668", &hub.admin_token)
         .await;

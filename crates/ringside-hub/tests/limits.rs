@@ -260,7 +260,8 @@ async fn an_agent_gets_no_more_streams_than_allowed() {
 async fn a_full_writer_queue_answers_503_with_the_reason_and_loses_nothing_answered() {
     // On a clock that stands still the janitor queues nothing after its first pass: the
     // queue holds exactly the webhooks'.
-    let (hub, _clock) = TestHub::start_on_manual_clock("[limits]\nwrite_queue = 2\n").await;
+    let (hub, _clock) =
+        TestHub::start_on_manual_clock("store = \"sqlite\"\n[limits]\nwrite_queue = 2\n").await;
     // Another writer holds the database: the hub's writer waits, and its queue fills.
     let database = hub.dir.path().join("data").join("ringside.sqlite");
     let blocker = rusqlite::Connection::open(&database).unwrap();

@@ -66,8 +66,10 @@ async fn only_the_scrape_token_and_admins_read_the_metrics() {
 #[tokio::test]
 async fn the_metrics_count_what_happened() {
     // On a clock of the test's: no janitor pass writes (and so publishes) in between.
-    let (hub, _clock) =
-        TestHub::start_on_manual_clock(&format!("[metrics]\ntoken = \"{METRICS_TOKEN}\"\n")).await;
+    let (hub, _clock) = TestHub::start_on_manual_clock(&format!(
+        "store = \"sqlite\"\n[metrics]\ntoken = \"{METRICS_TOKEN}\"\n"
+    ))
+    .await;
     let agent = hub.agent("anna", false, &[]).await;
     let mut stream = hub.stream(&agent, None).await;
     let ServerMessage::Snapshot(_) = stream.next().await else {

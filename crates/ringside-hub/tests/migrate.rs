@@ -46,7 +46,7 @@ fn migrate_creates_updates_and_then_has_nothing_to_do() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let config = dir.path().join("ringside.toml");
-    std::fs::write(&config, common::config_text(&data, "")).unwrap();
+    std::fs::write(&config, common::sqlite_config_text(&data, "")).unwrap();
     let version = this_version();
 
     let (ok, out, err) = migrate(&config);
@@ -97,7 +97,7 @@ fn migrate_refuses_a_database_of_a_newer_hub_and_leaves_it() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let config = dir.path().join("ringside.toml");
-    std::fs::write(&config, common::config_text(&data, "")).unwrap();
+    std::fs::write(&config, common::sqlite_config_text(&data, "")).unwrap();
     assert!(migrate(&config).0);
     let newer = this_version() + 1;
     let conn = rusqlite::Connection::open(data.join("ringside.sqlite")).unwrap();

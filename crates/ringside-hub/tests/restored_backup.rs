@@ -79,7 +79,7 @@ async fn a_restored_backup_starts_a_new_epoch_that_replaces_the_clients_state() 
     let backup = dir.path().join("backup");
     let addr = format!("127.0.0.1:{}", free_port());
     let config = dir.path().join("ringside.toml");
-    let text = common::config_text(&data, common::GENERIC_ON).replace("127.0.0.1:0", &addr);
+    let text = common::sqlite_config_text(&data, common::GENERIC_ON).replace("127.0.0.1:0", &addr);
     std::fs::write(&config, text).unwrap();
     let added = hub_command(&config)
         .args(["agent", "add", "anna", "--name", "Anna", "--admin"])

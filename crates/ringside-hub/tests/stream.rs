@@ -589,7 +589,7 @@ async fn a_client_that_does_not_read_is_dropped_and_goes_offline() {
 
 #[tokio::test]
 async fn presence_follows_the_streams_while_writes_wait_and_fail() {
-    let (hub, clock) = TestHub::start_on_manual_clock("").await;
+    let (hub, clock) = TestHub::start_on_manual_clock(common::ON_SQLITE).await;
     let sam = hub.agent("sam", false, &[]).await;
     // The team's view of the log: where it stood before, resumed from later.
     let mut watcher = hub.stream(&hub.admin_token, None).await;

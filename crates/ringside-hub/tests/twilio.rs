@@ -638,7 +638,7 @@ fn refuse_journal_updates(hub: &TestHub) {
 
 #[tokio::test]
 async fn a_dial_outcome_the_hub_cannot_store_is_an_error_not_twiml() {
-    let hub = TestHub::start(&config("ring-all")).await;
+    let hub = TestHub::start(&format!("{}{}", common::ON_SQLITE, config("ring-all"))).await;
     let anna = agent(&hub, "anna", "Anna", "+491701111111").await;
     let _stream = online(&hub, &anna).await;
     twilio(&hub, "voice", &voice("CA_f", CUSTOMER)).await;

@@ -415,7 +415,7 @@ async fn a_replayed_voice_request_calls_no_agent_again() {
 #[tokio::test]
 async fn an_answer_the_hub_cannot_store_is_an_error_not_twiml() {
     let api = FakeTwilio::start().await;
-    let hub = TestHub::start(&config(&api.url)).await;
+    let hub = TestHub::start(&format!("{}{}", common::ON_SQLITE, config(&api.url))).await;
     let _ben = online_agent(&hub, "ben", "client:ben").await;
     voice(&hub, "CA_x", CUSTOMER).await;
     agent_call(&hub, "CA_x", "CA_agent1", "client:ben", "in-progress").await;

@@ -33,14 +33,73 @@ pub struct TestHub {
 }
 
 /// The configuration text of a test hub; `extra` is appended.
-/// Listens on `127.0.0.1:0` unless `extra` says where.
+/// Listens on `127.0.0.1:0` unless `extra` says where. With [`DATABASE_URL_VAR`] set, the
+/// hub keeps its data in a PostgreSQL database of its own ([`postgres_for`]).
 pub fn config_text(data_dir: &Path, extra: &str) -> String {
+    let store = match std::env::var(DATABASE_URL_VAR) {
+        Ok(server) if !extra.contains("store =") => {
+            format!(
+                "store = \"postgres\"\ndatabase_url = {:?}\n",
+                postgres_for(&server, data_dir)
+            )
+        }
+        _ => String::new(),
+    };
+    // Top-level keys come before the first [section] of `extra`.
+    format!("{store}{}", sqlite_config_text(data_dir, extra))
+}
+
+/// [`config_text`] on SQLite whatever the environment says: for the tests of the SQLite
+/// file itself.
+pub fn sqlite_config_text(data_dir: &Path, extra: &str) -> String {
     let listen = if extra.contains("listen =") {
         ""
     } else {
         "listen = \"127.0.0.1:0\"\n"
     };
     format!("{listen}data_dir = {data_dir:?}\nheartbeat_secs = 1\n{extra}\n")
+}
+
+/// The first line of the `extra` configuration of a test about the SQLite file itself (it
+/// opens, locks or replaces the file): its hub stays on SQLite when the others run on
+/// PostgreSQL.
+pub const ON_SQLITE: &str = "store = \"sqlite\"\n";
+
+/// The environment variable that runs the hubs of these tests on a PostgreSQL server: a
+/// connection string to its `postgres` database, as a superuser (`make test` starts a
+/// throw-away server and sets it).
+pub const DATABASE_URL_VAR: &str = "RINGSIDE_TEST_DATABASE_URL";
+
+/// The connection string of the database of the hub whose data directory is `data_dir` on
+/// the server at `server`, created if missing: one database per directory, so that a hub
+/// started again on its directory finds its data, and parallel tests never share one.
+pub fn postgres_for(server: &str, data_dir: &Path) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    data_dir.hash(&mut hasher);
+    let name = format!("ringside_test_{:016x}", hasher.finish());
+    let (base, _) = server
+        .rsplit_once('/')
+        .expect("RINGSIDE_TEST_DATABASE_URL is a postgresql:// URL");
+    let url = format!("{base}/{name}");
+    let server = server.to_owned();
+    // The blocking client must not run on the test's async thread.
+    std::thread::spawn(move || {
+        let mut client = postgres::Client::connect(&server, postgres::NoTls)
+            .expect("the test PostgreSQL server answers");
+        let exists = client
+            .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])
+            .expect("pg_database readable")
+            .is_some();
+        if !exists {
+            client
+                .batch_execute(&format!("CREATE DATABASE {name}"))
+                .expect("a test database is created");
+        }
+    })
+    .join()
+    .expect("creating the test database");
+    url
 }
 
 /// `[generic]` switched on with [`TOKEN`].

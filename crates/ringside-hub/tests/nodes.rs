@@ -1,0 +1,448 @@
+//! Two real `ringside-hub` processes on one PostgreSQL database, as a team runs them behind
+//! a load balancer: every event reaches the streams of both in one order, the same webhook
+//! posted to both records once, a node killed with `kill -9` loses nothing it answered and
+//! its clients resume on the other, and the janitor moves to the node that survives.
+//!
+//! These tests need a PostgreSQL server: `make test` starts a throw-away one and runs them
+//! with `--include-ignored` and `RINGSIDE_TEST_DATABASE_URL` set.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Child;
+use std::time::Duration;
+
+use common::process::{free_port, hub_command, serve, serve_logging_to};
+use common::{call_of, Stream};
+use ringside_core::call::CallState;
+use ringside_core::stream::{EventBody, ServerMessage};
+use serde_json::Value;
+
+/// A hub node: its process and its address.
+struct Node {
+    child: Child,
+    addr: String,
+    config: std::path::PathBuf,
+}
+
+impl Node {
+    fn base(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Posts a generic CTI event; the status the node answered, or `None` when it did not
+    /// answer (killed).
+    async fn post(&self, event: &str, call_id: &str) -> Option<u16> {
+        let fields = [
+            ("event", event),
+            ("direction", "in"),
+            ("callId", call_id),
+            ("from", "4930609854180"),
+            ("to", "4930600000000"),
+        ];
+        let response = reqwest::Client::new()
+            .post(format!("{}/api/v1/cti/{}", self.base(), common::TOKEN))
+            .form(&fields)
+            .send()
+            .await
+            .ok()?;
+        Some(response.status().as_u16())
+    }
+
+    async fn journal(&self, token: &str) -> Vec<Value> {
+        let journal: Value = reqwest::Client::new()
+            .get(format!("{}/api/v1/journal?limit=500", self.base()))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        journal["entries"].as_array().unwrap().clone()
+    }
+
+    fn kill(&mut self) {
+        self.child.kill().unwrap(); // SIGKILL: no graceful shutdown
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The hub's shared database, or a failure saying why these tests cannot run.
+fn database(dir: &Path) -> String {
+    let server = std::env::var(common::DATABASE_URL_VAR).unwrap_or_else(|_| {
+        panic!(
+            "{} is not set: these tests need a PostgreSQL server (make test starts one)",
+            common::DATABASE_URL_VAR
+        )
+    });
+    common::postgres_for(&server, dir)
+}
+
+/// Writes the configuration of a node on `database` in `dir/name`.
+fn configure(dir: &Path, name: &str, database: &str, extra: &str) -> (std::path::PathBuf, String) {
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let node_dir = dir.join(name);
+    std::fs::create_dir_all(&node_dir).unwrap();
+    let config = node_dir.join("ringside.toml");
+    let text = format!(
+        "listen = \"{addr}\"\ndata_dir = {:?}\nheartbeat_secs = 1\nstore = \"postgres\"\n\
+         database_url = {database:?}\n{extra}\n{}",
+        node_dir.join("data"),
+        common::GENERIC_ON
+    );
+    std::fs::write(&config, text).unwrap();
+    (config, addr)
+}
+
+async fn start(dir: &Path, name: &str, database: &str, extra: &str) -> Node {
+    let (config, addr) = configure(dir, name, database, extra);
+    let child = serve(&config, &format!("http://{addr}")).await;
+    Node {
+        child,
+        addr,
+        config,
+    }
+}
+
+/// Adds an admin agent through `node`'s command line; returns the token.
+fn agent(node: &Node, login: &str) -> String {
+    let added = hub_command(&node.config)
+        .args(["agent", "add", login, "--name", login, "--admin"])
+        .output()
+        .unwrap();
+    assert!(added.status.success(), "{added:?}");
+    let stdout = String::from_utf8(added.stdout).unwrap();
+    stdout.lines().last().unwrap().trim().to_owned()
+}
+
+/// Reads events from `stream` until every call in `calls` has appeared, checking that the
+/// seqs follow each other from `after` without a gap or a repeat; returns the last
+/// position.
+async fn read_until(stream: &mut Stream, after: u64, calls: &BTreeSet<String>) -> (String, u64) {
+    let mut seen = BTreeSet::new();
+    let mut position = (String::new(), after);
+    while !calls.is_subset(&seen) {
+        let message = stream.next().await;
+        let ServerMessage::Event(event) = &message else {
+            panic!("an event expected, got {message:?}")
+        };
+        assert_eq!(
+            event.seq,
+            position.1 + 1,
+            "events in seq order, none missing or twice"
+        );
+        position = (event.epoch.clone(), event.seq);
+        if let Some(call) = call_of(&message) {
+            seen.insert(call.call_id.clone());
+        }
+    }
+    position
+}
+
+async fn snapshot_seq(stream: &mut Stream) -> (String, u64) {
+    match stream.next().await {
+        ServerMessage::Snapshot(snapshot) => (snapshot.epoch, snapshot.seq),
+        other => panic!("a snapshot first, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs a PostgreSQL server: make test runs it"]
+async fn webhooks_to_either_node_reach_the_clients_of_both_in_one_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = database(dir.path());
+    let a = start(dir.path(), "a", &database, "").await;
+    let b = start(dir.path(), "b", &database, "").await;
+    let token = agent(&a, "anna");
+    let mut on_a = Stream::connect(&a.addr, &token, None).await;
+    let mut on_b = Stream::connect(&b.addr, &token, None).await;
+    let from_a = snapshot_seq(&mut on_a).await;
+    let from_b = snapshot_seq(&mut on_b).await;
+
+    // Posted at once, alternating between the nodes.
+    let calls: BTreeSet<String> = (0..40).map(|n| format!("call-{n}")).collect();
+    let posts = calls.iter().enumerate().map(|(n, call)| {
+        let node = if n % 2 == 0 { &a } else { &b };
+        node.post("newCall", call)
+    });
+    for status in futures_util::future::join_all(posts).await {
+        assert_eq!(status, Some(200));
+    }
+    let end_a = read_until(&mut on_a, from_a.1, &calls).await;
+    let end_b = read_until(&mut on_b, from_b.1, &calls).await;
+    assert_eq!(from_a.0, end_a.0, "one epoch");
+    assert_eq!(end_a.0, end_b.0, "one epoch on both nodes");
+    assert_eq!(a.journal(&token).await.len(), calls.len());
+    assert_eq!(b.journal(&token).await.len(), calls.len());
+}
+
+#[tokio::test]
+#[ignore = "needs a PostgreSQL server: make test runs it"]
+async fn the_same_webhook_posted_to_both_nodes_at_once_records_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = database(dir.path());
+    let a = start(dir.path(), "a", &database, "").await;
+    let b = start(dir.path(), "b", &database, "").await;
+    let token = agent(&a, "anna");
+    for n in 0..10 {
+        let call = format!("retried-{n}");
+        let (on_a, on_b) = tokio::join!(a.post("newCall", &call), b.post("newCall", &call));
+        assert_eq!((on_a, on_b), (Some(200), Some(200)));
+    }
+    let journal = a.journal(&token).await;
+    let ids: Vec<&str> = journal
+        .iter()
+        .map(|entry| entry["call_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 10, "one entry per call: {ids:?}");
+    let unique: BTreeSet<&str> = ids.iter().copied().collect();
+    assert_eq!(unique.len(), 10);
+}
+
+#[tokio::test]
+#[ignore = "needs a PostgreSQL server: make test runs it"]
+async fn a_node_killed_mid_burst_loses_nothing_and_its_clients_resume_on_the_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = database(dir.path());
+    let mut a = start(dir.path(), "a", &database, "").await;
+    let b = start(dir.path(), "b", &database, "").await;
+    let token = agent(&a, "anna");
+    let mut on_a = Stream::connect(&a.addr, &token, None).await;
+    let (epoch, mut seq) = snapshot_seq(&mut on_a).await;
+
+    // A burst to node A; A is killed while it runs.
+    let burst: Vec<String> = (0..200).map(|n| format!("burst-{n}")).collect();
+    let posting = {
+        let base = a.base();
+        let burst = burst.clone();
+        tokio::spawn(async move {
+            let mut answered = Vec::new();
+            let client = reqwest::Client::new();
+            for call in burst {
+                let fields = [
+                    ("event", "newCall"),
+                    ("direction", "in"),
+                    ("callId", call.as_str()),
+                    ("from", "4930609854180"),
+                    ("to", "4930600000000"),
+                ];
+                let Ok(response) = client
+                    .post(format!("{base}/api/v1/cti/{}", common::TOKEN))
+                    .form(&fields)
+                    .send()
+                    .await
+                else {
+                    break;
+                };
+                assert_eq!(response.status(), 200);
+                answered.push(call);
+            }
+            answered
+        })
+    };
+    // The client follows until a tenth of the burst has streamed, then the node dies.
+    let mut seen_on_a = BTreeSet::new();
+    while seen_on_a.len() < 20 {
+        let message = on_a.next().await;
+        let ServerMessage::Event(event) = &message else {
+            panic!("an event expected, got {message:?}")
+        };
+        assert_eq!(event.seq, seq + 1);
+        seq = event.seq;
+        if let Some(call) = call_of(&message) {
+            seen_on_a.insert(call.call_id.clone());
+        }
+    }
+    a.kill();
+    let answered: BTreeSet<String> = posting.await.unwrap().into_iter().collect();
+    assert!(!answered.is_empty());
+
+    // Every answered webhook is in the journal, read through the surviving node.
+    let journal: BTreeSet<String> = b
+        .journal(&token)
+        .await
+        .iter()
+        .map(|entry| entry["call_id"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        answered.is_subset(&journal),
+        "answered but lost: {:?}",
+        answered.difference(&journal).collect::<Vec<_>>()
+    );
+    // The client resumes on B from what it had: the rest, in order, nothing twice.
+    let mut on_b = Stream::connect(&b.addr, &token, Some((&epoch, seq))).await;
+    let rest = answered.difference(&seen_on_a).cloned().collect();
+    read_until(&mut on_b, seq, &rest).await;
+}
+
+#[tokio::test]
+#[ignore = "needs a PostgreSQL server: make test runs it"]
+async fn the_janitor_moves_to_the_node_that_survives() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = database(dir.path());
+    let extra = "ring_timeout_secs = 2";
+    // Node A starts first and takes the janitor's lease; its log says so.
+    let (config_a, addr_a) = configure(dir.path(), "a", &database, extra);
+    let log_path = dir.path().join("a.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let child = serve_logging_to(&config_a, &format!("http://{addr_a}"), log).await;
+    let mut a = Node {
+        child,
+        addr: addr_a,
+        config: config_a,
+    };
+    let mut waited = Duration::ZERO;
+    while !std::fs::read_to_string(&log_path)
+        .unwrap()
+        .contains("this node runs the janitor")
+    {
+        assert!(
+            waited < Duration::from_secs(10),
+            "node A never took the janitor's lease"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        waited += Duration::from_millis(50);
+    }
+    let b = start(dir.path(), "b", &database, extra).await;
+    let token = agent(&b, "anna");
+    a.kill();
+
+    let mut on_b = Stream::connect(&b.addr, &token, None).await;
+    snapshot_seq(&mut on_b).await;
+    assert_eq!(b.post("newCall", "forgotten").await, Some(200));
+    // B's janitor closes it once the lease the dead node held is free: within a few of its
+    // passes (every half second here) after the ring timeout.
+    let closed = loop {
+        let message = on_b
+            .next_within(Duration::from_secs(20))
+            .await
+            .expect("the surviving node's janitor closes the call");
+        if let Some(call) = call_of(&message) {
+            if call.state == CallState::Ended {
+                break call.clone();
+            }
+        }
+    };
+    assert_eq!(closed.call_id, "forgotten");
+    assert_eq!(closed.comment.as_deref(), Some("ringTimeout"));
+}
+
+/// The next presence event of `login` on `stream`.
+async fn presence_of(stream: &mut Stream, login: &str, wait: Duration) -> bool {
+    loop {
+        let message = stream
+            .next_within(wait)
+            .await
+            .unwrap_or_else(|| panic!("a presence event of {login} within {wait:?}"));
+        if let ServerMessage::Event(event) = message {
+            if let EventBody::Presence { presence } = event.body {
+                if presence.login == login {
+                    return presence.online;
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs a PostgreSQL server: make test runs it"]
+async fn an_agent_streaming_from_one_node_is_online_on_all_and_offline_when_it_dies() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = database(dir.path());
+    let mut a = start(dir.path(), "a", &database, "").await;
+    let b = start(dir.path(), "b", &database, "").await;
+    let anna = agent(&a, "anna");
+    let bert = agent(&a, "bert");
+    let mut watcher = Stream::connect(&b.addr, &bert, None).await;
+    snapshot_seq(&mut watcher).await;
+
+    // Anna streams from node A: node B's watcher and API see her online.
+    let mut on_a = Stream::connect(&a.addr, &anna, None).await;
+    snapshot_seq(&mut on_a).await;
+    assert!(
+        presence_of(&mut watcher, "anna", Duration::from_secs(5)).await,
+        "online as soon as node A records her stream"
+    );
+    let agents: Value = reqwest::Client::new()
+        .get(format!("{}/api/v1/agents", b.base()))
+        .bearer_auth(&bert)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let anna_on_b = agents
+        .as_array()
+        .expect("a list")
+        .iter()
+        .find(|p| p["login"] == "anna")
+        .expect("anna listed")
+        .clone();
+    assert_eq!(
+        anna_on_b["online"], true,
+        "node B's API counts node A's streams"
+    );
+
+    // Node A dies: node B's janitor tells the team she is offline once A's heartbeat is
+    // silent past the timeout.
+    a.kill();
+    assert!(
+        !presence_of(&mut watcher, "anna", Duration::from_secs(30)).await,
+        "offline once her only node is gone"
+    );
+}
+
+#[tokio::test]
+#[ignore = "needs a PostgreSQL server: make test runs it"]
+async fn a_node_whose_sessions_the_server_dropped_connects_again_and_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = database(dir.path());
+    let a = start(dir.path(), "a", &database, "").await;
+    let token = agent(&a, "anna");
+    assert_eq!(a.post("newCall", "before").await, Some(200));
+
+    // The server ends every session of the hub's database (a restart, a failover, an
+    // administrator), as `pg_terminate_backend` does.
+    let name = database.rsplit('/').next().unwrap().to_owned();
+    let server = std::env::var(common::DATABASE_URL_VAR).unwrap();
+    let ended = std::thread::spawn(move || {
+        let mut client = postgres::Client::connect(&server, postgres::NoTls).unwrap();
+        client
+            .query(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
+                &[&name],
+            )
+            .unwrap()
+            .len()
+    })
+    .join()
+    .unwrap();
+    assert!(ended > 0, "the hub's sessions were ended");
+
+    assert_eq!(
+        a.post("newCall", "after").await,
+        Some(200),
+        "the writer connects again"
+    );
+    let calls: BTreeSet<String> = a
+        .journal(&token)
+        .await
+        .iter()
+        .map(|entry| entry["call_id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        calls,
+        BTreeSet::from(["after".to_owned(), "before".to_owned()])
+    );
+}
