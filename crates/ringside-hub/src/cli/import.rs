@@ -26,14 +26,31 @@ pub enum ImportCommand {
         /// The file.
         file: PathBuf,
     },
+    /// A whole hub from a file `ringside-hub export` wrote, into a store with no data yet
+    /// (to move between SQLite and PostgreSQL).
+    Hub {
+        /// The file.
+        file: PathBuf,
+    },
+}
+
+/// What a directory import reads.
+enum Records {
+    Contacts,
+    Tickets,
 }
 
 pub async fn run(settings: Settings, command: ImportCommand) -> anyhow::Result<()> {
+    let (records, file) = match command {
+        ImportCommand::Contacts { file } => (Records::Contacts, file),
+        ImportCommand::Tickets { file } => (Records::Tickets, file),
+        ImportCommand::Hub { file } => return super::hub_file::import(&settings, &file),
+    };
     let (store, mut writer) =
         Store::open_at(settings.config.store_location()).context("opening the store")?;
     let country = &settings.country;
-    let (what, counts) = match command {
-        ImportCommand::Contacts { file } => {
+    let (what, counts) = match records {
+        Records::Contacts => {
             let counts = if is_vcard(&file)? {
                 let text = read_vcard_file(&file)?;
                 let cards = directory::parse_vcards(&text, country)
@@ -51,7 +68,7 @@ pub async fn run(settings: Settings, command: ImportCommand) -> anyhow::Result<(
             };
             ("contacts", finish(&file, counts)?)
         }
-        ImportCommand::Tickets { file } => {
+        Records::Tickets => {
             let counts = if has_extension(&file, &["csv"]) {
                 let rows = directory::tickets_csv(open(&file)?, country)
                     .with_context(|| format!("{}", file.display()))?;

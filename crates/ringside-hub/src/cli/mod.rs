@@ -1,6 +1,8 @@
-//! The command line: `init`, `serve`, `migrate`, `agent`, `import`, `simulate`, `zammad`.
+//! The command line: `init`, `serve`, `migrate`, `agent`, `export`, `import`, `simulate`,
+//! `zammad`.
 
 mod agent;
+mod hub_file;
 mod import;
 mod simulate;
 mod zammad;
@@ -46,7 +48,13 @@ enum Command {
     /// Manage agents.
     #[command(subcommand)]
     Agent(agent::AgentCommand),
-    /// Import contacts or tickets into the caller directory.
+    /// Write the whole hub (journal, event log, agents, directory, outbox) to a new file,
+    /// to import it into another store with `import hub`.
+    Export {
+        /// The file to write.
+        file: PathBuf,
+    },
+    /// Import contacts or tickets into the caller directory, or a whole exported hub.
     #[command(subcommand)]
     Import(import::ImportCommand),
     /// Play a realistic call against a hub's generic CTI endpoint.
@@ -73,6 +81,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         Command::Serve => serve(load(&args.config)?).await,
         Command::Migrate => migrate(&load(&args.config)?),
         Command::Agent(command) => agent::run(load(&args.config)?, command).await,
+        Command::Export { file } => hub_file::export(&load(&args.config)?, &file),
         Command::Import(command) => import::run(load(&args.config)?, command).await,
         Command::Simulate(sim) => simulate::run(&args.config, sim).await,
         Command::Zammad(command) => zammad::run(load(&args.config)?, command).await,

@@ -15,6 +15,7 @@ pub mod call_tickets;
 pub(crate) mod calls;
 pub mod db;
 pub mod directory;
+pub mod dump;
 pub(crate) mod events;
 pub(crate) mod lease;
 pub(crate) mod nodes;
