@@ -149,6 +149,16 @@ async fn read_until(stream: &mut Stream, after: u64, calls: &BTreeSet<String>) -
     position
 }
 
+/// Two nodes on a new database, and the token of the admin `anna`.
+async fn two_nodes() -> (tempfile::TempDir, Node, Node, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let database = database(dir.path());
+    let a = start(dir.path(), "a", &database, "").await;
+    let b = start(dir.path(), "b", &database, "").await;
+    let token = agent(&a, "anna");
+    (dir, a, b, token)
+}
+
 async fn snapshot_seq(stream: &mut Stream) -> (String, u64) {
     match stream.next().await {
         ServerMessage::Snapshot(snapshot) => (snapshot.epoch, snapshot.seq),
@@ -159,11 +169,7 @@ async fn snapshot_seq(stream: &mut Stream) -> (String, u64) {
 #[tokio::test]
 #[ignore = "needs a PostgreSQL server: make test runs it"]
 async fn webhooks_to_either_node_reach_the_clients_of_both_in_one_order() {
-    let dir = tempfile::tempdir().unwrap();
-    let database = database(dir.path());
-    let a = start(dir.path(), "a", &database, "").await;
-    let b = start(dir.path(), "b", &database, "").await;
-    let token = agent(&a, "anna");
+    let (_dir, a, b, token) = two_nodes().await;
     let mut on_a = Stream::connect(&a.addr, &token, None).await;
     let mut on_b = Stream::connect(&b.addr, &token, None).await;
     let from_a = snapshot_seq(&mut on_a).await;
@@ -189,11 +195,7 @@ async fn webhooks_to_either_node_reach_the_clients_of_both_in_one_order() {
 #[tokio::test]
 #[ignore = "needs a PostgreSQL server: make test runs it"]
 async fn the_same_webhook_posted_to_both_nodes_at_once_records_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let database = database(dir.path());
-    let a = start(dir.path(), "a", &database, "").await;
-    let b = start(dir.path(), "b", &database, "").await;
-    let token = agent(&a, "anna");
+    let (_dir, a, b, token) = two_nodes().await;
     for n in 0..10 {
         let call = format!("retried-{n}");
         let (on_a, on_b) = tokio::join!(a.post("newCall", &call), b.post("newCall", &call));

@@ -120,18 +120,12 @@ fn listen(config: &postgres::Config, waker: &Waker) {
     let heartbeat = Duration::from_secs(HEARTBEAT_SECS);
     let mut failing = false;
     loop {
-        let mut session = match PgSession::connect(config) {
-            Ok(mut session) => match session.batch_execute(&format!("LISTEN {CHANNEL}")) {
-                Ok(()) => session,
-                Err(e) => {
-                    failing = lost(failing, &e.to_string());
-                    if !waker.wake() {
-                        return;
-                    }
-                    std::thread::sleep(RECONNECT);
-                    continue;
-                }
-            },
+        let listening = PgSession::connect(config).and_then(|mut session| {
+            session.batch_execute(&format!("LISTEN {CHANNEL}"))?;
+            Ok(session)
+        });
+        let mut session = match listening {
+            Ok(session) => session,
             Err(e) => {
                 failing = lost(failing, &e.to_string());
                 if !waker.wake() {

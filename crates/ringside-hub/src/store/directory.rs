@@ -502,19 +502,29 @@ fn candidates(
     let mut rows = statement.query(params![e164, level.as_str(), LOOKUP_ROWS])?;
     let mut candidates: Vec<Candidate> = Vec::new();
     while let Some(row) = rows.next()? {
-        let candidate = match (row.get::<_, Option<i64>>(0)?, row.get::<_, Option<i64>>(1)?) {
-            (Some(contact), _) => Candidate::Contact(contact),
-            (None, Some(ticket)) => Candidate::Ticket(ticket),
-            (None, None) => continue,
-        };
-        if !candidates.contains(&candidate) {
-            candidates.push(candidate);
-        }
-        if candidates.len() == MAX_CONTACTS {
+        if add_candidate(&mut candidates, row.get(0)?, row.get(1)?) {
             break;
         }
     }
     Ok(candidates)
+}
+
+/// Adds the candidate of a `caller_numbers` row (its contact, else its ticket) unless it is
+/// there; true once there are [`MAX_CONTACTS`].
+fn add_candidate(
+    candidates: &mut Vec<Candidate>,
+    contact: Option<i64>,
+    ticket: Option<i64>,
+) -> bool {
+    let candidate = match (contact, ticket) {
+        (Some(contact), _) => Candidate::Contact(contact),
+        (None, Some(ticket)) => Candidate::Ticket(ticket),
+        (None, None) => return false,
+    };
+    if !candidates.contains(&candidate) {
+        candidates.push(candidate);
+    }
+    candidates.len() == MAX_CONTACTS
 }
 
 /// [`candidates`] on PostgreSQL, through the same index, read backwards.
@@ -530,18 +540,7 @@ fn candidates_pg(
     )?;
     let mut candidates: Vec<Candidate> = Vec::new();
     for row in &rows {
-        let candidate = match (
-            row.try_get::<_, Option<i64>>(0)?,
-            row.try_get::<_, Option<i64>>(1)?,
-        ) {
-            (Some(contact), _) => Candidate::Contact(contact),
-            (None, Some(ticket)) => Candidate::Ticket(ticket),
-            (None, None) => continue,
-        };
-        if !candidates.contains(&candidate) {
-            candidates.push(candidate);
-        }
-        if candidates.len() == MAX_CONTACTS {
+        if add_candidate(&mut candidates, row.try_get(0)?, row.try_get(1)?) {
             break;
         }
     }
