@@ -638,7 +638,7 @@ async fn fresh_tickets_for_a_ringing_call_refresh_its_open_popup_in_place() {
     let dir = tempfile::tempdir().unwrap();
     let hub = start_hub(dir.path(), loopback()).await.unwrap();
     let token = add_agent(&hub, "anna", false).await.unwrap();
-    let (_, mut writer) = ringside_hub::store::Store::open(&dir.path().join("data")).unwrap();
+    let (_, writer) = ringside_hub::store::Store::open(&dir.path().join("data")).unwrap();
     let carla = ringside_core::directory::ContactRecord {
         name: "Carla Customer".into(),
         organization: None,
@@ -650,7 +650,7 @@ async fn fresh_tickets_for_a_ringing_call_refresh_its_open_popup_in_place() {
         warnings: vec![],
     };
     ringside_hub::store::directory::import_contacts(
-        &mut writer,
+        &mut ringside_hub::store::Db::Sqlite(&writer),
         [Ok::<_, std::convert::Infallible>(carla)].into_iter(),
     )
     .unwrap();

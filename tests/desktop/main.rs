@@ -34,17 +34,18 @@ fn vcard(name: &str, organization: &str, email: &str, number: &str) -> String {
 /// Puts contacts (and tickets for the first one) into the embedded hub's directory.
 fn import_directory(seed: &Seed<'_>, cards: &str, tickets: &str) {
     let country = ringside_core::number::DefaultCountry::from_iso("DE").unwrap();
-    let (_store, mut writer) = Store::open(seed.hub_dir).unwrap();
+    let (_store, writer) = Store::open(seed.hub_dir).unwrap();
+    let writer = &mut ringside_hub::store::Db::Sqlite(&writer);
     let parsed = ringside_core::directory::parse_vcards(cards, &country).unwrap();
     ringside_hub::store::directory::import_contacts(
-        &mut writer,
+        writer,
         parsed
             .into_iter()
             .map(Ok::<_, ringside_core::directory::DirectoryError>),
     )
     .unwrap();
     let lines = ringside_core::directory::tickets_jsonl(tickets.as_bytes(), &country);
-    ringside_hub::store::directory::import_tickets(&mut writer, lines).unwrap();
+    ringside_hub::store::directory::import_tickets(writer, lines).unwrap();
 }
 
 /// Adds a colleague who can answer calls.
