@@ -5,7 +5,7 @@
 #              under Xvfb, the API against its description, the dependency policy, and a
 #              short run of every fuzz target
 #   make fuzz  runs every fuzz target for FUZZ_SECONDS seconds (see docs/fuzzing.md)
-.PHONY: run test deps ui ui-test build lint rust-test bindings-check deny api-test hub bench \
+.PHONY: run test deps ui ui-test build lint rust-test bindings-check deny api-test hub bench bench-nodes \
 	bench-desktop fuzz-smoke fuzz
 
 CARGO ?= cargo
@@ -73,6 +73,14 @@ hub: deps
 
 bench: deps
 	$(CARGO) bench --locked -p ringside-hub --bench hub
+
+# The several-nodes scenario (SQLite, one and two PostgreSQL nodes, failover) against a
+# throw-away PostgreSQL server.
+bench-nodes: deps
+	@dir=/tmp/ringside-postgres-bench-$$$$; \
+	url=$$(scripts/postgres.sh start $$dir) || exit 1; \
+	RINGSIDE_BENCH_DATABASE_URL="$$url" $(CARGO) bench --locked -p ringside-hub --bench hub -- nodes; \
+	status=$$?; scripts/postgres.sh stop $$dir; exit $$status
 
 bench-desktop: deps ui
 	$(CARGO) build --release --locked -p ringside -p ringside-empty-app

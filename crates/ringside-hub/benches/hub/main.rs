@@ -23,6 +23,7 @@ mod bare_server;
 mod curves;
 #[path = "../../tests/common/fake_zammad.rs"]
 mod fake_zammad;
+mod nodes;
 mod plot;
 mod zammad;
 
@@ -170,6 +171,9 @@ enum Scenario {
     FanOutCurve,
     /// Lookup p99 by directory size.
     LookupCurve,
+    /// One SQLite hub beside one and two PostgreSQL nodes, and failover between nodes
+    /// (needs `RINGSIDE_BENCH_DATABASE_URL`; not run by default).
+    Nodes,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -227,6 +231,7 @@ fn main() -> anyhow::Result<()> {
             Scenario::SnapshotCurve => curves::snapshot_curve(&args, &data_dir, &mut report)?,
             Scenario::FanOutCurve => curves::fan_out_curve(&args, &data_dir, &mut report)?,
             Scenario::LookupCurve => curves::lookup_curve(&args, &data_dir, &mut report)?,
+            Scenario::Nodes => nodes::nodes(&args, &data_dir, &mut report)?,
         }
         eprintln!("{scenario:?} took {:.1} s", started.elapsed().as_secs_f64());
     }
@@ -666,6 +671,17 @@ impl Posted {
 
 /// Has `posters` HTTP clients post whole calls to `addr` for `duration`.
 fn post_for(addr: SocketAddr, posters: usize, duration: Duration) -> anyhow::Result<Posted> {
+    post_for_from(addr, posters, 0, duration)
+}
+
+/// [`post_for`] with the posters numbered from `first` (their calls' ids are theirs, so
+/// that posters of several nodes post different calls).
+fn post_for_from(
+    addr: SocketAddr,
+    posters: usize,
+    first: usize,
+    duration: Duration,
+) -> anyhow::Result<Posted> {
     let runtime = client_runtime()?;
     runtime.block_on(async {
         let http = reqwest::Client::new();
@@ -674,7 +690,7 @@ fn post_for(addr: SocketAddr, posters: usize, duration: Duration) -> anyhow::Res
         let start = Instant::now();
         let deadline = start + duration;
         let mut running = JoinSet::new();
-        for poster in 0..posters {
+        for poster in first..first + posters {
             running.spawn(post_calls(http.clone(), url.clone(), poster, deadline));
         }
         let mut webhooks = 0u64;
@@ -1194,9 +1210,22 @@ impl BenchHub {
         extra: &str,
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<BenchHub> {
+        BenchHub::start_configured(dir, connections, "", extra, clock)
+    }
+
+    /// [`BenchHub::start_in`] with `top` among the configuration's top-level keys (the
+    /// store); on a store where [`DESK`] exists (another node's), [`DESK`] gets a new token,
+    /// which every node of the store takes.
+    fn start_configured(
+        dir: tempfile::TempDir,
+        connections: usize,
+        top: &str,
+        extra: &str,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<BenchHub> {
         let room = connections + SPARE_CONNECTIONS;
         let text = format!(
-            "listen = \"127.0.0.1:0\"\ndata_dir = {:?}\n\
+            "listen = \"127.0.0.1:0\"\ndata_dir = {:?}\n{top}\
              [generic]\nenabled = true\ntoken = \"{CTI_TOKEN}\"\n\
              [limits]\nmax_connections = {room}\nstreams_per_agent = {room}\n{extra}",
             dir.path().join("data")
@@ -1213,13 +1242,16 @@ impl BenchHub {
             Default::default(),
             &running.hub.settings.country,
         )?;
-        runtime
-            .block_on(running.hub.recorder.add_agent(
-                &agent,
-                &ringside_hub::token::hash(&token),
-                time::OffsetDateTime::now_utc(),
-            ))?
-            .context("a new agent")?;
+        let hash = ringside_hub::token::hash(&token);
+        let added = runtime.block_on(running.hub.recorder.add_agent(
+            &agent,
+            &hash,
+            time::OffsetDateTime::now_utc(),
+        ))?;
+        if added.is_none() {
+            let set = runtime.block_on(running.hub.recorder.set_token(DESK, &hash))?;
+            ensure!(set, "{DESK} neither added nor found");
+        }
         Ok(BenchHub {
             running,
             token,
