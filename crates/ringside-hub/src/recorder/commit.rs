@@ -30,6 +30,10 @@ use crate::store::{self, StoreError};
 /// resumes from the log when it connects again).
 const LIVE_CAPACITY: usize = 4096;
 
+/// The channel a batch with events notifies at its commit, for the other nodes of a hub on
+/// PostgreSQL (see `listen`); the payload is the newest seq committed.
+pub(super) const CHANNEL: &str = "ringside_events";
+
 /// The most changes committed together.
 const MAX_BATCH: usize = 512;
 
@@ -304,7 +308,7 @@ fn apply_batch(
             .then(|| events.last().map(|logged| logged.event.seq))
             .flatten();
         if let Some(seq) = notify {
-            db.run(&format!("NOTIFY {}, '{seq}'", super::listen::CHANNEL))?;
+            db.run(&format!("NOTIFY {CHANNEL}, '{seq}'"))?;
         }
         Ok(())
     })

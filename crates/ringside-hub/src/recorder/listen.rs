@@ -18,13 +18,10 @@ use std::time::{Duration, Instant};
 use postgres::fallible_iterator::FallibleIterator;
 use ringside_clock::Clock;
 
-use super::commit::{Change, Writer};
+use super::commit::{Change, Writer, CHANNEL};
 use crate::online::Online;
 use crate::store::nodes::HEARTBEAT_SECS;
 use crate::store::{self, Db, PgSession};
-
-/// The notification channel of new events; the payload is the newest seq committed.
-pub(super) const CHANNEL: &str = "ringside_events";
 
 /// How long the listener waits before connecting again after its session failed.
 const RECONNECT: Duration = Duration::from_secs(1);
