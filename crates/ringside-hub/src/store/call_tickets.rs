@@ -98,14 +98,7 @@ pub(crate) fn enqueue(
         }
         return Ok(Queued::Already);
     }
-    let items: i64 = match db {
-        Db::Sqlite(conn) => conn
-            .prepare_cached("SELECT items FROM zammad_outbox_size")?
-            .query_row([], |row| row.get(0))?,
-        Db::Postgres(pg) => pg
-            .query_one("SELECT items FROM zammad_outbox_size", &[])?
-            .try_get(0)?,
-    };
+    let items = super::outbox::items(db)?;
     if items.max(0) as u64 >= cap {
         match db {
             Db::Sqlite(conn) => {

@@ -18,6 +18,12 @@ pub const HEARTBEAT_SECS: u64 = 2;
 const LIVE_STREAMS: &str = "SELECT s.login FROM node_streams s JOIN nodes n ON n.id = s.node \
      WHERE n.heartbeat_at > now() - make_interval(secs => $1)";
 
+/// Whether `$2` has a stream on a node that is not gone (as [`LIVE_STREAMS`]), written out:
+/// asked for each presence event.
+const IS_STREAMING: &str = "SELECT EXISTS (SELECT 1 FROM node_streams s \
+     JOIN nodes n ON n.id = s.node \
+     WHERE n.heartbeat_at > now() - make_interval(secs => $1) AND s.login = $2)";
+
 /// Records that `node` is alive; false when the database had forgotten it (it was silent
 /// too long and another node counted it gone), so that its streams must be told again.
 pub(crate) fn heartbeat(db: &mut Db<'_>, node: &str) -> Result<bool, StoreError> {
@@ -86,9 +92,8 @@ pub(crate) fn is_online(db: &mut Db<'_>, login: &str) -> Result<Option<bool>, St
     let Db::Postgres(pg) = db else {
         return Ok(None);
     };
-    let sql = format!("SELECT EXISTS ({LIVE_STREAMS} AND s.login = $2)");
     Ok(Some(
-        pg.query_one(&sql, &[&NODE_TIMEOUT_SECS, &login])?
+        pg.query_one(IS_STREAMING, &[&NODE_TIMEOUT_SECS, &login])?
             .try_get(0)?,
     ))
 }

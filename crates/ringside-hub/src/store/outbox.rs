@@ -34,6 +34,19 @@ pub struct OutboxItem {
     pub sent_before: bool,
 }
 
+/// How many items the outbox holds (relay events and ticket jobs), kept by triggers: what
+/// the cap is checked against.
+pub(crate) fn items(db: &mut Db<'_>) -> Result<i64, StoreError> {
+    Ok(match db {
+        Db::Sqlite(conn) => conn
+            .prepare_cached("SELECT items FROM zammad_outbox_size")?
+            .query_row([], |row| row.get(0))?,
+        Db::Postgres(pg) => pg
+            .query_one("SELECT items FROM zammad_outbox_size", &[])?
+            .try_get(0)?,
+    })
+}
+
 /// Queues `events` in the current transaction unless the outbox holds `cap` items; returns
 /// how many were dropped because it was full.
 pub(crate) fn enqueue(
@@ -45,14 +58,7 @@ pub(crate) fn enqueue(
     if events.is_empty() {
         return Ok(0);
     }
-    let items: i64 = match db {
-        Db::Sqlite(conn) => conn
-            .prepare_cached("SELECT items FROM zammad_outbox_size")?
-            .query_row([], |row| row.get(0))?,
-        Db::Postgres(pg) => pg
-            .query_one("SELECT items FROM zammad_outbox_size", &[])?
-            .try_get(0)?,
-    };
+    let items = items(db)?;
     if items.max(0) as u64 + events.len() as u64 > cap {
         let dropped = events.len() as i64;
         match db {
