@@ -65,6 +65,9 @@ pub struct ZammadData {
     pub requests: Vec<Recorded>,
     /// Status codes the next requests get instead of their answer (a failing Zammad).
     pub fail_next: Vec<StatusCode>,
+    /// The one path `fail_next` fails (any, when `None`): the requests a call sends beside
+    /// (its popup's ticket list) then keep their answers.
+    pub fail_only: Option<&'static str>,
     /// Whether lists answer the first page whatever `page` says (a proxy that drops the
     /// query string, say).
     pub ignores_paging: bool,
@@ -117,6 +120,7 @@ impl FakeZammad {
             permissions: vec!["ticket.agent"],
             requests: Vec::new(),
             fail_next: Vec::new(),
+            fail_only: None,
             ignores_paging: false,
             delay: Duration::ZERO,
             down: false,
@@ -436,7 +440,9 @@ fn admit(
         uri: uri.to_string(),
         authorization: authorization.clone(),
     });
-    if let Some(status) = (!data.fail_next.is_empty()).then(|| data.fail_next.remove(0)) {
+    let targeted = data.fail_only.is_none_or(|path| uri.path() == path);
+    if let Some(status) = (targeted && !data.fail_next.is_empty()).then(|| data.fail_next.remove(0))
+    {
         return Some(error(status, "internal error"));
     }
     let expected = format!("Token token={ZAMMAD_TOKEN}");
