@@ -116,8 +116,14 @@ async fn start(dir: &Path, name: &str, database: &str, extra: &str) -> Node {
 
 /// Adds an admin agent through `node`'s command line; returns the token.
 fn agent(node: &Node, login: &str) -> String {
+    add_agent(node, login, &["--admin"])
+}
+
+/// Adds an agent with `flags` through `node`'s command line; returns the token.
+fn add_agent(node: &Node, login: &str, flags: &[&str]) -> String {
     let added = hub_command(&node.config)
-        .args(["agent", "add", login, "--name", login, "--admin"])
+        .args(["agent", "add", login, "--name", login])
+        .args(flags)
         .output()
         .unwrap();
     assert!(added.status.success(), "{added:?}");
@@ -447,4 +453,74 @@ async fn a_node_whose_sessions_the_server_dropped_connects_again_and_loses_nothi
         calls,
         BTreeSet::from(["after".to_owned(), "before".to_owned()])
     );
+}
+
+/// Twilio on every node, ringing all available agents.
+const TWILIO_RING_ALL: &str = "public_url = \"https://hub.example\"\n[twilio]\nenabled = true\n\
+     token = \"twilio-test-token-0123456789\"\nauth_token = \"twilio-auth-token-for-tests\"\n\
+     number = \"+4930600000000\"\nflow = \"ring-all\"\n";
+
+/// Twilio's voice request for a new inbound call to `node`, signed as Twilio signs it; the
+/// TwiML answered.
+async fn twilio_voice(node: &Node, call_sid: &str) -> String {
+    let path = "/api/v1/twilio/twilio-test-token-0123456789/voice";
+    let fields = [
+        ("CallSid", call_sid),
+        ("CallStatus", "ringing"),
+        ("Direction", "inbound"),
+        ("From", "+4930609854180"),
+        ("To", "+4930600000000"),
+    ];
+    let signature = common::twilio_signature(
+        "twilio-auth-token-for-tests",
+        &format!("https://hub.example{path}"),
+        &fields,
+    );
+    let response = reqwest::Client::new()
+        .post(format!("{}{path}", node.base()))
+        .header("X-Twilio-Signature", signature)
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.text().await.unwrap()
+}
+
+#[tokio::test]
+#[ignore = "needs a PostgreSQL server: make test runs it"]
+async fn twilio_rings_agents_streaming_from_any_node_and_none_whose_node_died() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = database(dir.path());
+    let mut a = start(dir.path(), "a", &database, TWILIO_RING_ALL).await;
+    let b = start(dir.path(), "b", &database, TWILIO_RING_ALL).await;
+    let anna = add_agent(&a, "anna", &["--twilio", "+491701111111"]);
+    let ben = add_agent(&a, "ben", &["--twilio", "+491702222222"]);
+    let mut on_b = Stream::connect(&b.addr, &ben, None).await;
+    snapshot_seq(&mut on_b).await;
+    let mut on_a = Stream::connect(&a.addr, &anna, None).await;
+    snapshot_seq(&mut on_a).await;
+    assert!(
+        presence_of(&mut on_b, "anna", Duration::from_secs(5)).await,
+        "node B knows Anna streams from node A"
+    );
+
+    let twiml = twilio_voice(&b, "CA_both").await;
+    assert!(
+        twiml.contains(">+491701111111</Number>"),
+        "Anna's node is alive: {twiml}"
+    );
+    assert!(twiml.contains(">+491702222222</Number>"), "{twiml}");
+
+    a.kill();
+    assert!(
+        !presence_of(&mut on_b, "anna", Duration::from_secs(30)).await,
+        "offline once her only node is gone"
+    );
+    let twiml = twilio_voice(&b, "CA_ben").await;
+    assert!(
+        !twiml.contains("+491701111111"),
+        "nobody rings a phone whose agent's node is dead: {twiml}"
+    );
+    assert!(twiml.contains(">+491702222222</Number>"), "{twiml}");
 }
