@@ -76,17 +76,6 @@ impl Drop for Node {
     }
 }
 
-/// The hub's shared database, or a failure saying why these tests cannot run.
-fn database(dir: &Path) -> String {
-    let server = std::env::var(common::DATABASE_URL_VAR).unwrap_or_else(|_| {
-        panic!(
-            "{} is not set: these tests need a PostgreSQL server (make test starts one)",
-            common::DATABASE_URL_VAR
-        )
-    });
-    common::postgres_for(&server, dir)
-}
-
 /// Writes the configuration of a node on `database` in `dir/name`.
 fn configure(dir: &Path, name: &str, database: &str, extra: &str) -> (std::path::PathBuf, String) {
     let port = free_port();
@@ -158,7 +147,7 @@ async fn read_until(stream: &mut Stream, after: u64, calls: &BTreeSet<String>) -
 /// Two nodes on a new database, and the token of the admin `anna`.
 async fn two_nodes() -> (tempfile::TempDir, Node, Node, String) {
     let dir = tempfile::tempdir().unwrap();
-    let database = database(dir.path());
+    let database = common::required_postgres_for(dir.path());
     let a = start(dir.path(), "a", &database, "").await;
     let b = start(dir.path(), "b", &database, "").await;
     let token = agent(&a, "anna");
@@ -221,7 +210,7 @@ async fn the_same_webhook_posted_to_both_nodes_at_once_records_once() {
 #[ignore = "needs a PostgreSQL server: make test runs it"]
 async fn a_node_killed_mid_burst_loses_nothing_and_its_clients_resume_on_the_other() {
     let dir = tempfile::tempdir().unwrap();
-    let database = database(dir.path());
+    let database = common::required_postgres_for(dir.path());
     let mut a = start(dir.path(), "a", &database, "").await;
     let b = start(dir.path(), "b", &database, "").await;
     let token = agent(&a, "anna");
@@ -297,7 +286,7 @@ async fn a_node_killed_mid_burst_loses_nothing_and_its_clients_resume_on_the_oth
 #[ignore = "needs a PostgreSQL server: make test runs it"]
 async fn the_janitor_moves_to_the_node_that_survives() {
     let dir = tempfile::tempdir().unwrap();
-    let database = database(dir.path());
+    let database = common::required_postgres_for(dir.path());
     let extra = "ring_timeout_secs = 2";
     // Node A starts first and takes the janitor's lease; its log says so.
     let (config_a, addr_a) = configure(dir.path(), "a", &database, extra);
@@ -366,7 +355,7 @@ async fn presence_of(stream: &mut Stream, login: &str, wait: Duration) -> bool {
 #[ignore = "needs a PostgreSQL server: make test runs it"]
 async fn an_agent_streaming_from_one_node_is_online_on_all_and_offline_when_it_dies() {
     let dir = tempfile::tempdir().unwrap();
-    let database = database(dir.path());
+    let database = common::required_postgres_for(dir.path());
     let mut a = start(dir.path(), "a", &database, "").await;
     let b = start(dir.path(), "b", &database, "").await;
     let anna = agent(&a, "anna");
@@ -415,7 +404,7 @@ async fn an_agent_streaming_from_one_node_is_online_on_all_and_offline_when_it_d
 #[ignore = "needs a PostgreSQL server: make test runs it"]
 async fn a_node_whose_sessions_the_server_dropped_connects_again_and_loses_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let database = database(dir.path());
+    let database = common::required_postgres_for(dir.path());
     let a = start(dir.path(), "a", &database, "").await;
     let token = agent(&a, "anna");
     assert_eq!(a.post("newCall", "before").await, Some(200));
@@ -491,7 +480,7 @@ async fn twilio_voice(node: &Node, call_sid: &str) -> String {
 #[ignore = "needs a PostgreSQL server: make test runs it"]
 async fn twilio_rings_agents_streaming_from_any_node_and_none_whose_node_died() {
     let dir = tempfile::tempdir().unwrap();
-    let database = database(dir.path());
+    let database = common::required_postgres_for(dir.path());
     let mut a = start(dir.path(), "a", &database, TWILIO_RING_ALL).await;
     let b = start(dir.path(), "b", &database, TWILIO_RING_ALL).await;
     let anna = add_agent(&a, "anna", &["--twilio", "+491701111111"]);

@@ -102,6 +102,18 @@ pub fn postgres_for(server: &str, data_dir: &Path) -> String {
     url
 }
 
+/// [`postgres_for`] on the server the environment names, or a failure saying why a test
+/// that needs PostgreSQL cannot run.
+pub fn required_postgres_for(data_dir: &Path) -> String {
+    let server = std::env::var(DATABASE_URL_VAR).unwrap_or_else(|_| {
+        panic!(
+            "{DATABASE_URL_VAR} is not set: this test needs a PostgreSQL server (make test \
+             starts one)"
+        )
+    });
+    postgres_for(&server, data_dir)
+}
+
 /// `[generic]` switched on with [`TOKEN`].
 pub const GENERIC_ON: &str =
     "[generic]\nenabled = true\ntoken = \"generic-test-token-0123456789\"\n";
