@@ -37,13 +37,16 @@ lint: ui
 # Every Rust test, the desktop ones in a headless session of their own (Xvfb, D-Bus,
 # keyring, notifications) against the app binary built first; then the hub's integration
 # tests a second time on the PostgreSQL store, against a throw-away server (in /tmp: as
-# root the server runs as the postgres user, who must reach its directory).
+# root the server runs as the postgres user, who must reach its directory). The second pass
+# names the hub's test targets under --workspace, so that the features are the first pass's
+# and nothing is compiled again (the client's `stream` test, of the same name, runs again).
 rust-test: ui
 	$(CARGO) build --locked -p ringside
 	E2E=1 scripts/headless-session.sh $(CARGO) test --workspace --locked
 	@dir=/tmp/ringside-postgres-$$$$; \
+	hub_tests=$$(for f in crates/ringside-hub/tests/*.rs; do t=$${f##*/}; printf -- '--test %s ' "$${t%.rs}"; done); \
 	url=$$(scripts/postgres.sh start $$dir) || exit 1; \
-	RINGSIDE_TEST_DATABASE_URL="$$url" $(CARGO) test -p ringside-hub --tests --locked -- --include-ignored; \
+	RINGSIDE_TEST_DATABASE_URL="$$url" $(CARGO) test --workspace --locked $$hub_tests -- --include-ignored; \
 	status=$$?; scripts/postgres.sh stop $$dir; exit $$status
 
 # The TypeScript bindings are written by the Rust tests: they must match what is committed.
