@@ -6,13 +6,16 @@
 #                                   URL of the superuser postgres, database postgres
 #   scripts/postgres.sh stop DIR    stops it and removes DIR; nothing to do if it is not there
 # Installs Debian's postgresql package when its initdb and pg_ctl are missing. The server
-# listens on no TCP port: only on a Unix socket in DIR/socket, owned by the server's user,
-# with trust authentication. fsync stays on: the tests get a real server's durability. As
-# root the server runs as the postgres system user (PostgreSQL refuses root), so DIR must
-# be reachable by that user. Everything but the URL goes to stderr.
+# listens on a Unix socket in DIR/socket, owned by the server's user, with trust
+# authentication; and on 127.0.0.1 with TLS only, for the tests of the hub's TLS sessions:
+# the TCP port is the socket's (its name ends in it), the server's certificate (for
+# localhost and 127.0.0.1) is signed by a throw-away authority, DIR/tls/ca.crt, and the
+# one role allowed over TCP is ringside_tls, whose password is in DIR/tls/password. fsync
+# stays on: the tests get a real server's durability. As root the server runs as the
+# postgres system user (PostgreSQL refuses root), so DIR must be reachable by that user.
+# Everything but the URL goes to stderr.
 set -euo pipefail
 
-port=5432  # the socket's name (.s.PGSQL.5432): the directory is private, the port no TCP one
 marker=.ringside-postgres
 
 die() {
@@ -131,7 +134,43 @@ if $root; then
     die "running as root, the server needs the postgres system user, which does not exist (Debian's postgresql-common makes it)"
 fi
 
+# A TCP port on 127.0.0.1 nobody listens on.
+free_port() {
+  local candidate tries
+  for tries in $(seq 1 50); do
+    candidate=$((20000 + RANDOM % 40000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$candidate") 2>/dev/null; then
+      echo "$candidate"
+      return
+    fi
+  done
+  die "found no free TCP port on 127.0.0.1"
+}
+
+# A throw-away authority and the server's certificate it signs, in DIR/tls.
+make_certificates() {
+  local tls="$1"
+  command -v openssl >/dev/null 2>&1 || die "openssl is missing (Debian's openssl package)"
+  mkdir -m 755 "$tls"
+  {
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+      -subj "/CN=Ringside test authority" -keyout "$tls/ca.key" -out "$tls/ca.crt" \
+      -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+      -subj "/CN=localhost" -keyout "$tls/server.key" -out "$tls/server.csr"
+    printf '%s\n' "subjectAltName=DNS:localhost,IP:127.0.0.1" "basicConstraints=CA:FALSE" \
+      "keyUsage=critical,digitalSignature" "extendedKeyUsage=serverAuth" >"$tls/server.ext"
+    openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.crt" -CAkey "$tls/ca.key" \
+      -CAcreateserial -days 2 -extfile "$tls/server.ext" -out "$tls/server.crt"
+  } >/dev/null 2>&1 || die "openssl could not make the test certificates"
+  rm -f "$tls/ca.key" "$tls/server.csr" "$tls/server.ext" "$tls/ca.srl"
+  chmod 600 "$tls/server.key"
+  chmod 644 "$tls/ca.crt" "$tls/server.crt"
+  (umask 077 && head -c 18 /dev/urandom | base64 | tr -d '/+=' >"$tls/password")
+}
+
 dir="$(realpath -m -- "$2")"
+port="$(free_port)"
 socket="$dir/socket"
 # The kernel's limit on a socket's path (sun_path: 108 bytes with the NUL).
 socket_file="$socket/.s.PGSQL.$port"
@@ -148,6 +187,7 @@ find "$dir" -mindepth 1 -delete || die "cannot empty $dir (another user's files?
 touch "$dir/$marker"
 
 mkdir -m 700 "$socket"
+make_certificates "$dir/tls"
 if $root; then
   chown -R postgres:postgres "$dir"
   runuser -u postgres -- test -w "$dir" -a -x "$dir" ||
@@ -178,8 +218,11 @@ as_server_user "$bin/initdb" -D "$dir/data" --username=postgres --auth=trust \
 cat >>"$dir/data/postgresql.conf" <<EOF
 
 # scripts/postgres.sh: a throw-away server for the tests
-listen_addresses = ''
+listen_addresses = '127.0.0.1'
 port = $port
+ssl = on
+ssl_cert_file = '$dir/tls/server.crt'
+ssl_key_file = '$dir/tls/server.key'
 unix_socket_directories = '$socket'
 unix_socket_permissions = 0700
 max_connections = 500
@@ -189,8 +232,9 @@ synchronous_commit = on
 full_page_writes = on
 logging_collector = off
 EOF
-printf '%s\n' '# scripts/postgres.sh: the Unix socket only, in a directory only the server user reaches' \
-  'local all all trust' >"$dir/data/pg_hba.conf"
+printf '%s\n' '# scripts/postgres.sh: anyone on the Unix socket, in a directory only the server user' \
+  '# reaches; over TCP, with TLS and a password, ringside_tls only' \
+  'local all all trust' 'hostssl all ringside_tls 127.0.0.1/32 scram-sha-256' >"$dir/data/pg_hba.conf"
 
 started=true
 # The log is the server's own (pg_ctl opens it as the server user).
@@ -198,6 +242,9 @@ as_server_user "$bin/pg_ctl" start -D "$dir/data" -l "$dir/log" -w -t 60 >&2 ||
   die "the server did not start"
 "$bin/pg_isready" -q -h "$socket" -p "$port" -U postgres -d postgres -t 30 ||
   die "the server started but does not accept connections"
+as_server_user "$bin/psql" -q -h "$socket" -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 \
+  -c "CREATE ROLE ringside_tls LOGIN SUPERUSER PASSWORD '$(cat "$dir/tls/password")'" >&2 ||
+  die "creating the role ringside_tls failed"
 
 trap - EXIT
 echo "PostgreSQL is ready in $dir; scripts/postgres.sh stop $2 stops it" >&2

@@ -67,6 +67,10 @@ pub struct Config {
     /// The PostgreSQL database of `store = "postgres"`, shared by every node of the hub.
     #[serde(default)]
     pub database_url: DatabaseUrl,
+    /// The authority (PEM certificates) that signed the PostgreSQL server's certificate,
+    /// when it is not a public one; setting it makes the hub require TLS.
+    #[serde(default)]
+    pub database_ca_file: Option<PathBuf>,
     /// The URL under which the PBX reaches the hub (used in webhook URLs shown to the admin).
     #[serde(default = "default_public_url")]
     pub public_url: String,
@@ -748,7 +752,10 @@ impl Config {
     pub fn store_location(&self) -> Location<'_> {
         match self.store {
             StoreEngine::Sqlite => Location::Sqlite(&self.data_dir),
-            StoreEngine::Postgres => Location::Postgres(self.database_url.0.trim()),
+            StoreEngine::Postgres => Location::Postgres {
+                url: self.database_url.0.trim(),
+                ca_file: self.database_ca_file.as_deref(),
+            },
         }
     }
 
@@ -787,6 +794,13 @@ impl Config {
     /// `store` and `database_url` agree, and the URL is a connection string (its error
     /// never repeats the string, which may hold a password).
     fn check_store(&self) -> Result<(), ConfigError> {
+        if self.database_ca_file.is_some() && self.store != StoreEngine::Postgres {
+            return Err(ConfigError::Invalid {
+                key: "database_ca_file",
+                message: "is used with store = \"postgres\" only; remove it, or set store"
+                    .to_owned(),
+            });
+        }
         let url = self.database_url.0.trim();
         let message = match self.store {
             StoreEngine::Sqlite if url.is_empty() => return Ok(()),
@@ -799,6 +813,11 @@ impl Config {
                 .to_owned(),
             StoreEngine::Postgres => match url.parse::<postgres::Config>() {
                 Ok(_) => return Ok(()),
+                Err(_) if url.contains("sslmode=verify") => "sslmode is disable, prefer or \
+                     require here: with require the hub verifies the server's certificate \
+                     and name (as verify-full does); name a private authority with \
+                     database_ca_file"
+                    .to_owned(),
                 Err(e) => format!("not a PostgreSQL connection string: {e}"),
             },
         };
@@ -1019,6 +1038,7 @@ const ENV_KEYS: &[(&str, &[&str])] = &[
     ("RINGSIDE_DATA_DIR", &["data_dir"]),
     ("RINGSIDE_STORE", &["store"]),
     ("RINGSIDE_DATABASE_URL", &["database_url"]),
+    ("RINGSIDE_DATABASE_CA_FILE", &["database_ca_file"]),
     ("RINGSIDE_PUBLIC_URL", &["public_url"]),
     ("RINGSIDE_DEFAULT_COUNTRY", &["default_country"]),
     ("RINGSIDE_RING_TIMEOUT_SECS", &["ring_timeout_secs"]),
@@ -1363,6 +1383,66 @@ mod tests {
         let json = load("", &[("RINGSIDE_LOG_FORMAT", "json")]).unwrap();
         assert_eq!(json.config.log_format, LogFormat::Json);
         assert!(load("log_format = \"xml\"", &[]).is_err());
+    }
+
+    /// The key and message of a refused configuration.
+    fn refusal(text: &str, env: &[(&str, &str)]) -> (&'static str, String) {
+        match load(text, env) {
+            Err(ConfigError::Invalid { key, message }) => (key, message),
+            other => panic!("refused as invalid, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_store_settings_agree_and_never_repeat_the_connection_string() {
+        let url = "postgresql://ringside:s3cret@db.example/ringside";
+        let (key, _) = refusal(&format!("database_url = {url:?}"), &[]);
+        assert_eq!(key, "database_url", "a URL without store = postgres");
+        let (key, message) = refusal("store = \"postgres\"", &[]);
+        assert_eq!(key, "database_url");
+        assert!(
+            message.contains("needs the PostgreSQL connection string"),
+            "{message}"
+        );
+        let (_, message) = refusal(
+            "store = \"postgres\"\ndatabase_url = \"postgresql://u:s3cret@db/x?bogus=1\"",
+            &[],
+        );
+        assert!(!message.contains("s3cret"), "{message}");
+        let (key, message) = refusal(
+            "store = \"postgres\"",
+            &[(
+                "RINGSIDE_DATABASE_URL",
+                &format!("{url}?sslmode=verify-full"),
+            )],
+        );
+        assert_eq!(key, "database_url");
+        assert!(
+            message.contains("require") && message.contains("database_ca_file"),
+            "libpq's verify-full is explained: {message}"
+        );
+        let (key, _) = refusal("database_ca_file = \"/etc/ringside/db-ca.pem\"", &[]);
+        assert_eq!(key, "database_ca_file", "with SQLite");
+
+        let settings = load(
+            "store = \"postgres\"",
+            &[
+                ("RINGSIDE_DATABASE_URL", url),
+                ("RINGSIDE_DATABASE_CA_FILE", "/etc/ringside/db-ca.pem"),
+            ],
+        )
+        .unwrap();
+        match settings.config.store_location() {
+            Location::Postgres {
+                url: found,
+                ca_file,
+            } => {
+                assert_eq!(found, url);
+                assert_eq!(ca_file, Some(Path::new("/etc/ringside/db-ca.pem")));
+            }
+            Location::Sqlite(_) => panic!("a PostgreSQL location"),
+        }
+        assert!(!format!("{:?}", settings.config).contains("s3cret"));
     }
 
     #[test]

@@ -169,6 +169,14 @@ pub async fn start_with_clock(
         place: location.to_string(),
         cause,
     })?;
+    if let Some(server) = store.postgres_server() {
+        let tls = if server.uses_tls() {
+            "over TLS, the server's certificate verified"
+        } else {
+            "without TLS"
+        };
+        tracing::info!("store: {location}, {tls}");
+    }
     let sipgate_verifier = sipgate_verifier(&settings)?;
     let listener = TcpListener::bind(settings.config.listen)
         .await

@@ -21,19 +21,14 @@ use ringside_clock::Clock;
 use super::commit::{Change, Writer, CHANNEL};
 use crate::online::Online;
 use crate::store::nodes::HEARTBEAT_SECS;
-use crate::store::{self, Db, PgSession};
+use crate::store::{self, Db, PgServer, PgSession};
 
 /// How long the listener waits before connecting again after its session failed.
 const RECONNECT: Duration = Duration::from_secs(1);
 
 /// Starts the listener thread of `writer`, which beats the heartbeat of the node whose
 /// streams `online` counts; it ends when the writer is gone.
-pub(super) fn spawn(
-    config: postgres::Config,
-    writer: &Writer,
-    online: Arc<Online>,
-    clock: Arc<dyn Clock>,
-) {
+pub(super) fn spawn(server: PgServer, writer: &Writer, online: Arc<Online>, clock: Arc<dyn Clock>) {
     let waker = Waker {
         queue: writer.queue(),
         published: writer.published(),
@@ -43,7 +38,7 @@ pub(super) fn spawn(
     };
     std::thread::Builder::new()
         .name("ringside-listener".into())
-        .spawn(move || listen(&config, &waker))
+        .spawn(move || listen(&server, &waker))
         .expect("the listener thread starts");
 }
 
@@ -113,11 +108,11 @@ impl Waker {
     }
 }
 
-fn listen(config: &postgres::Config, waker: &Waker) {
+fn listen(server: &PgServer, waker: &Waker) {
     let heartbeat = Duration::from_secs(HEARTBEAT_SECS);
     let mut failing = false;
     loop {
-        let listening = PgSession::connect(config).and_then(|mut session| {
+        let listening = PgSession::connect(server).and_then(|mut session| {
             session.batch_execute(&format!("LISTEN {CHANNEL}"))?;
             Ok(session)
         });

@@ -152,8 +152,8 @@ impl Recorder {
     ) -> Self {
         let writer = Writer::start(conn.into(), queue_capacity);
         let online: Arc<Online> = Arc::default();
-        if let Some(config) = store.postgres_config() {
-            listen::spawn(config, &writer, online.clone(), clock.clone());
+        if let Some(server) = store.postgres_server() {
+            listen::spawn(server, &writer, online.clone(), clock.clone());
         }
         Recorder {
             writer,

@@ -8,10 +8,10 @@
 use std::collections::HashMap;
 
 use postgres::types::ToSql;
-use postgres::{Client, Config, NoTls, Row, Statement};
+use postgres::{Client, Row, Statement};
 use rusqlite::Connection;
 
-use super::StoreError;
+use super::{PgServer, StoreError};
 
 /// The transaction-scoped advisory lock every write transaction on PostgreSQL takes first
 /// ("RngsWrit"): writers of all nodes run one at a time.
@@ -54,7 +54,7 @@ pub struct PgSession {
     /// Taken only when the session is dropped.
     client: Option<Client>,
     /// How to connect again when the server dropped the session.
-    config: Config,
+    server: PgServer,
     prepared: HashMap<String, Statement>,
 }
 
@@ -76,11 +76,11 @@ fn drop_off_async(client: Client) {
 }
 
 impl PgSession {
-    /// Connects a session to the server at `config`.
-    pub fn connect(config: &Config) -> Result<Self, StoreError> {
+    /// Connects a session to the server `server`.
+    pub fn connect(server: &PgServer) -> Result<Self, StoreError> {
         Ok(PgSession {
-            client: Some(config.connect(NoTls)?),
-            config: config.clone(),
+            client: Some(server.connect()?),
+            server: server.clone(),
             prepared: HashMap::new(),
         })
     }
@@ -92,7 +92,7 @@ impl PgSession {
         if !self.is_closed() {
             return Ok(());
         }
-        let client = self.config.connect(NoTls)?;
+        let client = self.server.connect()?;
         tracing::info!("connected to PostgreSQL again");
         if let Some(old) = self.client.replace(client) {
             drop_off_async(old);

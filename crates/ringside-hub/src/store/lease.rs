@@ -6,9 +6,7 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use postgres::Config;
-
-use super::{PgSession, StoreError};
+use super::{PgServer, PgSession, StoreError};
 
 /// How long a node that does not hold a lease waits before it tries again.
 pub const RETRY: std::time::Duration = std::time::Duration::from_secs(2);
@@ -56,12 +54,12 @@ impl Lease {
         Lease { session: None }
     }
 
-    /// A lease of `work` among the nodes on the PostgreSQL server at `config`.
-    pub(super) fn shared(work: Work, config: Config) -> Self {
+    /// A lease of `work` among the nodes on the PostgreSQL server `server`.
+    pub(super) fn shared(work: Work, server: PgServer) -> Self {
         Lease {
             session: Some(Arc::new(Mutex::new(Session {
                 work,
-                config,
+                server,
                 client: None,
                 held: false,
                 failing: false,
@@ -90,7 +88,7 @@ impl Lease {
 /// The session a lease is held on.
 struct Session {
     work: Work,
-    config: Config,
+    server: PgServer,
     client: Option<PgSession>,
     held: bool,
     /// Whether the last try to reach the server failed (logged once, not at every try).
@@ -147,7 +145,7 @@ impl Session {
     fn try_take(&mut self) -> Result<bool, StoreError> {
         let client = match &mut self.client {
             Some(client) => client,
-            None => self.client.insert(PgSession::connect(&self.config)?),
+            None => self.client.insert(PgSession::connect(&self.server)?),
         };
         Ok(client
             .query_one("SELECT pg_try_advisory_lock($1)", &[&self.work.key()])?

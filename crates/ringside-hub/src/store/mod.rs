@@ -20,6 +20,7 @@ pub(crate) mod events;
 pub(crate) mod lease;
 pub(crate) mod nodes;
 pub(crate) mod outbox;
+mod pg_server;
 mod postgres_store;
 pub mod zammad;
 pub mod zammad_maybe;
@@ -28,6 +29,7 @@ pub use agents::{AgentChange, AgentRow, NewAgent};
 pub use db::{on_own_thread, Db, DbConnection, PgSession};
 pub use directory::ImportCounts;
 pub use outbox::OutboxItem;
+pub use pg_server::{CaFileError, PgServer};
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -74,9 +76,10 @@ pub enum StoreError {
     /// The database failed.
     #[error("database: {0}")]
     Database(#[from] rusqlite::Error),
-    /// The PostgreSQL server failed or refused a statement.
+    /// The PostgreSQL server failed or refused a statement. Its cause is in the message,
+    /// not a source of its own, so that a chain of errors says it once.
     #[error("PostgreSQL: {}", postgres_reason(.0))]
-    Postgres(#[from] postgres::Error),
+    Postgres(postgres::Error),
     /// The operation looks at the SQLite file itself and has no PostgreSQL side.
     #[error("this works on the SQLite store only")]
     Unsupported,
@@ -115,9 +118,18 @@ pub enum StoreError {
     /// other changes of its batch were committed.
     #[error("the change failed inside the writer and was not stored")]
     Abandoned,
+    /// `database_ca_file` cannot be read as certificates.
+    #[error(transparent)]
+    CaFile(#[from] CaFileError),
     /// An event could not be made into a stream frame, so the change was not stored.
     #[error("an event cannot be sent on the stream: {0}")]
     Frame(#[from] ringside_core::stream::FrameJsonError),
+}
+
+impl From<postgres::Error> for StoreError {
+    fn from(e: postgres::Error) -> Self {
+        StoreError::Postgres(e)
+    }
 }
 
 /// What went wrong with PostgreSQL, in the server's words where it spoke: the client's own
@@ -133,9 +145,19 @@ fn postgres_reason(e: &postgres::Error) -> String {
         }
         return reason;
     }
-    match std::error::Error::source(e) {
+    let reason = match std::error::Error::source(e) {
         Some(cause) => format!("{e}: {cause}"),
         None => e.to_string(),
+    };
+    if reason.contains("not valid for name") {
+        format!("{reason} (the hub checks the server's name: use one its certificate holds)")
+    } else if reason.contains("invalid peer certificate") {
+        format!(
+            "{reason} (the hub verifies the server's certificate: name the authority that \
+             signed it with database_ca_file)"
+        )
+    } else {
+        reason
     }
 }
 
@@ -150,8 +172,15 @@ pub struct Store {
 pub enum Location<'a> {
     /// The SQLite file in this data directory.
     Sqlite(&'a Path),
-    /// The PostgreSQL database at this connection string (`postgresql://…` or key-value).
-    Postgres(&'a str),
+    /// The PostgreSQL database at this connection string (`postgresql://…` or key-value),
+    /// with the authority of its server's certificate when one is named
+    /// (`database_ca_file`).
+    Postgres {
+        /// `database_url`.
+        url: &'a str,
+        /// `database_ca_file`.
+        ca_file: Option<&'a Path>,
+    },
 }
 
 impl std::fmt::Display for Location<'_> {
@@ -161,7 +190,7 @@ impl std::fmt::Display for Location<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Location::Sqlite(dir) => write!(f, "the database in {}", dir.display()),
-            Location::Postgres(url) => match url.parse::<postgres::Config>() {
+            Location::Postgres { url, .. } => match url.parse::<postgres::Config>() {
                 Ok(config) => {
                     let host = match config.get_hosts().first() {
                         Some(postgres::config::Host::Tcp(host)) => host.clone(),
@@ -180,7 +209,7 @@ impl std::fmt::Display for Location<'_> {
 /// Where read connections come from.
 enum Source {
     Sqlite(PathBuf),
-    Postgres(Box<postgres::Config>),
+    Postgres(Box<PgServer>),
 }
 
 impl std::fmt::Debug for Source {
@@ -243,8 +272,8 @@ impl Readers {
                 // on a quiet hub.
                 Ok(DbConnection::Sqlite(conn))
             }
-            Source::Postgres(config) => Ok(DbConnection::Postgres(Box::new(PgSession::connect(
-                config,
+            Source::Postgres(server) => Ok(DbConnection::Postgres(Box::new(PgSession::connect(
+                server,
             )?))),
         }
     }
@@ -305,12 +334,12 @@ impl Store {
                 let (store, writer) = Store::open(data_dir)?;
                 Ok((store, writer.into()))
             }
-            Location::Postgres(url) => {
-                let config = postgres_store::config(url)?;
-                let (writer, _) = on_own_thread(|| postgres_store::open_writer(&config))?;
+            Location::Postgres { url, ca_file } => {
+                let server = PgServer::new(url, ca_file)?;
+                let (writer, _) = on_own_thread(|| postgres_store::open_writer(&server))?;
                 Ok((
                     Store {
-                        readers: Readers::new(Source::Postgres(Box::new(config))),
+                        readers: Readers::new(Source::Postgres(Box::new(server))),
                     },
                     DbConnection::Postgres(Box::new(writer)),
                 ))
@@ -324,10 +353,10 @@ impl Store {
     pub fn migrate(location: Location<'_>) -> Result<Migration, StoreError> {
         match location {
             Location::Sqlite(data_dir) => Ok(open_writer(data_dir)?.2),
-            Location::Postgres(url) => {
-                let config = postgres_store::config(url)?;
+            Location::Postgres { url, ca_file } => {
+                let server = PgServer::new(url, ca_file)?;
                 // The session closes on that thread too.
-                on_own_thread(|| postgres_store::open_writer(&config).map(|(_, done)| done))
+                on_own_thread(|| postgres_store::open_writer(&server).map(|(_, done)| done))
             }
         }
     }
@@ -383,16 +412,16 @@ impl Store {
     pub fn lease(&self, work: lease::Work) -> lease::Lease {
         match &self.readers.source {
             Source::Sqlite(_) => lease::Lease::sole(),
-            Source::Postgres(config) => lease::Lease::shared(work, (**config).clone()),
+            Source::Postgres(server) => lease::Lease::shared(work, (**server).clone()),
         }
     }
 
-    /// The PostgreSQL server's connection settings, for a session of its own (a listener);
+    /// The PostgreSQL server, for a session of its own (a listener);
     /// `None` on SQLite.
-    pub fn postgres_config(&self) -> Option<postgres::Config> {
+    pub fn postgres_server(&self) -> Option<PgServer> {
         match &self.readers.source {
             Source::Sqlite(_) => None,
-            Source::Postgres(config) => Some((**config).clone()),
+            Source::Postgres(server) => Some((**server).clone()),
         }
     }
 

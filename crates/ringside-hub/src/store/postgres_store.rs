@@ -1,9 +1,9 @@
 //! Opening the hub's PostgreSQL database: connections, and the schema created on a new
 //! database or checked on an existing one.
 
-use postgres::{Client, Config, NoTls};
+use postgres::Client;
 
-use super::{Migration, PgSession, StoreError};
+use super::{Migration, PgServer, PgSession, StoreError};
 
 /// The schema of a new PostgreSQL database.
 const SCHEMA: &str = include_str!("postgres_schema.sql");
@@ -15,34 +15,10 @@ const SCHEMA_VERSION: i64 = 1;
 /// starting together do it once.
 const SCHEMA_LOCK: i64 = 0x5269_6e67_7369_6465; // "Ringside"
 
-/// How long a connection attempt may take before the hub gives up on the server.
-const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
-
-/// Reads a connection string (`postgresql://user:password@host/db` or `host=… dbname=…`).
-pub(super) fn config(url: &str) -> Result<Config, StoreError> {
-    let mut config: Config = url.parse()?;
-    if config.get_connect_timeout().is_none() {
-        config.connect_timeout(CONNECT_TIMEOUT);
-    }
-    if config.get_application_name().is_none() {
-        config.application_name("ringside-hub");
-    }
-    // A node that dies in the middle of a transaction must not hold the write lock for
-    // long, nor a dead host's session its leases (the server's TCP keepalive would wait
-    // hours): the server ends such a session after seconds.
-    let options = format!(
-        "{} -c idle_in_transaction_session_timeout=10s -c tcp_keepalives_idle=10 \
-         -c tcp_keepalives_interval=5 -c tcp_keepalives_count=3",
-        config.get_options().unwrap_or_default()
-    );
-    config.options(options.trim_start());
-    Ok(config)
-}
-
 /// Brings the schema up to date, then opens the writer's session.
-pub(super) fn open_writer(config: &Config) -> Result<(PgSession, Migration), StoreError> {
-    let migration = migrate(&mut config.connect(NoTls)?)?;
-    Ok((PgSession::connect(config)?, migration))
+pub(super) fn open_writer(server: &PgServer) -> Result<(PgSession, Migration), StoreError> {
+    let migration = migrate(&mut server.connect()?)?;
+    Ok((PgSession::connect(server)?, migration))
 }
 
 /// Creates the schema on a new database, or refuses one written by a newer hub.
