@@ -304,6 +304,13 @@ fn zammad_sync(
         country: settings.country.clone(),
     };
     let (sync, task) = zammad::task::spawn(syncer.clone(), config, clock, refresh, health);
+    // "Sync now" asked of another node.
+    let asked = sync.clone();
+    recorder
+        .signals()
+        .on(store::signal::Signal::ZammadSync, move || {
+            asked.demand_full_pass()
+        });
     let customers =
         zammad::customer::Customers::new(syncer, sync.clone(), recorder.clone(), store.clone());
     Ok((sync, customers, task))

@@ -513,3 +513,70 @@ async fn twilio_rings_agents_streaming_from_any_node_and_none_whose_node_died() 
     );
     assert!(twiml.contains(">+491702222222</Number>"), "{twiml}");
 }
+
+/// Waits (at most 10 s) until `fake` has received more than `count` requests to `uri`.
+async fn requested_more(fake: &common::fake_zammad::FakeZammad, uri: &str, count: usize) {
+    for _ in 0..500 {
+        if fake.requests().iter().filter(|r| r.uri == uri).count() > count {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("no further request to {uri} within 10 s");
+}
+
+#[tokio::test]
+#[ignore = "needs a PostgreSQL server: make test runs it"]
+async fn zammad_work_asked_of_a_node_is_done_by_the_node_that_holds_it() {
+    // Zammad without Elasticsearch: full passes only, every 15 minutes unless asked.
+    let fake = common::fake_zammad::FakeZammad::start(false).await;
+    fake.put_user(
+        2,
+        serde_json::json!({"firstname": "Nicole", "lastname": "Braun",
+                           "phone": "+49 30 609854180"}),
+    );
+    fake.data.lock().unwrap().permissions = vec!["ticket.agent", "admin.user"];
+    let zammad = format!("{}ticket_group = \"Users\"\n", fake.config());
+    let full_pass = "/api/v1/users?page=1&per_page=100";
+    let dir = tempfile::tempdir().unwrap();
+    let database = common::required_postgres_for(dir.path());
+    // Node A starts alone and takes the Zammad sync and relay: its first pass shows it.
+    let a = start(dir.path(), "a", &database, &zammad).await;
+    requested_more(&fake, full_pass, 0).await;
+    let b = start(dir.path(), "b", &database, &zammad).await;
+    let token = agent(&a, "anna");
+    let client = reqwest::Client::new();
+
+    // "Sync now" asked of node B: node A runs the pass.
+    let passes = fake
+        .requests()
+        .iter()
+        .filter(|r| r.uri == full_pass)
+        .count();
+    let asked = client
+        .post(format!("{}/api/v1/admin/zammad/sync", b.base()))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(asked.status(), 202);
+    requested_more(&fake, full_pass, passes).await;
+
+    // A ticket asked of node B: node A's relay makes it, and node B answers with it.
+    assert_eq!(b.post("newCall", "t1").await, Some(200));
+    assert_eq!(b.post("hangup", "t1").await, Some(200));
+    let id = b.journal(&token).await[0]["id"].as_i64().unwrap();
+    let answer = client
+        .post(format!("{}/api/v1/calls/{id}/ticket", b.base()))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    let status = answer.status();
+    let ticket: Value = answer.json().await.unwrap();
+    assert_eq!(status, 200, "{ticket}");
+    let made = fake.tickets();
+    assert_eq!(made.len(), 1, "{made:?}");
+    assert_eq!(ticket["id"], made[0]["id"]);
+    assert_eq!(ticket["number"], made[0]["number"]);
+}

@@ -11,6 +11,7 @@ use ringside_core::api::ZammadSyncState;
 use crate::api_error::ApiError;
 use crate::extract::Admin;
 use crate::state::Hub;
+use crate::store::signal::Signal;
 
 /// `GET /api/v1/admin/zammad`: mode, last passes, counts, the last error and the
 /// connection state.
@@ -21,8 +22,8 @@ pub async fn state(
     Ok(Json(read_state(&hub).await?))
 }
 
-/// `POST /api/v1/admin/zammad/sync`: asks for a full pass now (202); 409 when Zammad is
-/// not configured.
+/// `POST /api/v1/admin/zammad/sync`: asks for a full pass now (202), of whichever node
+/// runs the sync; 409 when Zammad is not configured.
 pub async fn sync(
     State(hub): State<Arc<Hub>>,
     Admin(_): Admin,
@@ -33,6 +34,7 @@ pub async fn sync(
         ));
     };
     zammad.demand_full_pass();
+    hub.recorder.signal(Signal::ZammadSync).await?;
     Ok((StatusCode::ACCEPTED, Json(read_state(&hub).await?)))
 }
 

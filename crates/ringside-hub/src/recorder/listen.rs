@@ -9,7 +9,9 @@
 //!
 //! The same session beats the node's heartbeat ([`store::nodes`]): the other nodes count a
 //! node gone, with its agents' streams, when it stops. A node the database had already
-//! forgotten (it was silent too long but lives) records its streams again.
+//! forgotten (it was silent too long but lives) records its streams again. It also
+//! listens for the nodes' signals ([`store::signal`]) and hands them to this node's
+//! receivers.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Weak};
@@ -21,6 +23,7 @@ use ringside_clock::Clock;
 use super::commit::{Change, Writer, CHANNEL};
 use crate::online::Online;
 use crate::store::nodes::HEARTBEAT_SECS;
+use crate::store::signal::{self, Receivers};
 use crate::store::{self, Db, PgServer, PgSession};
 
 /// How long the listener waits before connecting again after its session failed.
@@ -28,7 +31,13 @@ const RECONNECT: Duration = Duration::from_secs(1);
 
 /// Starts the listener thread of `writer`, which beats the heartbeat of the node whose
 /// streams `online` counts; it ends when the writer is gone.
-pub(super) fn spawn(server: PgServer, writer: &Writer, online: Arc<Online>, clock: Arc<dyn Clock>) {
+pub(super) fn spawn(
+    server: PgServer,
+    writer: &Writer,
+    online: Arc<Online>,
+    signals: Arc<Receivers>,
+    clock: Arc<dyn Clock>,
+) {
     let waker = Waker {
         queue: writer.queue(),
         published: writer.published(),
@@ -38,7 +47,7 @@ pub(super) fn spawn(server: PgServer, writer: &Writer, online: Arc<Online>, cloc
     };
     std::thread::Builder::new()
         .name("ringside-listener".into())
-        .spawn(move || listen(&server, &waker))
+        .spawn(move || listen(&server, &waker, &signals))
         .expect("the listener thread starts");
 }
 
@@ -108,12 +117,12 @@ impl Waker {
     }
 }
 
-fn listen(server: &PgServer, waker: &Waker) {
+fn listen(server: &PgServer, waker: &Waker, signals: &Receivers) {
     let heartbeat = Duration::from_secs(HEARTBEAT_SECS);
     let mut failing = false;
     loop {
         let listening = PgSession::connect(server).and_then(|mut session| {
-            session.batch_execute(&format!("LISTEN {CHANNEL}"))?;
+            session.batch_execute(&format!("LISTEN {CHANNEL}; LISTEN {}", signal::CHANNEL))?;
             Ok(session)
         });
         let mut session = match listening {
@@ -144,6 +153,10 @@ fn listen(server: &PgServer, waker: &Waker) {
             }
             let next = session.notifications().timeout_iter(heartbeat).next();
             let woke = match next {
+                Ok(Some(notification)) if notification.channel() == signal::CHANNEL => {
+                    signals.receive(notification.payload());
+                    true
+                }
                 Ok(Some(notification)) => !waker.is_news(notification.payload()) || waker.wake(),
                 Ok(None) => waker.wake(),
                 Err(e) => {

@@ -34,6 +34,7 @@ pub use self::commit::{EventSink, Published};
 pub use self::presence::LiveStream;
 use crate::online::Online;
 use crate::store::outbox::OutboxItem;
+use crate::store::signal::{self, Receivers, Signal};
 use crate::store::{self, AgentChange, NewAgent, Store, StoreError};
 use ringside_clock::{Clock, SystemClock};
 
@@ -83,6 +84,8 @@ pub struct Recorder {
     clock: Arc<dyn Clock>,
     /// Where call changes are also queued for Zammad's caller log; `None`: nowhere.
     relay: Option<Arc<RelayOutbox>>,
+    /// What this node does when another node signals (on PostgreSQL).
+    signals: Arc<Receivers>,
 }
 
 /// What the writer needs to queue a call's change for Zammad's caller log (and the call's
@@ -152,8 +155,15 @@ impl Recorder {
     ) -> Self {
         let writer = Writer::start(conn.into(), queue_capacity);
         let online: Arc<Online> = Arc::default();
+        let signals = Arc::new(Receivers::of(online.node()));
         if let Some(server) = store.postgres_server() {
-            listen::spawn(server, &writer, online.clone(), clock.clone());
+            listen::spawn(
+                server,
+                &writer,
+                online.clone(),
+                signals.clone(),
+                clock.clone(),
+            );
         }
         Recorder {
             writer,
@@ -161,13 +171,38 @@ impl Recorder {
             online,
             clock,
             relay: None,
+            signals,
         }
     }
 
-    /// From now on, queues every call change for Zammad's caller log in `outbox`.
+    /// From now on, queues every call change for Zammad's caller log in `outbox`. The
+    /// relay's signals from other nodes wake it and those waiting on its outcomes.
     pub fn relaying_to(mut self, outbox: RelayOutbox) -> Self {
+        let wake = outbox.wake.clone();
+        self.signals
+            .on(Signal::ZammadRelay, move || wake.notify_one());
+        let outcomes = outbox.outcomes.clone();
+        self.signals
+            .on(Signal::TicketOutcome, move || outcomes.notify_waiters());
         self.relay = Some(Arc::new(outbox));
         self
+    }
+
+    /// What this node does when another node signals: the tasks it runs for the hub
+    /// register here.
+    pub fn signals(&self) -> &Receivers {
+        &self.signals
+    }
+
+    /// Sends `signal` to the other nodes now; nothing on SQLite.
+    pub async fn signal(&self, signal: Signal) -> Result<(), StoreError> {
+        if !self.store.is_shared() {
+            return Ok(());
+        }
+        let node = self.online.node().to_owned();
+        self.store
+            .read(move |db| signal::send(db, signal, &node))
+            .await
     }
 
     /// Live events from now on.
@@ -458,8 +493,13 @@ impl Recorder {
 
     /// Makes every failed outbox item pending again and wakes the relay; returns how many.
     pub async fn relay_retry_failed(&self, now: OffsetDateTime) -> Result<usize, RecordError> {
+        let node = self.online.node().to_owned();
         let retried = self
-            .write(move |db, _| Ok(store::outbox::retry_failed(db, now)?))
+            .write(move |db, _| {
+                let retried = store::outbox::retry_failed(db, now)?;
+                signal::send(db, Signal::ZammadRelay, &node)?;
+                Ok(retried)
+            })
             .await?;
         if let Some(relay) = &self.relay {
             relay.wake.notify_one();
@@ -487,8 +527,15 @@ impl Recorder {
             return Ok(None);
         };
         let cap = relay.cap;
+        let node = self.online.node().to_owned();
         let request = self
-            .write(move |db, _| Ok(tickets.request(db, id, cap, now)?))
+            .write(move |db, _| {
+                let request = tickets.request(db, id, cap, now)?;
+                if matches!(request, TicketRequest::Queued) {
+                    signal::send(db, Signal::ZammadRelay, &node)?;
+                }
+                Ok(request)
+            })
             .await?;
         relay.wake.notify_one();
         Ok(Some(request))
@@ -522,10 +569,16 @@ impl Recorder {
         .await
     }
 
-    /// Tells those waiting on the relay that it recorded an outcome.
-    pub fn relay_outcome_recorded(&self) {
+    /// Tells those waiting on the relay that it recorded an outcome of `item`: here, and
+    /// on the other nodes when it is a ticket job (an agent may wait there).
+    pub async fn relay_outcome_recorded(&self, item: &OutboxItem) {
         if let Some(relay) = &self.relay {
             relay.outcomes.notify_waiters();
+        }
+        if store::call_tickets::call_of(&item.call_id).is_some() {
+            if let Err(e) = self.signal(Signal::TicketOutcome).await {
+                tracing::warn!("telling the other nodes of a ticket's outcome: {e}");
+            }
         }
     }
 

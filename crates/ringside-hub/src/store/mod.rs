@@ -22,6 +22,7 @@ pub(crate) mod nodes;
 pub(crate) mod outbox;
 mod pg_server;
 mod postgres_store;
+pub mod signal;
 pub mod zammad;
 pub mod zammad_maybe;
 

@@ -51,8 +51,9 @@ const KEEP_FAILED: time::Duration = time::Duration::days(7);
 /// How often failed items are pruned, and the longest the relay sleeps without looking.
 const IDLE: Duration = Duration::from_secs(60 * 60);
 
-/// How long the relay of a hub on several nodes waits without looking at the outbox: an
-/// agent's ticket request or a retry asked on another node does not wake this one.
+/// How long the relay of a hub on several nodes waits without looking at the outbox: what
+/// another node asks of it comes as a signal, which a listener that lost its session
+/// misses.
 const SHARED_IDLE: Duration = Duration::from_secs(2);
 
 /// The wait before try number `attempts + 1`.
@@ -251,7 +252,7 @@ async fn record(hub: &Hub, item: &OutboxItem, outcome: Outcome) {
             item.call_id
         );
     }
-    hub.recorder.relay_outcome_recorded();
+    hub.recorder.relay_outcome_recorded(item).await;
 }
 
 #[cfg(test)]
