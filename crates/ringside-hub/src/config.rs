@@ -130,14 +130,18 @@ pub struct MetricsSettings {
 
 impl std::fmt::Debug for MetricsSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let token = if self.token.is_empty() {
-            ""
-        } else {
-            "<redacted>"
-        };
         f.debug_struct("MetricsSettings")
-            .field("token", &token)
+            .field("token", &redacted(&self.token))
             .finish()
+    }
+}
+
+/// A secret as a `Debug` shows it: whether it is set, never what it is.
+fn redacted(secret: &str) -> &'static str {
+    if secret.is_empty() {
+        ""
+    } else {
+        "<redacted>"
     }
 }
 
@@ -321,10 +325,9 @@ impl Default for ZammadSettings {
 
 impl std::fmt::Debug for ZammadSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let hidden = |secret: &str| if secret.is_empty() { "" } else { "<redacted>" };
         f.debug_struct("ZammadSettings")
             .field("url", &self.url)
-            .field("token", &hidden(&self.token))
+            .field("token", &redacted(&self.token))
             .field("ticket_group", &self.ticket_group)
             .field("full_sync_secs", &self.full_sync_secs)
             .field("incremental_sync_secs", &self.incremental_sync_secs)
@@ -333,7 +336,7 @@ impl std::fmt::Debug for ZammadSettings {
                 &self.maybe_numbers_from_tickets,
             )
             .field("maybe_ticket_days", &self.maybe_ticket_days)
-            .field("cti_token", &hidden(&self.cti_token))
+            .field("cti_token", &redacted(&self.cti_token))
             .field("relay", &self.relay)
             .field("relay_outbox_max", &self.relay_outbox_max)
             .field("ticket_timeout_ms", &self.ticket_timeout_ms)
@@ -451,8 +454,9 @@ fn default_write_queue() -> usize {
     crate::recorder::DEFAULT_QUEUE
 }
 
-/// A PBX webhook endpoint: switched on or off, and the secret token in its path.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// A PBX webhook endpoint: switched on or off, and the secret token in its path. Its
+/// `Debug`, like those of the other providers' sections, hides the secrets.
+#[derive(Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Endpoint {
     /// Whether the endpoint accepts events.
@@ -463,8 +467,17 @@ pub struct Endpoint {
     pub token: String,
 }
 
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Endpoint")
+            .field("enabled", &self.enabled)
+            .field("token", &redacted(&self.token))
+            .finish()
+    }
+}
+
 /// `[placetel]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Placetel {
     /// Whether `POST /api/v1/placetel/:token` accepts events.
@@ -484,6 +497,18 @@ pub struct Placetel {
     pub api_url: String,
 }
 
+impl std::fmt::Debug for Placetel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Placetel")
+            .field("enabled", &self.enabled)
+            .field("token", &redacted(&self.token))
+            .field("signing_secret", &redacted(&self.signing_secret))
+            .field("api_token", &redacted(&self.api_token))
+            .field("api_url", &self.api_url)
+            .finish()
+    }
+}
+
 impl Default for Placetel {
     fn default() -> Self {
         Placetel {
@@ -497,7 +522,7 @@ impl Default for Placetel {
 }
 
 /// `[sipgate]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Sipgate {
     /// Whether `POST /api/v1/sipgate/:token/{in,out}` accept events.
@@ -589,8 +614,21 @@ pub enum TwilioFlow {
     Studio,
 }
 
+impl std::fmt::Debug for Sipgate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sipgate")
+            .field("enabled", &self.enabled)
+            .field("token", &redacted(&self.token))
+            .field("verify_signature", &self.verify_signature)
+            .field("public_key", &self.public_key)
+            .field("api_token_id", &self.api_token_id)
+            .field("api_token", &redacted(&self.api_token))
+            .finish()
+    }
+}
+
 /// `[twilio]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Twilio {
     /// Whether `/api/v1/twilio/:token/…` accept requests.
@@ -623,6 +661,23 @@ pub struct Twilio {
     /// Twilio's REST API.
     #[serde(default = "default_twilio_api")]
     pub api_url: String,
+}
+
+impl std::fmt::Debug for Twilio {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Twilio")
+            .field("enabled", &self.enabled)
+            .field("token", &redacted(&self.token))
+            .field("account_sid", &self.account_sid)
+            .field("auth_token", &redacted(&self.auth_token))
+            .field("number", &self.number)
+            .field("flow", &self.flow)
+            .field("ring_secs", &self.ring_secs)
+            .field("no_agent_message", &self.no_agent_message)
+            .field("language", &self.language)
+            .field("api_url", &self.api_url)
+            .finish()
+    }
 }
 
 impl Default for Twilio {
@@ -1391,6 +1446,49 @@ mod tests {
             Err(ConfigError::Invalid { key, message }) => (key, message),
             other => panic!("refused as invalid, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn no_secret_shows_in_the_settings_debug() {
+        let settings = load(
+            r#"
+store = "postgres"
+database_url = "postgresql://ringside:s3cr3t-db@db.example/ringside"
+[generic]
+enabled = true
+token = "s3cr3t-generic-0123456789"
+[placetel]
+enabled = true
+token = "s3cr3t-placetel-0123456789"
+signing_secret = "s3cr3t-signing"
+api_token = "s3cr3t-placetel-api"
+[sipgate]
+enabled = true
+token = "s3cr3t-sipgate-0123456789"
+api_token_id = "token-ABC123"
+api_token = "s3cr3t-sipgate-api"
+[twilio]
+enabled = true
+token = "s3cr3t-twilio-0123456789"
+account_sid = "AC0123"
+auth_token = "s3cr3t-twilio-auth"
+number = "+4930600000000"
+[zammad]
+url = "https://desk.example.com"
+token = "s3cr3t-zammad"
+cti_token = "s3cr3t-zammad-cti"
+[metrics]
+token = "s3cr3t-metrics-0123456789"
+"#,
+            &[],
+        )
+        .unwrap();
+        let shown = format!("{settings:?}");
+        assert!(!shown.contains("s3cr3t"), "{shown}");
+        assert!(
+            shown.contains("<redacted>") && shown.contains("AC0123"),
+            "{shown}"
+        );
     }
 
     #[test]
