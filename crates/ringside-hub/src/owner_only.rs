@@ -2,8 +2,11 @@
 //! provider credentials) and the database (agents' token hashes, the journal, the caller
 //! directory) with its `-wal` and `-shm` files.
 //!
-//! On Unix such a file is created with mode 0600, and an existing one whose group or others
-//! have any access is tightened to 0600 (with a warning naming it) before the hub uses it.
+//! On Unix such a file is created with mode 0600, and an existing one of the hub's user whose
+//! group or others have any access is tightened to 0600 (with a warning naming it) before the
+//! hub uses it. A file another user owns (root's configuration, readable by the hub's group:
+//! how the Debian package installs it) is not the hub's to change: its group's access was
+//! given on purpose, and only access for everyone is warned about.
 //! A directory the hub creates for them is 0700; an existing directory is left as it is
 //! (it may be shared on purpose, such as the current directory), with a warning when
 //! others may enter it. Elsewhere the platform's defaults apply.
@@ -81,18 +84,31 @@ pub fn create_file(path: &Path) -> io::Result<()> {
     }
 }
 
-/// Takes every access of group and others away from the file at `path`, if it exists and
-/// has any, with a warning naming it.
+/// Takes every access of group and others away from the file at `path`, if it exists, is
+/// the hub user's and has any, with a warning naming it; warns about a file of another user
+/// that everyone may read.
 pub fn tighten(path: &Path) -> io::Result<()> {
     #[cfg(unix)]
     {
-        use std::os::unix::fs::PermissionsExt;
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
         let metadata = match std::fs::metadata(path) {
             Ok(metadata) => metadata,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
             Err(e) => return Err(e),
         };
         let mode = metadata.permissions().mode() & 0o777;
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        let ours = metadata.uid() == unsafe { libc::geteuid() };
+        if !ours {
+            if mode & 0o007 != 0 {
+                tracing::warn!(
+                    "{} has mode {mode:o}: every user of this machine may read its secrets; \
+                     its owner should chmod o= it",
+                    path.display()
+                );
+            }
+            return Ok(());
+        }
         if mode & 0o077 != 0 {
             std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode & 0o700))?;
             tracing::warn!(
