@@ -2,10 +2,11 @@
 #   make run   installs what is missing, builds, and opens the desktop app with its embedded
 #              hub (with no display: runs the hub alone)
 #   make test  installs what is missing and runs every test: Rust, UI, the real app
-#              under Xvfb, the API against its description, the dependency policy, and a
-#              short run of every fuzz target
+#              under Xvfb, the hub's Debian package installed for real, the API against its
+#              description, the dependency policy, and a short run of every fuzz target
 #   make fuzz  runs every fuzz target for FUZZ_SECONDS seconds (see docs/fuzzing.md)
 .PHONY: run test deps ui ui-test build lint rust-test bindings-check deny api-test hub bench bench-nodes \
+	package-hub package-test \
 	bench-desktop fuzz-smoke fuzz
 
 CARGO ?= cargo
@@ -14,7 +15,7 @@ CONFIG ?= ringside.toml
 run: deps
 	@scripts/run.sh "$(CONFIG)"
 
-test: deps ui-test ui lint rust-test bindings-check deny api-test fuzz-smoke
+test: deps ui-test ui lint rust-test package-test bindings-check deny api-test fuzz-smoke
 
 deps:
 	@scripts/deps.sh
@@ -73,6 +74,17 @@ fuzz: deps
 
 hub: deps
 	$(CARGO) build --release --locked -p ringside-hub
+
+# The hub's Debian package (target/package-hub/ringside-hub_VERSION_ARCH.deb).
+package-hub: hub
+	scripts/package-hub.sh release
+
+# The hub's package made from the binary the tests use (built with the workspace's
+# features, so nothing is compiled again), installed on this machine with dpkg as root,
+# checked and purged (scripts/test-hub-package.sh).
+package-test: deps
+	$(CARGO) build --workspace --locked --bin ringside-hub
+	scripts/test-hub-package.sh "$$(scripts/package-hub.sh debug)"
 
 bench: deps
 	$(CARGO) bench --locked -p ringside-hub --bench hub
