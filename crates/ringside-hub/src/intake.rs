@@ -68,7 +68,7 @@ fn decide(hub: &Hub, event: &mut CallEvent) -> PbxAnswer {
     if event.kind != Some(EventKind::NewCall) {
         return PbxAnswer::Proceed;
     }
-    let config = &hub.settings.config;
+    let rules = hub.rules.current();
     match event.direction {
         Some(Direction::In) => {
             let Some(from) = event.from.as_deref() else {
@@ -76,7 +76,7 @@ fn decide(hub: &Hub, event: &mut CallEvent) -> PbxAnswer {
             };
             let e164 = number::normalize(from, &hub.settings.country);
             let rule = routing::blocking_rule(
-                &config.inbound.block,
+                &rules.inbound.block,
                 from,
                 e164.as_ref().map(|n| n.as_str()),
             );
@@ -88,8 +88,8 @@ fn decide(hub: &Hub, event: &mut CallEvent) -> PbxAnswer {
         Some(Direction::Out) => {
             let to = event.to.clone().unwrap_or_default();
             let caller_id = routing::outbound_caller_id(
-                &config.outbound.routes,
-                Some(config.outbound.default_caller_id.as_str()),
+                &rules.outbound.routes,
+                Some(rules.outbound.default_caller_id.as_str()),
                 &to,
             );
             match caller_id {
@@ -198,7 +198,8 @@ fn audience(
             }
         }
     }
-    let rules = &hub.settings.config.notify.map;
+    let current = hub.rules.current();
+    let rules = &current.notify.map;
     let to = event.to.as_deref().unwrap_or_default();
     let mapped = if rules.is_empty() {
         None

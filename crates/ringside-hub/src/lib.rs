@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod api_error;
+pub mod call_rules;
 pub mod config;
 pub mod dial;
 pub mod embedded;
@@ -107,6 +108,13 @@ impl RunningHub {
     /// The base URL, e.g. `http://127.0.0.1:8642`.
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// Puts the block list, outbound routes and notify map of `settings` in force for the
+    /// calls from now on (the rest of the configuration takes effect at a restart); what
+    /// they hold, in words.
+    pub fn reload(&self, settings: &Settings) -> String {
+        self.hub.rules.replace(&settings.config)
     }
 
     /// Stops accepting, closes the live streams and lets requests in flight finish.
@@ -237,6 +245,7 @@ pub async fn start_with_clock(
     ));
     let hub = Arc::new(Hub {
         metrics,
+        rules: call_rules::LiveRules::new(&settings.config),
         recorder,
         stream_slots: StreamSlots::new(limits.streams_per_agent),
         store,

@@ -16,8 +16,11 @@ use ringside_clock::Clock;
 /// The running hub's shared state.
 #[derive(Debug)]
 pub struct Hub {
-    /// The checked configuration.
+    /// The checked configuration, as the hub started with it.
     pub settings: Settings,
+    /// The block list, outbound routes and notify map in force: the configuration's at
+    /// start, again at each reload.
+    pub rules: crate::call_rules::LiveRules,
     /// Reads.
     pub store: Store,
     /// Writes that the stream reports.

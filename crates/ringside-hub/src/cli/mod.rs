@@ -78,7 +78,7 @@ impl Args {
 pub async fn run(args: Args) -> anyhow::Result<()> {
     match args.command {
         Command::Init { force } => init(&args.config, force),
-        Command::Serve => serve(load(&args.config)?).await,
+        Command::Serve => serve(&args.config, load(&args.config)?).await,
         Command::Migrate => migrate(&load(&args.config)?),
         Command::Agent(command) => agent::run(load(&args.config)?, command).await,
         Command::Export { file } => hub_file::export(&load(&args.config)?, &file),
@@ -132,7 +132,7 @@ fn migrate(settings: &Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn serve(settings: Settings) -> anyhow::Result<()> {
+async fn serve(path: &Path, settings: Settings) -> anyhow::Result<()> {
     let public_url = settings.config.public_url.clone();
     let generic = settings.config.generic.clone();
     let running = ringside_hub::start(settings).await?;
@@ -141,18 +141,61 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         let url = Webhook::Generic.url(&public_url, "<generic.token>");
         tracing::info!("generic CTI webhook: {url}");
     }
-    tokio::select! {
-        result = tokio::signal::ctrl_c() => {
-            result.context("waiting for Ctrl-C")?;
-            tracing::info!("stopping");
-            Ok(running.stop().await?)
-        }
-        result = wait_for_term() => {
-            result?;
-            tracing::info!("stopping");
-            Ok(running.stop().await?)
+    let mut hangups = hangups()?;
+    loop {
+        tokio::select! {
+            result = tokio::signal::ctrl_c() => {
+                result.context("waiting for Ctrl-C")?;
+                break;
+            }
+            result = wait_for_term() => {
+                result?;
+                break;
+            }
+            Some(()) = hangups.recv() => reload(path, &running),
         }
     }
+    tracing::info!("stopping");
+    Ok(running.stop().await?)
+}
+
+/// Reads the configuration again and puts its call rules in force; a file that does not
+/// load leaves the rules as they are.
+fn reload(path: &Path, running: &ringside_hub::RunningHub) {
+    match load(path) {
+        Ok(settings) => {
+            let rules = running.reload(&settings);
+            tracing::info!(
+                "reloaded {}: {rules} in force; other changes take effect at a restart",
+                path.display()
+            );
+        }
+        Err(e) => tracing::error!(
+            "reloading {}: {e:#}; the rules in force stay",
+            path.display()
+        ),
+    }
+}
+
+/// The SIGHUPs the hub receives: each asks it to reload.
+#[cfg(unix)]
+fn hangups() -> anyhow::Result<tokio::sync::mpsc::Receiver<()>> {
+    let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        .context("listening for SIGHUP")?;
+    let (tx, rx) = tokio::sync::mpsc::channel(1);
+    tokio::spawn(async move {
+        while hup.recv().await.is_some() {
+            // One waiting reload covers any number of signals.
+            let _ = tx.try_send(());
+        }
+    });
+    Ok(rx)
+}
+
+/// No SIGHUP off Unix: a channel that is closed at once, so nothing asks for a reload.
+#[cfg(not(unix))]
+fn hangups() -> anyhow::Result<tokio::sync::mpsc::Receiver<()>> {
+    Ok(tokio::sync::mpsc::channel(1).1)
 }
 
 #[cfg(unix)]

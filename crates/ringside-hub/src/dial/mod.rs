@@ -34,13 +34,14 @@ pub async fn dial(
     let config = &settings.config;
     let number = plan::number(&body.number, &settings.country)
         .map_err(|e| ApiError::bad_request(e.to_string()).into_response())?;
-    let Some(dialer) = plan::dialer(config, &agent.identities) else {
+    let rules = hub.rules.current();
+    let Some(dialer) = plan::dialer(config, rules.outbound.dial_via, &agent.identities) else {
         return Ok(Json(DialResult::Tel {
             link: format!("tel:{number}"),
             number: number.into(),
         }));
     };
-    let caller_id = plan::caller_id(&config.outbound, &number);
+    let caller_id = plan::caller_id(&rules.outbound, &number);
     let caller_id_e164 = caller_id.map(|id| plan::caller_id_e164(id, &settings.country));
     let client = &*upstream::CLIENT;
     let fail = IntoResponse::into_response;

@@ -83,10 +83,15 @@ pub fn caller_id_e164(caller_id: &str, country: &DefaultCountry) -> String {
         .unwrap_or_else(|| caller_id.to_owned())
 }
 
-/// The provider that dials for an agent: the one `[outbound] dial_via` names, or with `auto`
-/// the first of Placetel, sipgate and Twilio whose API credentials are configured and at
-/// which the agent has an identity; `None`: the agent dials from their own softphone.
-pub fn dialer<'a>(config: &Config, identities: &'a Identities) -> Option<Dialer<'a>> {
+/// The provider that dials for an agent: the one `dial_via` names (`[outbound] dial_via`, as
+/// the rules in force say), or with `auto` the first of Placetel, sipgate and Twilio whose
+/// API credentials are configured and at which the agent has an identity; `None`: the agent
+/// dials from their own softphone.
+pub fn dialer<'a>(
+    config: &Config,
+    dial_via: DialVia,
+    identities: &'a Identities,
+) -> Option<Dialer<'a>> {
     let identity = |provider| {
         identities
             .get(&provider)
@@ -94,7 +99,7 @@ pub fn dialer<'a>(config: &Config, identities: &'a Identities) -> Option<Dialer<
             .filter(|id| !id.is_empty())
     };
     let set = |value: &str| !value.trim().is_empty();
-    let allowed = |provider: Provider| match config.outbound.dial_via {
+    let allowed = |provider: Provider| match dial_via {
         DialVia::Auto => true,
         DialVia::Placetel => provider == Provider::Placetel,
         DialVia::Sipgate => provider == Provider::Sipgate,
@@ -202,26 +207,37 @@ mod tests {
             (Provider::Twilio, "client:anna"),
         ]);
         assert_eq!(
-            dialer(&all, &everywhere),
+            dialer(&all, all.outbound.dial_via, &everywhere),
             Some(Dialer::Placetel {
                 sipuid: "777a@fpbx.de"
             })
         );
         let sipgate_and_twilio = identities(&[(Provider::Sipgate, "w0"), (Provider::Twilio, "x")]);
         assert_eq!(
-            dialer(&all, &sipgate_and_twilio),
+            dialer(&all, all.outbound.dial_via, &sipgate_and_twilio),
             Some(Dialer::Sipgate { caller: "w0" })
         );
         let twilio_only = identities(&[(Provider::Twilio, "+491701111111")]);
         assert_eq!(
-            dialer(&all, &twilio_only),
+            dialer(&all, all.outbound.dial_via, &twilio_only),
             Some(Dialer::Twilio {
                 agent: "+491701111111"
             })
         );
-        assert_eq!(dialer(&all, &identities(&[(Provider::Generic, "x")])), None);
         assert_eq!(
-            dialer(&all, &identities(&[(Provider::Placetel, " ")])),
+            dialer(
+                &all,
+                all.outbound.dial_via,
+                &identities(&[(Provider::Generic, "x")])
+            ),
+            None
+        );
+        assert_eq!(
+            dialer(
+                &all,
+                all.outbound.dial_via,
+                &identities(&[(Provider::Placetel, " ")])
+            ),
             None
         );
     }
@@ -234,17 +250,20 @@ mod tests {
             (Provider::Sipgate, "w0"),
         ]);
         let auto = config(both);
-        assert!(matches!(dialer(&auto, &ids), Some(Dialer::Placetel { .. })));
+        assert!(matches!(
+            dialer(&auto, auto.outbound.dial_via, &ids),
+            Some(Dialer::Placetel { .. })
+        ));
         let sipgate = config(&format!("{both}[outbound]\ndial_via = \"sipgate\"\n"));
         assert!(matches!(
-            dialer(&sipgate, &ids),
+            dialer(&sipgate, sipgate.outbound.dial_via, &ids),
             Some(Dialer::Sipgate { caller: "w0" })
         ));
         let tel = config(&format!("{both}[outbound]\ndial_via = \"tel\"\n"));
-        assert!(dialer(&tel, &ids).is_none());
+        assert!(dialer(&tel, tel.outbound.dial_via, &ids).is_none());
         let twilio = config(&format!("{both}[outbound]\ndial_via = \"twilio\"\n"));
         assert!(
-            dialer(&twilio, &ids).is_none(),
+            dialer(&twilio, twilio.outbound.dial_via, &ids).is_none(),
             "no Twilio credentials or identity"
         );
     }
@@ -259,6 +278,6 @@ mod tests {
             (Provider::Sipgate, "w0"),
             (Provider::Twilio, "client:anna"),
         ]);
-        assert_eq!(dialer(&half, &everywhere), None);
+        assert_eq!(dialer(&half, half.outbound.dial_via, &everywhere), None);
     }
 }
