@@ -201,6 +201,13 @@ async fn the_status_connects_and_a_ringing_call_pops_up_until_it_ends() {
     let connected = app.until_status(ConnectionState::Connected).await;
     assert_eq!(connected.me.map(|me| me.login).as_deref(), Some("anna"));
     assert_eq!(connected.hub_url, Some(format!("{}/", hub.url())));
+    // The hub built with this app says its version, the workspace's, which the app supports.
+    assert_eq!(connected.app_version, env!("CARGO_PKG_VERSION"));
+    assert_eq!(
+        connected.hub_version.as_deref(),
+        Some(env!("CARGO_PKG_VERSION"))
+    );
+    assert_eq!(connected.hub_warning, None);
     let connections: Vec<_> = app.statuses().iter().map(|s| s.connection).collect();
     assert_eq!(connections.first(), Some(&ConnectionState::Connecting));
     assert_eq!(connections.last(), Some(&ConnectionState::Connected));

@@ -70,6 +70,7 @@ pub mod call_notification;
 pub mod dial_prompt;
 pub mod endpoint;
 pub mod error;
+pub mod hub_version;
 pub mod links;
 pub mod preferences;
 pub mod rest;

@@ -134,6 +134,10 @@ pub struct Me {
     /// does: the app opens links to it and offers to create customers there.
     #[serde(default)]
     pub helpdesk_url: Option<String>,
+    /// The hub's version (the workspace's, `ringside-hub --version`); `None` from a hub
+    /// older than 0.1.0's versioning, which did not say.
+    #[serde(default)]
+    pub hub_version: Option<String>,
 }
 
 /// Body of `POST /api/v1/calls/{id}/customer` (optional): the new customer's name, as the

@@ -488,10 +488,12 @@ fn the_agent_api_types_are_the_description_of_the_agent_api() {
             Me {
                 presence: presence(),
                 helpdesk_url: Some("https://support.example.com/".into()),
+                hub_version: Some("0.1.0".into()),
             },
             Me {
                 presence: presence(),
                 helpdesk_url: None,
+                hub_version: Some("0.2.0".into()),
             },
         ],
         false,

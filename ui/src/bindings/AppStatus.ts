@@ -31,4 +31,17 @@ hub_url: string | null,
  * The help desk the hub syncs callers from, as the hub last said: its links are
  * opened like those of the help desk set in Settings.
  */
-helpdesk_url: string | null, };
+helpdesk_url: string | null, 
+/**
+ * This app's version.
+ */
+app_version: string, 
+/**
+ * The hub's version, as the hub last said; `None` before it did, or from a hub that
+ * predates versioning.
+ */
+hub_version: string | null, 
+/**
+ * Why the hub is older than this app supports, for a human; `None`: it is not.
+ */
+hub_warning: string | null, };

@@ -18,6 +18,9 @@ const status = (overrides: Partial<AppStatus> = {}): AppStatus => ({
   me,
   hub_url: 'https://hub.example.com',
   helpdesk_url: null,
+  app_version: '0.1.0',
+  hub_version: '0.1.0',
+  hub_warning: null,
   ...overrides,
 });
 
@@ -89,6 +92,26 @@ describe('App', () => {
 
     await fireEvent.click(screen.getByTestId('tab-settings'));
     expect(await screen.findByTestId('settings-save')).toBeTruthy();
+  });
+
+  it('says when the hub is older than the app supports, and the versions in Settings', async () => {
+    await renderApp();
+    expect(screen.queryByTestId('hub-warning')).toBeNull();
+    const warning = 'the hub is version 0.0.9, older than this app supports (0.1.0 or newer); ask the admin to update it';
+    events.emit('status', status({ hub_version: '0.0.9', hub_warning: warning }));
+    await tick();
+    expect(screen.getByTestId('hub-warning').textContent?.trim()).toBe(warning);
+    expect(screen.getByTestId('hub-warning').getAttribute('role')).toBe('alert');
+
+    await fireEvent.click(screen.getByTestId('tab-settings'));
+    const versions = await screen.findByTestId('settings-versions');
+    expect(versions.textContent?.trim()).toBe('Ringside 0.1.0 · hub 0.0.9');
+    events.emit('status', status({ hub_version: null }));
+    await tick();
+    expect(screen.getByTestId('settings-versions').textContent?.trim()).toBe(
+      'Ringside 0.1.0 · hub version not known yet',
+    );
+    expect(screen.queryByTestId('hub-warning')).toBeNull();
   });
 
   it('keeps the team up to date from events', async () => {

@@ -20,6 +20,7 @@ use super::status::{AppStatus, ConnectionState, HubMode};
 use crate::backoff::Backoff;
 use crate::call_notification::CallNotifications;
 use crate::error::ClientError;
+use crate::hub_version;
 use crate::rest::HubClient;
 use crate::state::{ClientState, Effect};
 use crate::stream::{subscribe, StreamUpdate};
@@ -219,6 +220,8 @@ impl Owner {
                 self.update_status(|status| {
                     status.me = Some(me.presence);
                     status.helpdesk_url = me.helpdesk_url;
+                    status.hub_warning = hub_version::warning(me.hub_version.as_deref());
+                    status.hub_version = me.hub_version;
                 });
             }
             Err(e) if e.is_terminal() => self.offline(&e),

@@ -51,6 +51,13 @@ pub struct AppStatus {
     /// The help desk the hub syncs callers from, as the hub last said: its links are
     /// opened like those of the help desk set in Settings.
     pub helpdesk_url: Option<String>,
+    /// This app's version.
+    pub app_version: String,
+    /// The hub's version, as the hub last said; `None` before it did, or from a hub that
+    /// predates versioning.
+    pub hub_version: Option<String>,
+    /// Why the hub is older than this app supports, for a human; `None`: it is not.
+    pub hub_warning: Option<String>,
 }
 
 impl AppStatus {
@@ -63,6 +70,9 @@ impl AppStatus {
             me: None,
             hub_url: None,
             helpdesk_url: None,
+            app_version: crate::hub_version::APP_VERSION.to_owned(),
+            hub_version: None,
+            hub_warning: None,
         }
     }
 

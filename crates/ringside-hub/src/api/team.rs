@@ -14,7 +14,8 @@ use crate::api_error::ApiError;
 use crate::extract::Agent;
 use crate::state::{self, Hub};
 
-/// `GET /api/v1/me`: the agent's presence, and the help desk the hub syncs from.
+/// `GET /api/v1/me`: the agent's presence, the help desk the hub syncs from, and the
+/// hub's version.
 pub async fn me(State(hub): State<Arc<Hub>>, Agent(agent): Agent) -> Result<Json<Me>, ApiError> {
     let presence = hub
         .recorder
@@ -27,6 +28,7 @@ pub async fn me(State(hub): State<Arc<Hub>>, Agent(agent): Agent) -> Result<Json
             .zammad_customers
             .as_ref()
             .map(|customers| customers.helpdesk_url().to_owned()),
+        hub_version: Some(env!("CARGO_PKG_VERSION").to_owned()),
     }))
 }
 
