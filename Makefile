@@ -36,13 +36,14 @@ lint: ui
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
 # Every Rust test, the desktop ones in a headless session of their own (Xvfb, D-Bus,
-# keyring, notifications) against the app binary built first; then the hub's integration
+# keyring, notifications) against the app binary built first (with the test targets, so
+# that its dependencies have the test pass's features and are compiled once); then the hub's integration
 # tests a second time on the PostgreSQL store, against a throw-away server (in /tmp: as
 # root the server runs as the postgres user, who must reach its directory). The second pass
 # names the hub's test targets under --workspace, so that the features are the first pass's
 # and nothing is compiled again (the client's `stream` test, of the same name, runs again).
 rust-test: ui
-	$(CARGO) build --locked -p ringside
+	$(CARGO) build --workspace --locked --bin ringside --tests
 	E2E=1 scripts/headless-session.sh $(CARGO) test --workspace --locked
 	@dir=/tmp/ringside-postgres-$$$$; \
 	hub_tests=$$(for f in crates/ringside-hub/tests/*.rs; do t=$${f##*/}; printf -- '--test %s ' "$${t%.rs}"; done); \
@@ -79,11 +80,11 @@ hub: deps
 package-hub: hub
 	scripts/package-hub.sh release
 
-# The hub's package made from the binary the tests use (built with the workspace's
-# features, so nothing is compiled again), installed on this machine with dpkg as root,
-# checked and purged (scripts/test-hub-package.sh).
+# The hub's package made from the binary the tests use (built beside the test targets, with
+# their features, so nothing is compiled again), installed on this machine with dpkg as
+# root, checked and purged (scripts/test-hub-package.sh).
 package-test: deps
-	$(CARGO) build --workspace --locked --bin ringside-hub
+	$(CARGO) build --workspace --locked --bin ringside-hub --tests
 	scripts/test-hub-package.sh "$$(scripts/package-hub.sh debug)"
 
 bench: deps

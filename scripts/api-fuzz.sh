@@ -28,7 +28,8 @@ if [ "$("$venv/bin/st" --version 2>/dev/null)" != "st, version $SCHEMATHESIS_VER
   "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 
-"$cargo" build --locked -p ringside-hub
+# Beside the test targets, with their features: after the tests, nothing is compiled again.
+"$cargo" build --workspace --locked --bin ringside-hub --tests
 hub_bin=$target_dir/debug/ringside-hub
 
 work=$(mktemp -d)
