@@ -421,6 +421,12 @@ async fn settings_show_the_webhook_and_the_test_call_pops_up() {
         .await;
     assert!(webhook.contains(&app.hub.url), "{webhook}");
     assert!(webhook.contains(&app.hub.generic_token), "{webhook}");
+    // The app and its embedded hub, built together, have the workspace's version.
+    let version = env!("CARGO_PKG_VERSION");
+    app.wait_for_text("[data-testid=settings-versions]", |t| {
+        t.trim() == format!("Ringside {version} · hub {version}")
+    })
+    .await;
     app.screenshot("main-settings").await;
     app.click("[data-testid=send-test-call]").await;
     app.find("[data-testid=test-call-result]").await;
