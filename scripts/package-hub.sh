@@ -19,7 +19,7 @@ die() {
 command -v dpkg-deb >/dev/null 2>&1 || die "dpkg-deb is missing: packages are built on Debian or Ubuntu"
 target="${CARGO_TARGET_DIR:-target}"
 binary="$target/$profile/ringside-hub"
-[ -x "$binary" ] || die "$binary is missing: cargo build${profile/debug/} -p ringside-hub first"
+[ -x "$binary" ] || die "$binary is missing: build it first (make package-hub builds the release one)"
 
 version="$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)"
 [ -n "$version" ] || die "no workspace version in Cargo.toml"
