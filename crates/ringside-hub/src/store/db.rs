@@ -56,6 +56,9 @@ pub struct PgSession {
     /// How to connect again when the server dropped the session.
     server: PgServer,
     prepared: HashMap<String, Statement>,
+    /// Set when an answer said the server is ending the session: the client may not have
+    /// seen the connection close yet, and the next use must not go to it.
+    ending: bool,
 }
 
 impl Drop for PgSession {
@@ -82,6 +85,7 @@ impl PgSession {
             client: Some(server.connect()?),
             server: server.clone(),
             prepared: HashMap::new(),
+            ending: false,
         })
     }
 
@@ -98,12 +102,24 @@ impl PgSession {
             drop_off_async(old);
         }
         self.prepared.clear();
+        self.ending = false;
         Ok(())
     }
 
-    /// Whether the connection to the server is gone.
+    /// Whether the connection to the server is gone, or the server said it is ending it.
     pub fn is_closed(&self) -> bool {
-        self.client.as_ref().is_none_or(Client::is_closed)
+        self.ending || self.client.as_ref().is_none_or(Client::is_closed)
+    }
+
+    /// Passes on `result`, noting when its error says the session is over: the server's
+    /// FATAL "terminating connection" (a restart, a failover, `pg_terminate_backend`)
+    /// arrives as the answer to the next statement, before the client sees the socket
+    /// close, and that session must be replaced, not used again.
+    fn checked<T>(&mut self, result: Result<T, postgres::Error>) -> Result<T, StoreError> {
+        if let Err(error) = &result {
+            self.ending |= ends_session(error);
+        }
+        Ok(result?)
     }
 
     fn client(&mut self) -> &mut Client {
@@ -119,7 +135,8 @@ impl PgSession {
         if self.prepared.len() >= PREPARED_STATEMENTS {
             self.prepared.clear();
         }
-        let statement = self.client().prepare(sql)?;
+        let prepared = self.client().prepare(sql);
+        let statement = self.checked(prepared)?;
         self.prepared.insert(sql.to_owned(), statement.clone());
         Ok(statement)
     }
@@ -131,7 +148,8 @@ impl PgSession {
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<u64, StoreError> {
         let statement = self.prepared(sql)?;
-        Ok(self.client().execute(&statement, params)?)
+        let result = self.client().execute(&statement, params);
+        self.checked(result)
     }
 
     /// Runs a query; returns its rows.
@@ -141,7 +159,8 @@ impl PgSession {
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<Vec<Row>, StoreError> {
         let statement = self.prepared(sql)?;
-        Ok(self.client().query(&statement, params)?)
+        let result = self.client().query(&statement, params);
+        self.checked(result)
     }
 
     /// Runs a query that returns exactly one row.
@@ -151,7 +170,8 @@ impl PgSession {
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<Row, StoreError> {
         let statement = self.prepared(sql)?;
-        Ok(self.client().query_one(&statement, params)?)
+        let result = self.client().query_one(&statement, params);
+        self.checked(result)
     }
 
     /// Runs a query that returns at most one row.
@@ -161,7 +181,8 @@ impl PgSession {
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<Option<Row>, StoreError> {
         let statement = self.prepared(sql)?;
-        Ok(self.client().query_opt(&statement, params)?)
+        let result = self.client().query_opt(&statement, params);
+        self.checked(result)
     }
 
     /// The notifications of the channels this session listens on.
@@ -171,7 +192,8 @@ impl PgSession {
 
     /// Runs statements without parameters (a script, a savepoint), in the simple protocol.
     pub fn batch_execute(&mut self, sql: &str) -> Result<(), StoreError> {
-        Ok(self.client().batch_execute(sql)?)
+        let result = self.client().batch_execute(sql);
+        self.checked(result)
     }
 }
 
@@ -302,4 +324,16 @@ impl<'a> Db<'a> {
             }
         }
     }
+}
+
+/// Whether `error` means the server has ended (or is ending) the session: the connection
+/// closed, a connection exception (SQLSTATE class 08), an operator's intervention (class
+/// 57P: shutdown, `pg_terminate_backend`, the database dropped, an idle timeout), or the
+/// idle-in-transaction timeout (25P03).
+fn ends_session(error: &postgres::Error) -> bool {
+    error.is_closed()
+        || error.code().is_some_and(|state| {
+            let code = state.code();
+            code.starts_with("08") || code.starts_with("57P") || code == "25P03"
+        })
 }
