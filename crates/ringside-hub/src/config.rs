@@ -116,6 +116,22 @@ pub struct Config {
     /// Who may read `GET /metrics`.
     #[serde(default)]
     pub metrics: MetricsSettings,
+    /// The certificate and key the hub serves HTTPS with; without it, plain HTTP (behind a
+    /// proxy that terminates TLS, or on a trusted network).
+    #[serde(default)]
+    pub tls: Option<TlsSettings>,
+}
+
+/// `[tls]`: the files of the certificate the hub serves HTTPS with (relative paths, as
+/// `data_dir`'s, from the directory the hub starts in).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsSettings {
+    /// The certificate chain in PEM, the hub's own certificate first (certbot's
+    /// `fullchain.pem`).
+    pub cert_file: PathBuf,
+    /// Its private key in PEM (certbot's `privkey.pem`).
+    pub key_file: PathBuf,
 }
 
 /// `[metrics]`: the bearer token Prometheus scrapes `GET /metrics` with, beside admin
@@ -1196,6 +1212,8 @@ const ENV_KEYS: &[(&str, &[&str])] = &[
         &["zammad", "ticket_window_hours"],
     ),
     ("RINGSIDE_METRICS_TOKEN", &["metrics", "token"]),
+    ("RINGSIDE_TLS_CERT_FILE", &["tls", "cert_file"]),
+    ("RINGSIDE_TLS_KEY_FILE", &["tls", "key_file"]),
 ];
 
 /// The keys an environment variable sets to a whole number.
@@ -1712,6 +1730,37 @@ map = [{ queue = "4930600000000", agents = ["anna"] }]
             warned("http://127.0.0.1:8642", "").is_empty(),
             "the generic endpoint's PBX may be on the same network"
         );
+    }
+
+    #[test]
+    fn tls_files_come_from_the_file_or_the_environment_and_need_both() {
+        let settings = load(
+            "[tls]\ncert_file = \"/etc/ringside/fullchain.pem\"\nkey_file = \"/etc/ringside/privkey.pem\"\n",
+            &[],
+        )
+        .unwrap();
+        let expected = TlsSettings {
+            cert_file: "/etc/ringside/fullchain.pem".into(),
+            key_file: "/etc/ringside/privkey.pem".into(),
+        };
+        assert_eq!(settings.config.tls.as_ref(), Some(&expected));
+        let settings = load(
+            "",
+            &[
+                ("RINGSIDE_TLS_CERT_FILE", "/etc/ringside/fullchain.pem"),
+                ("RINGSIDE_TLS_KEY_FILE", "/etc/ringside/privkey.pem"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(settings.config.tls, Some(expected));
+        assert!(load("", &[]).unwrap().config.tls.is_none());
+        let half = load(
+            "",
+            &[("RINGSIDE_TLS_CERT_FILE", "/etc/ringside/fullchain.pem")],
+        )
+        .expect_err("a certificate without its key is refused")
+        .to_string();
+        assert!(half.contains("key_file"), "{half}");
     }
 
     #[test]

@@ -23,6 +23,7 @@ pub mod state;
 pub mod store;
 pub mod stream;
 pub mod stream_slots;
+pub mod tls;
 pub mod token;
 pub mod webhook;
 pub mod webhook_log;
@@ -81,6 +82,9 @@ pub enum HubError {
     /// The Zammad sync could not start.
     #[error("zammad: {0}")]
     Zammad(#[from] zammad::client::ZammadError),
+    /// The `[tls]` certificate and key do not serve.
+    #[error("tls: {0}")]
+    Tls(#[from] tls::TlsError),
 }
 
 impl HubError {
@@ -102,24 +106,41 @@ pub struct RunningHub {
     janitor: JoinHandle<()>,
     zammad: Option<JoinHandle<()>>,
     relay: Option<JoinHandle<()>>,
+    /// The `[tls]` certificate in force, and the task that notices its renewal.
+    tls: Option<(Arc<tls::Certificates>, JoinHandle<()>)>,
 }
 
 impl RunningHub {
-    /// The base URL, e.g. `http://127.0.0.1:8642`.
+    /// The base URL, e.g. `http://127.0.0.1:8642` (`https://` with `[tls]`).
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
 
     /// Puts the block list, outbound routes and notify map of `settings` in force for the
     /// calls from now on (the rest of the configuration takes effect at a restart); what
     /// they hold, in words.
     pub fn reload(&self, settings: &Settings) -> String {
-        self.hub.rules.replace(&settings.config)
+        let rules = self.hub.rules.replace(&settings.config);
+        let Some((certificates, _)) = &self.tls else {
+            return rules;
+        };
+        let cert = certificates.files().cert.display();
+        match certificates.reload() {
+            Ok(()) => format!("{rules}; the TLS certificate of {cert}"),
+            Err(e) => {
+                tracing::error!("{e}; the TLS certificate in force stays");
+                format!("{rules}; the TLS certificate in force (not {cert}, which does not load)")
+            }
+        }
     }
 
     /// Stops accepting, closes the live streams and lets requests in flight finish.
     pub async fn stop(self) -> Result<(), HubError> {
         self.janitor.abort();
+        if let Some((_, renewals)) = &self.tls {
+            renewals.abort();
+        }
         if let Some(zammad) = &self.zammad {
             zammad.abort();
         }
@@ -186,6 +207,13 @@ pub async fn start_with_clock(
         tracing::info!("store: {location}, {tls}");
     }
     let sipgate_verifier = sipgate_verifier(&settings)?;
+    let certificates = match &settings.config.tls {
+        Some(files) => Some(tls::Certificates::load(tls::TlsFiles {
+            cert: files.cert_file.clone(),
+            key: files.key_file.clone(),
+        })?),
+        None => None,
+    };
     let listener = TcpListener::bind(settings.config.listen)
         .await
         .map_err(|cause| HubError::Listen {
@@ -262,9 +290,15 @@ pub async fn start_with_clock(
     });
     let (stop, stopped) = oneshot::channel::<()>();
     let app = routes::router(hub.clone());
-    let server = tokio::spawn(async move { server::serve(listener, app, &limits, stopped).await });
+    let acceptor = certificates.as_ref().map(tls::Certificates::acceptor);
+    let server =
+        tokio::spawn(async move { server::serve(listener, app, &limits, acceptor, stopped).await });
     let janitor = tokio::spawn(janitor::run(hub.clone()));
     let relay = relaying.then(|| tokio::spawn(zammad_relay::run(hub.clone())));
+    let tls = certificates.map(|certificates| {
+        let renewals = tokio::spawn(tls::watch_renewals(certificates.clone(), hub.clock.clone()));
+        (certificates, renewals)
+    });
     Ok(RunningHub {
         addr,
         hub,
@@ -273,6 +307,7 @@ pub async fn start_with_clock(
         janitor,
         zammad: zammad.map(|(_, task)| task),
         relay,
+        tls,
     })
 }
 

@@ -16,6 +16,9 @@
 //!   algorithm and delayed ACKs would hold back by ~40 ms.
 //! - Stopping ends accepting, closes idle connections at once and lets requests in flight
 //!   finish.
+//! - With `[tls]`, each connection begins with the TLS handshake, which must end within the
+//!   header timeout; a connection beyond the cap is then closed without an answer (a `503`
+//!   would need the handshake the cap is there to spare).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -35,6 +38,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{oneshot, watch, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 use tokio::time::{Instant, Sleep};
+use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
 use crate::config::Limits;
@@ -54,12 +58,13 @@ struct Timing {
     idle: Duration,
 }
 
-/// Serves `app` on `listener` until `stop` fires (or its sender is dropped), then waits for
-/// the requests in flight.
+/// Serves `app` on `listener` (over TLS with `tls`) until `stop` fires (or its sender is
+/// dropped), then waits for the requests in flight.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     limits: &Limits,
+    tls: Option<TlsAcceptor>,
     mut stop: oneshot::Receiver<()>,
 ) -> std::io::Result<()> {
     let timing = Timing {
@@ -92,9 +97,16 @@ pub async fn serve(
                 match slots.clone().try_acquire_owned() {
                     Ok(permit) => {
                         let slot = ConnectionSlot { _permit: Arc::new(permit) };
-                        connections.spawn(connection(tcp, app.clone(), timing, slot, stopped.clone()));
+                        connections.spawn(connection(
+                            tcp,
+                            tls.clone(),
+                            app.clone(),
+                            timing,
+                            slot,
+                            stopped.clone(),
+                        ));
                     }
-                    Err(_) => refuse(&tcp, max_connections),
+                    Err(_) => refuse(&tcp, max_connections, tls.is_some()),
                 }
             }
         }
@@ -105,9 +117,13 @@ pub async fn serve(
     Ok(())
 }
 
-/// Answers a connection beyond the cap with `503` and the reason, and closes it.
-fn refuse(tcp: &TcpStream, max_connections: usize) {
+/// Answers a connection beyond the cap with `503` and the reason (in plain HTTP only), and
+/// closes it.
+fn refuse(tcp: &TcpStream, max_connections: usize, tls: bool) {
     tracing::warn!("connection refused: {max_connections} connections are open already");
+    if tls {
+        return;
+    }
     let body = serde_json::to_string(&ErrorBody::new(
         ErrorCode::Busy,
         format!(
@@ -125,19 +141,43 @@ fn refuse(tcp: &TcpStream, max_connections: usize) {
     let _ = tcp.try_write(answer.as_bytes());
 }
 
-/// Serves one connection until it ends, is upgraded, idles too long, or the hub stops.
+/// Serves one connection (after its TLS handshake, with `tls`) until it ends, is upgraded,
+/// idles too long, or the hub stops.
 async fn connection(
     tcp: TcpStream,
+    tls: Option<TlsAcceptor>,
+    app: Router,
+    timing: Timing,
+    slot: ConnectionSlot,
+    stopped: watch::Receiver<bool>,
+) {
+    let activity = Arc::new(Activity::new());
+    let watched = Watched {
+        inner: tcp,
+        activity: activity.clone(),
+    };
+    let Some(acceptor) = tls else {
+        return http(watched, activity, app, timing, slot, stopped).await;
+    };
+    match tokio::time::timeout(timing.header, acceptor.accept(watched)).await {
+        Ok(Ok(stream)) => http(stream, activity, app, timing, slot, stopped).await,
+        Ok(Err(e)) => tracing::debug!("TLS handshake failed: {e}"),
+        Err(_) => tracing::debug!("no TLS handshake within {:?}", timing.header),
+    }
+}
+
+/// Serves HTTP on one connection's `io`, whose bytes `activity` watches.
+async fn http<Io>(
+    io: Io,
+    activity: Arc<Activity>,
     app: Router,
     timing: Timing,
     slot: ConnectionSlot,
     mut stopped: watch::Receiver<bool>,
-) {
-    let activity = Arc::new(Activity::new());
-    let io = TokioIo::new(Watched {
-        inner: tcp,
-        activity: activity.clone(),
-    });
+) where
+    Io: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let io = TokioIo::new(io);
     let handling = activity.clone();
     let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
         let app = app.clone();

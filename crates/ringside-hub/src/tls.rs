@@ -1,0 +1,190 @@
+//! The hub's own TLS (`[tls]`): the certificate and key files it serves HTTPS with, so that
+//! cloud PBXs, which post webhooks only to `https:` addresses, reach a hub with no reverse
+//! proxy in front.
+//!
+//! The certificate in force is swapped whole, for the connections that begin afterwards,
+//! when the files change: on SIGHUP ([`Certificates::reload`]) and when a check finds them
+//! replaced (a renewal by certbot or another ACME client; [`Certificates::reload_if_changed`]).
+//! Files that do not load (half written, a key that does not match its certificate) leave
+//! the certificate in force.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, SystemTime};
+
+use ringside_clock::Clock;
+
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::server::{ClientHello, ResolvesServerCert};
+use rustls::sign::CertifiedKey;
+use rustls::ServerConfig;
+use tokio_rustls::TlsAcceptor;
+
+/// How often the files are checked for a renewal: a renewed certificate is put in force
+/// within a minute, at the cost of two `stat` calls.
+pub const RENEWAL_CHECK: Duration = Duration::from_secs(60);
+
+/// Puts renewed files in force, checking every [`RENEWAL_CHECK`] on `clock`; runs until
+/// aborted.
+pub async fn watch_renewals(certificates: Arc<Certificates>, clock: Arc<dyn Clock>) {
+    loop {
+        clock.sleep(RENEWAL_CHECK).await;
+        let cert = certificates.files().cert.display();
+        match certificates.reload_if_changed() {
+            Ok(true) => tracing::info!("TLS certificate renewed: {cert} is in force"),
+            Ok(false) => {}
+            Err(e) => tracing::error!("{e}; the TLS certificate in force stays"),
+        }
+    }
+}
+
+/// Why the certificate files could not be put in force.
+#[derive(Debug, thiserror::Error)]
+pub enum TlsError {
+    /// A file could not be read.
+    #[error("reading {path}: {cause}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The system's reason.
+        cause: std::io::Error,
+    },
+    /// The certificate file holds no certificate in PEM form.
+    #[error("{0} holds no PEM certificate (-----BEGIN CERTIFICATE-----)")]
+    NoCertificate(PathBuf),
+    /// The key file holds no private key in PEM form.
+    #[error("{path} holds no PEM private key (PKCS#8, PKCS#1 or SEC1): {cause}")]
+    NoKey {
+        /// The file.
+        path: PathBuf,
+        /// What the PEM reader said.
+        cause: rustls::pki_types::pem::Error,
+    },
+    /// The key is of a kind TLS cannot sign with, or does not match the certificate.
+    #[error("the key in {key} cannot serve the certificate in {cert}: {cause}")]
+    Unusable {
+        /// The certificate file.
+        cert: PathBuf,
+        /// The key file.
+        key: PathBuf,
+        /// What rustls said.
+        cause: rustls::Error,
+    },
+}
+
+/// The certificate and key files of `[tls]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    /// The certificate chain (PEM), the server's own certificate first.
+    pub cert: PathBuf,
+    /// The private key (PEM).
+    pub key: PathBuf,
+}
+
+/// When each file last changed, and its length: a replaced file changes one or the other.
+type Stamp = [Option<(SystemTime, u64)>; 2];
+
+/// The certificate in force and the files it came from; the TLS handshake asks it for the
+/// certificate of each new connection.
+#[derive(Debug)]
+pub struct Certificates {
+    files: TlsFiles,
+    provider: Arc<CryptoProvider>,
+    current: RwLock<Arc<CertifiedKey>>,
+    /// The files as last read, loaded or not: a change is tried once.
+    read: Mutex<Stamp>,
+}
+
+impl Certificates {
+    /// Loads the files: the hub does not start with files that do not serve.
+    pub fn load(files: TlsFiles) -> Result<Arc<Self>, TlsError> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let stamp = stamp(&files);
+        let key = certified_key(&files, &provider)?;
+        Ok(Arc::new(Certificates {
+            files,
+            provider,
+            current: RwLock::new(Arc::new(key)),
+            read: Mutex::new(stamp),
+        }))
+    }
+
+    /// Reads the files again and puts them in force; when they do not load, the certificate
+    /// in force stays and the error says why.
+    pub fn reload(&self) -> Result<(), TlsError> {
+        *self.read.lock().expect("stamp lock") = stamp(&self.files);
+        let key = certified_key(&self.files, &self.provider)?;
+        *self.current.write().expect("certificate lock") = Arc::new(key);
+        Ok(())
+    }
+
+    /// [`Certificates::reload`] when a file changed since it was last read; whether one
+    /// did. Files that changed and do not load are tried again only once they change again.
+    pub fn reload_if_changed(&self) -> Result<bool, TlsError> {
+        if stamp(&self.files) == *self.read.lock().expect("stamp lock") {
+            return Ok(false);
+        }
+        self.reload().map(|()| true)
+    }
+
+    /// The files, for messages.
+    pub fn files(&self) -> &TlsFiles {
+        &self.files
+    }
+
+    /// The handshake of the hub's connections: TLS 1.2 and 1.3, HTTP/1.1, no client
+    /// certificates, the certificate in force at each handshake.
+    pub fn acceptor(self: &Arc<Self>) -> TlsAcceptor {
+        let mut config = ServerConfig::builder_with_provider(self.provider.clone())
+            .with_safe_default_protocol_versions()
+            .expect("the ring provider supports the default protocol versions")
+            .with_no_client_auth()
+            .with_cert_resolver(self.clone());
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        TlsAcceptor::from(Arc::new(config))
+    }
+}
+
+impl ResolvesServerCert for Certificates {
+    fn resolve(&self, _hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        Some(self.current.read().expect("certificate lock").clone())
+    }
+}
+
+/// The files' modification times and lengths, `None` for a file that cannot be read.
+fn stamp(files: &TlsFiles) -> Stamp {
+    [&files.cert, &files.key].map(|path| {
+        let metadata = std::fs::metadata(path).ok()?;
+        Some((metadata.modified().ok()?, metadata.len()))
+    })
+}
+
+/// The chain and key of `files`, the key checked against the certificate.
+fn certified_key(files: &TlsFiles, provider: &CryptoProvider) -> Result<CertifiedKey, TlsError> {
+    let chain = read(&files.cert)?;
+    let certs = CertificateDer::pem_slice_iter(&chain)
+        .filter_map(Result::ok)
+        .collect::<Vec<_>>();
+    if certs.is_empty() {
+        return Err(TlsError::NoCertificate(files.cert.clone()));
+    }
+    let key =
+        PrivateKeyDer::from_pem_slice(&read(&files.key)?).map_err(|cause| TlsError::NoKey {
+            path: files.key.clone(),
+            cause,
+        })?;
+    CertifiedKey::from_der(certs, key, provider).map_err(|cause| TlsError::Unusable {
+        cert: files.cert.clone(),
+        key: files.key.clone(),
+        cause,
+    })
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, TlsError> {
+    std::fs::read(path).map_err(|cause| TlsError::Read {
+        path: path.to_owned(),
+        cause,
+    })
+}
