@@ -8,7 +8,6 @@ use ringside_client::session::{AppStatus, Display, Notice, PopupView};
 use ringside_core::agent::Presence;
 use serde::Serialize;
 use tauri::{AppHandle, Emitter};
-use tauri_plugin_deep_link::DeepLinkExt;
 use tauri_plugin_opener::OpenerExt;
 use url::Url;
 
@@ -88,7 +87,7 @@ impl Display for TauriDisplay {
     }
 
     fn is_phone_link_handler(&self) -> bool {
-        self.app.deep_link().is_registered("tel").unwrap_or(false)
+        crate::link_handler::is_handler(&self.app)
     }
 
     fn open_softphone(&self, link: &Url) -> Result<(), String> {

@@ -7,6 +7,7 @@ mod commands;
 mod desktop;
 mod display;
 mod error;
+mod link_handler;
 mod main_window;
 mod notification;
 mod phone_links;
@@ -132,10 +133,7 @@ fn setup(app: &AppHandle) -> anyhow::Result<()> {
     })?;
     app.manage(items);
 
-    #[cfg(any(target_os = "linux", all(debug_assertions, windows)))]
-    if let Err(e) = app.deep_link().register_all() {
-        tracing::warn!("registering as the handler of tel: links: {e}");
-    }
+    link_handler::register(app);
     let handle = app.clone();
     app.deep_link().on_open_url(move |event| {
         phone_links::open(&handle, event.urls());
