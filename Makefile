@@ -2,11 +2,12 @@
 #   make run   installs what is missing, builds, and opens the desktop app with its embedded
 #              hub (with no display: runs the hub alone)
 #   make test  installs what is missing and runs every test: Rust, UI, the real app
-#              under Xvfb, the hub's Debian package installed for real, the API against its
-#              description, the dependency policy, and a short run of every fuzz target
+#              under Xvfb, the hub's and the app's Debian packages installed for real, the
+#              API against its description, the dependency policy, and a short run of every
+#              fuzz target
 #   make fuzz  runs every fuzz target for FUZZ_SECONDS seconds (see docs/fuzzing.md)
 .PHONY: run test deps ui ui-test build lint rust-test bindings-check deny api-test hub bench bench-nodes \
-	package-hub package-test \
+	package package-hub package-test \
 	bench-desktop fuzz-smoke fuzz
 
 CARGO ?= cargo
@@ -80,12 +81,19 @@ hub: deps
 package-hub: hub
 	scripts/package-hub.sh release
 
-# The hub's package made from the binary the tests use (built beside the test targets, with
-# their features, so nothing is compiled again), installed on this machine with dpkg as
-# root, checked and purged (scripts/test-hub-package.sh).
-package-test: deps
-	$(CARGO) build --workspace --locked --bin ringside-hub --tests
+# The desktop app's Debian package (target/release/bundle/deb/Ringside_VERSION_ARCH.deb),
+# built in release by the Tauri bundler.
+package: deps ui
+	scripts/package-app.sh release
+
+# The hub's and the app's packages made from the binaries the tests use (built beside the
+# test targets, with their features, so nothing is compiled again), installed on this
+# machine with dpkg as root, checked and removed (scripts/test-hub-package.sh,
+# scripts/test-app-package.sh: the app in a headless session of its own).
+package-test: deps ui
+	$(CARGO) build --workspace --locked --bin ringside --bin ringside-hub --tests
 	scripts/test-hub-package.sh "$$(scripts/package-hub.sh debug)"
+	scripts/headless-session.sh scripts/test-app-package.sh "$$(scripts/package-app.sh debug)"
 
 bench: deps
 	$(CARGO) bench --locked -p ringside-hub --bench hub
