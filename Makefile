@@ -3,11 +3,11 @@
 #              hub (with no display: runs the hub alone)
 #   make test  installs what is missing and runs every test: Rust, UI, the real app
 #              under Xvfb, the hub's and the app's Debian packages installed for real, the
-#              API against its description, the dependency policy, and a short run of every
-#              fuzz target
+#              API against its description, the release workflow's lint, the dependency
+#              policy, and a short run of every fuzz target
 #   make fuzz  runs every fuzz target for FUZZ_SECONDS seconds (see docs/fuzzing.md)
 .PHONY: run test deps ui ui-test build lint rust-test bindings-check deny api-test hub bench bench-nodes \
-	package package-hub package-test \
+	package package-hub package-test workflow-lint \
 	bench-desktop fuzz-smoke fuzz
 
 CARGO ?= cargo
@@ -16,7 +16,7 @@ CONFIG ?= ringside.toml
 run: deps
 	@scripts/run.sh "$(CONFIG)"
 
-test: deps ui-test ui lint rust-test package-test bindings-check deny api-test fuzz-smoke
+test: deps ui-test ui lint workflow-lint rust-test package-test bindings-check deny api-test fuzz-smoke
 
 deps:
 	@scripts/deps.sh
@@ -56,6 +56,10 @@ rust-test: ui
 bindings-check:
 	@git diff --exit-code -- ui/src/bindings || { echo "ui/src/bindings is stale: commit the regenerated files" >&2; exit 1; }
 	@test -z "$$(git status --porcelain -- ui/src/bindings)" || { echo "new files in ui/src/bindings: commit them" >&2; exit 1; }
+
+# The GitHub Actions workflows (the release), with zizmor.
+workflow-lint: deps
+	scripts/lint-workflows.sh
 
 # The dependency policy (deny.toml): banned crates, licenses, sources. The advisories check
 # needs the RustSec database online and runs in the release workflow.
