@@ -34,7 +34,7 @@ pub use self::commit::{EventSink, Published};
 pub use self::presence::LiveStream;
 use crate::online::Online;
 use crate::store::outbox::OutboxItem;
-use crate::store::signal::{self, Receivers, Signal};
+use crate::store::signal::{Outgoing, Receivers, Signal};
 use crate::store::{self, AgentChange, NewAgent, Store, StoreError};
 use ringside_clock::{Clock, SystemClock};
 
@@ -199,10 +199,13 @@ impl Recorder {
         if !self.store.is_shared() {
             return Ok(());
         }
-        let node = self.online.node().to_owned();
-        self.store
-            .read(move |db| signal::send(db, signal, &node))
-            .await
+        let outgoing = self.outgoing(signal);
+        self.store.read(move |db| outgoing.send(db)).await
+    }
+
+    /// `signal`, signed by this node, to send from within a change.
+    fn outgoing(&self, signal: Signal) -> Outgoing {
+        Outgoing::new(signal, self.online.node())
     }
 
     /// Live events from now on.
@@ -493,11 +496,11 @@ impl Recorder {
 
     /// Makes every failed outbox item pending again and wakes the relay; returns how many.
     pub async fn relay_retry_failed(&self, now: OffsetDateTime) -> Result<usize, RecordError> {
-        let node = self.online.node().to_owned();
+        let outgoing = self.outgoing(Signal::ZammadRelay);
         let retried = self
             .write(move |db, _| {
                 let retried = store::outbox::retry_failed(db, now)?;
-                signal::send(db, Signal::ZammadRelay, &node)?;
+                outgoing.send(db)?;
                 Ok(retried)
             })
             .await?;
@@ -527,12 +530,12 @@ impl Recorder {
             return Ok(None);
         };
         let cap = relay.cap;
-        let node = self.online.node().to_owned();
+        let outgoing = self.outgoing(Signal::ZammadRelay);
         let request = self
             .write(move |db, _| {
                 let request = tickets.request(db, id, cap, now)?;
                 if matches!(request, TicketRequest::Queued) {
-                    signal::send(db, Signal::ZammadRelay, &node)?;
+                    outgoing.send(db)?;
                 }
                 Ok(request)
             })

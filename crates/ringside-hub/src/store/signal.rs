@@ -42,14 +42,31 @@ impl Signal {
     }
 }
 
-/// Sends `signal` from the node `from` to the other nodes: at the commit of the
-/// transaction `db` is in, or at once outside one. Nothing on SQLite.
-pub(crate) fn send(db: &mut Db<'_>, signal: Signal, from: &str) -> Result<(), StoreError> {
-    if let Db::Postgres(pg) = db {
-        let payload = format!("{} {from}", signal.name());
-        pg.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &payload])?;
+/// A signal signed by the node that sends it, to go out from within a change.
+#[derive(Debug, Clone)]
+pub(crate) struct Outgoing {
+    signal: Signal,
+    from: String,
+}
+
+impl Outgoing {
+    /// `signal` from the node `from`.
+    pub(crate) fn new(signal: Signal, from: &str) -> Self {
+        Outgoing {
+            signal,
+            from: from.to_owned(),
+        }
     }
-    Ok(())
+
+    /// Sends it to the other nodes: at the commit of the transaction `db` is in, or at
+    /// once outside one. Nothing on SQLite.
+    pub(crate) fn send(&self, db: &mut Db<'_>) -> Result<(), StoreError> {
+        if let Db::Postgres(pg) = db {
+            let payload = format!("{} {}", self.signal.name(), self.from);
+            pg.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &payload])?;
+        }
+        Ok(())
+    }
 }
 
 /// A task's reaction to a signal: it wakes the task, and must not block.
