@@ -8,10 +8,9 @@ mod common;
 use std::path::Path;
 use std::process::Output;
 
-use common::process::{free_port, hub_command, serve};
+use common::process::{free_port, get_json, hub_command, serve};
 use common::Stream;
 use ringside_core::stream::ServerMessage;
-use serde_json::Value;
 
 fn run(config: &Path, args: &[&str]) -> Output {
     hub_command(config).args(args).output().unwrap()
@@ -45,15 +44,7 @@ async fn post(addr: &str, event: &str, call_id: &str) {
 }
 
 async fn journal(addr: &str, token: &str) -> Vec<(String, String)> {
-    let page: Value = reqwest::Client::new()
-        .get(format!("http://{addr}/api/v1/journal"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let page = get_json(&format!("http://{addr}/api/v1/journal"), token).await;
     page["entries"]
         .as_array()
         .expect("entries")

@@ -13,7 +13,7 @@ use std::path::Path;
 use std::process::Child;
 use std::time::Duration;
 
-use common::process::{free_port, hub_command, serve, serve_logging_to};
+use common::process::{free_port, get_json, hub_command, serve, serve_logging_to};
 use common::{call_of, Stream};
 use ringside_core::call::CallState;
 use ringside_core::stream::{EventBody, ServerMessage};
@@ -51,15 +51,7 @@ impl Node {
     }
 
     async fn journal(&self, token: &str) -> Vec<Value> {
-        let journal: Value = reqwest::Client::new()
-            .get(format!("{}/api/v1/journal?limit=500", self.base()))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let journal = get_json(&format!("{}/api/v1/journal?limit=500", self.base()), token).await;
         journal["entries"].as_array().unwrap().clone()
     }
 

@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::call_of;
-use common::process::{free_port, hub_command, serve};
+use common::process::{free_port, get_json, hub_command, serve};
 use futures_util::StreamExt;
 use ringside_core::call::CallState;
 use ringside_core::stream::{ServerMessage, SnapshotAssembly};
@@ -77,15 +77,7 @@ async fn a_killed_hub_loses_nothing_it_answered() {
     hub.wait().unwrap();
 
     let mut hub = serve(&config, &base).await;
-    let journal: Value = reqwest::Client::new()
-        .get(format!("{base}/api/v1/journal"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let journal = get_json(&format!("{base}/api/v1/journal"), &token).await;
     let entries = journal["entries"].as_array().unwrap();
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0]["call_id"], "survivor");

@@ -11,7 +11,7 @@ mod common;
 use std::time::Duration;
 
 use common::fake_zammad::FakeZammad;
-use common::process::{free_port, hub_command, serve};
+use common::process::{free_port, get_json, hub_command, serve};
 use common::{call_of, TestHub};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -445,15 +445,7 @@ async fn a_hub_killed_between_the_post_and_the_answer_still_makes_one_ticket() {
         .to_owned();
     let client = reqwest::Client::new();
     let journal = || async {
-        let page: Value = client
-            .get(format!("{base}/api/v1/journal?limit=10"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let page = get_json(&format!("{base}/api/v1/journal?limit=10"), &token).await;
         page["entries"][0].clone()
     };
 
@@ -461,15 +453,7 @@ async fn a_hub_killed_between_the_post_and_the_answer_still_makes_one_ticket() {
     // Waits until the first sync pass has made Nicole known: a call missed while its
     // caller is unknown gets no ticket.
     for n in 0.. {
-        let known: Value = client
-            .get(format!("{base}/api/v1/callers/{NICOLE}"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let known = get_json(&format!("{base}/api/v1/callers/{NICOLE}"), &token).await;
         if !known["match"].is_null() {
             break;
         }

@@ -54,3 +54,16 @@ pub async fn serve_logging_to(config: &Path, base: &str, log: impl Into<Stdio>) 
     let _ = child.wait();
     panic!("the hub did not come up at {base}");
 }
+
+/// `GET url` with an agent's bearer `token`: the JSON the hub answered.
+pub async fn get_json(url: &str, token: &str) -> serde_json::Value {
+    reqwest::Client::new()
+        .get(url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("GET {url}: {e}"))
+        .json()
+        .await
+        .unwrap_or_else(|e| panic!("GET {url}: not JSON: {e}"))
+}
