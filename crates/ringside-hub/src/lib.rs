@@ -125,7 +125,7 @@ impl RunningHub {
         let Some((certificates, _)) = &self.tls else {
             return rules;
         };
-        let cert = certificates.files().cert.display();
+        let cert = certificates.files().cert_file.display();
         match certificates.reload() {
             Ok(()) => format!("{rules}; the TLS certificate of {cert}"),
             Err(e) => {
@@ -207,13 +207,12 @@ pub async fn start_with_clock(
         tracing::info!("store: {location}, {tls}");
     }
     let sipgate_verifier = sipgate_verifier(&settings)?;
-    let certificates = match &settings.config.tls {
-        Some(files) => Some(tls::Certificates::load(tls::TlsFiles {
-            cert: files.cert_file.clone(),
-            key: files.key_file.clone(),
-        })?),
-        None => None,
-    };
+    let certificates = settings
+        .config
+        .tls
+        .clone()
+        .map(tls::Certificates::load)
+        .transpose()?;
     let listener = TcpListener::bind(settings.config.listen)
         .await
         .map_err(|cause| HubError::Listen {

@@ -13,7 +13,6 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, SystemTime};
 
 use ringside_clock::Clock;
-
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -21,6 +20,8 @@ use rustls::server::{ClientHello, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
 use rustls::ServerConfig;
 use tokio_rustls::TlsAcceptor;
+
+use crate::config::TlsSettings;
 
 /// How often the files are checked for a renewal: a renewed certificate is put in force
 /// within a minute, at the cost of two `stat` calls.
@@ -31,7 +32,7 @@ pub const RENEWAL_CHECK: Duration = Duration::from_secs(60);
 pub async fn watch_renewals(certificates: Arc<Certificates>, clock: Arc<dyn Clock>) {
     loop {
         clock.sleep(RENEWAL_CHECK).await;
-        let cert = certificates.files().cert.display();
+        let cert = certificates.files().cert_file.display();
         match certificates.reload_if_changed() {
             Ok(true) => tracing::info!("TLS certificate renewed: {cert} is in force"),
             Ok(false) => {}
@@ -74,15 +75,6 @@ pub enum TlsError {
     },
 }
 
-/// The certificate and key files of `[tls]`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TlsFiles {
-    /// The certificate chain (PEM), the server's own certificate first.
-    pub cert: PathBuf,
-    /// The private key (PEM).
-    pub key: PathBuf,
-}
-
 /// When each file last changed, and its length: a replaced file changes one or the other.
 type Stamp = [Option<(SystemTime, u64)>; 2];
 
@@ -90,7 +82,7 @@ type Stamp = [Option<(SystemTime, u64)>; 2];
 /// certificate of each new connection.
 #[derive(Debug)]
 pub struct Certificates {
-    files: TlsFiles,
+    files: TlsSettings,
     provider: Arc<CryptoProvider>,
     current: RwLock<Arc<CertifiedKey>>,
     /// The files as last read, loaded or not: a change is tried once.
@@ -99,7 +91,7 @@ pub struct Certificates {
 
 impl Certificates {
     /// Loads the files: the hub does not start with files that do not serve.
-    pub fn load(files: TlsFiles) -> Result<Arc<Self>, TlsError> {
+    pub fn load(files: TlsSettings) -> Result<Arc<Self>, TlsError> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let stamp = stamp(&files);
         let key = certified_key(&files, &provider)?;
@@ -130,7 +122,7 @@ impl Certificates {
     }
 
     /// The files, for messages.
-    pub fn files(&self) -> &TlsFiles {
+    pub fn files(&self) -> &TlsSettings {
         &self.files
     }
 
@@ -154,30 +146,31 @@ impl ResolvesServerCert for Certificates {
 }
 
 /// The files' modification times and lengths, `None` for a file that cannot be read.
-fn stamp(files: &TlsFiles) -> Stamp {
-    [&files.cert, &files.key].map(|path| {
+fn stamp(files: &TlsSettings) -> Stamp {
+    [&files.cert_file, &files.key_file].map(|path| {
         let metadata = std::fs::metadata(path).ok()?;
         Some((metadata.modified().ok()?, metadata.len()))
     })
 }
 
 /// The chain and key of `files`, the key checked against the certificate.
-fn certified_key(files: &TlsFiles, provider: &CryptoProvider) -> Result<CertifiedKey, TlsError> {
-    let chain = read(&files.cert)?;
+fn certified_key(files: &TlsSettings, provider: &CryptoProvider) -> Result<CertifiedKey, TlsError> {
+    let chain = read(&files.cert_file)?;
     let certs = CertificateDer::pem_slice_iter(&chain)
         .filter_map(Result::ok)
         .collect::<Vec<_>>();
     if certs.is_empty() {
-        return Err(TlsError::NoCertificate(files.cert.clone()));
+        return Err(TlsError::NoCertificate(files.cert_file.clone()));
     }
-    let key =
-        PrivateKeyDer::from_pem_slice(&read(&files.key)?).map_err(|cause| TlsError::NoKey {
-            path: files.key.clone(),
+    let key = PrivateKeyDer::from_pem_slice(&read(&files.key_file)?).map_err(|cause| {
+        TlsError::NoKey {
+            path: files.key_file.clone(),
             cause,
-        })?;
+        }
+    })?;
     CertifiedKey::from_der(certs, key, provider).map_err(|cause| TlsError::Unusable {
-        cert: files.cert.clone(),
-        key: files.key.clone(),
+        cert: files.cert_file.clone(),
+        key: files.key_file.clone(),
         cause,
     })
 }
