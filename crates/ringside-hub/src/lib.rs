@@ -17,6 +17,7 @@ pub mod owner_only;
 pub mod placetel_users;
 pub mod recorder;
 pub mod redact;
+pub mod root_cause;
 pub mod routes;
 pub mod server;
 pub mod state;

@@ -13,6 +13,8 @@ use ringside_core::call::Provider;
 use serde_json::Value;
 use thiserror::Error;
 
+use crate::root_cause::root_cause;
+
 /// How long connecting to a provider may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(4);
 /// How long a whole request to a provider may take; the agent is waiting for the answer.
@@ -138,15 +140,6 @@ pub async fn send(
         });
     }
     Ok(body)
-}
-
-/// The innermost error, which names what actually failed ("Connection refused").
-fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut cause = e;
-    while let Some(source) = cause.source() {
-        cause = source;
-    }
-    cause.to_string()
 }
 
 /// What a provider's error answer says: the message of a JSON error (Twilio's and

@@ -10,6 +10,7 @@ use thiserror::Error;
 use url::Url;
 
 use crate::config::ZammadSettings;
+use crate::root_cause::root_cause;
 
 /// How long connecting to Zammad may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -314,15 +315,6 @@ fn retriable(e: &ZammadError) -> bool {
         ZammadError::Status { status, .. } => *status >= 500,
         _ => false,
     }
-}
-
-/// The innermost error, which names what actually failed ("Connection refused").
-fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut cause = e;
-    while let Some(source) = cause.source() {
-        cause = source;
-    }
-    cause.to_string()
 }
 
 /// Zammad's error text (`{"error": "…"}` or `{"error_human": "…"}`), else the status's name.
