@@ -9,45 +9,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+use common::authority::{presented, Authority};
 use ringside_clock::{Clock, ManualClock, SystemClock};
 use ringside_hub::config::Config;
 use ringside_hub::tls::RENEWAL_CHECK;
 use ringside_hub::RunningHub;
-use rustls::pki_types::{CertificateDer, ServerName};
-use tokio::net::TcpStream;
-
-/// A test authority and the certificates it signs for `localhost`.
-struct Authority {
-    issuer: Issuer<'static, KeyPair>,
-    der: CertificateDer<'static>,
-    pem: String,
-}
-
-impl Authority {
-    fn new() -> Self {
-        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params
-            .distinguished_name
-            .push(DnType::CommonName, "Ringside test authority");
-        let key = KeyPair::generate().unwrap();
-        let cert = params.self_signed(&key).unwrap();
-        Authority {
-            der: cert.der().clone(),
-            pem: cert.pem(),
-            issuer: Issuer::new(params, key),
-        }
-    }
-
-    /// A new certificate for `localhost` and its key, in PEM; the certificate's DER.
-    fn leaf(&self) -> (String, String, CertificateDer<'static>) {
-        let params = CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
-        let key = KeyPair::generate().unwrap();
-        let cert = params.signed_by(&key, &self.issuer).unwrap();
-        (cert.pem(), key.serialize_pem(), cert.der().clone())
-    }
-}
+use rustls::pki_types::CertificateDer;
 
 /// Where the hub's certificate files are.
 struct Files {
@@ -99,22 +66,9 @@ async fn start(dir: &Path, files: &Files, clock: Arc<dyn Clock>) -> RunningHub {
 
 /// The certificate the hub presents to a client that trusts `authority`, for `localhost`.
 async fn served_certificate(hub: &RunningHub, authority: &Authority) -> CertificateDer<'static> {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(authority.der.clone()).unwrap();
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
-    let tcp = TcpStream::connect(hub.addr).await.unwrap();
-    let stream = connector
-        .connect(ServerName::try_from("localhost").unwrap(), tcp)
+    presented(hub.addr, [authority.der.clone()], "localhost")
         .await
-        .expect("the handshake succeeds for a client that trusts the authority");
-    stream.get_ref().1.peer_certificates().unwrap()[0].clone()
+        .expect("the handshake succeeds for a client that trusts the authority")
 }
 
 /// Waits until the hub's renewal check sleeps on `clock`: it has begun, or it has done the

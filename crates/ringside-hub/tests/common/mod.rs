@@ -2,6 +2,7 @@
 //! temporary directory, driven over HTTP and WebSocket like a PBX and an agent would.
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
+pub mod authority;
 pub mod fake_zammad;
 pub mod fake_zammad_cti;
 pub mod process;
