@@ -2,9 +2,10 @@
 # Installs what building, running and testing Ringside needs and is missing, on Debian or
 # Ubuntu: the Rust toolchain's parts, the WebKitGTK and tray libraries of the desktop app,
 # the headless desktop session of its tests (Xvfb, D-Bus, keyring, notification daemon,
-# WebKitWebDriver), Node.js for the UI, tauri-driver, cargo-deny, Python's venv (the API
-# test installs Schemathesis in a virtualenv under target/), and the nightly toolchain and
-# cargo-fuzz of the fuzz targets. Nothing already there is installed again.
+# WebKitWebDriver), Pebble (the ACME test server of the hub's TLS tests), Node.js for the
+# UI, tauri-driver, cargo-deny, Python's venv (the API test installs Schemathesis in a
+# virtualenv under target/), and the nightly toolchain and cargo-fuzz of the fuzz targets.
+# Nothing already there is installed again.
 set -euo pipefail
 
 sudo=""
@@ -15,7 +16,7 @@ packages=(
   libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libssl-dev libxdo-dev
   xvfb xauth x11-utils dbus-x11 at-spi2-core webkit2gtk-driver
   gnome-keyring libsecret-tools keyutils dunst libnotify-bin imagemagick
-  desktop-file-utils xdg-utils python3-venv
+  desktop-file-utils xdg-utils python3-venv pebble
 )
 command -v cargo >/dev/null 2>&1 || packages+=(cargo rustc)
 command -v node >/dev/null 2>&1 || packages+=(nodejs npm)

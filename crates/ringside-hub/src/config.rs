@@ -122,16 +122,173 @@ pub struct Config {
     pub tls: Option<TlsSettings>,
 }
 
-/// `[tls]`: the files of the certificate the hub serves HTTPS with (relative paths, as
+/// `[tls]`: where the certificate the hub serves HTTPS with comes from (relative paths, as
 /// `data_dir`'s, from the directory the hub starts in).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TlsSettings {
+#[serde(try_from = "TlsTable")]
+pub enum TlsSettings {
+    /// `cert_file` and `key_file`: files another program renews (certbot).
+    Files(TlsFiles),
+    /// `acme`: a certificate the hub obtains and renews itself.
+    Acme(AcmeSettings),
+}
+
+/// `[tls] cert_file`, `key_file`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
     /// The certificate chain in PEM, the hub's own certificate first (certbot's
     /// `fullchain.pem`).
     pub cert_file: PathBuf,
     /// Its private key in PEM (certbot's `privkey.pem`).
     pub key_file: PathBuf,
+}
+
+/// `[tls] acme = { ... }`: the names to obtain a certificate for, and from which ACME
+/// authority (Let's Encrypt unless told otherwise). The authority checks each name with
+/// TLS-ALPN-01: it connects to the name on port 443, which must reach this hub.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AcmeSettings {
+    /// The names the certificate is for (`hub.example.com`); no wildcards, no addresses.
+    pub domains: Vec<String>,
+    /// Where the authority sends its notices about the account; optional.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// The authority's ACME directory URL.
+    #[serde(default = "default_acme_directory")]
+    pub directory: String,
+    /// The authority (PEM) that signed the ACME server's own HTTPS certificate, instead of
+    /// the public ones: for a private or test ACME server.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+}
+
+/// Let's Encrypt's production directory.
+pub const LETS_ENCRYPT: &str = "https://acme-v02.api.letsencrypt.org/directory";
+
+fn default_acme_directory() -> String {
+    LETS_ENCRYPT.to_owned()
+}
+
+/// The most names one certificate holds (Let's Encrypt's limit).
+const MAX_ACME_DOMAINS: usize = 100;
+
+impl AcmeSettings {
+    /// Refuses what no authority would issue, or the hub could not prove, before the hub
+    /// asks.
+    fn check(&self) -> Result<(), ConfigError> {
+        let invalid = |key, message: String| Err(ConfigError::Invalid { key, message });
+        if self.domains.is_empty() || self.domains.len() > MAX_ACME_DOMAINS {
+            return invalid(
+                "tls.acme.domains",
+                format!(
+                    "lists {} names; give 1 to {MAX_ACME_DOMAINS}, e.g. [\"hub.example.com\"]",
+                    self.domains.len()
+                ),
+            );
+        }
+        for domain in &self.domains {
+            if let Err(why) = check_domain(domain) {
+                return invalid("tls.acme.domains", format!("{domain:?}: {why}"));
+            }
+        }
+        if let Some(email) = &self.email {
+            let parts = email.split_once('@');
+            let plain = !email
+                .chars()
+                .any(|c| c.is_whitespace() || c == ',' || c == ':');
+            if !plain || !parts.is_some_and(|(user, host)| !user.is_empty() && host.contains('.')) {
+                return invalid(
+                    "tls.acme.email",
+                    format!("{email:?} is not an email address"),
+                );
+            }
+        }
+        match url::Url::parse(&self.directory) {
+            Ok(url) if url.scheme() == "https" && url.has_host() => Ok(()),
+            _ => invalid(
+                "tls.acme.directory",
+                format!(
+                    "{:?} is not an https URL; Let's Encrypt's is {LETS_ENCRYPT}",
+                    self.directory
+                ),
+            ),
+        }
+    }
+}
+
+/// Why `domain` cannot be in an ACME certificate the hub obtains.
+fn check_domain(domain: &str) -> Result<(), &'static str> {
+    if domain.starts_with("*.") {
+        return Err(
+            "a wildcard needs the DNS-01 check, which the hub does not answer; \
+                    list each name",
+        );
+    }
+    if domain.parse::<std::net::IpAddr>().is_ok() {
+        return Err("an address, not a name; give the name that points to this hub");
+    }
+    let label_ok = |label: &str| {
+        (1..=63).contains(&label.len())
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    };
+    if domain.len() > 253 || !domain.contains('.') || !domain.split('.').all(label_ok) {
+        return Err(
+            "not a domain name in lower case (letters, digits, hyphens; \
+                    punycode for others), e.g. hub.example.com",
+        );
+    }
+    Ok(())
+}
+
+/// `[tls]` as written, before it is told apart.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TlsTable {
+    cert_file: Option<PathBuf>,
+    key_file: Option<PathBuf>,
+    acme: Option<AcmeSettings>,
+}
+
+impl TryFrom<TlsTable> for TlsSettings {
+    type Error = &'static str;
+
+    fn try_from(table: TlsTable) -> Result<Self, Self::Error> {
+        match table {
+            TlsTable {
+                cert_file: Some(cert_file),
+                key_file: Some(key_file),
+                acme: None,
+            } => Ok(TlsSettings::Files(TlsFiles {
+                cert_file,
+                key_file,
+            })),
+            TlsTable {
+                cert_file: None,
+                key_file: None,
+                acme: Some(acme),
+            } => Ok(TlsSettings::Acme(acme)),
+            TlsTable { acme: Some(_), .. } => Err(
+                "[tls] has acme and certificate files: give either cert_file and key_file \
+                 (a certificate another program renews) or acme (the hub obtains one)",
+            ),
+            TlsTable {
+                cert_file: None,
+                key_file: None,
+                ..
+            } => Err("[tls] is empty: give cert_file and key_file, or acme = { domains = [...] }"),
+            TlsTable {
+                cert_file: None, ..
+            } => Err("[tls] has key_file without cert_file: give both"),
+            TlsTable { key_file: None, .. } => {
+                Err("[tls] has cert_file without key_file: give both")
+            }
+        }
+    }
 }
 
 /// `[metrics]`: the bearer token Prometheus scrapes `GET /metrics` with, beside admin
@@ -905,6 +1062,9 @@ impl Config {
                 message: e.to_string(),
             })?;
         self.check_store()?;
+        if let Some(TlsSettings::Acme(acme)) = &self.tls {
+            acme.check()?;
+        }
         for (key, value, min, max) in [
             ("ring_timeout_secs", self.ring_timeout_secs, 1, DAY),
             ("heartbeat_secs", self.heartbeat_secs, 1, HOUR),
@@ -1056,6 +1216,9 @@ impl Settings {
             );
         }
         warnings.extend(self.public_url_warning());
+        if let Some(TlsSettings::Acme(acme)) = &config.tls {
+            warnings.extend(acme_warnings(acme, config));
+        }
         warnings
     }
 
@@ -1101,6 +1264,27 @@ impl Settings {
         }
         None
     }
+}
+
+/// What may keep the ACME authority's check of `acme`'s names from reaching this hub.
+fn acme_warnings(acme: &AcmeSettings, config: &Config) -> Vec<String> {
+    let domains = acme.domains.join(", ");
+    let mut warnings = Vec::new();
+    let port = config.listen.port();
+    if port != 443 {
+        warnings.push(format!(
+            "tls.acme: the ACME authority checks {domains} on port 443, and this hub listens \
+             on {port}: forward port 443 to it, or listen on 443"
+        ));
+    }
+    if config.store == StoreEngine::Postgres {
+        warnings.push(format!(
+            "tls.acme with store = \"postgres\": each node obtains its own certificate for \
+             {domains}, and behind a load balancer the authority's check may reach another \
+             node and fail; terminate TLS at the load balancer instead"
+        ));
+    }
+    warnings
 }
 
 /// The keys an environment variable may override, with their TOML path.
@@ -1427,6 +1611,16 @@ ticket_window_hours = 24
 # admin tokens only.
 [metrics]
 token = "{metrics_token}"
+
+# HTTPS, which Placetel, sipgate and Twilio require of public_url. Either a certificate the
+# hub obtains and renews itself (the name must reach this hub on port 443: listen on
+# 0.0.0.0:443, or forward 443 to it; setting acme agrees to the authority's terms)...
+# [tls]
+# acme = {{ domains = ["hub.example.com"], email = "admin@example.com" }}
+# ...or files another program renews (certbot), put in force within a minute of renewal.
+# [tls]
+# cert_file = "/etc/ringside/fullchain.pem"
+# key_file = "/etc/ringside/privkey.pem"
 "#
     )
 }
@@ -1739,10 +1933,10 @@ map = [{ queue = "4930600000000", agents = ["anna"] }]
             &[],
         )
         .unwrap();
-        let expected = TlsSettings {
+        let expected = TlsSettings::Files(TlsFiles {
             cert_file: "/etc/ringside/fullchain.pem".into(),
             key_file: "/etc/ringside/privkey.pem".into(),
-        };
+        });
         assert_eq!(settings.config.tls.as_ref(), Some(&expected));
         let settings = load(
             "",
@@ -1761,6 +1955,136 @@ map = [{ queue = "4930600000000", agents = ["anna"] }]
         .expect_err("a certificate without its key is refused")
         .to_string();
         assert!(half.contains("key_file"), "{half}");
+    }
+
+    #[test]
+    fn the_templates_tls_examples_load_when_uncommented() {
+        let template = template(|| "0123456789abcdef0123".into());
+        let acme = template
+            .replacen("# [tls]\n# acme = ", "[tls]\nacme = ", 1)
+            .replacen("listen = \"127.0.0.1:8642\"", "listen = \"0.0.0.0:443\"", 1);
+        let settings = load(&acme, &[]).unwrap();
+        assert!(matches!(settings.config.tls, Some(TlsSettings::Acme(_))));
+        assert!(settings.warnings().is_empty(), "{:?}", settings.warnings());
+        let files = template
+            .replacen("# [tls]\n# cert_file", "[tls]\ncert_file", 1)
+            .replacen("# key_file", "key_file", 1);
+        let settings = load(&files, &[]).unwrap();
+        assert!(matches!(settings.config.tls, Some(TlsSettings::Files(_))));
+    }
+
+    #[test]
+    fn tls_takes_files_or_acme_never_both() {
+        let settings = load(
+            "[tls]\nacme = { domains = [\"hub.example.com\", \"calls.example.com\"] }\n",
+            &[],
+        )
+        .unwrap();
+        let expected = AcmeSettings {
+            domains: vec!["hub.example.com".into(), "calls.example.com".into()],
+            email: None,
+            directory: "https://acme-v02.api.letsencrypt.org/directory".into(),
+            ca_file: None,
+        };
+        assert_eq!(settings.config.tls, Some(TlsSettings::Acme(expected)));
+        let full = load(
+            "[tls.acme]\ndomains = [\"hub.example.com\"]\nemail = \"admin@example.com\"\n\
+             directory = \"https://acme.internal.example/directory\"\n\
+             ca_file = \"/etc/ringside/acme-ca.pem\"\n",
+            &[],
+        )
+        .unwrap();
+        let Some(TlsSettings::Acme(acme)) = full.config.tls else {
+            panic!("acme expected");
+        };
+        assert_eq!(acme.email.as_deref(), Some("admin@example.com"));
+        assert_eq!(
+            acme.ca_file,
+            Some(PathBuf::from("/etc/ringside/acme-ca.pem"))
+        );
+        for (text, named) in [
+            (
+                "[tls]\ncert_file = \"a.pem\"\nkey_file = \"k.pem\"\nacme = { domains = [\"hub.example.com\"] }\n",
+                "either",
+            ),
+            ("[tls]\n", "empty"),
+            ("[tls]\nkey_file = \"k.pem\"\n", "without cert_file"),
+            ("[tls]\nacme = { domains = [\"hub.example.com\"], port = 443 }\n", "port"),
+        ] {
+            let refused = load(text, &[]).expect_err(text).to_string();
+            assert!(refused.contains(named), "{text}: {refused}");
+        }
+    }
+
+    #[test]
+    fn acme_names_email_and_directory_are_checked_before_asking() {
+        let acme = |inner: &str| format!("[tls]\nacme = {{ {inner} }}\n");
+        for (inner, key, named) in [
+            ("domains = []", "tls.acme.domains", "give 1 to 100"),
+            (
+                "domains = [\"*.example.com\"]",
+                "tls.acme.domains",
+                "wildcard",
+            ),
+            (
+                "domains = [\"192.0.2.7\"]",
+                "tls.acme.domains",
+                "an address",
+            ),
+            (
+                "domains = [\"Hub.Example.com\"]",
+                "tls.acme.domains",
+                "lower case",
+            ),
+            ("domains = [\"hub\"]", "tls.acme.domains", "domain name"),
+            (
+                "domains = [\"-hub.example.com\"]",
+                "tls.acme.domains",
+                "domain name",
+            ),
+            (
+                "domains = [\"hub.example.com\"], email = \"admin\"",
+                "tls.acme.email",
+                "not an email",
+            ),
+            (
+                "domains = [\"hub.example.com\"], directory = \"http://acme.example/dir\"",
+                "tls.acme.directory",
+                "https",
+            ),
+        ] {
+            let (refused_key, message) = refusal(&acme(inner), &[]);
+            assert_eq!(refused_key, key, "{inner}");
+            assert!(message.contains(named), "{inner}: {message}");
+        }
+        let many = (0..101)
+            .map(|i| format!("\"n{i}.example.com\""))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let (key, _) = refusal(&acme(&format!("domains = [{many}]")), &[]);
+        assert_eq!(key, "tls.acme.domains");
+    }
+
+    #[test]
+    fn acme_warns_when_its_check_may_not_reach_the_hub() {
+        let acme = "[tls]\nacme = { domains = [\"hub.example.com\"] }\n";
+        let on_443 = load(&format!("listen = \"0.0.0.0:443\"\n{acme}"), &[]).unwrap();
+        assert!(on_443.warnings().is_empty(), "{:?}", on_443.warnings());
+        let elsewhere = load(&format!("listen = \"0.0.0.0:8642\"\n{acme}"), &[]).unwrap();
+        let warnings = elsewhere.warnings();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0].contains("port 443"), "{warnings:?}");
+        let nodes = load(
+            &format!(
+                "listen = \"0.0.0.0:443\"\nstore = \"postgres\"\n\
+                 database_url = \"postgresql://ringside@db.example.com/ringside\"\n{acme}"
+            ),
+            &[],
+        )
+        .unwrap();
+        let warnings = nodes.warnings();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0].contains("load balancer"), "{warnings:?}");
     }
 
     #[test]

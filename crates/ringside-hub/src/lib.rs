@@ -83,9 +83,10 @@ pub enum HubError {
     /// The Zammad sync could not start.
     #[error("zammad: {0}")]
     Zammad(#[from] zammad::client::ZammadError),
-    /// The `[tls]` certificate and key do not serve.
+    /// `[tls]` cannot serve: the certificate files do not, or the ACME client cannot be
+    /// set up.
     #[error("tls: {0}")]
-    Tls(#[from] tls::TlsError),
+    Tls(#[from] tls::TlsStartError),
 }
 
 impl HubError {
@@ -107,8 +108,8 @@ pub struct RunningHub {
     janitor: JoinHandle<()>,
     zammad: Option<JoinHandle<()>>,
     relay: Option<JoinHandle<()>>,
-    /// The `[tls]` certificate in force, and the task that notices its renewal.
-    tls: Option<(Arc<tls::Certificates>, JoinHandle<()>)>,
+    /// Where the `[tls]` certificate comes from, and the task that keeps it current.
+    tls: Option<(tls::Tls, JoinHandle<()>)>,
 }
 
 impl RunningHub {
@@ -123,24 +124,17 @@ impl RunningHub {
     /// they hold, in words.
     pub fn reload(&self, settings: &Settings) -> String {
         let rules = self.hub.rules.replace(&settings.config);
-        let Some((certificates, _)) = &self.tls else {
-            return rules;
-        };
-        let cert = certificates.files().cert_file.display();
-        match certificates.reload() {
-            Ok(()) => format!("{rules}; the TLS certificate of {cert}"),
-            Err(e) => {
-                tracing::error!("{e}; the TLS certificate in force stays");
-                format!("{rules}; the TLS certificate in force (not {cert}, which does not load)")
-            }
+        match &self.tls {
+            Some((tls, _)) => format!("{rules}; {}", tls.reload()),
+            None => rules,
         }
     }
 
     /// Stops accepting, closes the live streams and lets requests in flight finish.
     pub async fn stop(self) -> Result<(), HubError> {
         self.janitor.abort();
-        if let Some((_, renewals)) = &self.tls {
-            renewals.abort();
+        if let Some((_, keeper)) = &self.tls {
+            keeper.abort();
         }
         if let Some(zammad) = &self.zammad {
             zammad.abort();
@@ -208,11 +202,11 @@ pub async fn start_with_clock(
         tracing::info!("store: {location}, {tls}");
     }
     let sipgate_verifier = sipgate_verifier(&settings)?;
-    let certificates = settings
+    let tls = settings
         .config
         .tls
-        .clone()
-        .map(tls::Certificates::load)
+        .as_ref()
+        .map(|tls| tls::Tls::load(tls, &settings.config.data_dir, clock.as_ref()))
         .transpose()?;
     let listener = TcpListener::bind(settings.config.listen)
         .await
@@ -290,14 +284,14 @@ pub async fn start_with_clock(
     });
     let (stop, stopped) = oneshot::channel::<()>();
     let app = routes::router(hub.clone());
-    let acceptor = certificates.as_ref().map(tls::Certificates::acceptor);
+    let acceptor = tls.as_ref().map(|tls| tls.certificates().acceptor());
     let server =
         tokio::spawn(async move { server::serve(listener, app, &limits, acceptor, stopped).await });
     let janitor = tokio::spawn(janitor::run(hub.clone()));
     let relay = relaying.then(|| tokio::spawn(zammad_relay::run(hub.clone())));
-    let tls = certificates.map(|certificates| {
-        let renewals = tokio::spawn(tls::watch_renewals(certificates.clone(), hub.clock.clone()));
-        (certificates, renewals)
+    let tls = tls.map(|tls| {
+        let keeper = tls.keep_current(hub.clock.clone());
+        (tls, keeper)
     });
     Ok(RunningHub {
         addr,

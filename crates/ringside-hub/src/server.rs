@@ -18,7 +18,8 @@
 //!   finish.
 //! - With `[tls]`, each connection begins with the TLS handshake, which must end within the
 //!   header timeout; a connection beyond the cap is then closed without an answer (a `503`
-//!   would need the handshake the cap is there to spare).
+//!   would need the handshake the cap is there to spare). A handshake for an ACME
+//!   authority's check (`acme-tls/1`) is the whole connection: no HTTP follows.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -42,6 +43,7 @@ use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
 use crate::config::Limits;
+use crate::tls::ACME_TLS_ALPN;
 
 /// A connection's place among the `max_connections`; requests carry it in their extensions
 /// so that a live stream keeps it after its connection was handed over by the upgrade.
@@ -160,6 +162,8 @@ async fn connection(
         return http(watched, activity, app, timing, slot, stopped).await;
     };
     match tokio::time::timeout(timing.header, acceptor.accept(watched)).await {
+        // An ACME authority's TLS-ALPN-01 check ends with the handshake.
+        Ok(Ok(stream)) if stream.get_ref().1.alpn_protocol() == Some(ACME_TLS_ALPN) => {}
         Ok(Ok(stream)) => http(stream, activity, app, timing, slot, stopped).await,
         Ok(Err(e)) => tracing::debug!("TLS handshake failed: {e}"),
         Err(_) => tracing::debug!("no TLS handshake within {:?}", timing.header),

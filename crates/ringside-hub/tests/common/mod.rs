@@ -5,6 +5,7 @@
 pub mod authority;
 pub mod fake_zammad;
 pub mod fake_zammad_cti;
+pub mod pebble;
 pub mod process;
 
 use std::path::Path;

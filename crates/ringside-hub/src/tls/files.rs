@@ -1,27 +1,22 @@
-//! The hub's own TLS (`[tls]`): the certificate and key files it serves HTTPS with, so that
-//! cloud PBXs, which post webhooks only to `https:` addresses, reach a hub with no reverse
-//! proxy in front.
+//! `[tls] cert_file`, `key_file`: a certificate another program renews (certbot).
 //!
-//! The certificate in force is swapped whole, for the connections that begin afterwards,
-//! when the files change: on SIGHUP ([`Certificates::reload`]) and when a check finds them
-//! replaced (a renewal by certbot or another ACME client; [`Certificates::reload_if_changed`]).
-//! Files that do not load (half written, a key that does not match its certificate) leave
-//! the certificate in force.
+//! The certificate in force is swapped whole when the files change: on SIGHUP
+//! ([`CertificateFiles::reload`]) and when a check finds them replaced (a renewal;
+//! [`CertificateFiles::reload_if_changed`]). Files that do not load (half written, a key
+//! that does not match its certificate) leave the certificate in force.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use ringside_clock::Clock;
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use rustls::server::{ClientHello, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
-use rustls::ServerConfig;
-use tokio_rustls::TlsAcceptor;
 
-use crate::config::TlsSettings;
+use super::certificates::Certificates;
+use crate::config::TlsFiles;
 
 /// How often the files are checked for a renewal: a renewed certificate is put in force
 /// within a minute, at the cost of two `stat` calls.
@@ -29,11 +24,11 @@ pub const RENEWAL_CHECK: Duration = Duration::from_secs(60);
 
 /// Puts renewed files in force, checking every [`RENEWAL_CHECK`] on `clock`; runs until
 /// aborted.
-pub async fn watch_renewals(certificates: Arc<Certificates>, clock: Arc<dyn Clock>) {
+pub async fn watch_renewals(files: Arc<CertificateFiles>, clock: Arc<dyn Clock>) {
     loop {
         clock.sleep(RENEWAL_CHECK).await;
-        let cert = certificates.files().cert_file.display();
-        match certificates.reload_if_changed() {
+        let cert = files.files.cert_file.display();
+        match files.reload_if_changed() {
             Ok(true) => tracing::info!("TLS certificate renewed: {cert} is in force"),
             Ok(false) => {}
             Err(e) => tracing::error!("{e}; the TLS certificate in force stays"),
@@ -78,41 +73,43 @@ pub enum TlsError {
 /// When each file last changed, and its length: a replaced file changes one or the other.
 type Stamp = [Option<(SystemTime, u64)>; 2];
 
-/// The certificate in force and the files it came from; the TLS handshake asks it for the
-/// certificate of each new connection.
+/// The files, and the certificate in force from them.
 #[derive(Debug)]
-pub struct Certificates {
-    files: TlsSettings,
-    provider: Arc<CryptoProvider>,
-    current: RwLock<Arc<CertifiedKey>>,
+pub struct CertificateFiles {
+    files: TlsFiles,
+    certificates: Arc<Certificates>,
     /// The files as last read, loaded or not: a change is tried once.
     read: Mutex<Stamp>,
 }
 
-impl Certificates {
+impl CertificateFiles {
     /// Loads the files: the hub does not start with files that do not serve.
-    pub fn load(files: TlsSettings) -> Result<Arc<Self>, TlsError> {
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
+    pub fn load(files: TlsFiles) -> Result<Arc<Self>, TlsError> {
         let stamp = stamp(&files);
-        let key = certified_key(&files, &provider)?;
-        Ok(Arc::new(Certificates {
+        let certificates = Certificates::new(None, false);
+        certificates.put_in_force(certified_key(&files, certificates.provider())?);
+        Ok(Arc::new(CertificateFiles {
             files,
-            provider,
-            current: RwLock::new(Arc::new(key)),
+            certificates,
             read: Mutex::new(stamp),
         }))
+    }
+
+    /// The certificate in force.
+    pub fn certificates(&self) -> &Arc<Certificates> {
+        &self.certificates
     }
 
     /// Reads the files again and puts them in force; when they do not load, the certificate
     /// in force stays and the error says why.
     pub fn reload(&self) -> Result<(), TlsError> {
         *self.read.lock().expect("stamp lock") = stamp(&self.files);
-        let key = certified_key(&self.files, &self.provider)?;
-        *self.current.write().expect("certificate lock") = Arc::new(key);
+        let key = certified_key(&self.files, self.certificates.provider())?;
+        self.certificates.put_in_force(key);
         Ok(())
     }
 
-    /// [`Certificates::reload`] when a file changed since it was last read; whether one
+    /// [`CertificateFiles::reload`] when a file changed since it was last read; whether one
     /// did. Files that changed and do not load are tried again only once they change again.
     pub fn reload_if_changed(&self) -> Result<bool, TlsError> {
         if stamp(&self.files) == *self.read.lock().expect("stamp lock") {
@@ -121,32 +118,21 @@ impl Certificates {
         self.reload().map(|()| true)
     }
 
-    /// The files, for messages.
-    pub fn files(&self) -> &TlsSettings {
-        &self.files
-    }
-
-    /// The handshake of the hub's connections: TLS 1.2 and 1.3, HTTP/1.1, no client
-    /// certificates, the certificate in force at each handshake.
-    pub fn acceptor(self: &Arc<Self>) -> TlsAcceptor {
-        let mut config = ServerConfig::builder_with_provider(self.provider.clone())
-            .with_safe_default_protocol_versions()
-            .expect("the ring provider supports the default protocol versions")
-            .with_no_client_auth()
-            .with_cert_resolver(self.clone());
-        config.alpn_protocols = vec![b"http/1.1".to_vec()];
-        TlsAcceptor::from(Arc::new(config))
-    }
-}
-
-impl ResolvesServerCert for Certificates {
-    fn resolve(&self, _hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        Some(self.current.read().expect("certificate lock").clone())
+    /// [`CertificateFiles::reload`], logged, and what is in force, in words.
+    pub fn reload_in_words(&self) -> String {
+        let cert = self.files.cert_file.display();
+        match self.reload() {
+            Ok(()) => format!("the TLS certificate of {cert}"),
+            Err(e) => {
+                tracing::error!("{e}; the TLS certificate in force stays");
+                format!("the TLS certificate in force (not {cert}, which does not load)")
+            }
+        }
     }
 }
 
 /// The files' modification times and lengths, `None` for a file that cannot be read.
-fn stamp(files: &TlsSettings) -> Stamp {
+fn stamp(files: &TlsFiles) -> Stamp {
     [&files.cert_file, &files.key_file].map(|path| {
         let metadata = std::fs::metadata(path).ok()?;
         Some((metadata.modified().ok()?, metadata.len()))
@@ -154,7 +140,7 @@ fn stamp(files: &TlsSettings) -> Stamp {
 }
 
 /// The chain and key of `files`, the key checked against the certificate.
-fn certified_key(files: &TlsSettings, provider: &CryptoProvider) -> Result<CertifiedKey, TlsError> {
+fn certified_key(files: &TlsFiles, provider: &CryptoProvider) -> Result<CertifiedKey, TlsError> {
     let chain = read(&files.cert_file)?;
     let certs = CertificateDer::pem_slice_iter(&chain)
         .filter_map(Result::ok)
