@@ -6,7 +6,7 @@
 #              API against its description, the release workflow's lint, the dependency
 #              policy, and a short run of every fuzz target
 #   make fuzz  runs every fuzz target for FUZZ_SECONDS seconds (see docs/fuzzing.md)
-.PHONY: run test deps ui ui-test build lint rust-test bindings-check deny api-test hub bench bench-nodes \
+.PHONY: run test deps ui ui-test build lint lint-build rust-test bindings-check deny api-test hub bench bench-nodes \
 	package package-hub package-test workflow-lint \
 	bench-desktop fuzz-smoke fuzz
 
@@ -16,7 +16,7 @@ CONFIG ?= ringside.toml
 run: deps
 	@scripts/run.sh "$(CONFIG)"
 
-test: deps ui-test ui lint workflow-lint rust-test package-test bindings-check deny api-test fuzz-smoke
+test: deps ui-test ui lint-build workflow-lint rust-test package-test bindings-check deny api-test fuzz-smoke
 
 deps:
 	@scripts/deps.sh
@@ -35,6 +35,19 @@ lint: ui
 	scripts/check-rust-version.sh
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+
+# The tests' builds are linted as they compile, so that nothing is compiled twice (a
+# separate `cargo clippy` checks every dependency again): clippy-driver wraps rustc for the
+# workspace's own crates, as `cargo clippy` does, with its lints as errors. lint-build is
+# make lint with clippy's checks in the build of every target.
+CLIPPY_DRIVER = $(shell rustc --print sysroot)/bin/clippy-driver
+lint-build rust-test package-test api-test: export RUSTC_WORKSPACE_WRAPPER = $(CLIPPY_DRIVER)
+lint-build rust-test package-test api-test: export CLIPPY_ARGS = -D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__
+
+lint-build: ui
+	scripts/check-rust-version.sh
+	$(CARGO) fmt --all -- --check
+	$(CARGO) build --workspace --all-targets --locked
 
 # Every Rust test, the desktop ones in a headless session of their own (Xvfb, D-Bus,
 # keyring, notifications) against the app binary built first (with the test targets, so

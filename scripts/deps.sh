@@ -7,6 +7,9 @@
 # virtualenv under target/), and the nightly toolchain and cargo-fuzz of the fuzz targets.
 # Nothing already there is installed again.
 set -euo pipefail
+# The tests' builds lint with clippy-driver as rustc's wrapper (Makefile): not for the
+# tools installed here, nor for the nightly toolchain.
+unset RUSTC_WORKSPACE_WRAPPER CLIPPY_ARGS
 
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"

@@ -7,6 +7,9 @@
 # taking longer than FUZZ_TIMEOUT seconds, default 10) or running out of memory fails the
 # run; libFuzzer writes the input to fuzz/artifacts/TARGET/.
 set -euo pipefail
+# The tests' builds lint with stable clippy-driver as rustc's wrapper (Makefile); it cannot
+# wrap the nightly rustc the fuzz targets are built with.
+unset RUSTC_WORKSPACE_WRAPPER CLIPPY_ARGS
 
 mode="${1:-smoke}"
 cd "$(dirname "$0")/../fuzz"
