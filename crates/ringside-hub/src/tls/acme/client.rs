@@ -28,13 +28,13 @@ pub enum ClientError {
         /// The system's reason.
         cause: std::io::Error,
     },
-    /// `ca_file` holds no certificate, or the client refuses it.
-    #[error("tls.acme.ca_file {path} holds no PEM certificate the client takes: {cause}")]
+    /// `ca_file` holds no certificate, or the client refuses one.
+    #[error("tls.acme.ca_file {path}: {why}")]
     Authority {
         /// The file.
         path: String,
-        /// The client's reason.
-        cause: reqwest::Error,
+        /// What is wrong with it.
+        why: String,
     },
     /// The HTTP client cannot be set up.
     #[error("the HTTP client for the ACME server: {0}")]
@@ -58,12 +58,16 @@ impl AcmeHttp {
                 path: shown.clone(),
                 cause,
             })?;
-            let roots = reqwest::Certificate::from_pem_bundle(&pem).map_err(|cause| {
-                ClientError::Authority {
-                    path: shown.clone(),
-                    cause,
-                }
-            })?;
+            let roots = reqwest::Certificate::from_pem_bundle(&pem)
+                .map_err(|e| e.to_string())
+                .and_then(|roots| {
+                    if roots.is_empty() {
+                        Err("no PEM certificate (-----BEGIN CERTIFICATE-----)".to_owned())
+                    } else {
+                        Ok(roots)
+                    }
+                })
+                .map_err(|why| ClientError::Authority { path: shown, why })?;
             builder = builder.tls_built_in_root_certs(false);
             for root in roots {
                 builder = builder.add_root_certificate(root);

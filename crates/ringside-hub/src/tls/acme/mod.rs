@@ -42,7 +42,7 @@ const ATTEMPT_LIMIT: Duration = Duration::from_secs(300);
 const ORDER_LIMIT: Duration = Duration::from_secs(120);
 
 /// The wait after the first failed attempt; it doubles with each further one.
-const FIRST_RETRY: Duration = Duration::from_secs(60);
+pub const FIRST_RETRY: Duration = Duration::from_secs(60);
 
 /// The longest wait between attempts, and between looks at the clock while a renewal is
 /// not due (a computer that slept past the renewal time renews within this).
@@ -447,8 +447,8 @@ pub async fn keep_current(acme: Arc<Acme>, clock: Arc<dyn Clock>) {
                     .min(LONGEST_WAIT);
                 failures = failures.saturating_add(1);
                 tracing::error!(
-                    "no TLS certificate for {domains}: {e}; asking again in {} minutes",
-                    wait.as_secs() / 60
+                    "no TLS certificate for {domains}: {e}; asking again in {} seconds",
+                    wait.as_secs()
                 );
                 clock.sleep(wait).await;
             }
