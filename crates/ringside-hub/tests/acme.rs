@@ -16,8 +16,9 @@ use std::time::Duration;
 
 use common::authority::presented;
 use common::pebble::{free_port, Pebble};
-use ringside_clock::SystemClock;
-use ringside_hub::config::Config;
+use ringside_clock::{ManualClock, SystemClock};
+use ringside_hub::config::{Config, Settings};
+use ringside_hub::tls::acme::FIRST_RETRY;
 use ringside_hub::RunningHub;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
@@ -32,16 +33,26 @@ const VALIDITY: Duration = Duration::from_secs(15);
 /// How long the first certificate, or a renewal, may take to be in force.
 const WITHIN: Duration = Duration::from_secs(60);
 
-async fn start(data: &Path, port: u16, pebble: &Pebble) -> RunningHub {
+/// The configuration of a hub on `port` asking `directory` for a certificate for `domain`,
+/// trusting `ca_file` for the ACME server's HTTPS.
+fn acme_settings(
+    data: &Path,
+    port: u16,
+    domain: &str,
+    directory: &str,
+    ca_file: &Path,
+) -> Settings {
     let extra = format!(
-        "listen = \"127.0.0.1:{port}\"\n[tls]\nacme = {{ domains = [\"{DOMAIN}\"], email = \
-         \"admin@ringside.test\", directory = \"{}\", ca_file = {:?} }}\n{}",
-        pebble.directory,
-        pebble.ca_file,
+        "listen = \"127.0.0.1:{port}\"\n[tls]\nacme = {{ domains = [\"{domain}\"], email = \
+         \"admin@ringside.test\", directory = \"{directory}\", ca_file = {ca_file:?} }}\n{}",
         common::GENERIC_ON
     );
     let text = common::sqlite_config_text(data, &extra);
-    let settings = Config::from_toml(&text, Path::new("test.toml"), std::iter::empty()).unwrap();
+    Config::from_toml(&text, Path::new("test.toml"), std::iter::empty()).unwrap()
+}
+
+async fn start(data: &Path, port: u16, domain: &str, pebble: &Pebble) -> RunningHub {
+    let settings = acme_settings(data, port, domain, &pebble.directory, &pebble.ca_file);
     ringside_hub::start_with_clock(settings, Arc::new(SystemClock))
         .await
         .expect("the hub starts, asking for its certificate")
@@ -112,9 +123,9 @@ async fn the_hub_obtains_renews_and_after_a_restart_reuses_its_acme_certificate(
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let port = free_port();
-    let mut pebble = Pebble::start(dir.path(), port, VALIDITY).await;
+    let mut pebble = Pebble::start(dir.path(), port, VALIDITY, &[]).await;
     let root = pebble.root().await;
-    let hub = start(&data, port, &pebble).await;
+    let hub = start(&data, port, DOMAIN, &pebble).await;
     let addr = hub.addr;
 
     // The first certificate: for the name, from Pebble (a client trusting its root accepts
@@ -170,7 +181,76 @@ async fn the_hub_obtains_renews_and_after_a_restart_reuses_its_acme_certificate(
 
     // A restart serves the kept certificate: the ACME server is not even there.
     pebble.stop();
-    let hub = start(&data, port, &pebble).await;
-    assert_eq!(served(hub.addr, &root).await, Some(kept));
+    let hub = start(&data, port, DOMAIN, &pebble).await;
+    assert_eq!(served(hub.addr, &root).await, Some(kept.clone()));
     hub.stop().await.unwrap();
+
+    // Configured for another name, the hub does not serve the kept one, which does not
+    // name it.
+    let hub = start(&data, port, "calls.ringside.test", &pebble).await;
+    assert_eq!(served(hub.addr, &root).await, None);
+    hub.stop().await.unwrap();
+    assert_eq!(stored(&data), kept, "nothing replaced the kept certificate");
+}
+
+#[tokio::test]
+async fn a_refused_order_is_asked_again_after_a_minute_then_two_and_nothing_is_served() {
+    let _ = tracing_subscriber::fmt().with_test_writer().try_init();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let port = free_port();
+    let pebble = Pebble::start(dir.path(), port, VALIDITY, &[DOMAIN]).await;
+    let root = pebble.root().await;
+    let clock = ManualClock::starting_at(time::OffsetDateTime::now_utc());
+    let settings = acme_settings(&data, port, DOMAIN, &pebble.directory, &pebble.ca_file);
+    let hub = ringside_hub::start_with_clock(settings, Arc::new(clock.clone()))
+        .await
+        .unwrap();
+
+    for wait in [FIRST_RETRY, FIRST_RETRY * 2] {
+        let deadline = tokio::time::Instant::now() + WITHIN;
+        while !clock.sleeping().contains(&wait) {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no retry after {wait:?} is waited for; the clock's sleeps: {:?}",
+                clock.sleeping()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(
+            served(hub.addr, &root).await,
+            None,
+            "no certificate is served"
+        );
+        assert!(!data.join("acme/certificate.pem").exists());
+        clock.advance(wait);
+    }
+    hub.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_acme_ca_file_that_cannot_be_read_stops_the_start_and_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca_file = dir.path().join("missing-ca.pem");
+    let refusal = || async {
+        let settings = acme_settings(
+            &dir.path().join("data"),
+            free_port(),
+            DOMAIN,
+            "https://localhost:14000/dir",
+            &ca_file,
+        );
+        ringside_hub::start_with_clock(settings, Arc::new(SystemClock))
+            .await
+            .expect_err("a hub that cannot trust its ACME server does not start")
+            .to_string()
+    };
+    let missing = refusal().await;
+    assert!(
+        missing.contains("tls.acme.ca_file") && missing.contains("missing-ca.pem"),
+        "{missing}"
+    );
+    std::fs::write(&ca_file, "not a certificate").unwrap();
+    let empty = refusal().await;
+    assert!(empty.contains("no PEM certificate"), "{empty}");
 }

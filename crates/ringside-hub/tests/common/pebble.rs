@@ -43,9 +43,10 @@ fn installed(program: &str) -> PathBuf {
 }
 
 impl Pebble {
-    /// Starts Pebble in `dir`, checking names on `tls_port` (where the hub listens) and
-    /// issuing certificates valid for `validity`.
-    pub async fn start(dir: &Path, tls_port: u16, validity: Duration) -> Pebble {
+    /// Starts Pebble in `dir`, checking names on `tls_port` (where the hub listens),
+    /// issuing certificates valid for `validity`, and refusing orders for the names in
+    /// `blocked` (and their subdomains).
+    pub async fn start(dir: &Path, tls_port: u16, validity: Duration, blocked: &[&str]) -> Pebble {
         let pebble = installed("pebble");
         let challtestsrv = installed("pebble-challtestsrv");
         let authority = Authority::new();
@@ -81,6 +82,7 @@ impl Pebble {
                 "ocspResponderURL": "",
                 "externalAccountBindingRequired": false,
                 "certificateValidityPeriod": validity.as_secs(),
+                "domainBlocklist": blocked,
             }
         });
         let config_file = dir.join("pebble-config.json");
