@@ -212,12 +212,15 @@ impl Acme {
             .map(|validity| validity.renewal())
     }
 
-    fn put_in_force(&self, issued: Issued) {
-        *self.in_force.lock().expect("validity lock") = Some(Validity {
+    /// Serves `issued` from now on; its validity.
+    fn put_in_force(&self, issued: Issued) -> Validity {
+        let validity = Validity {
             not_before: issued.not_before,
             not_after: issued.not_after,
-        });
+        };
+        *self.in_force.lock().expect("validity lock") = Some(validity);
         self.certificates.put_in_force(issued.key);
+        validity
     }
 
     /// Asks the authority for a certificate for the configured names, keeps it, and puts it
@@ -282,12 +285,7 @@ impl Acme {
                 path: self.dir.certificate_path().display().to_string(),
                 cause,
             })?;
-        let validity = Validity {
-            not_before: issued.not_before,
-            not_after: issued.not_after,
-        };
-        self.put_in_force(issued);
-        Ok(validity)
+        Ok(self.put_in_force(issued))
     }
 
     /// The account: read back from the data directory, or registered (agreeing to the
