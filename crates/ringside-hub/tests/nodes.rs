@@ -1,23 +1,27 @@
 //! Two real `ringside-hub` processes on one PostgreSQL database, as a team runs them behind
 //! a load balancer: every event reaches the streams of both in one order, the same webhook
 //! posted to both records once, a node killed with `kill -9` loses nothing it answered and
-//! its clients resume on the other, and the janitor moves to the node that survives.
+//! its clients resume on the other, and the janitor and the Zammad relay with its outbox move
+//! to the node that survives.
 //!
 //! These tests need a PostgreSQL server: `make test` starts a throw-away one and runs them
 //! with `--include-ignored` and `RINGSIDE_TEST_DATABASE_URL` set.
 
 mod common;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::Child;
 use std::time::Duration;
 
+use common::fake_zammad_cti::FakeZammadCti;
 use common::process::{free_port, get_json, hub_command, serve, serve_logging_to};
 use common::{call_of, Stream};
 use ringside_core::call::CallState;
 use ringside_core::stream::{EventBody, ServerMessage};
 use serde_json::Value;
+
+const CTI_TOKEN: &str = "zammad-cti-token";
 
 /// A hub node: its process and its address.
 struct Node {
@@ -93,6 +97,31 @@ async fn start(dir: &Path, name: &str, database: &str, extra: &str) -> Node {
         addr,
         config,
     }
+}
+
+/// Starts node "a" alone on `database` and waits (at most 10 s) until its log says it took
+/// the lease of `work` ("the janitor", "the Zammad relay").
+async fn start_holding(dir: &Path, database: &str, extra: &str, work: &str) -> Node {
+    let (config, addr) = configure(dir, "a", database, extra);
+    let log_path = dir.join("a.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let child = serve_logging_to(&config, &format!("http://{addr}"), log).await;
+    let node = Node {
+        child,
+        addr,
+        config,
+    };
+    let taken = format!("this node runs {work}");
+    let mut waited = Duration::ZERO;
+    while !std::fs::read_to_string(&log_path).unwrap().contains(&taken) {
+        assert!(
+            waited < Duration::from_secs(10),
+            "node A never took the lease of {work}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        waited += Duration::from_millis(50);
+    }
+    node
 }
 
 /// Adds an admin agent through `node`'s command line; returns the token.
@@ -280,28 +309,8 @@ async fn the_janitor_moves_to_the_node_that_survives() {
     let dir = tempfile::tempdir().unwrap();
     let database = common::required_postgres_for(dir.path());
     let extra = "ring_timeout_secs = 2";
-    // Node A starts first and takes the janitor's lease; its log says so.
-    let (config_a, addr_a) = configure(dir.path(), "a", &database, extra);
-    let log_path = dir.path().join("a.log");
-    let log = std::fs::File::create(&log_path).unwrap();
-    let child = serve_logging_to(&config_a, &format!("http://{addr_a}"), log).await;
-    let mut a = Node {
-        child,
-        addr: addr_a,
-        config: config_a,
-    };
-    let mut waited = Duration::ZERO;
-    while !std::fs::read_to_string(&log_path)
-        .unwrap()
-        .contains("this node runs the janitor")
-    {
-        assert!(
-            waited < Duration::from_secs(10),
-            "node A never took the janitor's lease"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        waited += Duration::from_millis(50);
-    }
+    // Node A starts first and takes the janitor's lease.
+    let mut a = start_holding(dir.path(), &database, extra, "the janitor").await;
     let b = start(dir.path(), "b", &database, extra).await;
     let token = agent(&b, "anna");
     a.kill();
@@ -324,6 +333,57 @@ async fn the_janitor_moves_to_the_node_that_survives() {
     };
     assert_eq!(closed.call_id, "forgotten");
     assert_eq!(closed.comment.as_deref(), Some("ringTimeout"));
+}
+
+#[tokio::test]
+#[ignore = "needs a PostgreSQL server: make test runs it"]
+async fn the_zammad_relay_and_its_outbox_move_to_the_node_that_survives() {
+    let mut zammad = FakeZammadCti::start(CTI_TOKEN).await;
+    let relay = format!(
+        "[zammad]\nurl = \"{}\"\ncti_token = \"{CTI_TOKEN}\"\nrelay = true\n",
+        zammad.url()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let database = common::required_postgres_for(dir.path());
+    let mut a = start_holding(dir.path(), &database, &relay, "the Zammad relay").await;
+    let b = start(dir.path(), "b", &database, &relay).await;
+
+    // Node A's relay delivers the first event.
+    assert_eq!(a.post("newCall", "early").await, Some(200));
+    assert!(zammad.wait_accepted(1, Duration::from_secs(10)).await);
+    // Zammad goes away; two more events wait in the outbox, which A keeps trying.
+    zammad.go_down();
+    assert_eq!(a.post("hangup", "early").await, Some(200));
+    assert_eq!(a.post("newCall", "late").await, Some(200));
+    a.kill();
+    zammad.come_back().await;
+
+    // Node B takes the relay over and delivers what A left, each event once.
+    assert!(
+        zammad.wait_accepted(3, Duration::from_secs(30)).await,
+        "the surviving node did not deliver the outbox: {:?}",
+        zammad.received()
+    );
+    // Per call, in order (the relay names calls by provider: "generic-").
+    let mut accepted: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for body in zammad.accepted() {
+        accepted
+            .entry(body["callId"].as_str().unwrap().to_owned())
+            .or_default()
+            .push(body["event"].as_str().unwrap().to_owned());
+    }
+    let expected = BTreeMap::from([
+        (
+            "generic-early".to_owned(),
+            vec!["newCall".to_owned(), "hangup".to_owned()],
+        ),
+        ("generic-late".to_owned(), vec!["newCall".to_owned()]),
+    ]);
+    assert_eq!(accepted, expected);
+    // Nothing more arrives afterwards (no second delivery by either node).
+    assert_eq!(b.post("hangup", "late").await, Some(200));
+    assert!(zammad.wait_accepted(4, Duration::from_secs(10)).await);
+    assert_eq!(zammad.accepted().len(), 4);
 }
 
 /// The next presence event of `login` on `stream`.
