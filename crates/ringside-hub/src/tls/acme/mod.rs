@@ -102,6 +102,17 @@ pub enum AcmeError {
     TimedOut,
 }
 
+impl AcmeError {
+    /// What turns the system's error on `path` (in the ACME directory) into a [`Store`]
+    /// error.
+    ///
+    /// [`Store`]: AcmeError::Store
+    fn store(path: &Path) -> impl FnOnce(std::io::Error) -> AcmeError {
+        let path = path.display().to_string();
+        move |cause| AcmeError::Store { path, cause }
+    }
+}
+
 /// When the certificate in force began and ends.
 #[derive(Debug, Clone, Copy)]
 struct Validity {
@@ -156,10 +167,7 @@ impl Acme {
             dir,
         };
         let path = acme.dir.certificate_path();
-        let stored = acme.dir.certificate().map_err(|cause| AcmeError::Store {
-            path: path.display().to_string(),
-            cause,
-        })?;
+        let stored = acme.dir.certificate().map_err(AcmeError::store(&path))?;
         let Some(pem) = stored else {
             return Ok(Arc::new(acme));
         };
@@ -226,14 +234,15 @@ impl Acme {
     /// Asks the authority for a certificate for the configured names, keeps it, and puts it
     /// in force.
     async fn obtain(&self) -> Result<Validity, AcmeError> {
-        let account = self.account().await?;
         let identifiers = self
             .settings
             .domains
             .iter()
             .map(|domain| Identifier::Dns(domain.clone()))
             .collect::<Vec<_>>();
-        let mut order = account
+        let mut order = self
+            .account()
+            .await?
             .new_order(&NewOrder::new(&identifiers))
             .await
             .map_err(|e| self.authority(&e))?;
@@ -281,10 +290,7 @@ impl Acme {
             .map_err(AcmeError::Issued)?;
         self.dir
             .save_certificate(&issued)
-            .map_err(|cause| AcmeError::Store {
-                path: self.dir.certificate_path().display().to_string(),
-                cause,
-            })?;
+            .map_err(AcmeError::store(&self.dir.certificate_path()))?;
         Ok(self.put_in_force(issued))
     }
 
@@ -299,10 +305,7 @@ impl Acme {
         let stored = self
             .dir
             .account(directory)
-            .map_err(|cause| AcmeError::Store {
-                path: self.dir.account_path().display().to_string(),
-                cause,
-            })?;
+            .map_err(AcmeError::store(&self.dir.account_path()))?;
         let builder = Account::builder_with_http(Box::new(self.http.clone()));
         let registered = match stored {
             Some(credentials) => builder
@@ -328,10 +331,7 @@ impl Acme {
                     .map_err(|e| self.authority(&e))?;
                 self.dir
                     .save_account(directory, credentials)
-                    .map_err(|cause| AcmeError::Store {
-                        path: self.dir.account_path().display().to_string(),
-                        cause,
-                    })?;
+                    .map_err(AcmeError::store(&self.dir.account_path()))?;
                 tracing::info!("ACME account registered with {directory}");
                 registered
             }
