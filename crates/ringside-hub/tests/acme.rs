@@ -1,8 +1,8 @@
 //! `[tls] acme` against Pebble, a real ACME server: the hub obtains its first certificate
 //! (Pebble checks the name with TLS-ALPN-01 on the hub's own port), serves webhooks with
 //! it, renews it when two thirds of its validity have passed, keeps it in its data
-//! directory for its owner only, and after a restart serves the stored certificate with the
-//! ACME server gone.
+//! directory for its owner only, after a restart serves the stored certificate with the
+//! ACME server gone, and registers again when the server no longer knows its account.
 //!
 //! Pebble issues certificates valid for [`VALIDITY`] from its own clock, the computer's, so
 //! the hub runs on the computer's clock too and the renewal is waited for.
@@ -191,6 +191,39 @@ async fn the_hub_obtains_renews_and_after_a_restart_reuses_its_acme_certificate(
     assert_eq!(served(hub.addr, &root).await, None);
     hub.stop().await.unwrap();
     assert_eq!(stored(&data), kept, "nothing replaced the kept certificate");
+}
+
+#[tokio::test]
+async fn an_account_the_acme_server_no_longer_knows_is_registered_again() {
+    let _ = tracing_subscriber::fmt().with_test_writer().try_init();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let port = free_port();
+    let mut pebble = Pebble::start(dir.path(), port, Duration::from_secs(3600), &[]).await;
+    let root = pebble.root().await;
+    let hub = start(&data, port, DOMAIN, &pebble).await;
+    served_other_than(hub.addr, &root, None).await;
+    hub.stop().await.unwrap();
+    let account = data.join("acme/account.json");
+    let first_account = std::fs::read(&account).unwrap();
+
+    // Pebble forgets its accounts when it restarts, as a reset staging server does; the
+    // hub, without its certificate, has to ask again with the account it kept.
+    pebble.restart().await;
+    let root = pebble.root().await;
+    std::fs::remove_file(data.join("acme/certificate.pem")).unwrap();
+    let hub = start(&data, port, DOMAIN, &pebble).await;
+
+    // It registers a new account at once (not after its retry's minute) and is served.
+    let cert = served_other_than(hub.addr, &root, None).await;
+    assert_eq!(names_and_validity(&cert).0, vec![DOMAIN.to_owned()]);
+    hub.stop().await.unwrap();
+    assert_ne!(
+        std::fs::read(&account).unwrap(),
+        first_account,
+        "the new account is kept in place of the unknown one"
+    );
+    assert_eq!(stored(&data), cert);
 }
 
 #[tokio::test]

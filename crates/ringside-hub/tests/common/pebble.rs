@@ -20,6 +20,10 @@ pub struct Pebble {
     /// The ACME directory URL.
     pub directory: String,
     management: u16,
+    /// Pebble's configuration file.
+    config_file: PathBuf,
+    /// The DNS server's port.
+    dns: u16,
 }
 
 /// A port nothing listens on now, for a server that must be told its port before it starts.
@@ -47,8 +51,8 @@ impl Pebble {
     /// issuing certificates valid for `validity`, and refusing orders for the names in
     /// `blocked` (and their subdomains).
     pub async fn start(dir: &Path, tls_port: u16, validity: Duration, blocked: &[&str]) -> Pebble {
-        let pebble = installed("pebble");
-        let challtestsrv = installed("pebble-challtestsrv");
+        installed("pebble");
+        installed("pebble-challtestsrv");
         let authority = Authority::new();
         let (cert, key, _) = authority.leaf();
         let ca_file = dir.join("pebble-ca.pem");
@@ -61,15 +65,6 @@ impl Pebble {
             .local_addr()
             .unwrap()
             .port();
-        let mut children = vec![Command::new(challtestsrv)
-            .args(["-defaultIPv4", "127.0.0.1", "-defaultIPv6", ""])
-            .args(["-dns01", &format!("127.0.0.1:{dns}")])
-            .args(["-http01", "", "-https01", "", "-tlsalpn01", ""])
-            .args(["-management", &format!("127.0.0.1:{}", free_port())])
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap()];
-
         let (listen, management) = (free_port(), free_port());
         let config = serde_json::json!({
             "pebble": {
@@ -87,11 +82,36 @@ impl Pebble {
         });
         let config_file = dir.join("pebble-config.json");
         std::fs::write(&config_file, config.to_string()).unwrap();
-        children.push(
-            Command::new(pebble)
+        let mut pebble = Pebble {
+            children: Vec::new(),
+            authority,
+            ca_file,
+            directory: format!("https://localhost:{listen}/dir"),
+            management,
+            config_file,
+            dns,
+        };
+        pebble.launch().await;
+        pebble
+    }
+
+    /// Starts Pebble and its DNS server as configured, and waits until Pebble serves.
+    async fn launch(&mut self) {
+        self.children.push(
+            Command::new(installed("pebble-challtestsrv"))
+                .args(["-defaultIPv4", "127.0.0.1", "-defaultIPv6", ""])
+                .args(["-dns01", &format!("127.0.0.1:{}", self.dns)])
+                .args(["-http01", "", "-https01", "", "-tlsalpn01", ""])
+                .args(["-management", &format!("127.0.0.1:{}", free_port())])
+                .stdout(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        self.children.push(
+            Command::new(installed("pebble"))
                 .arg("-config")
-                .arg(&config_file)
-                .args(["-dnsserver", &format!("127.0.0.1:{dns}")])
+                .arg(&self.config_file)
+                .args(["-dnsserver", &format!("127.0.0.1:{}", self.dns)])
                 // Answer at once, and never refuse a nonce: the test is about the hub.
                 .env("PEBBLE_VA_NOSLEEP", "1")
                 .env("PEBBLE_WFE_NONCEREJECT", "0")
@@ -99,15 +119,14 @@ impl Pebble {
                 .spawn()
                 .unwrap(),
         );
-        let pebble = Pebble {
-            children,
-            authority,
-            ca_file,
-            directory: format!("https://localhost:{listen}/dir"),
-            management,
-        };
-        pebble.wait_until_serving().await;
-        pebble
+        self.wait_until_serving().await;
+    }
+
+    /// Stops Pebble and starts it again at the same addresses: it has forgotten every
+    /// account, order and certificate, and made a new root.
+    pub async fn restart(&mut self) {
+        self.stop();
+        self.launch().await;
     }
 
     /// A client that trusts Pebble's HTTPS certificate.
@@ -149,7 +168,7 @@ impl Pebble {
 
     /// Stops Pebble and its DNS server.
     pub fn stop(&mut self) {
-        for child in &mut self.children {
+        for mut child in self.children.drain(..) {
             let _ = child.kill();
             let _ = child.wait();
         }

@@ -41,6 +41,9 @@ const ATTEMPT_LIMIT: Duration = Duration::from_secs(300);
 /// The longest the authority may take to check the names, or to issue.
 const ORDER_LIMIT: Duration = Duration::from_secs(120);
 
+/// The problem type of a request signed by an account the authority does not know.
+const ACCOUNT_UNKNOWN: &str = "urn:ietf:params:acme:error:accountDoesNotExist";
+
 /// The wait after the first failed attempt; it doubles with each further one.
 pub const FIRST_RETRY: Duration = Duration::from_secs(60);
 
@@ -240,12 +243,21 @@ impl Acme {
             .iter()
             .map(|domain| Identifier::Dns(domain.clone()))
             .collect::<Vec<_>>();
-        let mut order = self
-            .account()
-            .await?
-            .new_order(&NewOrder::new(&identifiers))
-            .await
-            .map_err(|e| self.authority(&e))?;
+        let new_order = NewOrder::new(&identifiers);
+        let mut order = match self.account().await?.new_order(&new_order).await {
+            Err(instant_acme::Error::Api(problem))
+                if problem.r#type.as_deref() == Some(ACCOUNT_UNKNOWN) =>
+            {
+                tracing::warn!(
+                    "the ACME server {} no longer knows this hub's account: registering a new one",
+                    self.settings.directory
+                );
+                self.forget_account().await?;
+                self.account().await?.new_order(&new_order).await
+            }
+            ordered => ordered,
+        }
+        .map_err(|e| self.authority(&e))?;
         let answering = Answering(&self.certificates);
         let mut authorizations = order.authorizations();
         while let Some(authorization) = authorizations.next().await {
@@ -338,6 +350,17 @@ impl Acme {
         };
         *account = Some(registered.clone());
         Ok(registered)
+    }
+
+    /// Forgets the account the authority no longer knows (deactivated, or the authority's
+    /// accounts were reset, as a staging server's are), so that the next one is registered.
+    async fn forget_account(&self) -> Result<(), AcmeError> {
+        let mut account = self.account.lock().await;
+        self.dir
+            .forget_account()
+            .map_err(AcmeError::store(&self.dir.account_path()))?;
+        *account = None;
+        Ok(())
     }
 
     /// Why the authority found the order invalid: the first name it did not validate.

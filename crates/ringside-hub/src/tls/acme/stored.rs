@@ -147,6 +147,14 @@ impl AcmeDir {
         self.write("account.json", &text)
     }
 
+    /// Removes the stored account, if any.
+    pub fn forget_account(&self) -> io::Result<()> {
+        match std::fs::remove_file(self.account_path()) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
+    }
+
     /// The stored certificate's PEM, if any.
     pub fn certificate(&self) -> io::Result<Option<String>> {
         self.read("certificate.pem")
