@@ -44,36 +44,36 @@ pub(crate) fn rotate_epoch(db: &mut Db<'_>, from: &str) -> Result<String, StoreE
 /// Appends an event, `body_json` being `body`'s JSON, in the current transaction and
 /// returns it with its seq.
 ///
-/// On PostgreSQL the seq is the greatest plus one, read before the insert, as SQLite gives a
-/// rowid (a sequence would leave a gap at every rolled-back change, and a gap reads as
-/// events lost). Two writers cannot read the same greatest seq: every write transaction
+/// On PostgreSQL the seq is the greatest plus one, read by the insert itself, as SQLite
+/// gives a rowid (a sequence would leave a gap at every rolled-back change, and a gap reads
+/// as events lost). Two writers cannot read the same greatest seq: every write transaction
 /// begins by locking the epoch row of `meta` ([`Db::in_write`]), so the writers of all
-/// nodes run one at a time and commit in seq order.
+/// nodes run one at a time and commit in seq order. The one statement also returns the
+/// epoch: a node's writer appends under that lock, so each round trip to the server counts.
 pub(crate) fn append(
     db: &mut Db<'_>,
     at: OffsetDateTime,
     body: EventBody,
     body_json: &str,
 ) -> Result<StreamEvent, StoreError> {
-    let seq = match db {
+    let (seq, epoch) = match db {
         Db::Sqlite(conn) => {
             conn.prepare_cached("INSERT INTO events (at, body) VALUES (?1, ?2)")?
                 .execute(params![millis(at), body_json])?;
-            conn.last_insert_rowid()
+            (conn.last_insert_rowid(), epoch(db)?)
         }
         Db::Postgres(pg) => {
-            let seq: i64 = pg
-                .query_one("SELECT COALESCE(MAX(seq), 0) + 1 FROM events", &[])?
-                .try_get(0)?;
-            pg.execute(
-                "INSERT INTO events (seq, at, body) VALUES ($1, $2, $3)",
-                &[&seq, &millis(at), &body_json],
+            let row = pg.query_one(
+                "INSERT INTO events (seq, at, body) \
+                 SELECT COALESCE(MAX(seq), 0) + 1, $1, $2 FROM events \
+                 RETURNING seq, (SELECT value FROM meta WHERE key = 'epoch')",
+                &[&millis(at), &body_json],
             )?;
-            seq
+            (row.try_get(0)?, row.try_get(1)?)
         }
     };
     Ok(StreamEvent {
-        epoch: epoch(db)?,
+        epoch,
         seq: seq as u64,
         at,
         body,
