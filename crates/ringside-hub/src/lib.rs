@@ -261,12 +261,14 @@ pub async fn start_with_clock(
         }
         None => None,
     };
-    let metrics = Arc::new(metrics::Metrics::new(
-        store.read_times(),
-        recorder.commit_times(),
-    ));
+    let certificates = tls.as_ref().map(|tls| tls.certificates().clone());
+    let mut metrics = metrics::Metrics::new(store.read_times(), recorder.commit_times());
+    if certificates.is_some() {
+        metrics = metrics.with_certificate_expiry();
+    }
     let hub = Arc::new(Hub {
-        metrics,
+        metrics: Arc::new(metrics),
+        certificates,
         rules: call_rules::LiveRules::new(&settings.config),
         recorder,
         stream_slots: StreamSlots::new(limits.streams_per_agent),

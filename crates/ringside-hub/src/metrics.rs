@@ -1,7 +1,7 @@
 //! What the hub counts and times for Prometheus (`GET /metrics`, see
 //! [`crate::api::metrics`]): webhooks by provider and outcome with the time each took
 //! (counted by [`crate::webhook::observe`]), and the gauges read when scraped (streams, the
-//! event log, the relay's outbox). The store's latencies (its commits, and its reads off
+//! event log, the relay's outbox, the expiry of the hub's own certificate). The store's latencies (its commits, and its reads off
 //! the async threads) are timed where they happen ([`crate::store::Store::read_times`],
 //! [`crate::recorder::Recorder::commit_times`]) and registered here.
 
@@ -52,6 +52,9 @@ pub struct Gauges {
     pub outbox_failed: Gauge,
     /// Age of the oldest pending outbox item, in seconds (0 when none).
     pub outbox_oldest_pending: Gauge,
+    /// When the certificate in force expires, as a Unix time (0 while none is); registered
+    /// only when the hub serves TLS itself.
+    pub certificate_expiry: Gauge,
 }
 
 /// The hub's metrics; see the module documentation.
@@ -151,6 +154,17 @@ impl Metrics {
         }
     }
 
+    /// Adds when the hub's own certificate expires, for a hub that serves TLS itself.
+    pub fn with_certificate_expiry(mut self) -> Self {
+        self.registry.register_with_unit(
+            "tls_certificate_expiry_timestamp",
+            "When the certificate in force expires, as a Unix time (0 while none is in force)",
+            Unit::Seconds,
+            self.gauges.certificate_expiry.clone(),
+        );
+        self
+    }
+
     /// The metrics in the OpenMetrics text format.
     pub fn encode(&self) -> String {
         let mut text = String::new();
@@ -213,6 +227,8 @@ mod tests {
     #[test]
     fn webhooks_are_counted_by_outcome_in_the_openmetrics_format() {
         let metrics = Metrics::new(latency_buckets(), latency_buckets());
+        assert!(!metrics.encode().contains("certificate"));
+        let metrics = metrics.with_certificate_expiry();
         metrics.webhook_meter("placetel");
         let generic = metrics.webhook_meter("generic");
         for status in [200, 204, 401, 403, 400, 422, 503] {
@@ -220,6 +236,7 @@ mod tests {
             generic.count(status, 0.0001);
         }
         metrics.gauges.event_lag.set(3);
+        metrics.gauges.certificate_expiry.set(1_924_992_000);
         let text = metrics.encode();
         for line in [
             r#"ringside_webhooks_total{provider="generic",outcome="accepted"} 2"#,
@@ -229,6 +246,8 @@ mod tests {
             r#"ringside_webhooks_total{provider="placetel",outcome="accepted"} 0"#,
             r#"ringside_webhook_duration_seconds_count{provider="generic"} 7"#,
             "ringside_event_lag 3",
+            "# UNIT ringside_tls_certificate_expiry_timestamp_seconds seconds",
+            "ringside_tls_certificate_expiry_timestamp_seconds 1924992000",
             "# TYPE ringside_store_commit_duration_seconds histogram",
             r#"ringside_build_info{version=""#,
             "# EOF",

@@ -48,6 +48,9 @@ pub struct Hub {
     pub zammad_customers: Option<crate::zammad::customer::Customers>,
     /// What `GET /metrics` reports.
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// The certificate in force when the hub serves TLS itself, for `/metrics` to report
+    /// when it expires; `None` without `[tls]`.
+    pub certificates: Option<Arc<crate::tls::Certificates>>,
 }
 
 /// Why an agent cannot be created as asked.

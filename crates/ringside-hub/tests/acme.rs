@@ -1,8 +1,9 @@
 //! `[tls] acme` against Pebble, a real ACME server: the hub obtains its first certificate
 //! (Pebble checks the name with TLS-ALPN-01 on the hub's own port), serves webhooks with
-//! it, renews it when two thirds of its validity have passed, keeps it in its data
-//! directory for its owner only, after a restart serves the stored certificate with the
-//! ACME server gone, and registers again when the server no longer knows its account.
+//! it, renews it when two thirds of its validity have passed (and `/metrics` reports the
+//! renewed certificate's end), keeps it in its data directory for its owner only, after a
+//! restart serves the stored certificate with the ACME server gone, and registers again
+//! when the server no longer knows its account.
 //!
 //! Pebble issues certificates valid for [`VALIDITY`] from its own clock, the computer's, so
 //! the hub runs on the computer's clock too and the renewal is waited for.
@@ -14,7 +15,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::authority::presented;
+use common::authority::{presented, reported_expiry};
 use common::pebble::{free_port, Pebble};
 use ringside_clock::{ManualClock, SystemClock};
 use ringside_hub::config::{Config, Settings};
@@ -44,8 +45,10 @@ fn acme_settings(
 ) -> Settings {
     let extra = format!(
         "listen = \"127.0.0.1:{port}\"\n[tls]\nacme = {{ domains = [\"{domain}\"], email = \
-         \"admin@ringside.test\", directory = \"{directory}\", ca_file = {ca_file:?} }}\n{}",
-        common::GENERIC_ON
+         \"admin@ringside.test\", directory = \"{directory}\", ca_file = {ca_file:?} }}\n{}\
+         [metrics]\ntoken = \"{}\"\n",
+        common::GENERIC_ON,
+        common::METRICS_TOKEN
     );
     let text = common::sqlite_config_text(data, &extra);
     Config::from_toml(&text, Path::new("test.toml"), std::iter::empty()).unwrap()
@@ -175,6 +178,13 @@ async fn the_hub_obtains_renews_and_after_a_restart_reuses_its_acme_certificate(
     // Renewed when two thirds of the validity have passed, without a restart.
     let renewed = served_other_than(addr, &root, Some(&first)).await;
     assert_eq!(names_and_validity(&renewed).0, names_and_validity(&first).0);
+    // `/metrics` says until when the certificate in force is valid: the renewed one's end.
+    let metrics = format!("https://{DOMAIN}:{port}/metrics");
+    let (_, parsed) = x509_parser::parse_x509_certificate(&renewed).unwrap();
+    assert_eq!(
+        reported_expiry(&client, &metrics).await,
+        parsed.validity().not_after.timestamp()
+    );
     hub.stop().await.unwrap();
     let kept = stored(&data);
     assert_ne!(kept, first, "the renewal is kept");

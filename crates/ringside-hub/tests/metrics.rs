@@ -6,12 +6,10 @@ mod common;
 
 use std::collections::HashMap;
 
-use common::TestHub;
+use common::{TestHub, METRICS_TOKEN};
 use ringside_core::stream::{EventBody, ServerMessage};
 use ringside_hub::recorder::Recorder;
 use ringside_hub::store::Store;
-
-const METRICS_TOKEN: &str = "metrics-test-token-0123456789";
 
 /// The samples of an OpenMetrics text: each sample's name with its labels, and its value.
 fn samples(text: &str) -> HashMap<String, f64> {
@@ -135,6 +133,10 @@ async fn the_metrics_count_what_happened() {
             env!("CARGO_PKG_VERSION")
         )],
         1.0
+    );
+    assert!(
+        !seen.keys().any(|name| name.contains("certificate")),
+        "a hub without [tls] has no certificate to report"
     );
 
     // Another process writes an event (as `ringside-hub agent add` does): it is in the log,

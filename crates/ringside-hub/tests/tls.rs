@@ -1,7 +1,8 @@
 //! The hub's own TLS (`[tls]`): it serves HTTPS with the configured certificate (webhooks
 //! and the API), refuses to start with files that do not serve, puts a renewed certificate
 //! in force without a restart (found by its periodic check, or on reload), and keeps the
-//! certificate in force when the new files do not load.
+//! certificate in force when the new files do not load; `/metrics` says until when the
+//! certificate in force is valid.
 
 mod common;
 
@@ -9,7 +10,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::authority::{presented, Authority};
+use common::authority::{presented, reported_expiry, Authority};
+use common::METRICS_TOKEN;
 use ringside_clock::{Clock, ManualClock, SystemClock};
 use ringside_hub::config::Config;
 use ringside_hub::tls::RENEWAL_CHECK;
@@ -183,6 +185,32 @@ async fn reload_puts_new_files_in_force_and_keeps_the_certificate_when_they_do_n
     let said = hub.reload(&settings);
     assert!(said.contains("does not load"), "{said}");
     assert_eq!(served_certificate(&hub, &authority).await, renewed);
+    hub.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_metrics_say_when_the_certificate_in_force_expires() {
+    let dir = tempfile::tempdir().unwrap();
+    let authority = Authority::new();
+    let files = Files::in_dir(dir.path());
+    let (cert, key) = authority.leaf_until(2031, 1, 1);
+    files.replace(&cert, &key);
+    let settings = || {
+        let extra = format!("{}[metrics]\ntoken = \"{METRICS_TOKEN}\"\n", files.config());
+        let text = common::config_text(&dir.path().join("data"), &extra);
+        Config::from_toml(&text, Path::new("test.toml"), std::iter::empty()).unwrap()
+    };
+    let hub = ringside_hub::start(settings()).await.unwrap();
+    let client = https_client(&authority);
+    let metrics = format!("https://localhost:{}/metrics", hub.addr.port());
+    // 2031-01-01T00:00:00Z as a Unix time.
+    assert_eq!(reported_expiry(&client, &metrics).await, 1_924_992_000);
+
+    let (cert, key) = authority.leaf_until(2032, 1, 1);
+    files.replace(&cert, &key);
+    hub.reload(&settings());
+    // 2032-01-01T00:00:00Z.
+    assert_eq!(reported_expiry(&client, &metrics).await, 1_956_528_000);
     hub.stop().await.unwrap();
 }
 

@@ -42,6 +42,11 @@ pub async fn scrape(
     gauges
         .outbox_oldest_pending
         .set(saturating(outbox.oldest_pending_secs.unwrap_or(0)));
+    if let Some(certificates) = &hub.certificates {
+        gauges
+            .certificate_expiry
+            .set(certificates.in_force_until().unwrap_or(0));
+    }
     Ok(([(header::CONTENT_TYPE, OPENMETRICS)], hub.metrics.encode()))
 }
 

@@ -52,6 +52,16 @@ impl Certificates {
         self.current.read().expect("certificate lock").clone()
     }
 
+    /// When the certificate in force expires, as a Unix time: what `/metrics` reports, so
+    /// that an alert fires before a renewal that keeps failing lets it lapse. `None` while
+    /// none is in force, or when its end cannot be read.
+    pub fn in_force_until(&self) -> Option<i64> {
+        let key = self.in_force()?;
+        let leaf = key.end_entity_cert().ok()?;
+        let (_, parsed) = x509_parser::parse_x509_certificate(leaf).ok()?;
+        Some(parsed.validity().not_after.timestamp())
+    }
+
     /// Answers the ACME check of `name` with `key` until [`Certificates::withdraw`].
     pub(super) fn answer_challenge(&self, name: String, key: CertifiedKey) {
         let mut challenges = self.challenges.lock().expect("challenge lock");

@@ -35,7 +35,18 @@ impl Authority {
 
     /// A new certificate for `localhost` and its key, in PEM; the certificate's DER.
     pub fn leaf(&self) -> (String, String, CertificateDer<'static>) {
-        let params = CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+        self.signed(CertificateParams::new(vec!["localhost".to_owned()]).unwrap())
+    }
+
+    /// [`Authority::leaf`], valid until midnight UTC at the start of `year`-`month`-`day`.
+    pub fn leaf_until(&self, year: i32, month: u8, day: u8) -> (String, String) {
+        let mut params = CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+        params.not_after = rcgen::date_time_ymd(year, month, day);
+        let (cert, key, _) = self.signed(params);
+        (cert, key)
+    }
+
+    fn signed(&self, params: CertificateParams) -> (String, String, CertificateDer<'static>) {
         let key = KeyPair::generate().unwrap();
         let cert = params.signed_by(&key, &self.issuer).unwrap();
         (cert.pem(), key.serialize_pem(), cert.der().clone())
@@ -65,4 +76,23 @@ pub async fn presented(
     let name = ServerName::try_from(name.to_owned()).unwrap();
     let stream = connector.connect(name, tcp).await.ok()?;
     Some(stream.get_ref().1.peer_certificates()?[0].clone())
+}
+
+/// The expiry of the hub's certificate as the metrics at `url` report it (a Unix time),
+/// read with the [`super::METRICS_TOKEN`] over `client`.
+pub async fn reported_expiry(client: &reqwest::Client, url: &str) -> i64 {
+    let text = client
+        .get(url)
+        .bearer_auth(super::METRICS_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let line = text
+        .lines()
+        .find(|line| line.starts_with("ringside_tls_certificate_expiry_timestamp_seconds "))
+        .unwrap_or_else(|| panic!("no certificate expiry in:\n{text}"));
+    line.rsplit_once(' ').unwrap().1.parse().unwrap()
 }

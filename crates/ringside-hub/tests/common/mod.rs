@@ -26,6 +26,9 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 /// The generic CTI token of the test hubs.
 pub const TOKEN: &str = "generic-test-token-0123456789";
 
+/// The `[metrics]` token of the tests that scrape `/metrics`.
+pub const METRICS_TOKEN: &str = "metrics-test-token-0123456789";
+
 /// A running hub with its temporary directory and an admin agent.
 pub struct TestHub {
     pub running: RunningHub,
