@@ -84,7 +84,7 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Taken(message) => ApiError::conflict(message),
-            StoreError::Busy(_) => Self::new(
+            StoreError::Busy(_) | StoreError::ReadersBusy => Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 ErrorCode::Busy,
                 e.to_string(),

@@ -33,7 +33,7 @@ pub use outbox::OutboxItem;
 pub use pg_server::{CaFileError, PgServer};
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use prometheus_client::metrics::histogram::Histogram;
@@ -70,6 +70,14 @@ const CHECK_IDLE_SESSIONS: Duration = Duration::from_millis(500);
 
 /// Read connections kept open for reuse.
 const IDLE_READERS: usize = 8;
+
+/// PostgreSQL sessions one hub's reads may have open at once, idle or in use. PostgreSQL
+/// allows 100 connections by default, for every client together: a busy node waits for
+/// one of its own sessions rather than taking the other nodes'.
+pub const MAX_POSTGRES_READERS: usize = 16;
+
+/// How long a read waits for a PostgreSQL session when all are in use, before it fails.
+const READER_WAIT: Duration = Duration::from_secs(5);
 
 /// A failure of the store.
 #[derive(Debug, Error)]
@@ -115,6 +123,12 @@ pub enum StoreError {
     /// The writer's queue is full: the change was not taken; the client may retry shortly.
     #[error("the hub is busy: its write queue is full ({0} changes waiting); retry in a moment")]
     Busy(usize),
+    /// Every PostgreSQL session the reads may open was in use for as long as a read waits.
+    #[error(
+        "the hub is busy: all {MAX_POSTGRES_READERS} of its database sessions for reads are \
+         in use; retry in a moment"
+    )]
+    ReadersBusy,
     /// The change failed unexpectedly inside the writer (a bug) and was rolled back; the
     /// other changes of its batch were committed.
     #[error("the change failed inside the writer and was not stored")]
@@ -223,40 +237,85 @@ impl std::fmt::Debug for Source {
     }
 }
 
-/// Idle read connections.
+/// The read connections: those kept for reuse, and how many are open.
 #[derive(Debug)]
 struct Readers {
     source: Source,
-    /// With the time each was given back.
-    idle: Mutex<Vec<(DbConnection, Instant)>>,
+    pool: Mutex<Pool>,
+    /// Signalled when a connection is given back or closed.
+    freed: Condvar,
+    /// Connections open at most, idle or in use.
+    max_open: usize,
     /// How long each read through [`Store::read`] took, for `/metrics`.
     times: Histogram,
 }
 
+/// The idle connections, with the time each was given back, and how many are open.
+#[derive(Debug, Default)]
+struct Pool {
+    idle: Vec<(DbConnection, Instant)>,
+    open: usize,
+}
+
 impl Readers {
     fn new(source: Source) -> Arc<Self> {
+        let max_open = match source {
+            Source::Sqlite(_) => usize::MAX,
+            Source::Postgres(_) => MAX_POSTGRES_READERS,
+        };
         Arc::new(Readers {
             source,
-            idle: Mutex::new(Vec::new()),
+            pool: Mutex::default(),
+            freed: Condvar::new(),
+            max_open,
             times: crate::metrics::latency_buckets(),
         })
     }
 
+    /// An idle connection that is still alive, else a new one once fewer than `max_open`
+    /// are open (waiting up to [`READER_WAIT`] for one to be freed).
     fn take(&self) -> Result<DbConnection, StoreError> {
-        let pooled = self.idle.lock().expect("reader pool lock").pop();
-        if let Some((mut conn, since)) = pooled {
-            // A session idle a while may have been ended by the server (a restart, a
-            // failover), which the client learns only when it uses it: asked first.
-            let alive = match &mut conn {
-                DbConnection::Postgres(session) if since.elapsed() >= CHECK_IDLE_SESSIONS => {
-                    session.batch_execute("").is_ok()
+        let deadline = Instant::now() + READER_WAIT;
+        let mut pool = self.pool.lock().expect("reader pool lock");
+        loop {
+            if let Some((mut conn, since)) = pool.idle.pop() {
+                drop(pool);
+                // A session idle a while may have been ended by the server (a restart, a
+                // failover), which the client learns only when it uses it: asked first.
+                let alive = match &mut conn {
+                    DbConnection::Postgres(session) if since.elapsed() >= CHECK_IDLE_SESSIONS => {
+                        session.batch_execute("").is_ok()
+                    }
+                    _ => true,
+                };
+                if alive {
+                    return Ok(conn);
                 }
-                _ => true,
-            };
-            if alive {
-                return Ok(conn);
+                drop(conn);
+                pool = self.pool.lock().expect("reader pool lock");
+                pool.open -= 1;
+                continue;
             }
+            if pool.open < self.max_open {
+                pool.open += 1;
+                break;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(StoreError::ReadersBusy);
+            }
+            pool = self
+                .freed
+                .wait_timeout(pool, left)
+                .expect("reader pool lock")
+                .0;
         }
+        drop(pool);
+        self.connect().inspect_err(|_| self.closed())
+    }
+
+    /// A new connection to the store.
+    fn connect(&self) -> Result<DbConnection, StoreError> {
         match &self.source {
             Source::Sqlite(path) => {
                 let conn = Connection::open_with_flags(
@@ -279,6 +338,24 @@ impl Readers {
         }
     }
 
+    /// Counts a connection taken with [`Readers::take`] as closed (dropped by the caller).
+    fn closed(&self) {
+        self.pool.lock().expect("reader pool lock").open -= 1;
+        self.freed.notify_one();
+    }
+
+    /// Keeps `conn` for the next read, or closes it when enough are kept.
+    fn give_back(&self, conn: DbConnection) {
+        let mut pool = self.pool.lock().expect("reader pool lock");
+        if pool.idle.len() < IDLE_READERS {
+            pool.idle.push((conn, Instant::now()));
+        } else {
+            pool.open -= 1;
+        }
+        drop(pool);
+        self.freed.notify_one();
+    }
+
     /// Runs `read` on a pooled connection; on PostgreSQL, once more on a new session when
     /// the server had ended the pooled one, and a session that failed is closed rather than
     /// pooled (the server may have gone away).
@@ -294,7 +371,12 @@ impl Readers {
         ) {
             // The server had ended the session (a restart, a failover), and likely the
             // pooled ones with it: once more on a new one.
-            self.idle.lock().expect("reader pool lock").clear();
+            drop(conn);
+            let mut pool = self.pool.lock().expect("reader pool lock");
+            pool.open -= pool.idle.len() + 1;
+            pool.idle.clear();
+            drop(pool);
+            self.freed.notify_all();
             conn = self.take()?;
             result = read(&mut conn.db());
         }
@@ -302,11 +384,11 @@ impl Readers {
             (&conn, &result),
             (DbConnection::Postgres(session), Err(_)) if session.is_closed()
         );
-        if !broken {
-            let mut idle = self.idle.lock().expect("reader pool lock");
-            if idle.len() < IDLE_READERS {
-                idle.push((conn, Instant::now()));
-            }
+        if broken {
+            drop(conn);
+            self.closed();
+        } else {
+            self.give_back(conn);
         }
         result
     }
